@@ -1,0 +1,458 @@
+//! Member queries. Profile lists that clients filter on (sectors, scopes, terms) live in child tables; the row keeps
+//! a folded search column computed in Rust, so both backends answer the same.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::{member_scopes, member_sectors, member_terms, members};
+use super::{DbConnection, DbError};
+use crate::domain::FieldError;
+use crate::domain::fold::{contains_pattern, fold};
+use crate::domain::member::{
+    DigestFrequency, Member, MemberDraft, MemberStatus, PreferredLanguage, ProfileTerm, Scope,
+    Sector, Size, Term, TermKind,
+};
+use crate::domain::parse::Vocabulary;
+
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = members)]
+#[diesel(treat_none_as_null = true)]
+struct MemberRow {
+    id: String,
+    name: String,
+    description: String,
+    website: Option<String>,
+    contact_email: String,
+    country: String,
+    city: Option<String>,
+    nace_codes: String,
+    size: Option<String>,
+    languages: String,
+    preferred_language: String,
+    digest: String,
+    discoverable: bool,
+    status: String,
+    search_folded: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = member_terms)]
+struct TermRow {
+    member_id: String,
+    kind: String,
+    position: i32,
+    term: String,
+    folded: String,
+    strength: Option<i32>,
+}
+
+/// Why a conditional write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("no such member")]
+    NotFound,
+    #[error("the member changed since the given entity tag")]
+    Stale,
+    #[error("the result is not a valid member")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for WriteError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(DbError::Query(e))
+    }
+}
+
+/// Filters of the member list.
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    pub sector: Option<Sector>,
+    pub country: Option<String>,
+    pub scope: Option<Scope>,
+    /// Words that must all appear in the name or description.
+    pub q: Option<String>,
+    /// Text that must appear in one of the offers' terms.
+    pub skill: Option<String>,
+}
+
+fn corrupt(what: &str, value: &str) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(
+        format!("stored {what} `{value}` is not valid").into(),
+    )
+}
+
+fn stored_enum<T: Vocabulary>(what: &str, value: &str) -> QueryResult<T> {
+    T::from_name(value).ok_or_else(|| corrupt(what, value))
+}
+
+fn stored_list(what: &str, value: &str) -> QueryResult<Vec<String>> {
+    serde_json::from_str(value).map_err(|_| corrupt(what, value))
+}
+
+fn to_row(
+    id: Uuid,
+    d: &MemberDraft,
+    version: i64,
+    created: DateTime<Utc>,
+    updated: DateTime<Utc>,
+) -> MemberRow {
+    MemberRow {
+        id: id.to_string(),
+        name: d.name.clone(),
+        description: d.description.clone(),
+        website: d.website.clone(),
+        contact_email: d.contact_email.clone(),
+        country: d.country.clone(),
+        city: d.city.clone(),
+        nace_codes: serde_json::Value::from(d.nace_codes.clone()).to_string(),
+        size: d.size.map(|s| s.as_str().to_owned()),
+        languages: serde_json::Value::from(d.languages.clone()).to_string(),
+        preferred_language: d.preferred_language.as_str().to_owned(),
+        digest: d.digest.as_str().to_owned(),
+        discoverable: d.discoverable,
+        status: d.status.as_str().to_owned(),
+        search_folded: d.search_text(),
+        version,
+        created_at: created.naive_utc(),
+        updated_at: updated.naive_utc(),
+    }
+}
+
+#[derive(Debug, Default)]
+struct Children {
+    sectors: Vec<Sector>,
+    scopes: Vec<Scope>,
+    offers: Vec<ProfileTerm>,
+    needs: Vec<ProfileTerm>,
+    interests: Vec<ProfileTerm>,
+}
+
+fn from_row(row: MemberRow, children: Children) -> QueryResult<Member> {
+    let id = Uuid::parse_str(&row.id).map_err(|_| corrupt("id", &row.id))?;
+    let mut sectors = children.sectors;
+    sectors.sort();
+    let mut scopes = children.scopes;
+    scopes.sort();
+    Ok(Member {
+        id,
+        profile: MemberDraft {
+            name: row.name,
+            description: row.description,
+            website: row.website,
+            contact_email: row.contact_email,
+            country: row.country,
+            city: row.city,
+            sectors,
+            nace_codes: stored_list("nace_codes", &row.nace_codes)?,
+            size: row
+                .size
+                .as_deref()
+                .map(|s| stored_enum::<Size>("size", s))
+                .transpose()?,
+            languages: stored_list("languages", &row.languages)?,
+            preferred_language: stored_enum::<PreferredLanguage>(
+                "preferred_language",
+                &row.preferred_language,
+            )?,
+            offers: children.offers,
+            needs: children.needs,
+            interests: children.interests,
+            scopes,
+            digest: stored_enum::<DigestFrequency>("digest", &row.digest)?,
+            discoverable: row.discoverable,
+            status: stored_enum::<MemberStatus>("status", &row.status)?,
+        },
+        version: row.version,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+    })
+}
+
+fn write_children(conn: &mut DbConnection, id: &str, d: &MemberDraft) -> QueryResult<()> {
+    // One statement per row: MultiConnection has no batch insert from a Vec.
+    for sector in &d.sectors {
+        diesel::insert_into(member_sectors::table)
+            .values((
+                member_sectors::member_id.eq(id),
+                member_sectors::sector.eq(sector.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    for scope in &d.scopes {
+        diesel::insert_into(member_scopes::table)
+            .values((
+                member_scopes::member_id.eq(id),
+                member_scopes::scope.eq(scope.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    for (kind, position, t) in d.terms() {
+        let row = TermRow {
+            member_id: id.to_owned(),
+            kind: kind.as_str().to_owned(),
+            position: i32::try_from(position).unwrap_or(i32::MAX),
+            term: t.term.as_str().to_owned(),
+            folded: t.term.folded(),
+            strength: t.strength.map(i32::from),
+        };
+        diesel::insert_into(member_terms::table)
+            .values(&row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn delete_children(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::delete(member_sectors::table.filter(member_sectors::member_id.eq(id))).execute(conn)?;
+    diesel::delete(member_scopes::table.filter(member_scopes::member_id.eq(id))).execute(conn)?;
+    diesel::delete(member_terms::table.filter(member_terms::member_id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+/// Store a new member (call inside a write transaction).
+pub fn insert(
+    conn: &mut DbConnection,
+    draft: MemberDraft,
+    now: DateTime<Utc>,
+) -> QueryResult<Member> {
+    let id = Uuid::now_v7();
+    let row = to_row(id, &draft, 1, now, now);
+    diesel::insert_into(members::table)
+        .values(&row)
+        .execute(conn)?;
+    write_children(conn, &row.id, &draft)?;
+    Ok(Member {
+        id,
+        profile: draft,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Load members with their lists, keeping the order of `rows`.
+fn assemble(conn: &mut DbConnection, rows: Vec<MemberRow>) -> QueryResult<Vec<Member>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut children: HashMap<String, Children> = HashMap::new();
+    let sectors: Vec<(String, String)> = member_sectors::table
+        .filter(member_sectors::member_id.eq_any(&ids))
+        .select((member_sectors::member_id, member_sectors::sector))
+        .load(conn)?;
+    for (id, s) in sectors {
+        children
+            .entry(id)
+            .or_default()
+            .sectors
+            .push(stored_enum("sector", &s)?);
+    }
+    let scopes: Vec<(String, String)> = member_scopes::table
+        .filter(member_scopes::member_id.eq_any(&ids))
+        .select((member_scopes::member_id, member_scopes::scope))
+        .load(conn)?;
+    for (id, s) in scopes {
+        children
+            .entry(id)
+            .or_default()
+            .scopes
+            .push(stored_enum("scope", &s)?);
+    }
+    let terms: Vec<TermRow> = member_terms::table
+        .filter(member_terms::member_id.eq_any(&ids))
+        .order((
+            member_terms::member_id,
+            member_terms::kind,
+            member_terms::position,
+        ))
+        .select(TermRow::as_select())
+        .load(conn)?;
+    for t in terms {
+        let entry = children.entry(t.member_id.clone()).or_default();
+        let item = ProfileTerm {
+            term: Term::from_stored(t.term),
+            strength: t.strength.and_then(|s| u8::try_from(s).ok()),
+        };
+        match stored_enum::<TermKind>("term kind", &t.kind)? {
+            TermKind::Offer => entry.offers.push(item),
+            TermKind::Need => entry.needs.push(item),
+            TermKind::Interest => entry.interests.push(item),
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let c = children.remove(&row.id).unwrap_or_default();
+            from_row(row, c)
+        })
+        .collect()
+}
+
+/// One member by id.
+pub fn find(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<Member>> {
+    let row: Option<MemberRow> = members::table
+        .find(id.to_string())
+        .select(MemberRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(row) => Ok(assemble(conn, vec![row])?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// A page of members in id order (ids are UUIDv7, so creation order), after `after`, at most `limit` of them.
+pub fn list(
+    conn: &mut DbConnection,
+    f: &MemberFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Member>> {
+    let mut query = members::table.select(MemberRow::as_select()).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(members::id.gt(after.to_string()));
+    }
+    if let Some(country) = &f.country {
+        query = query.filter(members::country.eq(country.clone()));
+    }
+    if let Some(sector) = f.sector {
+        let ids = member_sectors::table
+            .filter(member_sectors::sector.eq(sector.as_str()))
+            .select(member_sectors::member_id);
+        query = query.filter(members::id.eq_any(ids));
+    }
+    if let Some(scope) = f.scope {
+        let ids = member_scopes::table
+            .filter(member_scopes::scope.eq(scope.as_str()))
+            .select(member_scopes::member_id);
+        query = query.filter(members::id.eq_any(ids));
+    }
+    if let Some(q) = &f.q {
+        for word in fold(q).split(' ').filter(|w| !w.is_empty()) {
+            query = query.filter(
+                members::search_folded
+                    .like(contains_pattern(word))
+                    .escape('\\'),
+            );
+        }
+    }
+    if let Some(skill) = &f.skill {
+        let folded = fold(skill);
+        if !folded.is_empty() {
+            let ids = member_terms::table
+                .filter(member_terms::kind.eq(TermKind::Offer.as_str()))
+                .filter(
+                    member_terms::folded
+                        .like(contains_pattern(&folded))
+                        .escape('\\'),
+                )
+                .select(member_terms::member_id);
+            query = query.filter(members::id.eq_any(ids));
+        }
+    }
+    let rows = query.order(members::id.asc()).limit(limit).load(conn)?;
+    assemble(conn, rows)
+}
+
+/// Replace a member's profile if it is still at `expected_version`. Call inside a write transaction.
+fn update(
+    conn: &mut DbConnection,
+    current: &Member,
+    draft: MemberDraft,
+    now: DateTime<Utc>,
+) -> Result<Member, WriteError> {
+    let id = current.id.to_string();
+    let version = current.version + 1;
+    let row = to_row(current.id, &draft, version, current.created_at, now);
+    // The version check is in the write itself: of two racing writers holding the same version, one updates a row
+    // and the other none.
+    let changed = diesel::update(
+        members::table
+            .filter(members::id.eq(&id))
+            .filter(members::version.eq(current.version)),
+    )
+    .set(&row)
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(WriteError::Stale);
+    }
+    delete_children(conn, &id)?;
+    write_children(conn, &id, &draft)?;
+    Ok(Member {
+        id: current.id,
+        profile: draft,
+        version,
+        created_at: current.created_at,
+        updated_at: now,
+    })
+}
+
+/// What an `If-Match` header asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// `*`: any current version.
+    Any,
+    /// One of these entity tags.
+    Tags(Vec<String>),
+}
+
+impl Precondition {
+    pub fn holds(&self, current_etag: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Tags(tags) => tags.iter().any(|t| t == current_etag),
+        }
+    }
+}
+
+/// Apply a merge patch to a member, if the precondition holds. Call inside a write transaction.
+pub fn patch(
+    conn: &mut DbConnection,
+    id: Uuid,
+    precondition: &Precondition,
+    patch: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<Member, WriteError> {
+    let current = find(conn, id)?.ok_or(WriteError::NotFound)?;
+    if !precondition.holds(&current.etag()) {
+        return Err(WriteError::Stale);
+    }
+    let draft = current
+        .profile
+        .patched(patch)
+        .map_err(WriteError::Invalid)?;
+    if draft == current.profile {
+        // Nothing changes: keep the version (and ETag) as they are.
+        return Ok(current);
+    }
+    update(conn, &current, draft, now)
+}
+
+/// Delete a member, if the precondition holds. Call inside a write transaction.
+pub fn delete(
+    conn: &mut DbConnection,
+    id: Uuid,
+    precondition: &Precondition,
+) -> Result<(), WriteError> {
+    let current = find(conn, id)?.ok_or(WriteError::NotFound)?;
+    if !precondition.holds(&current.etag()) {
+        return Err(WriteError::Stale);
+    }
+    let key = id.to_string();
+    delete_children(conn, &key)?;
+    let gone = diesel::delete(
+        members::table
+            .filter(members::id.eq(&key))
+            .filter(members::version.eq(current.version)),
+    )
+    .execute(conn)?;
+    if gone == 0 {
+        return Err(WriteError::Stale);
+    }
+    Ok(())
+}

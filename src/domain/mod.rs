@@ -1,0 +1,8 @@
+//! Domain types: parsed, valid values and the entities made of them. No I/O.
+
+pub mod codes;
+pub mod fold;
+pub mod member;
+pub mod parse;
+
+pub use parse::FieldError;

@@ -1,0 +1,183 @@
+//! The one error type at the HTTP edge: every failure becomes an RFC 9457 `application/problem+json` answer with a
+//! stable `type`. Causes of unexpected failures are logged (inside the request's span, with its request id) and
+//! never sent to the client.
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::db::DbError;
+use crate::db::members::WriteError;
+use crate::domain::FieldError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{detail}")]
+    Validation {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{method} is not allowed here")]
+    MethodNotAllowed { method: Method, allow: Vec<Method> },
+    #[error("this request must carry an If-Match header with the resource's current ETag")]
+    PreconditionRequired,
+    #[error("the resource has changed since the ETag given in If-Match; fetch it again and retry")]
+    PreconditionFailed,
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] if one.pointer.is_empty() => one.detail.clone(),
+            [one] => format!("{} {}", display_pointer(&one.pointer), one.detail),
+            many => format!("{} fields are invalid; see `errors`", many.len()),
+        };
+        Self::Validation { detail, errors }
+    }
+
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            Self::Validation { .. } => ("validation", "Invalid request"),
+            Self::Unprocessable(_) => ("unprocessable", "Request cannot be processed"),
+            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
+            Self::PreconditionRequired => ("precondition-required", "Precondition required"),
+            Self::PreconditionFailed => ("precondition-failed", "Precondition failed"),
+            Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Unexpected(_) => ("internal", "Internal error"),
+        }
+    }
+}
+
+/// `/offers/0/level` → `offers[0].level`, for the one-line `detail`.
+fn display_pointer(pointer: &str) -> String {
+    let mut out = String::new();
+    for segment in pointer.trim_start_matches('/').split('/') {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if segment.chars().all(|c| c.is_ascii_digit()) && !out.is_empty() {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&segment);
+        }
+    }
+    out
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Validation { .. } | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let (slug, title) = self.kind();
+        let detail = match self {
+            Self::Unexpected(cause) => {
+                tracing::error!(error = ?cause, "request failed");
+                "something went wrong on our side; the request can be retried".to_owned()
+            }
+            Self::Unavailable(cause) => {
+                tracing::warn!(cause = %cause, "dependency unavailable");
+                "the service cannot reach its database right now; retry shortly".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut body = json!({
+            "type": format!("/problems/{slug}"),
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        if let Self::Validation { errors, .. } = self {
+            body["errors"] = json!(errors);
+        }
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if let Self::MethodNotAllowed { allow, .. } = self {
+            let allow: Vec<&str> = allow.iter().map(Method::as_str).collect();
+            response.insert_header((header::ALLOW, allow.join(", ")));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response.body(body.to_string())
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unavailable(cause) => Self::Unavailable(cause.to_string()),
+            other => Self::Unexpected(other.into()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::from(DbError::Query(e))
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::NotFound => Self::NotFound("no member has this id".to_owned()),
+            WriteError::Stale => Self::PreconditionFailed,
+            WriteError::Invalid(errors) => Self::validation(errors),
+            WriteError::Db(db) => Self::from(db),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_read_like_paths() {
+        assert_eq!(display_pointer("/offers/0/level"), "offers[0].level");
+        assert_eq!(display_pointer("/name"), "name");
+        assert_eq!(display_pointer("/a~1b"), "a/b");
+    }
+
+    #[test]
+    fn one_error_is_spelled_out_in_detail() {
+        let e = ApiError::validation(vec![FieldError::new("/country", "is required")]);
+        assert_eq!(e.to_string(), "country is required");
+        assert_eq!(e.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}

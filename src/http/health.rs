@@ -1,0 +1,22 @@
+//! Liveness and readiness probes.
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::db;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The process is up.
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// The process can serve: its database answers.
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // Whatever the database says, the answer is "not ready": a load balancer only needs to stop sending traffic.
+    db::run(&state.pool, db::check)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
+}

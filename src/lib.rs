@@ -1,0 +1,11 @@
+//! Cluster Matchmaker: member profiles, explained matches, staff review and weekly digests for a creative-industries
+//! cluster.
+
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod startup;
+pub mod telemetry;
