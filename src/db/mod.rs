@@ -43,6 +43,8 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("the database task was cancelled")]
     Cancelled,
+    #[error("the SQLite file {0} is no longer there")]
+    Gone(String),
 }
 
 /// Builds connections for the pool. Chooses the backend from the URL scheme instead of letting the derived enum
@@ -193,9 +195,28 @@ pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
 }
 
-/// Check that the database answers (readiness).
+#[derive(QueryableByName)]
+struct DatabaseFile {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    file: String,
+}
+
+/// Check that the database answers (readiness): a table can be read, and on SQLite the file is still where it was
+/// opened. A SQLite file deleted or moved under a running server would take every later write with it.
 pub fn check(conn: &mut DbConnection) -> Result<(), DbError> {
-    conn.batch_execute("SELECT 1").map_err(DbError::from)
+    conn.batch_execute("SELECT COUNT(*) FROM __diesel_schema_migrations")?;
+    if let DbConnection::Sqlite(sqlite) = conn {
+        let main: Vec<DatabaseFile> =
+            diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .load(sqlite)?;
+        if let Some(db) = main.first()
+            && !db.file.is_empty()
+            && !std::path::Path::new(&db.file).is_file()
+        {
+            return Err(DbError::Gone(db.file.clone()));
+        }
+    }
+    Ok(())
 }
 
 /// True when the error is a unique-constraint violation (same kind on both backends).

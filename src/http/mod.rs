@@ -25,13 +25,13 @@ pub const ROUTES: &[RouteDef] = &[
     RouteDef {
         method: "GET",
         path: "/health/live",
-        operation: "healthLive",
+        operation: "getLiveness",
         handler: || web::route().to(health::live),
     },
     RouteDef {
         method: "GET",
         path: "/health/ready",
-        operation: "healthReady",
+        operation: "getReadiness",
         handler: || web::route().to(health::ready),
     },
     RouteDef {

@@ -1,1 +1,17 @@
+//! One integration binary: the real application on port 0, on SQLite and on PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly by design"
+)]
 
+mod cli;
+mod compose;
+mod concurrency;
+mod contract;
+mod errors;
+mod health;
+mod helpers;
+mod members;
+mod schema;

@@ -1,0 +1,319 @@
+//! Spawn the real application on port 0 against a fresh database: a temp SQLite file, or a fresh PostgreSQL
+//! database created from `TEST_POSTGRES_URL` and dropped afterwards. Every response goes through the contract check.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use matchmaker::clock::FrozenClock;
+use matchmaker::config::{DatabaseUrl, Settings};
+use matchmaker::startup::Application;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, RequestBuilder};
+use serde_json::Value;
+
+use crate::contract;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The instant tests start at.
+pub fn test_epoch() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+/// The PostgreSQL server for tests. Unset: the PostgreSQL half is reported as not run (and fails under CI).
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "TEST_POSTGRES_URL is not set: under CI the PostgreSQL half of the suite must run"
+            );
+            eprintln!(
+                "\n!!!!!!!! TEST_POSTGRES_URL is not set: this PostgreSQL test DID NOT RUN. \
+                 Set TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres to run it. !!!!!!!!\n"
+            );
+            None
+        }
+    }
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code, reason = "kept alive until the test ends")] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("matchmaker.db"));
+        Self {
+            url,
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    pub fn postgres(admin_url: &str) -> Self {
+        let name = format!("mm_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin =
+            PgConnection::establish(admin_url).expect("TEST_POSTGRES_URL must reach PostgreSQL");
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .unwrap();
+        let mut url = url::Url::parse(admin_url).unwrap();
+        url.set_path(&name);
+        Self {
+            url: DatabaseUrl::Postgres(url.to_string()),
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
+    }
+
+    pub fn new(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite()),
+            Backend::Postgres => postgres_admin_url().map(|u| Self::postgres(&u)),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The JSON Pointers a problem+json body names.
+    pub fn error_pointers(&self) -> Vec<String> {
+        self.json()["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["pointer"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The running application and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<FrozenClock>,
+    pub backend: Backend,
+    handle: actix_web::dev::ServerHandle,
+    pub db: Arc<TestDb>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; the workers wind down on their own threads.
+        drop(self.handle.stop(false));
+    }
+}
+
+impl TestApp {
+    /// A fresh app on `backend`, or `None` (said loudly) when PostgreSQL is not configured outside CI.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        let db = TestDb::new(backend)?;
+        Some(Self::start(backend, Arc::new(db)).await)
+    }
+
+    /// Another instance on the same database (a restart, or a second node).
+    pub async fn reopen(&self) -> Self {
+        Self::start(self.backend, Arc::clone(&self.db)).await
+    }
+
+    async fn start(backend: Backend, db: Arc<TestDb>) -> Self {
+        matchmaker::telemetry::init();
+        let settings = Settings {
+            database: db.url.clone(),
+            addr: "127.0.0.1:0".parse().unwrap(),
+            pool_size: 10,
+            workers: 2,
+        };
+        let clock = Arc::new(FrozenClock::new(test_epoch()));
+        let app = Application::build(&settings, clock.clone())
+            .await
+            .expect("the app starts");
+        let base = format!("http://{}", app.addr());
+        let handle = app.handle();
+        tokio::spawn(app.into_server());
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            clock,
+            backend,
+            handle,
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// Send, read the whole answer, and check it against the published contract.
+    pub async fn send(&self, request: RequestBuilder) -> Reply {
+        let request = request.build().unwrap();
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let response = self.client.execute(request).await.unwrap();
+        let reply = Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.bytes().await.unwrap().to_vec(),
+        };
+        contract::check_response(&method, &path, &reply);
+        reply
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.request(Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send(self.request(Method::POST, path).json(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, if_match: &str) -> Reply {
+        let request = self
+            .request(Method::PATCH, path)
+            .header("content-type", "application/merge-patch+json")
+            .header("if-match", if_match)
+            .body(body.to_string());
+        self.send(request).await
+    }
+
+    pub async fn delete(&self, path: &str, if_match: &str) -> Reply {
+        self.send(
+            self.request(Method::DELETE, path)
+                .header("if-match", if_match),
+        )
+        .await
+    }
+
+    /// Create a member and return (its JSON, its path, its ETag).
+    pub async fn create_member(&self, body: &Value) -> (Value, String, String) {
+        let reply = self.post("/v1/members", body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        (
+            reply.json(),
+            reply.header("location").unwrap(),
+            reply.header("etag").unwrap(),
+        )
+    }
+
+    /// Every member, walking all pages.
+    pub async fn all_members(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut path = "/v1/members?limit=100".to_owned();
+        loop {
+            let page = self.get(&path).await;
+            assert_eq!(page.status, 200, "{}", page.text());
+            let body = page.json();
+            out.extend(body["items"].as_array().unwrap().iter().cloned());
+            match body["next"].as_str() {
+                Some(cursor) => path = format!("/v1/members?limit=100&cursor={cursor}"),
+                None => return out,
+            }
+        }
+    }
+}
+
+/// Run each listed `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                use $crate::helpers::{Backend, TestApp};
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite always runs");
+                    super::$name(app).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = TestApp::spawn(Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+
+/// A complete, valid profile.
+pub fn studio(name: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "description": "Studio de design graphique et de modélisation 3D à Esch-sur-Alzette.",
+        "website": "https://lumen.example.lu",
+        "contact_email": "hello@lumen.example.lu",
+        "country": "LU",
+        "city": "Esch-sur-Alzette",
+        "sectors": ["design", "new_media"],
+        "nace_codes": ["74.10"],
+        "size": "one_person",
+        "languages": ["lb", "fr", "en"],
+        "preferred_language": "fr",
+        "offers": [{"term": "3D modelling", "level": 4}, {"term": "conception graphique", "level": 3}],
+        "needs": [{"term": "game development", "priority": 5}],
+        "interests": [{"term": "cultural heritage"}],
+        "scopes": ["national", "european"],
+        "digest": "weekly",
+        "discoverable": true
+    })
+}
