@@ -34,9 +34,7 @@ pub struct FrozenClock {
 
 impl FrozenClock {
     pub fn new(at: DateTime<Utc>) -> Self {
-        Self {
-            at: Mutex::new(to_micros(at)),
-        }
+        Self { at: Mutex::new(to_micros(at)) }
     }
 
     pub fn set(&self, at: DateTime<Utc>) {
@@ -61,9 +59,7 @@ mod tests {
 
     #[test]
     fn frozen_clock_moves_only_when_told() {
-        let start = DateTime::parse_from_rfc3339("2024-10-15T08:00:00.1234567Z")
-            .unwrap()
-            .to_utc();
+        let start = DateTime::parse_from_rfc3339("2024-10-15T08:00:00.1234567Z").unwrap().to_utc();
         let clock = FrozenClock::new(start);
         assert_eq!(clock.now().timestamp_subsec_nanos(), 123_456_000);
         assert_eq!(clock.now(), clock.now());

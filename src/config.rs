@@ -21,21 +21,14 @@ pub enum ConfigError {
          PostgreSQL, or sqlite://PATH or a plain file path for SQLite"
     )]
     UnknownScheme(String),
-    #[error(
-        "DATABASE_URL is empty: unset it to use {DEFAULT_SQLITE_PATH}, or give a PostgreSQL URL or a SQLite path"
-    )]
+    #[error("DATABASE_URL is empty: unset it to use {DEFAULT_SQLITE_PATH}, or give a PostgreSQL URL or a SQLite path")]
     Empty,
-    #[error(
-        "{name} is not a valid listen address (`{value}`): expected host:port, e.g. 127.0.0.1:8080"
-    )]
+    #[error("{name} is not a valid listen address (`{value}`): expected host:port, e.g. 127.0.0.1:8080")]
     BadAddr { name: &'static str, value: String },
     #[error("{name} must be a whole number from {min} to {max}, got `{value}`")]
-    BadNumber {
-        name: &'static str,
-        value: String,
-        min: u64,
-        max: u64,
-    },
+    BadNumber { name: &'static str, value: String, min: u64, max: u64 },
+    #[error("{name}: {message}")]
+    Bad { name: &'static str, message: String },
 }
 
 impl DatabaseUrl {
@@ -52,9 +45,7 @@ impl DatabaseUrl {
                 "sqlite" => Err(ConfigError::Empty),
                 other => Err(ConfigError::UnknownScheme(other.to_owned())),
             },
-            None if raw.starts_with("sqlite:") => {
-                Ok(Self::Sqlite(PathBuf::from(&raw["sqlite:".len()..])))
-            }
+            None if raw.starts_with("sqlite:") => Ok(Self::Sqlite(PathBuf::from(&raw["sqlite:".len()..]))),
             None => Ok(Self::Sqlite(PathBuf::from(raw))),
         }
     }
@@ -116,6 +107,51 @@ pub struct Settings {
     pub pool_size: u32,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+    pub auth: AuthSettings,
+}
+
+/// Tokens, keys and sign-in limits.
+#[derive(Clone)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub token_ttl_seconds: i64,
+    /// The PEM private key that signs (`MATCHMAKER_JWT_KEY` or the file `MATCHMAKER_JWT_KEY_FILE`).
+    pub signing_key: Option<String>,
+    /// PEM keys that still verify (`MATCHMAKER_JWT_PREVIOUS_KEYS` or `…_FILE`).
+    pub previous_keys: String,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Token requests per client address per minute.
+    pub attempts_per_address: u32,
+    /// Failed sign-ins per account per 15 minutes.
+    pub failures_per_account: u32,
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("token_ttl_seconds", &self.token_ttl_seconds)
+            .field("signing_key", &self.signing_key.as_ref().map(|_| "<configured>"))
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "cluster-matchmaker".to_owned(),
+            audience: "cluster-matchmaker-api".to_owned(),
+            token_ttl_seconds: 900,
+            signing_key: None,
+            previous_keys: String::new(),
+            trusted_proxies: Vec::new(),
+            attempts_per_address: 30,
+            failures_per_account: 10,
+        }
+    }
 }
 
 impl Settings {
@@ -131,18 +167,48 @@ impl Settings {
             None => DatabaseUrl::default_sqlite(),
         };
         let addr_raw = get("MATCHMAKER_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_owned());
-        let addr = addr_raw.parse().map_err(|_| ConfigError::BadAddr {
-            name: "MATCHMAKER_ADDR",
-            value: addr_raw.clone(),
-        })?;
+        let addr =
+            addr_raw.parse().map_err(|_| ConfigError::BadAddr { name: "MATCHMAKER_ADDR", value: addr_raw.clone() })?;
         let pool_size = number(&get, "MATCHMAKER_DB_POOL_SIZE", 10, 1, 200)?;
         let workers = number(&get, "MATCHMAKER_WORKERS", 0, 0, 256)?;
-        Ok(Self {
+        let defaults = AuthSettings::default();
+        let auth = AuthSettings {
+            issuer: get("MATCHMAKER_JWT_ISSUER").unwrap_or(defaults.issuer),
+            audience: get("MATCHMAKER_JWT_AUDIENCE").unwrap_or(defaults.audience),
+            token_ttl_seconds: number(&get, "MATCHMAKER_TOKEN_TTL_SECONDS", 900, 60, 86_400)? as i64,
+            signing_key: value_or_file(&get, "MATCHMAKER_JWT_KEY")?,
+            previous_keys: value_or_file(&get, "MATCHMAKER_JWT_PREVIOUS_KEYS")?.unwrap_or_default(),
+            trusted_proxies: crate::auth::address::parse_trusted(&get("MATCHMAKER_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|message| ConfigError::Bad { name: "MATCHMAKER_TRUSTED_PROXIES", message })?,
+            attempts_per_address: number(&get, "MATCHMAKER_SIGNIN_ATTEMPTS_PER_ADDRESS", 30, 1, 100_000)? as u32,
+            failures_per_account: number(&get, "MATCHMAKER_SIGNIN_FAILURES_PER_ACCOUNT", 10, 1, 100_000)? as u32,
+        };
+        Ok(Self { database, addr, pool_size: pool_size as u32, workers: workers as usize, auth })
+    }
+
+    /// Settings for tests and tools: the given database, port 0, defaults elsewhere.
+    pub fn for_database(database: DatabaseUrl) -> Self {
+        Self {
             database,
-            addr,
-            pool_size: pool_size as u32,
-            workers: workers as usize,
-        })
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            pool_size: 10,
+            workers: 2,
+            auth: AuthSettings::default(),
+        }
+    }
+}
+
+/// `NAME`, or the contents of the file named by `NAME_FILE` (for container secrets).
+fn value_or_file(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<Option<String>, ConfigError> {
+    if let Some(v) = get(name).filter(|v| !v.trim().is_empty()) {
+        return Ok(Some(v));
+    }
+    let file_var = format!("{name}_FILE");
+    match get(&file_var).filter(|v| !v.trim().is_empty()) {
+        None => Ok(None),
+        Some(path) => std::fs::read_to_string(path.trim())
+            .map(Some)
+            .map_err(|e| ConfigError::Bad { name, message: format!("cannot read the file named by {file_var}: {e}") }),
     }
 }
 
@@ -157,12 +223,7 @@ fn number(
         None => Ok(default),
         Some(v) => match v.trim().parse::<u64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(ConfigError::BadNumber {
-                name,
-                value: v,
-                min,
-                max,
-            }),
+            _ => Err(ConfigError::BadNumber { name, value: v, min, max }),
         },
     }
 }
@@ -173,34 +234,13 @@ mod tests {
 
     #[test]
     fn database_url_schemes() {
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://u:p@h/db"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
-        assert!(matches!(
-            DatabaseUrl::parse("postgresql://h/db"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://data/x.db"),
-            Ok(DatabaseUrl::Sqlite("data/x.db".into()))
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:///tmp/x.db"),
-            Ok(DatabaseUrl::Sqlite("/tmp/x.db".into()))
-        );
-        assert_eq!(
-            DatabaseUrl::parse("./x.db"),
-            Ok(DatabaseUrl::Sqlite("./x.db".into()))
-        );
-        assert_eq!(
-            DatabaseUrl::parse("mysql://h/db"),
-            Err(ConfigError::UnknownScheme("mysql".into()))
-        );
-        assert_eq!(
-            DatabaseUrl::parse("postgress://h/db"),
-            Err(ConfigError::UnknownScheme("postgress".into()))
-        );
+        assert!(matches!(DatabaseUrl::parse("postgres://u:p@h/db"), Ok(DatabaseUrl::Postgres(_))));
+        assert!(matches!(DatabaseUrl::parse("postgresql://h/db"), Ok(DatabaseUrl::Postgres(_))));
+        assert_eq!(DatabaseUrl::parse("sqlite://data/x.db"), Ok(DatabaseUrl::Sqlite("data/x.db".into())));
+        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db"), Ok(DatabaseUrl::Sqlite("/tmp/x.db".into())));
+        assert_eq!(DatabaseUrl::parse("./x.db"), Ok(DatabaseUrl::Sqlite("./x.db".into())));
+        assert_eq!(DatabaseUrl::parse("mysql://h/db"), Err(ConfigError::UnknownScheme("mysql".into())));
+        assert_eq!(DatabaseUrl::parse("postgress://h/db"), Err(ConfigError::UnknownScheme("postgress".into())));
         assert_eq!(DatabaseUrl::parse("  "), Err(ConfigError::Empty));
     }
 
@@ -219,8 +259,7 @@ mod tests {
         assert_eq!(s.addr.to_string(), DEFAULT_ADDR);
         let bad = Settings::from_lookup(|k| (k == "MATCHMAKER_ADDR").then(|| "nope".to_owned()));
         assert!(matches!(bad, Err(ConfigError::BadAddr { .. })));
-        let bad =
-            Settings::from_lookup(|k| (k == "MATCHMAKER_DB_POOL_SIZE").then(|| "0".to_owned()));
+        let bad = Settings::from_lookup(|k| (k == "MATCHMAKER_DB_POOL_SIZE").then(|| "0".to_owned()));
         assert!(matches!(bad, Err(ConfigError::BadNumber { .. })));
     }
 }

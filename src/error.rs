@@ -21,14 +21,19 @@ pub enum ApiError {
     #[error("the body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{detail}")]
-    Validation {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    Validation { detail: String, errors: Vec<FieldError> },
     #[error("{0}")]
     Unprocessable(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{description}")]
+    Unauthorized { description: String, invalid_token: bool },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts; retry in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
     #[error("{method} is not allowed here")]
     MethodNotAllowed { method: Method, allow: Vec<Method> },
     #[error("this request must carry an If-Match header with the resource's current ETag")]
@@ -59,6 +64,10 @@ impl ApiError {
             Self::Validation { .. } => ("validation", "Invalid request"),
             Self::Unprocessable(_) => ("unprocessable", "Request cannot be processed"),
             Self::NotFound(_) => ("not-found", "Not found"),
+            Self::Unauthorized { .. } => ("unauthorized", "Unauthorized"),
+            Self::Forbidden(_) => ("forbidden", "Forbidden"),
+            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::PreconditionRequired => ("precondition-required", "Precondition required"),
             Self::PreconditionFailed => ("precondition-failed", "Precondition failed"),
@@ -93,6 +102,10 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation { .. } | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -133,7 +146,33 @@ impl ResponseError for ApiError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "5"));
         }
+        if let Self::TooManyRequests { retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if let Self::Unauthorized { description, invalid_token } = self {
+            let challenge = if *invalid_token {
+                format!("Bearer realm=\"matchmaker\", error=\"invalid_token\", error_description=\"{description}\"")
+            } else {
+                "Bearer realm=\"matchmaker\"".to_owned()
+            };
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
         response.body(body.to_string())
+    }
+}
+
+impl ApiError {
+    /// 401 for a request without credentials.
+    pub fn no_token() -> Self {
+        Self::Unauthorized {
+            description: "this needs a bearer token from POST /v1/auth/token".to_owned(),
+            invalid_token: false,
+        }
+    }
+
+    /// 401 for a token that was refused.
+    pub fn invalid_token(why: impl std::fmt::Display) -> Self {
+        Self::Unauthorized { description: why.to_string(), invalid_token: true }
     }
 }
 

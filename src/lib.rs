@@ -1,11 +1,14 @@
 //! Cluster Matchmaker: member profiles, explained matches, staff review and weekly digests for a creative-industries
 //! cluster.
 
+pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod fsutil;
 pub mod http;
 pub mod startup;
 pub mod telemetry;

@@ -10,14 +10,10 @@ use clap::{Parser, Subcommand};
 use matchmaker::clock::SystemClock;
 use matchmaker::config::Settings;
 use matchmaker::startup::{Application, prepare_database};
-use matchmaker::telemetry;
+use matchmaker::{cli, telemetry};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "matchmaker",
-    version,
-    about = "Cluster Matchmaker: profiles, matches, review and digests"
-)]
+#[command(name = "matchmaker", version, about = "Cluster Matchmaker: profiles, matches, review and digests")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -31,6 +27,53 @@ enum Command {
     Migrate,
     /// Exit 0 when the local server answers GET /health/ready with 200 (for container health checks).
     Healthcheck,
+    /// Signing keys for access tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// People's accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Partner-portal clients.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Print a new Ed25519 private key (PEM) for MATCHMAKER_JWT_KEY.
+    New,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account. The password comes from MATCHMAKER_PASSWORD or, if unset, the first line of standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "staff", "member"])]
+        role: String,
+        /// The member organisation (required for the member role).
+        #[arg(long)]
+        member: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Create a portal client; prints `client_id: …` and `client_secret: …` (the secret only this once).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: members:read, members:write, suggestions:read, suggestions:react.
+        #[arg(long)]
+        scopes: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,6 +90,13 @@ fn main() -> ExitCode {
         Command::Serve => actix_web::rt::System::new().block_on(serve(settings)),
         Command::Migrate => actix_web::rt::System::new().block_on(migrate(settings)),
         Command::Healthcheck => healthcheck(settings.addr),
+        Command::Keys { command: KeysCommand::New } => print_new_key(),
+        Command::User { command: UserCommand::Add { email, role, member } } => {
+            actix_web::rt::System::new().block_on(cli::add_user(settings, email, role, member)).map(print_out)
+        }
+        Command::Client { command: ClientCommand::Add { name, scopes } } => {
+            actix_web::rt::System::new().block_on(cli::add_client(settings, name, scopes)).map(print_out)
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -70,15 +120,21 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[expect(clippy::print_stdout, reason = "this is the command's output")]
+fn print_out(text: String) {
+    print!("{text}");
+}
+
+fn print_new_key() -> anyhow::Result<()> {
+    print_out(matchmaker::auth::keys::generate_pem()?);
+    Ok(())
+}
+
 /// A minimal HTTP/1.1 probe of the server's own address, so the container image needs no curl.
 fn healthcheck(addr: SocketAddr) -> anyhow::Result<()> {
     let target = if addr.ip().is_unspecified() {
         SocketAddr::new(
-            if addr.is_ipv4() {
-                [127, 0, 0, 1].into()
-            } else {
-                std::net::Ipv6Addr::LOCALHOST.into()
-            },
+            if addr.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() },
             addr.port(),
         )
     } else {
@@ -86,10 +142,7 @@ fn healthcheck(addr: SocketAddr) -> anyhow::Result<()> {
     };
     let mut stream = TcpStream::connect_timeout(&target, Duration::from_secs(3))?;
     stream.set_read_timeout(Some(Duration::from_secs(3)))?;
-    write!(
-        stream,
-        "GET /health/ready HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n"
-    )?;
+    write!(stream, "GET /health/ready HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n")?;
     let mut head = [0_u8; 12];
     stream.read_exact(&mut head)?;
     if head.starts_with(b"HTTP/1.1 200") {

@@ -7,6 +7,8 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::service::{AuthState, FIRST_ADMIN, load_keys};
+use crate::auth::{Role, password};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
@@ -17,6 +19,7 @@ use crate::http;
 pub struct AppState {
     pub pool: DbPool,
     pub clock: SharedClock,
+    pub auth: std::sync::Arc<AuthState>,
 }
 
 /// A bound, migrated, not yet running server.
@@ -29,12 +32,10 @@ pub struct Application {
 /// Open the pool and apply pending migrations.
 pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DbPool> {
     let pool = db::pool(&settings.database, settings.pool_size)?;
-    let applied = db::run(&pool, |conn| {
-        db::migrate(conn).map_err(MigrateError::Failed)
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))
-    .with_context(|| format!("cannot prepare the database at {}", settings.database))?;
+    let applied = db::run(&pool, |conn| db::migrate(conn).map_err(MigrateError::Failed))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("cannot prepare the database at {}", settings.database))?;
     for name in &applied {
         tracing::info!(migration = %name, "migration applied");
     }
@@ -51,18 +52,19 @@ enum MigrateError {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
+        f.debug_struct("Application").field("addr", &self.addr).finish_non_exhaustive()
     }
 }
 
 impl Application {
     pub async fn build(settings: &Settings, clock: SharedClock) -> anyhow::Result<Self> {
         let pool = prepare_database(settings).await?;
-        let state = AppState { pool, clock };
-        let listener = TcpListener::bind(settings.addr)
-            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let keys = load_keys(settings)?;
+        let auth = std::sync::Arc::new(AuthState::new(settings, keys)?);
+        first_run(settings, &pool, &auth, clock.now()).await?;
+        let state = AppState { pool, clock, auth };
+        let listener =
+            TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;
         let data = web::Data::new(state.clone());
         let mut server = HttpServer::new(move || {
@@ -77,11 +79,7 @@ impl Application {
             server = server.workers(settings.workers);
         }
         tracing::info!(address = %format!("http://{addr}"), database = %settings.database, "listening");
-        Ok(Self {
-            addr,
-            server: server.run(),
-            state,
-        })
+        Ok(Self { addr, server: server.run(), state })
     }
 
     /// The address actually bound (useful with port 0).
@@ -103,4 +101,50 @@ impl Application {
     pub fn into_server(self) -> Server {
         self.server
     }
+}
+
+/// On an empty SQLite database, create `admin@localhost` with a one-time password written to a file only its owner
+/// can read (the log names the file, never the password). On PostgreSQL, say how to create the first administrator.
+async fn first_run(
+    settings: &Settings,
+    pool: &DbPool,
+    auth: &AuthState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let users = db::run(pool, |conn| crate::db::accounts::count_users(conn).map_err(db::DbError::from)).await?;
+    if users > 0 {
+        return Ok(());
+    }
+    let Some(file) = auth.first_run_file.clone() else {
+        tracing::warn!(
+            "no accounts exist yet: create the first administrator with \
+             `MATCHMAKER_PASSWORD=… matchmaker user add --email you@example.org --role admin` \
+             (same DATABASE_URL), then sign in at POST /v1/auth/token"
+        );
+        return Ok(());
+    };
+    let one_time = password::one_time()?;
+    let hash = password::hash(&one_time)?;
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            crate::db::accounts::insert_user(conn, FIRST_ADMIN, &hash, Role::Admin, None, true, now)
+                .map_err(db::DbError::from)
+        })
+    })
+    .await?;
+    if file.exists() {
+        std::fs::remove_file(&file).with_context(|| format!("cannot replace {}", file.display()))?;
+    }
+    let text = format!(
+        "Cluster Matchmaker: first administrator\n\nlogin:    {FIRST_ADMIN}\npassword: {one_time}\n\n\
+         This password works once: sign in (POST /v1/auth/token, grant_type=password), then change it with\n\
+         POST /v1/auth/password. This file is deleted when you do.\n"
+    );
+    crate::fsutil::write_private(&file, text.as_bytes())?;
+    tracing::warn!(
+        credentials_file = %file.display(),
+        database = %settings.database,
+        "first run: created the administrator {FIRST_ADMIN}; its one-time password is in the credentials file"
+    );
+    Ok(())
 }

@@ -40,19 +40,13 @@ pub fn find(
 
 /// Remember an answer. Expired keys of the same owner are dropped first, so a key can be reused after
 /// [`RETENTION`]. Fails with a unique violation when another request stored the same key first.
-pub fn insert(
-    conn: &mut DbConnection,
-    response: &StoredResponse,
-    now: DateTime<Utc>,
-) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, response: &StoredResponse, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::delete(
         idempotency_keys::table
             .filter(idempotency_keys::owner.eq(&response.owner))
             .filter(idempotency_keys::created_at.le((now - RETENTION).naive_utc())),
     )
     .execute(conn)?;
-    diesel::insert_into(idempotency_keys::table)
-        .values(response)
-        .execute(conn)?;
+    diesel::insert_into(idempotency_keys::table).values(response).execute(conn)?;
     Ok(())
 }

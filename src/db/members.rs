@@ -7,13 +7,13 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::{member_scopes, member_sectors, member_terms, members};
+use super::schema::{client_members, member_scopes, member_sectors, member_terms, members};
 use super::{DbConnection, DbError};
 use crate::domain::FieldError;
 use crate::domain::fold::{contains_pattern, fold};
 use crate::domain::member::{
-    DigestFrequency, Member, MemberDraft, MemberStatus, PreferredLanguage, ProfileTerm, Scope,
-    Sector, Size, Term, TermKind,
+    DigestFrequency, Member, MemberDraft, MemberStatus, PreferredLanguage, ProfileTerm, Scope, Sector, Size, Term,
+    TermKind,
 };
 use crate::domain::parse::Vocabulary;
 
@@ -71,9 +71,22 @@ impl From<diesel::result::Error> for WriteError {
     }
 }
 
+/// Which members a caller may list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Visibility {
+    /// Staff: everyone.
+    #[default]
+    All,
+    /// A member account: its own organisation.
+    Only(Uuid),
+    /// A portal: the members linked to it.
+    LinkedTo(String),
+}
+
 /// Filters of the member list.
 #[derive(Debug, Clone, Default)]
 pub struct MemberFilter {
+    pub visible: Visibility,
     pub sector: Option<Sector>,
     pub country: Option<String>,
     pub scope: Option<Scope>,
@@ -84,9 +97,7 @@ pub struct MemberFilter {
 }
 
 fn corrupt(what: &str, value: &str) -> diesel::result::Error {
-    diesel::result::Error::DeserializationError(
-        format!("stored {what} `{value}` is not valid").into(),
-    )
+    diesel::result::Error::DeserializationError(format!("stored {what} `{value}` is not valid").into())
 }
 
 fn stored_enum<T: Vocabulary>(what: &str, value: &str) -> QueryResult<T> {
@@ -97,13 +108,7 @@ fn stored_list(what: &str, value: &str) -> QueryResult<Vec<String>> {
     serde_json::from_str(value).map_err(|_| corrupt(what, value))
 }
 
-fn to_row(
-    id: Uuid,
-    d: &MemberDraft,
-    version: i64,
-    created: DateTime<Utc>,
-    updated: DateTime<Utc>,
-) -> MemberRow {
+fn to_row(id: Uuid, d: &MemberDraft, version: i64, created: DateTime<Utc>, updated: DateTime<Utc>) -> MemberRow {
     MemberRow {
         id: id.to_string(),
         name: d.name.clone(),
@@ -152,16 +157,9 @@ fn from_row(row: MemberRow, children: Children) -> QueryResult<Member> {
             city: row.city,
             sectors,
             nace_codes: stored_list("nace_codes", &row.nace_codes)?,
-            size: row
-                .size
-                .as_deref()
-                .map(|s| stored_enum::<Size>("size", s))
-                .transpose()?,
+            size: row.size.as_deref().map(|s| stored_enum::<Size>("size", s)).transpose()?,
             languages: stored_list("languages", &row.languages)?,
-            preferred_language: stored_enum::<PreferredLanguage>(
-                "preferred_language",
-                &row.preferred_language,
-            )?,
+            preferred_language: stored_enum::<PreferredLanguage>("preferred_language", &row.preferred_language)?,
             offers: children.offers,
             needs: children.needs,
             interests: children.interests,
@@ -180,18 +178,12 @@ fn write_children(conn: &mut DbConnection, id: &str, d: &MemberDraft) -> QueryRe
     // One statement per row: MultiConnection has no batch insert from a Vec.
     for sector in &d.sectors {
         diesel::insert_into(member_sectors::table)
-            .values((
-                member_sectors::member_id.eq(id),
-                member_sectors::sector.eq(sector.as_str()),
-            ))
+            .values((member_sectors::member_id.eq(id), member_sectors::sector.eq(sector.as_str())))
             .execute(conn)?;
     }
     for scope in &d.scopes {
         diesel::insert_into(member_scopes::table)
-            .values((
-                member_scopes::member_id.eq(id),
-                member_scopes::scope.eq(scope.as_str()),
-            ))
+            .values((member_scopes::member_id.eq(id), member_scopes::scope.eq(scope.as_str())))
             .execute(conn)?;
     }
     for (kind, position, t) in d.terms() {
@@ -203,9 +195,7 @@ fn write_children(conn: &mut DbConnection, id: &str, d: &MemberDraft) -> QueryRe
             folded: t.term.folded(),
             strength: t.strength.map(i32::from),
         };
-        diesel::insert_into(member_terms::table)
-            .values(&row)
-            .execute(conn)?;
+        diesel::insert_into(member_terms::table).values(&row).execute(conn)?;
     }
     Ok(())
 }
@@ -218,24 +208,12 @@ fn delete_children(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
 }
 
 /// Store a new member (call inside a write transaction).
-pub fn insert(
-    conn: &mut DbConnection,
-    draft: MemberDraft,
-    now: DateTime<Utc>,
-) -> QueryResult<Member> {
+pub fn insert(conn: &mut DbConnection, draft: MemberDraft, now: DateTime<Utc>) -> QueryResult<Member> {
     let id = Uuid::now_v7();
     let row = to_row(id, &draft, 1, now, now);
-    diesel::insert_into(members::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(members::table).values(&row).execute(conn)?;
     write_children(conn, &row.id, &draft)?;
-    Ok(Member {
-        id,
-        profile: draft,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    })
+    Ok(Member { id, profile: draft, version: 1, created_at: now, updated_at: now })
 }
 
 /// Load members with their lists, keeping the order of `rows`.
@@ -247,38 +225,24 @@ fn assemble(conn: &mut DbConnection, rows: Vec<MemberRow>) -> QueryResult<Vec<Me
         .select((member_sectors::member_id, member_sectors::sector))
         .load(conn)?;
     for (id, s) in sectors {
-        children
-            .entry(id)
-            .or_default()
-            .sectors
-            .push(stored_enum("sector", &s)?);
+        children.entry(id).or_default().sectors.push(stored_enum("sector", &s)?);
     }
     let scopes: Vec<(String, String)> = member_scopes::table
         .filter(member_scopes::member_id.eq_any(&ids))
         .select((member_scopes::member_id, member_scopes::scope))
         .load(conn)?;
     for (id, s) in scopes {
-        children
-            .entry(id)
-            .or_default()
-            .scopes
-            .push(stored_enum("scope", &s)?);
+        children.entry(id).or_default().scopes.push(stored_enum("scope", &s)?);
     }
     let terms: Vec<TermRow> = member_terms::table
         .filter(member_terms::member_id.eq_any(&ids))
-        .order((
-            member_terms::member_id,
-            member_terms::kind,
-            member_terms::position,
-        ))
+        .order((member_terms::member_id, member_terms::kind, member_terms::position))
         .select(TermRow::as_select())
         .load(conn)?;
     for t in terms {
         let entry = children.entry(t.member_id.clone()).or_default();
-        let item = ProfileTerm {
-            term: Term::from_stored(t.term),
-            strength: t.strength.and_then(|s| u8::try_from(s).ok()),
-        };
+        let item =
+            ProfileTerm { term: Term::from_stored(t.term), strength: t.strength.and_then(|s| u8::try_from(s).ok()) };
         match stored_enum::<TermKind>("term kind", &t.kind)? {
             TermKind::Offer => entry.offers.push(item),
             TermKind::Need => entry.needs.push(item),
@@ -295,11 +259,8 @@ fn assemble(conn: &mut DbConnection, rows: Vec<MemberRow>) -> QueryResult<Vec<Me
 
 /// One member by id.
 pub fn find(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<Member>> {
-    let row: Option<MemberRow> = members::table
-        .find(id.to_string())
-        .select(MemberRow::as_select())
-        .first(conn)
-        .optional()?;
+    let row: Option<MemberRow> =
+        members::table.find(id.to_string()).select(MemberRow::as_select()).first(conn).optional()?;
     match row {
         Some(row) => Ok(assemble(conn, vec![row])?.pop()),
         None => Ok(None),
@@ -307,13 +268,18 @@ pub fn find(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<Member>> {
 }
 
 /// A page of members in id order (ids are UUIDv7, so creation order), after `after`, at most `limit` of them.
-pub fn list(
-    conn: &mut DbConnection,
-    f: &MemberFilter,
-    after: Option<Uuid>,
-    limit: i64,
-) -> QueryResult<Vec<Member>> {
+pub fn list(conn: &mut DbConnection, f: &MemberFilter, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<Member>> {
     let mut query = members::table.select(MemberRow::as_select()).into_boxed();
+    match &f.visible {
+        Visibility::All => {}
+        Visibility::Only(id) => query = query.filter(members::id.eq(id.to_string())),
+        Visibility::LinkedTo(client_id) => {
+            let ids = client_members::table
+                .filter(client_members::client_id.eq(client_id.clone()))
+                .select(client_members::member_id);
+            query = query.filter(members::id.eq_any(ids));
+        }
+    }
     if let Some(after) = after {
         query = query.filter(members::id.gt(after.to_string()));
     }
@@ -321,24 +287,17 @@ pub fn list(
         query = query.filter(members::country.eq(country.clone()));
     }
     if let Some(sector) = f.sector {
-        let ids = member_sectors::table
-            .filter(member_sectors::sector.eq(sector.as_str()))
-            .select(member_sectors::member_id);
+        let ids =
+            member_sectors::table.filter(member_sectors::sector.eq(sector.as_str())).select(member_sectors::member_id);
         query = query.filter(members::id.eq_any(ids));
     }
     if let Some(scope) = f.scope {
-        let ids = member_scopes::table
-            .filter(member_scopes::scope.eq(scope.as_str()))
-            .select(member_scopes::member_id);
+        let ids = member_scopes::table.filter(member_scopes::scope.eq(scope.as_str())).select(member_scopes::member_id);
         query = query.filter(members::id.eq_any(ids));
     }
     if let Some(q) = &f.q {
         for word in fold(q).split(' ').filter(|w| !w.is_empty()) {
-            query = query.filter(
-                members::search_folded
-                    .like(contains_pattern(word))
-                    .escape('\\'),
-            );
+            query = query.filter(members::search_folded.like(contains_pattern(word)).escape('\\'));
         }
     }
     if let Some(skill) = &f.skill {
@@ -346,11 +305,7 @@ pub fn list(
         if !folded.is_empty() {
             let ids = member_terms::table
                 .filter(member_terms::kind.eq(TermKind::Offer.as_str()))
-                .filter(
-                    member_terms::folded
-                        .like(contains_pattern(&folded))
-                        .escape('\\'),
-                )
+                .filter(member_terms::folded.like(contains_pattern(&folded)).escape('\\'))
                 .select(member_terms::member_id);
             query = query.filter(members::id.eq_any(ids));
         }
@@ -371,25 +326,16 @@ fn update(
     let row = to_row(current.id, &draft, version, current.created_at, now);
     // The version check is in the write itself: of two racing writers holding the same version, one updates a row
     // and the other none.
-    let changed = diesel::update(
-        members::table
-            .filter(members::id.eq(&id))
-            .filter(members::version.eq(current.version)),
-    )
-    .set(&row)
-    .execute(conn)?;
+    let changed =
+        diesel::update(members::table.filter(members::id.eq(&id)).filter(members::version.eq(current.version)))
+            .set(&row)
+            .execute(conn)?;
     if changed == 0 {
         return Err(WriteError::Stale);
     }
     delete_children(conn, &id)?;
     write_children(conn, &id, &draft)?;
-    Ok(Member {
-        id: current.id,
-        profile: draft,
-        version,
-        created_at: current.created_at,
-        updated_at: now,
-    })
+    Ok(Member { id: current.id, profile: draft, version, created_at: current.created_at, updated_at: now })
 }
 
 /// What an `If-Match` header asks for.
@@ -422,10 +368,7 @@ pub fn patch(
     if !precondition.holds(&current.etag()) {
         return Err(WriteError::Stale);
     }
-    let draft = current
-        .profile
-        .patched(patch)
-        .map_err(WriteError::Invalid)?;
+    let draft = current.profile.patched(patch).map_err(WriteError::Invalid)?;
     if draft == current.profile {
         // Nothing changes: keep the version (and ETag) as they are.
         return Ok(current);
@@ -434,23 +377,15 @@ pub fn patch(
 }
 
 /// Delete a member, if the precondition holds. Call inside a write transaction.
-pub fn delete(
-    conn: &mut DbConnection,
-    id: Uuid,
-    precondition: &Precondition,
-) -> Result<(), WriteError> {
+pub fn delete(conn: &mut DbConnection, id: Uuid, precondition: &Precondition) -> Result<(), WriteError> {
     let current = find(conn, id)?.ok_or(WriteError::NotFound)?;
     if !precondition.holds(&current.etag()) {
         return Err(WriteError::Stale);
     }
     let key = id.to_string();
     delete_children(conn, &key)?;
-    let gone = diesel::delete(
-        members::table
-            .filter(members::id.eq(&key))
-            .filter(members::version.eq(current.version)),
-    )
-    .execute(conn)?;
+    let gone = diesel::delete(members::table.filter(members::id.eq(&key)).filter(members::version.eq(current.version)))
+        .execute(conn)?;
     if gone == 0 {
         return Err(WriteError::Stale);
     }

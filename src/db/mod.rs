@@ -3,6 +3,8 @@
 //! Everything that touches diesel goes through [`run`], which moves the work onto actix's blocking pool, so no
 //! query ever runs on the async executor. When diesel's async `MultiConnection` ships, only this file changes.
 
+pub mod accounts;
+pub mod audit;
 pub mod idempotency;
 pub mod members;
 pub mod schema;
@@ -61,19 +63,17 @@ impl Manager {
 
     fn establish(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(url).map(DbConnection::Pg).map_err(r2d2::Error::ConnectionError)
+            }
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_str().ok_or_else(|| {
                     r2d2::Error::ConnectionError(ConnectionError::InvalidConnectionUrl(
                         "the SQLite path is not valid UTF-8".to_owned(),
                     ))
                 })?;
-                let mut conn =
-                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute(SQLITE_PRAGMAS)
-                    .map_err(r2d2::Error::QueryError)?;
+                let mut conn = SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS).map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }
@@ -104,9 +104,8 @@ pub fn pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<DbPool> {
         && let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display()))?;
     }
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
@@ -182,15 +181,13 @@ pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
             // Several instances may start at once against one database: let one migrate at a time. A session
             // lock on this connection only, released right after.
             pg.batch_execute("SELECT pg_advisory_lock(4242424201)")?;
-            let result = pg
-                .run_pending_migrations(PG_MIGRATIONS)
-                .map(|v| v.iter().map(ToString::to_string).collect());
+            let result = pg.run_pending_migrations(PG_MIGRATIONS).map(|v| v.iter().map(ToString::to_string).collect());
             pg.batch_execute("SELECT pg_advisory_unlock(4242424201)")?;
             result
         }
-        DbConnection::Sqlite(sqlite) => sqlite
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.iter().map(ToString::to_string).collect()),
+        DbConnection::Sqlite(sqlite) => {
+            sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(ToString::to_string).collect())
+        }
     };
     applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
 }
@@ -207,8 +204,7 @@ pub fn check(conn: &mut DbConnection) -> Result<(), DbError> {
     conn.batch_execute("SELECT COUNT(*) FROM __diesel_schema_migrations")?;
     if let DbConnection::Sqlite(sqlite) = conn {
         let main: Vec<DatabaseFile> =
-            diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                .load(sqlite)?;
+            diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'").load(sqlite)?;
         if let Some(db) = main.first()
             && !db.file.is_empty()
             && !std::path::Path::new(&db.file).is_file()
@@ -221,8 +217,5 @@ pub fn check(conn: &mut DbConnection) -> Result<(), DbError> {
 
 /// True when the error is a unique-constraint violation (same kind on both backends).
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
-    matches!(
-        e,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
+    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }

@@ -66,15 +66,61 @@ diesel::joinable!(member_sectors -> members (member_id));
 diesel::joinable!(member_scopes -> members (member_id));
 diesel::joinable!(member_terms -> members (member_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    members,
-    member_sectors,
-    member_scopes,
-    member_terms,
-    idempotency_keys
-);
+diesel::allow_tables_to_appear_in_same_query!(members, member_sectors, member_scopes, member_terms, idempotency_keys);
 
-/// Every table and its columns, in the order above; the schema test compares both backends against it.
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        member_id -> Nullable<Text>,
+        disabled -> Bool,
+        must_change_password -> Bool,
+        token_version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clients (client_id) {
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        disabled -> Bool,
+        token_version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    client_members (client_id, member_id) {
+        client_id -> Text,
+        member_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        target -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        success -> Bool,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(client_members -> clients (client_id));
+diesel::allow_tables_to_appear_in_same_query!(clients, client_members, members, users);
+
+/// Every table and its columns; the schema test compares both migrated backends against it.
 pub const TABLES: &[(&str, &[&str])] = &[
     (
         "members",
@@ -101,28 +147,24 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ),
     ("member_sectors", &["member_id", "sector"]),
     ("member_scopes", &["member_id", "scope"]),
+    ("member_terms", &["member_id", "kind", "position", "term", "folded", "strength"]),
+    ("idempotency_keys", &["owner", "key", "request_hash", "status", "body", "location", "etag", "created_at"]),
     (
-        "member_terms",
+        "users",
         &[
+            "id",
+            "email",
+            "password_hash",
+            "role",
             "member_id",
-            "kind",
-            "position",
-            "term",
-            "folded",
-            "strength",
-        ],
-    ),
-    (
-        "idempotency_keys",
-        &[
-            "owner",
-            "key",
-            "request_hash",
-            "status",
-            "body",
-            "location",
-            "etag",
+            "disabled",
+            "must_change_password",
+            "token_version",
             "created_at",
+            "updated_at",
         ],
     ),
+    ("clients", &["client_id", "name", "secret_hash", "scopes", "disabled", "token_version", "created_at", "updated_at"]),
+    ("client_members", &["client_id", "member_id", "created_at"]),
+    ("audit_log", &["id", "at", "actor", "action", "target", "ip", "success", "details"]),
 ];

@@ -14,20 +14,14 @@ static LANGUAGE_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| lines(LA
 static NACE_CLASSES: LazyLock<HashMap<String, String>> = LazyLock::new(|| nace_classes(NACE));
 
 fn lines(text: &'static str) -> HashSet<&'static str> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
 }
 
 fn nace_classes(text: &str) -> HashMap<String, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
     let mut classes = HashMap::new();
     for record in reader.records().flatten() {
-        let (Some(code), Some(level), Some(name)) = (record.get(0), record.get(1), record.get(2))
-        else {
+        let (Some(code), Some(level), Some(name)) = (record.get(0), record.get(1), record.get(2)) else {
             continue;
         };
         if level == "4" {
@@ -72,16 +66,10 @@ mod tests {
 
     #[test]
     fn creative_industry_classes_are_known() {
-        for code in [
-            "59.11", "58.21", "71.11", "73.11", "74.10", "74.20", "90.01", "90.02", "90.03",
-            "14.13",
-        ] {
+        for code in ["59.11", "58.21", "71.11", "73.11", "74.10", "74.20", "90.01", "90.02", "90.03", "14.13"] {
             assert!(nace_class_name(code).is_some(), "{code}");
         }
-        assert_eq!(
-            nace_class_name("74.10"),
-            Some("Specialised design activities")
-        );
+        assert_eq!(nace_class_name("74.10"), Some("Specialised design activities"));
         assert!(nace_class_name("74.1").is_none(), "groups are not classes");
     }
 }

@@ -9,10 +9,7 @@ use uuid::Uuid;
 
 use super::codes;
 use super::fold::fold;
-use super::parse::{
-    Check, FieldError, ObjectParser, Vocabulary, array, boolean, fail, integer, line, text,
-    unique_by,
-};
+use super::parse::{Check, FieldError, ObjectParser, Vocabulary, array, boolean, fail, integer, line, text, unique_by};
 use crate::api_enum;
 
 pub const NAME_MAX: usize = 200;
@@ -107,17 +104,10 @@ fn term_item(value: &Value, strength_key: Option<&str>) -> Check<ProfileTerm> {
     p.only(allowed, &[]);
     let term = p.required("term", Term::parse);
     let strength = match strength_key {
-        Some(k) => p
-            .required(k, |v| integer(v, 1, 5))
-            .map(|n| u8::try_from(n).ok()),
+        Some(k) => p.required(k, |v| integer(v, 1, 5)).map(|n| u8::try_from(n).ok()),
         None => Some(None),
     };
-    p.finish(|| {
-        Some(ProfileTerm {
-            term: term?,
-            strength: strength?,
-        })
-    })
+    p.finish(|| Some(ProfileTerm { term: term?, strength: strength? }))
 }
 
 fn term_list(value: &Value, strength_key: Option<&str>) -> Check<Vec<ProfileTerm>> {
@@ -129,18 +119,13 @@ fn term_list(value: &Value, strength_key: Option<&str>) -> Check<Vec<ProfileTerm
 fn website(value: &Value) -> Check<String> {
     let s = line(value, 1, URL_MAX)?;
     match url::Url::parse(&s) {
-        Ok(u)
-            if matches!(u.scheme(), "http" | "https")
-                && u.host_str().is_some_and(|h| !h.is_empty()) =>
-        {
-            Ok(s)
-        }
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(s),
         Ok(_) => fail("must be an http or https URL with a host"),
         Err(e) => fail(format!("must be an http or https URL ({e})")),
     }
 }
 
-fn email(value: &Value) -> Check<String> {
+pub fn email(value: &Value) -> Check<String> {
     let s = line(value, 1, EMAIL_MAX)?;
     match email_address::EmailAddress::from_str(&s) {
         Ok(_) if s.contains('@') && !s.contains(' ') => Ok(s),
@@ -156,9 +141,7 @@ fn country(value: &Value) -> Check<String> {
     if code.len() == 2 && codes::is_country(&code) {
         Ok(code)
     } else {
-        fail(format!(
-            "`{s}` is not an assigned ISO 3166-1 alpha-2 country code (such as LU, FR, DE)"
-        ))
+        fail(format!("`{s}` is not an assigned ISO 3166-1 alpha-2 country code (such as LU, FR, DE)"))
     }
 }
 
@@ -170,9 +153,7 @@ fn language(value: &Value) -> Check<String> {
     if code.len() == 2 && codes::is_language(&code) {
         Ok(code)
     } else {
-        fail(format!(
-            "`{s}` is not an ISO 639-1 language code (such as lb, fr, de, en)"
-        ))
+        fail(format!("`{s}` is not an ISO 639-1 language code (such as lb, fr, de, en)"))
     }
 }
 
@@ -184,17 +165,11 @@ fn nace_code(value: &Value) -> Check<String> {
     if codes::nace_class_name(code).is_some() {
         Ok(code.to_owned())
     } else {
-        fail(format!(
-            "`{s}` is not a NACE Rev. 2 class code (four digits written like 74.10)"
-        ))
+        fail(format!("`{s}` is not a NACE Rev. 2 class code (four digits written like 74.10)"))
     }
 }
 
-fn codes_list(
-    value: &Value,
-    what: &str,
-    item: impl FnMut(&Value) -> Check<String>,
-) -> Check<Vec<String>> {
+fn codes_list(value: &Value, what: &str, item: impl FnMut(&Value) -> Check<String>) -> Check<Vec<String>> {
     let list = array(value, CODES_MAX, item)?;
     unique_by(list, Clone::clone, what)
 }
@@ -262,35 +237,22 @@ impl MemberDraft {
         let mut p = ObjectParser::new(value)?;
         p.only(WRITABLE, READ_ONLY);
         let name = p.required("name", |v| line(v, 1, NAME_MAX));
-        let description = p.defaulted("description", String::new(), |v| {
-            text(v, 0, DESCRIPTION_MAX)
-        });
+        let description = p.defaulted("description", String::new(), |v| text(v, 0, DESCRIPTION_MAX));
         let website = p.nullable("website", website);
         let contact_email = p.required("contact_email", email);
         let country = p.required("country", country);
         let city = p.nullable("city", |v| line(v, 1, CITY_MAX));
         let sectors = p.required("sectors", |v| enum_set::<Sector>(v, 1));
-        let nace_codes = p.defaulted("nace_codes", Vec::new(), |v| {
-            codes_list(v, "the code", nace_code)
-        });
+        let nace_codes = p.defaulted("nace_codes", Vec::new(), |v| codes_list(v, "the code", nace_code));
         let size = p.nullable("size", Size::parse_value);
-        let languages = p.defaulted("languages", Vec::new(), |v| {
-            codes_list(v, "the language", language)
-        });
-        let preferred_language = p.defaulted(
-            "preferred_language",
-            PreferredLanguage::En,
-            PreferredLanguage::parse_value,
-        );
+        let languages = p.defaulted("languages", Vec::new(), |v| codes_list(v, "the language", language));
+        let preferred_language =
+            p.defaulted("preferred_language", PreferredLanguage::En, PreferredLanguage::parse_value);
         let offers = p.defaulted("offers", Vec::new(), |v| term_list(v, Some("level")));
         let needs = p.defaulted("needs", Vec::new(), |v| term_list(v, Some("priority")));
         let interests = p.defaulted("interests", Vec::new(), |v| term_list(v, None));
         let scopes = p.defaulted("scopes", Vec::new(), |v| enum_set::<Scope>(v, 0));
-        let digest = p.defaulted(
-            "digest",
-            DigestFrequency::Weekly,
-            DigestFrequency::parse_value,
-        );
+        let digest = p.defaulted("digest", DigestFrequency::Weekly, DigestFrequency::parse_value);
         let discoverable = p.defaulted("discoverable", true, boolean);
         let status = p.defaulted("status", MemberStatus::Active, MemberStatus::parse_value);
         p.finish(|| {
@@ -384,14 +346,9 @@ impl MemberDraft {
 
     /// All profile terms with their kind, in order.
     pub fn terms(&self) -> impl Iterator<Item = (TermKind, usize, &ProfileTerm)> {
-        let kinds = [
-            (TermKind::Offer, &self.offers),
-            (TermKind::Need, &self.needs),
-            (TermKind::Interest, &self.interests),
-        ];
-        kinds
-            .into_iter()
-            .flat_map(|(kind, list)| list.iter().enumerate().map(move |(i, t)| (kind, i, t)))
+        let kinds =
+            [(TermKind::Offer, &self.offers), (TermKind::Need, &self.needs), (TermKind::Interest, &self.interests)];
+        kinds.into_iter().flat_map(|(kind, list)| list.iter().enumerate().map(move |(i, t)| (kind, i, t)))
     }
 }
 
@@ -496,10 +453,7 @@ mod tests {
             "/colour",
             "/id",
         ] {
-            assert!(
-                pointers.contains(&expected),
-                "{expected} missing in {pointers:?}"
-            );
+            assert!(pointers.contains(&expected), "{expected} missing in {pointers:?}");
         }
     }
 
@@ -510,8 +464,7 @@ mod tests {
         let d = MemberDraft::parse(&body).unwrap();
         assert_eq!(d.offers[0].term.as_str(), "Modélisation 3D");
         assert_eq!(d.offers[0].term.folded(), "modelisation 3d");
-        body["offers"] =
-            json!([{"term": "UX design", "level": 4}, {"term": "ux-Design", "level": 2}]);
+        body["offers"] = json!([{"term": "UX design", "level": 4}, {"term": "ux-Design", "level": 2}]);
         let errors = MemberDraft::parse(&body).unwrap_err();
         assert_eq!(errors[0].pointer, "/offers/1");
     }
@@ -522,21 +475,13 @@ mod tests {
             "name": "A", "contact_email": "a@b.lu", "country": "LU", "sectors": ["games"], "city": "Esch", "size": "micro"
         }))
         .unwrap();
-        let p = d
-            .patched(&json!({"city": null, "sectors": ["design", "fashion"], "name": "B"}))
-            .unwrap();
+        let p = d.patched(&json!({"city": null, "sectors": ["design", "fashion"], "name": "B"})).unwrap();
         assert_eq!(p.city, None);
         assert_eq!(p.name, "B");
         assert_eq!(p.sectors, vec![Sector::Design, Sector::Fashion]);
         assert_eq!(p.size, Some(Size::Micro));
-        assert!(
-            d.patched(&json!({"name": null})).is_err(),
-            "a required field cannot be removed"
-        );
-        assert_eq!(
-            d.patched(&json!({"id": "x"})).unwrap_err()[0].detail,
-            "is read-only"
-        );
+        assert!(d.patched(&json!({"name": null})).is_err(), "a required field cannot be removed");
+        assert_eq!(d.patched(&json!({"id": "x"})).unwrap_err()[0].detail, "is read-only");
         assert!(d.patched(&json!([1])).is_err());
     }
 

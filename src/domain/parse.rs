@@ -13,10 +13,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            detail: detail.into(),
-        }
+        Self { pointer: pointer.into(), detail: detail.into() }
     }
 }
 
@@ -51,10 +48,7 @@ pub struct ObjectParser<'a> {
 impl<'a> ObjectParser<'a> {
     pub fn new(value: &'a Value) -> Result<Self, Vec<FieldError>> {
         match value.as_object() {
-            Some(object) => Ok(Self {
-                object,
-                errors: Vec::new(),
-            }),
+            Some(object) => Ok(Self { object, errors: Vec::new() }),
             None => fail("the body must be a JSON object"),
         }
     }
@@ -63,15 +57,9 @@ impl<'a> ObjectParser<'a> {
     pub fn only(&mut self, allowed: &[&str], read_only: &[&str]) {
         for key in self.object.keys() {
             if read_only.contains(&key.as_str()) {
-                self.errors.push(FieldError::new(
-                    format!("/{}", pointer_segment(key)),
-                    "is read-only",
-                ));
+                self.errors.push(FieldError::new(format!("/{}", pointer_segment(key)), "is read-only"));
             } else if !allowed.contains(&key.as_str()) {
-                self.errors.push(FieldError::new(
-                    format!("/{}", pointer_segment(key)),
-                    "is not a known field",
-                ));
+                self.errors.push(FieldError::new(format!("/{}", pointer_segment(key)), "is not a known field"));
             }
         }
     }
@@ -90,10 +78,7 @@ impl<'a> ObjectParser<'a> {
     pub fn required<T>(&mut self, key: &str, parse: impl FnOnce(&Value) -> Check<T>) -> Option<T> {
         match self.object.get(key) {
             None | Some(Value::Null) => {
-                self.errors.push(FieldError::new(
-                    format!("/{}", pointer_segment(key)),
-                    "is required",
-                ));
+                self.errors.push(FieldError::new(format!("/{}", pointer_segment(key)), "is required"));
                 None
             }
             Some(v) => {
@@ -104,19 +89,11 @@ impl<'a> ObjectParser<'a> {
     }
 
     /// A field with a default when absent; null is refused (use [`Self::nullable`] where null means "none").
-    pub fn defaulted<T>(
-        &mut self,
-        key: &str,
-        default: T,
-        parse: impl FnOnce(&Value) -> Check<T>,
-    ) -> Option<T> {
+    pub fn defaulted<T>(&mut self, key: &str, default: T, parse: impl FnOnce(&Value) -> Check<T>) -> Option<T> {
         match self.object.get(key) {
             None => Some(default),
             Some(Value::Null) => {
-                self.errors.push(FieldError::new(
-                    format!("/{}", pointer_segment(key)),
-                    "must not be null",
-                ));
+                self.errors.push(FieldError::new(format!("/{}", pointer_segment(key)), "must not be null"));
                 None
             }
             Some(v) => {
@@ -127,11 +104,7 @@ impl<'a> ObjectParser<'a> {
     }
 
     /// A field that may be absent or null (both mean "none").
-    pub fn nullable<T>(
-        &mut self,
-        key: &str,
-        parse: impl FnOnce(&Value) -> Check<T>,
-    ) -> Option<Option<T>> {
+    pub fn nullable<T>(&mut self, key: &str, parse: impl FnOnce(&Value) -> Check<T>) -> Option<Option<T>> {
         match self.object.get(key) {
             None | Some(Value::Null) => Some(None),
             Some(v) => {
@@ -170,9 +143,7 @@ pub fn text(value: &Value, min: usize, max: usize) -> Check<String> {
     if len > max {
         return fail(format!("must have at most {max} characters, has {len}"));
     }
-    if s.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
         return fail("must not contain control characters");
     }
     Ok(s.to_owned())
@@ -188,9 +159,7 @@ pub fn line(value: &Value, min: usize, max: usize) -> Check<String> {
 }
 
 pub fn boolean(value: &Value) -> Check<bool> {
-    value
-        .as_bool()
-        .map_or_else(|| fail("must be true or false"), Ok)
+    value.as_bool().map_or_else(|| fail("must be true or false"), Ok)
 }
 
 /// A whole number in `min..=max`.
@@ -204,19 +173,12 @@ pub fn integer(value: &Value, min: i64, max: i64) -> Check<i64> {
 }
 
 /// An array of at most `max` items, each parsed by `item`; errors point at the item's index.
-pub fn array<T>(
-    value: &Value,
-    max: usize,
-    mut item: impl FnMut(&Value) -> Check<T>,
-) -> Check<Vec<T>> {
+pub fn array<T>(value: &Value, max: usize, mut item: impl FnMut(&Value) -> Check<T>) -> Check<Vec<T>> {
     let Some(items) = value.as_array() else {
         return fail("must be an array");
     };
     if items.len() > max {
-        return fail(format!(
-            "must have at most {max} items, has {}",
-            items.len()
-        ));
+        return fail(format!("must have at most {max} items, has {}", items.len()));
     }
     let mut out = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
@@ -226,19 +188,11 @@ pub fn array<T>(
             Err(e) => errors.extend(nest(e, &i.to_string())),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
 /// Refuse the second and later items with the same key; errors point at the repeated item.
-pub fn unique_by<T, K: PartialEq>(
-    items: Vec<T>,
-    key: impl Fn(&T) -> K,
-    what: &str,
-) -> Check<Vec<T>> {
+pub fn unique_by<T, K: PartialEq>(items: Vec<T>, key: impl Fn(&T) -> K, what: &str) -> Check<Vec<T>> {
     let keys: Vec<K> = items.iter().map(&key).collect();
     let errors: Vec<FieldError> = keys
         .iter()
@@ -247,16 +201,10 @@ pub fn unique_by<T, K: PartialEq>(
             keys[..i]
                 .iter()
                 .position(|earlier| earlier == k)
-                .map(|first| {
-                    FieldError::new(format!("/{i}"), format!("repeats {what} of item {first}"))
-                })
+                .map(|first| FieldError::new(format!("/{i}"), format!("repeats {what} of item {first}")))
         })
         .collect();
-    if errors.is_empty() {
-        Ok(items)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(items) } else { Err(errors) }
 }
 
 /// A closed set of string values (an enum in the API).
@@ -269,17 +217,12 @@ pub trait Vocabulary: Sized + Copy + 'static {
     }
 
     fn choices() -> String {
-        Self::ALL
-            .iter()
-            .map(|v| v.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
     }
 
     fn parse_value(value: &Value) -> Check<Self> {
         match value.as_str() {
-            Some(s) => Self::from_name(s)
-                .map_or_else(|| fail(format!("must be one of {}", Self::choices())), Ok),
+            Some(s) => Self::from_name(s).map_or_else(|| fail(format!("must be one of {}", Self::choices())), Ok),
             None => fail(format!("must be a string, one of {}", Self::choices())),
         }
     }
@@ -337,10 +280,7 @@ mod tests {
     #[test]
     fn unique_by_points_at_repeats() {
         let errors = unique_by(vec!["a", "b", "a"], |s| *s, "the value").unwrap_err();
-        assert_eq!(
-            errors,
-            vec![FieldError::new("/2", "repeats the value of item 0")]
-        );
+        assert_eq!(errors, vec![FieldError::new("/2", "repeats the value of item 0")]);
     }
 
     #[test]

@@ -6,7 +6,11 @@ use std::pin::Pin;
 
 use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, dev};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
+
+use crate::domain::FieldError;
 
 use crate::db::members::Precondition;
 use crate::error::ApiError;
@@ -24,13 +28,7 @@ pub struct JsonBody(pub Value);
 
 fn media_type(req: &HttpRequest) -> Option<String> {
     let raw = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
-    Some(
-        raw.split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase(),
-    )
+    Some(raw.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
 }
 
 impl FromRequest for JsonBody {
@@ -38,11 +36,7 @@ impl FromRequest for JsonBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
-        let accepted: &[&str] = if req.method() == Method::PATCH {
-            &[MERGE_PATCH, JSON]
-        } else {
-            &[JSON]
-        };
+        let accepted: &[&str] = if req.method() == Method::PATCH { &[MERGE_PATCH, JSON] } else { &[JSON] };
         let media = media_type(req);
         let declared_length = req
             .headers()
@@ -72,35 +66,23 @@ impl FromRequest for JsonBody {
             let bytes = match actix_web::body::to_bytes_limited(payload, BODY_LIMIT).await {
                 Ok(Ok(bytes)) => bytes,
                 Ok(Err(e)) => {
-                    return Err(ApiError::MalformedJson(format!(
-                        "the body could not be read: {e}"
-                    )));
+                    return Err(ApiError::MalformedJson(format!("the body could not be read: {e}")));
                 }
                 Err(_) => return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT }),
             };
-            serde_json::from_slice(&bytes)
-                .map(JsonBody)
-                .map_err(|e| ApiError::MalformedJson(e.to_string()))
+            serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::MalformedJson(e.to_string()))
         })
     }
 }
 
 /// The `If-Match` precondition of a write; 428 when absent.
 pub fn if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
-    let values: Vec<&str> = req
-        .headers()
-        .get_all(header::IF_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .collect();
+    let values: Vec<&str> = req.headers().get_all(header::IF_MATCH).filter_map(|v| v.to_str().ok()).collect();
     if values.is_empty() {
         return Err(ApiError::PreconditionRequired);
     }
-    let tags: Vec<String> = values
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .collect();
+    let tags: Vec<String> =
+        values.iter().flat_map(|v| v.split(',')).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
     if tags.iter().any(|t| t == "*") {
         return Ok(Precondition::Any);
     }
@@ -118,8 +100,80 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
             Ok(Some(key.to_owned()))
         }
         _ => Err(ApiError::Unprocessable(
-            "the Idempotency-Key header must be 1 to 255 visible ASCII characters, e.g. a UUID"
-                .to_owned(),
+            "the Idempotency-Key header must be 1 to 255 visible ASCII characters, e.g. a UUID".to_owned(),
         )),
     }
+}
+
+/// The query parameters of a list route: each known at most once, unknown ones refused (a typo such as `sectr=`
+/// should not silently list everything).
+pub fn query_params(query: &str, allowed: &[&str]) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    let mut out = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let pointer = format!("?{name}");
+        if !allowed.contains(&name.as_ref()) {
+            errors.push(FieldError::new(pointer, format!("is not a parameter; use {}", allowed.join(", "))));
+        } else if out.insert(name.to_string(), value.trim().to_owned()).is_some() {
+            errors.push(FieldError::new(pointer, "is given more than once"));
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(ApiError::validation(errors)) }
+}
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
+
+/// `limit` (1..=100, default 20).
+pub fn limit(params: &std::collections::HashMap<String, String>) -> Result<i64, FieldError> {
+    match params.get("limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(FieldError::new("?limit", format!("must be a whole number from 1 to {MAX_LIMIT}"))),
+        },
+    }
+}
+
+/// An opaque cursor: the position after which the next page starts, tagged with what it pages through.
+pub fn encode_cursor(kind: &str, position: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{kind}:{position}"))
+}
+
+pub fn decode_cursor(kind: &str, raw: &str) -> Option<String> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    text.strip_prefix(kind)?.strip_prefix(':').map(str::to_owned)
+}
+
+/// The `Link` header for the next page: the same query with the cursor replaced.
+pub fn next_link(path: &str, query: &str, cursor: &str) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if name != "cursor" {
+            s.append_pair(&name, &value);
+        }
+    }
+    s.append_pair("cursor", cursor);
+    format!("<{path}?{}>; rel=\"next\"", s.finish())
+}
+
+/// A page of `items` (fetched with one extra to learn whether more follow) as `{items, next}` with a `Link` header.
+pub fn page_response<T>(
+    req: &HttpRequest,
+    kind: &str,
+    mut items: Vec<T>,
+    limit: i64,
+    position: impl Fn(&T) -> String,
+    to_json: impl Fn(&T) -> serde_json::Value,
+) -> actix_web::HttpResponse {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = if more { items.last().map(|last| encode_cursor(kind, &position(last))) } else { None };
+    let mut response = actix_web::HttpResponse::Ok();
+    if let Some(cursor) = &next {
+        response.insert_header((header::LINK, next_link(req.path(), req.query_string(), cursor)));
+    }
+    let body: Vec<serde_json::Value> = items.iter().map(to_json).collect();
+    response.json(serde_json::json!({"items": body, "next": next}))
 }

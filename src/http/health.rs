@@ -15,8 +15,6 @@ pub async fn live() -> HttpResponse {
 /// The process can serve: its database answers.
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // Whatever the database says, the answer is "not ready": a load balancer only needs to stop sending traffic.
-    db::run(&state.pool, db::check)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    db::run(&state.pool, db::check).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }

@@ -2,27 +2,28 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::extract::{JsonBody, idempotency_key, if_match};
+use super::extract::{JsonBody, decode_cursor, idempotency_key, if_match, limit, page_response, query_params};
+use crate::auth::Caller;
 use crate::db::idempotency::{self, StoredResponse};
-use crate::db::members::{self, MemberFilter, WriteError};
-use crate::db::{self, DbError};
+use crate::db::members::{self, MemberFilter, Visibility, WriteError};
+use crate::db::{self, DbError, accounts};
 use crate::domain::FieldError;
 use crate::domain::member::{Member, MemberDraft, Scope, Sector};
 use crate::domain::parse::Vocabulary;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-const DEFAULT_LIMIT: i64 = 20;
-const MAX_LIMIT: i64 = 100;
-
-/// Until callers are authenticated, every Idempotency-Key shares one namespace.
-const ANONYMOUS: &str = "";
+/// `status` is set by agency staff only.
+fn refuse_staff_fields(caller: &Caller, body: &Value) -> Result<(), ApiError> {
+    if !caller.is_staff() && body.get("status").is_some() {
+        return Err(ApiError::Forbidden("`status` is set by agency staff".to_owned()));
+    }
+    Ok(())
+}
 
 fn not_found() -> ApiError {
     ApiError::NotFound("no member has this id".to_owned())
@@ -37,9 +38,7 @@ fn location(id: Uuid) -> String {
 }
 
 fn member_response(status: actix_web::http::StatusCode, member: &Member) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::ETAG, member.etag()))
-        .json(member.to_json())
+    HttpResponse::build(status).insert_header((header::ETAG, member.etag())).json(member.to_json())
 }
 
 /// What a create attempt ended with.
@@ -66,14 +65,21 @@ impl From<diesel::result::Error> for CreateError {
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
+    refuse_staff_fields(&caller, &body)?;
     let draft = MemberDraft::parse(&body).map_err(ApiError::validation)?;
     // serde_json's map is ordered, so the same document hashes the same whatever the key order on the wire.
     let request_hash = format!("{:x}", Sha256::digest(body.to_string().as_bytes()));
     let now = state.clock.now();
-    let owner = ANONYMOUS.to_owned();
+    // Keys are scoped per account or client: two portals may use the same key without meeting.
+    let owner = caller.subject();
+    let portal = match &caller {
+        Caller::Portal { client_id, .. } => Some(client_id.clone()),
+        Caller::Person { .. } => None,
+    };
 
     let attempt = move |conn: &mut db::DbConnection| -> Result<Created, CreateError> {
         db::write(conn, |conn| {
@@ -87,6 +93,10 @@ pub async fn create(
                 };
             }
             let member = members::insert(conn, draft.clone(), now)?;
+            if let Some(client_id) = &portal {
+                // A member created by a portal is linked to it.
+                accounts::link(conn, client_id, member.id, now)?;
+            }
             if let Some(key) = &key {
                 let stored = StoredResponse {
                     owner: owner.clone(),
@@ -140,16 +150,11 @@ pub async fn create(
 }
 
 /// `GET /v1/members/{id}`
-pub async fn get(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = member_id(&path)?;
-    let member = db::run(&state.pool, move |conn| {
-        members::find(conn, id).map_err(DbError::from)
-    })
-    .await?
-    .ok_or_else(not_found)?;
+    let member = db::run(&state.pool, move |conn| members::find(conn, id).map_err(DbError::from))
+        .await?
+        .ok_or_else(not_found)?;
     Ok(member_response(actix_web::http::StatusCode::OK, &member))
 }
 
@@ -157,19 +162,18 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
+    caller: Caller,
     path: web::Path<String>,
     JsonBody(patch): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = member_id(&path)?;
+    refuse_staff_fields(&caller, &patch)?;
     let precondition = if_match(&req)?;
     let now = state.clock.now();
-    let member = db::run(&state.pool, move |conn| {
-        db::write(conn, |conn| {
-            members::patch(conn, id, &precondition, &patch, now)
-        })
-    })
-    .await
-    .map_err(ApiError::from)?;
+    let member =
+        db::run(&state.pool, move |conn| db::write(conn, |conn| members::patch(conn, id, &precondition, &patch, now)))
+            .await
+            .map_err(ApiError::from)?;
     Ok(member_response(actix_web::http::StatusCode::OK, &member))
 }
 
@@ -189,183 +193,101 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Query of `GET /v1/members`, parsed.
-#[derive(Debug, Default)]
-struct ListQuery {
-    filter: MemberFilter,
-    limit: i64,
-    after: Option<Uuid>,
-}
+const LIST_PARAMS: &[&str] = &["sector", "country", "scope", "q", "skill", "limit", "cursor"];
+const CURSOR_KIND: &str = "m1";
 
-const LIST_PARAMS: &[&str] = &[
-    "sector", "country", "scope", "q", "skill", "limit", "cursor",
-];
-
-fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("m1:{id}"))
-}
-
-fn decode_cursor(raw: &str) -> Option<Uuid> {
-    let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    Uuid::parse_str(text.strip_prefix("m1:")?).ok()
-}
-
-fn parse_list_query(query: &str) -> Result<ListQuery, ApiError> {
-    let mut out = ListQuery {
-        limit: DEFAULT_LIMIT,
-        ..ListQuery::default()
-    };
+/// The list's filters, from the query.
+fn parse_list_query(query: &str) -> Result<(MemberFilter, i64, Option<Uuid>), ApiError> {
+    let params = query_params(query, LIST_PARAMS)?;
+    let mut filter = MemberFilter::default();
     let mut errors = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let mut after = None;
+    for name in LIST_PARAMS {
+        let Some(value) = params.get(*name) else { continue };
         let pointer = format!("?{name}");
-        if !LIST_PARAMS.contains(&name.as_ref()) {
-            errors.push(FieldError::new(
-                pointer,
-                format!("is not a parameter; use {}", LIST_PARAMS.join(", ")),
-            ));
-            continue;
-        }
-        if seen.contains(&name.to_string()) {
-            errors.push(FieldError::new(pointer, "is given more than once"));
-            continue;
-        }
-        seen.push(name.to_string());
-        let value = value.trim();
-        match name.as_ref() {
+        match *name {
             "sector" => match Sector::from_name(value) {
-                Some(s) => out.filter.sector = Some(s),
-                None => errors.push(FieldError::new(
-                    pointer,
-                    format!("must be one of {}", Sector::choices()),
-                )),
+                Some(s) => filter.sector = Some(s),
+                None => errors.push(FieldError::new(pointer, format!("must be one of {}", Sector::choices()))),
             },
             "scope" => match Scope::from_name(value) {
-                Some(s) => out.filter.scope = Some(s),
-                None => errors.push(FieldError::new(
-                    pointer,
-                    format!("must be one of {}", Scope::choices()),
-                )),
+                Some(s) => filter.scope = Some(s),
+                None => errors.push(FieldError::new(pointer, format!("must be one of {}", Scope::choices()))),
             },
             "country" => {
                 let code = value.to_ascii_uppercase();
                 if code.len() == 2 && crate::domain::codes::is_country(&code) {
-                    out.filter.country = Some(code);
+                    filter.country = Some(code);
                 } else {
-                    errors.push(FieldError::new(
-                        pointer,
-                        "must be an ISO 3166-1 alpha-2 country code",
-                    ));
+                    errors.push(FieldError::new(pointer, "must be an ISO 3166-1 alpha-2 country code"));
                 }
             }
             "q" | "skill" => {
-                let max = if name == "q" { 200 } else { 100 };
+                let max = if *name == "q" { 200 } else { 100 };
                 if value.chars().count() > max {
-                    errors.push(FieldError::new(
-                        pointer,
-                        format!("must have at most {max} characters"),
-                    ));
+                    errors.push(FieldError::new(pointer, format!("must have at most {max} characters")));
                 } else if !value.is_empty() {
-                    let slot = if name == "q" {
-                        &mut out.filter.q
-                    } else {
-                        &mut out.filter.skill
-                    };
-                    *slot = Some(value.to_owned());
+                    let slot = if *name == "q" { &mut filter.q } else { &mut filter.skill };
+                    *slot = Some(value.clone());
                 }
             }
-            "limit" => match value.parse::<i64>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => out.limit = n,
-                _ => errors.push(FieldError::new(
-                    pointer,
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                )),
-            },
-            "cursor" => match decode_cursor(value) {
-                Some(id) => out.after = Some(id),
-                None => errors.push(FieldError::new(
-                    pointer,
-                    "is not a cursor this service gave out",
-                )),
+            "cursor" => match decode_cursor(CURSOR_KIND, value).and_then(|v| Uuid::parse_str(&v).ok()) {
+                Some(id) => after = Some(id),
+                None => errors.push(FieldError::new(pointer, "is not a cursor this service gave out")),
             },
             _ => {}
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    if errors.is_empty() { Ok((filter, limit, after)) } else { Err(ApiError::validation(errors)) }
 }
 
-/// The same query with the cursor replaced, for the `Link` header.
-fn next_link(query: &str, cursor: &str) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        if name != "cursor" {
-            s.append_pair(&name, &value);
-        }
-    }
-    s.append_pair("cursor", cursor);
-    format!("</v1/members?{}>; rel=\"next\"", s.finish())
-}
-
-/// `GET /v1/members`
-pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let query = parse_list_query(req.query_string())?;
-    let limit = query.limit;
-    let mut page = db::run(&state.pool, move |conn| {
-        members::list(conn, &query.filter, query.after, limit + 1).map_err(DbError::from)
-    })
-    .await?;
-    let more = page.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = if more {
-        page.last().map(|m| encode_cursor(m.id))
-    } else {
-        None
+/// `GET /v1/members`: what the caller may see (staff: all; a member: its own; a portal: its linked members).
+pub async fn list(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let (mut filter, limit, after) = parse_list_query(req.query_string())?;
+    filter.visible = match &caller {
+        _ if caller.is_staff() => Visibility::All,
+        Caller::Portal { client_id, .. } => Visibility::LinkedTo(client_id.clone()),
+        Caller::Person { .. } => match caller.own_member() {
+            Some(id) => Visibility::Only(id),
+            None => return Err(ApiError::Forbidden("this account is not tied to a member organisation".to_owned())),
+        },
     };
-    let items: Vec<Value> = page.iter().map(Member::to_json).collect();
-    let mut response = HttpResponse::Ok();
-    if let Some(cursor) = &next {
-        response.insert_header((header::LINK, next_link(req.query_string(), cursor)));
-    }
-    Ok(response.json(json!({"items": items, "next": next})))
+    let page =
+        db::run(&state.pool, move |conn| members::list(conn, &filter, after, limit + 1).map_err(DbError::from)).await?;
+    Ok(page_response(&req, CURSOR_KIND, page, limit, |m| m.id.to_string(), Member::to_json))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::extract::encode_cursor;
 
     #[test]
     fn cursors_round_trip_and_reject_forgeries() {
         let id = Uuid::now_v7();
-        assert_eq!(decode_cursor(&encode_cursor(id)), Some(id));
-        assert_eq!(decode_cursor("not-a-cursor"), None);
-        assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("m1:nope")), None);
+        let (_, _, after) =
+            parse_list_query(&format!("cursor={}", encode_cursor(CURSOR_KIND, &id.to_string()))).unwrap();
+        assert_eq!(after, Some(id));
+        assert!(parse_list_query("cursor=not-a-cursor").is_err());
+        assert!(parse_list_query(&format!("cursor={}", encode_cursor("u1", &id.to_string()))).is_err());
     }
 
     #[test]
     fn list_query_collects_every_problem() {
-        let Err(ApiError::Validation { errors, .. }) =
-            parse_list_query("limit=0&sector=food&bogus=1&q=a&q=b")
-        else {
+        let Err(ApiError::Validation { errors, .. }) = parse_list_query("limit=0&sector=food&bogus=1&q=a&q=b") else {
+            panic!("expected a validation error");
+        };
+        let mut pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
+        pointers.sort_unstable();
+        assert_eq!(pointers, ["?bogus", "?q"], "unknown and repeated parameters are refused first");
+        let Err(ApiError::Validation { errors, .. }) = parse_list_query("limit=0&sector=food") else {
             panic!("expected a validation error");
         };
         let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
-        assert_eq!(pointers, ["?limit", "?sector", "?bogus", "?q"]);
-        let ok = parse_list_query("limit=5&country=lu&skill=3D").unwrap();
-        assert_eq!(ok.limit, 5);
-        assert_eq!(ok.filter.country.as_deref(), Some("LU"));
-    }
-
-    #[test]
-    fn next_link_keeps_filters() {
-        let link = next_link("sector=design&cursor=old&limit=2", "new");
-        assert_eq!(
-            link,
-            "</v1/members?sector=design&limit=2&cursor=new>; rel=\"next\""
-        );
+        assert_eq!(pointers, ["?limit", "?sector"]);
+        let (filter, limit, _) = parse_list_query("limit=5&country=lu&skill=3D").unwrap();
+        assert_eq!(limit, 5);
+        assert_eq!(filter.country.as_deref(), Some("LU"));
     }
 }

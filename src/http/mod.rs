@@ -1,73 +1,168 @@
-//! HTTP layer: one route table that registration, the 405 answers and the contract test all read.
+//! HTTP layer: one route table that registration, authorisation, the 405 answers, the contract test and the
+//! authorisation-matrix test all read.
 
+pub mod audit;
+pub mod auth;
+pub mod clients;
 pub mod extract;
 pub mod health;
 pub mod members;
+pub mod portals;
+pub mod users;
 
+use std::net::IpAddr;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, Route, web};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Route, web};
+use uuid::Uuid;
 
+use crate::auth::policy::{Access, Decision, decide};
+use crate::auth::service::authenticate;
+use crate::auth::{Caller, ClientScope};
+use crate::db::{self, DbError, accounts};
 use crate::error::ApiError;
+use crate::startup::AppState;
 
-/// One route: method, path template (the same syntax as the OpenAPI document) and handler.
+/// One route: method, path template (the same syntax as the OpenAPI document), who may call it, and its handler.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteDef {
     pub method: &'static str,
     pub path: &'static str,
     /// The OpenAPI `operationId`.
     pub operation: &'static str,
+    pub access: Access,
     handler: fn() -> Route,
 }
 
-/// Every route the service serves. Adding one here without describing it in `api-spec/openapi.yaml` fails the
-/// contract test.
+const READ: Option<ClientScope> = Some(ClientScope::MembersRead);
+const WRITE: Option<ClientScope> = Some(ClientScope::MembersWrite);
+
+macro_rules! route {
+    ($method:literal, $path:literal, $operation:literal, $access:expr, $handler:path) => {
+        RouteDef {
+            method: $method,
+            path: $path,
+            operation: $operation,
+            access: $access,
+            handler: || web::route().to($handler),
+        }
+    };
+}
+
+/// Every route the service serves, with who may call it. Adding one here without describing it in
+/// `api-spec/openapi.yaml`, or without rows in the authorisation-matrix test, fails the test suite.
 pub const ROUTES: &[RouteDef] = &[
-    RouteDef {
-        method: "GET",
-        path: "/health/live",
-        operation: "getLiveness",
-        handler: || web::route().to(health::live),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/health/ready",
-        operation: "getReadiness",
-        handler: || web::route().to(health::ready),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/v1/members",
-        operation: "listMembers",
-        handler: || web::route().to(members::list),
-    },
-    RouteDef {
-        method: "POST",
-        path: "/v1/members",
-        operation: "createMember",
-        handler: || web::route().to(members::create),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/v1/members/{id}",
-        operation: "getMember",
-        handler: || web::route().to(members::get),
-    },
-    RouteDef {
-        method: "PATCH",
-        path: "/v1/members/{id}",
-        operation: "updateMember",
-        handler: || web::route().to(members::update),
-    },
-    RouteDef {
-        method: "DELETE",
-        path: "/v1/members/{id}",
-        operation: "deleteMember",
-        handler: || web::route().to(members::delete),
-    },
+    route!("GET", "/health/live", "getLiveness", Access::Public, health::live),
+    route!("GET", "/health/ready", "getReadiness", Access::Public, health::ready),
+    route!("POST", "/v1/auth/token", "issueToken", Access::Public, auth::token),
+    route!("GET", "/.well-known/jwks.json", "getJwks", Access::Public, auth::jwks),
+    route!("POST", "/v1/auth/password", "changePassword", Access::PasswordChange, auth::change_password),
+    route!("POST", "/v1/auth/logout", "logout", Access::SignedIn, auth::logout),
+    route!(
+        "GET",
+        "/v1/members",
+        "listMembers",
+        Access::MemberDirectory { portal_scope: ClientScope::MembersRead },
+        members::list
+    ),
+    route!(
+        "POST",
+        "/v1/members",
+        "createMember",
+        Access::MemberCreate { portal_scope: ClientScope::MembersWrite },
+        members::create
+    ),
+    route!("GET", "/v1/members/{id}", "getMember", Access::OwnMember { portal_scope: READ }, members::get),
+    route!("PATCH", "/v1/members/{id}", "updateMember", Access::OwnMember { portal_scope: WRITE }, members::update),
+    route!("DELETE", "/v1/members/{id}", "deleteMember", Access::OwnMember { portal_scope: None }, members::delete),
+    route!(
+        "GET",
+        "/v1/members/{id}/portals",
+        "listMemberPortals",
+        Access::OwnMember { portal_scope: None },
+        portals::list
+    ),
+    route!(
+        "PUT",
+        "/v1/members/{id}/portals/{client_id}",
+        "linkPortal",
+        Access::OwnMember { portal_scope: None },
+        portals::link
+    ),
+    route!(
+        "DELETE",
+        "/v1/members/{id}/portals/{client_id}",
+        "unlinkPortal",
+        Access::OwnMember { portal_scope: None },
+        portals::unlink
+    ),
+    route!("GET", "/v1/users", "listUsers", Access::Admin, users::list),
+    route!("POST", "/v1/users", "createUser", Access::Admin, users::create),
+    route!("GET", "/v1/users/{id}", "getUser", Access::Admin, users::get),
+    route!("PATCH", "/v1/users/{id}", "updateUser", Access::Admin, users::update),
+    route!("POST", "/v1/users/{id}/password-reset", "resetUserPassword", Access::Admin, users::reset_password),
+    route!("GET", "/v1/clients", "listClients", Access::Admin, clients::list),
+    route!("POST", "/v1/clients", "createClient", Access::Admin, clients::create),
+    route!("GET", "/v1/clients/{id}", "getClient", Access::Admin, clients::get),
+    route!("PATCH", "/v1/clients/{id}", "updateClient", Access::Admin, clients::update),
+    route!("POST", "/v1/clients/{id}/secret", "rotateClientSecret", Access::Admin, clients::rotate_secret),
+    route!("GET", "/v1/audit", "listAudit", Access::Staff, audit::list),
 ];
 
 fn method(name: &str) -> Method {
     Method::from_bytes(name.as_bytes()).unwrap_or(Method::GET)
+}
+
+/// Authenticate and authorise a request before its handler runs; the verified [`Caller`] is left in the request's
+/// extensions for the handler.
+async fn guard(
+    access: Access,
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))?;
+    let caller = authenticate(&state.auth, &state.pool, req.headers(), state.clock.now()).await?;
+    let member =
+        if access.needs_link() { req.match_info().get("id").and_then(|id| Uuid::parse_str(id).ok()) } else { None };
+    let linked = match (&caller, member) {
+        (Caller::Portal { client_id, .. }, Some(member)) => {
+            let client_id = client_id.clone();
+            db::run(&state.pool, move |conn| accounts::is_linked(conn, &client_id, member).map_err(DbError::from))
+                .await
+                .map_err(ApiError::from)?
+        }
+        _ => false,
+    };
+    match decide(access, &caller, member, linked) {
+        Decision::Allow => {
+            req.extensions_mut().insert(caller);
+            next.call(req).await
+        }
+        Decision::NotFound => Err(ApiError::NotFound("there is nothing here for you".to_owned()).into()),
+        Decision::Forbidden(why) => Err(ApiError::Forbidden(why.to_owned()).into()),
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    /// The caller the route's guard verified. A handler on a public route asking for it gets 401.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(req.extensions().get::<Caller>().cloned().ok_or_else(ApiError::no_token))
+    }
+}
+
+/// The client address: the peer, or the right-most untrusted `X-Forwarded-For` hop behind a trusted proxy.
+pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
+    let forwarded: Vec<&str> = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    crate::auth::address::client_address(req.peer_addr().map(|a| a.ip()), &forwarded, &state.auth.trusted_proxies)
 }
 
 /// Register every route of [`ROUTES`]; a known path with an unknown method answers 405 with `Allow`.
@@ -86,19 +181,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }
         let mut resource = web::resource(path);
         for r in &routes {
-            resource = resource.route((r.handler)().method(method(r.method)));
+            let mut methods = vec![method(r.method)];
             if r.method == "GET" {
-                resource = resource.route((r.handler)().method(Method::HEAD));
+                methods.push(Method::HEAD);
+            }
+            for m in methods {
+                let mut route = (r.handler)().method(m);
+                if r.access != Access::Public {
+                    let access = r.access;
+                    route =
+                        route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| guard(access, req, next)));
+                }
+                resource = resource.route(route);
             }
         }
         let resource = resource.default_service(web::to(move |req: HttpRequest| {
             let allow = allow.clone();
-            async move {
-                Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
-                    method: req.method().clone(),
-                    allow,
-                })
-            }
+            async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { method: req.method().clone(), allow }) }
         }));
         cfg.service(resource);
     }
@@ -106,8 +205,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Anything that matched no route.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
-        "there is nothing at {}",
-        req.path()
-    )))
+    Err(ApiError::NotFound(format!("there is nothing at {}", req.path())))
 }

@@ -14,12 +14,7 @@ const WRITERS: usize = 32;
 
 /// How long the writers run; 10 s unless `STRESS_SECONDS` says otherwise.
 fn duration() -> Duration {
-    Duration::from_secs(
-        std::env::var("STRESS_SECONDS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(10),
-    )
+    Duration::from_secs(std::env::var("STRESS_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10))
 }
 
 async fn concurrent_writers_lose_nothing(app: TestApp) {
@@ -39,15 +34,8 @@ async fn concurrent_writers_lose_nothing(app: TestApp) {
                 match &current {
                     Some((location, etag)) if !n.is_multiple_of(4) => {
                         let description = format!("writer {w} edit {n}");
-                        let reply = app
-                            .patch(location, &json!({"description": description}), etag)
-                            .await;
-                        assert!(
-                            reply.status < 500,
-                            "writer {w}: {} {}",
-                            reply.status,
-                            reply.text()
-                        );
+                        let reply = app.patch(location, &json!({"description": description}), etag).await;
+                        assert!(reply.status < 500, "writer {w}: {} {}", reply.status, reply.text());
                         assert_eq!(reply.status, 200, "writer {w}: {}", reply.text());
                         acknowledged.insert(location.clone(), description);
                         current = Some((location.clone(), reply.header("etag").unwrap()));
@@ -56,12 +44,7 @@ async fn concurrent_writers_lose_nothing(app: TestApp) {
                         let mut body = studio(&format!("Writer {w} member {n}"));
                         body["description"] = json!(format!("writer {w} created {n}"));
                         let reply = app.post("/v1/members", &body).await;
-                        assert!(
-                            reply.status < 500,
-                            "writer {w}: {} {}",
-                            reply.status,
-                            reply.text()
-                        );
+                        assert!(reply.status < 500, "writer {w}: {} {}", reply.status, reply.text());
                         assert_eq!(reply.status, 201, "writer {w}: {}", reply.text());
                         let location = reply.header("location").unwrap();
                         acknowledged.insert(location.clone(), format!("writer {w} created {n}"));
@@ -82,21 +65,10 @@ async fn concurrent_writers_lose_nothing(app: TestApp) {
     }
     assert!(total >= WRITERS as u32, "every writer wrote");
     let stored = app.all_members().await;
-    assert_eq!(
-        stored.len(),
-        expected.len(),
-        "every acknowledged create is stored, and nothing else"
-    );
+    assert_eq!(stored.len(), expected.len(), "every acknowledged create is stored, and nothing else");
     for member in stored {
         let location = format!("/v1/members/{}", member["id"].as_str().unwrap());
-        assert_eq!(
-            member["description"].as_str(),
-            expected.get(&location).map(String::as_str),
-            "{location}"
-        );
+        assert_eq!(member["description"].as_str(), expected.get(&location).map(String::as_str), "{location}");
     }
-    eprintln!(
-        "{:?}: {total} acknowledged writes by {WRITERS} writers",
-        app.backend
-    );
+    eprintln!("{:?}: {total} acknowledged writes by {WRITERS} writers", app.backend);
 }

@@ -11,17 +11,11 @@ use serde_json::{Value, json};
 use crate::helpers::Reply;
 
 pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/api-spec/openapi.yaml"
-    ))
-    .unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/api-spec/openapi.yaml")).unwrap();
     serde_yaml_ng::from_str(&text).expect("openapi.yaml is valid YAML")
 });
 
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 fn spec_operations() -> BTreeSet<(String, String, String)> {
     let mut out = BTreeSet::new();
@@ -38,27 +32,13 @@ fn spec_operations() -> BTreeSet<(String, String, String)> {
 
 #[test]
 fn route_table_and_spec_list_the_same_operations() {
-    let code: BTreeSet<_> = ROUTES
-        .iter()
-        .map(|r| {
-            (
-                r.method.to_owned(),
-                r.path.to_owned(),
-                r.operation.to_owned(),
-            )
-        })
-        .collect();
+    let code: BTreeSet<_> =
+        ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned(), r.operation.to_owned())).collect();
     let spec = spec_operations();
     let only_code: Vec<_> = code.difference(&spec).collect();
     let only_spec: Vec<_> = spec.difference(&code).collect();
-    assert!(
-        only_code.is_empty(),
-        "routes served but not in api-spec/openapi.yaml: {only_code:?}"
-    );
-    assert!(
-        only_spec.is_empty(),
-        "operations in api-spec/openapi.yaml that no route serves: {only_spec:?}"
-    );
+    assert!(only_code.is_empty(), "routes served but not in api-spec/openapi.yaml: {only_code:?}");
+    assert!(only_spec.is_empty(), "operations in api-spec/openapi.yaml that no route serves: {only_spec:?}");
 }
 
 #[test]
@@ -73,9 +53,7 @@ fn spec_is_openapi_3_1_and_every_schema_compiles() {
 fn resolve(value: &Value) -> &Value {
     let mut current = value;
     while let Some(r) = current.get("$ref").and_then(Value::as_str) {
-        current = SPEC
-            .pointer(r.trim_start_matches('#'))
-            .unwrap_or_else(|| panic!("dangling $ref {r}"));
+        current = SPEC.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("dangling $ref {r}"));
     }
     current
 }
@@ -102,35 +80,23 @@ fn template_for(path: &str) -> Option<String> {
         .find(|template| {
             let t: Vec<&str> = template.split('/').collect();
             t.len() == segments.len()
-                && t.iter().zip(&segments).all(|(a, b)| {
-                    (a.starts_with('{') && a.ends_with('}') && !b.is_empty()) || a == b
-                })
+                && t.iter()
+                    .zip(&segments)
+                    .all(|(a, b)| (a.starts_with('{') && a.ends_with('}') && !b.is_empty()) || a == b)
         })
         .cloned()
 }
 
 fn validate(schema: &Value, body: &Value, what: &str) {
     let validator = validator_for(schema);
-    let errors: Vec<String> = validator
-        .iter_errors(body)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what}: body does not match the spec:\n{}\nbody: {body:#}",
-        errors.join("\n")
-    );
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    assert!(errors.is_empty(), "{what}: body does not match the spec:\n{}\nbody: {body:#}", errors.join("\n"));
 }
 
 /// Check one response against the contract. Called for every request the tests make.
 pub fn check_response(method: &Method, path: &str, reply: &Reply) {
     let content_type = reply.header("content-type").unwrap_or_default();
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
+    let media = content_type.split(';').next().unwrap_or_default().trim().to_owned();
     let what = format!("{method} {path} → {}", reply.status);
     let problem = json!({"$ref": "#/components/schemas/Problem"});
 
@@ -145,48 +111,27 @@ pub fn check_response(method: &Method, path: &str, reply: &Reply) {
         if *method == Method::HEAD {
             return;
         }
-        assert_eq!(
-            reply.status, 405,
-            "{what}: methods not in the spec answer 405"
-        );
+        assert_eq!(reply.status, 405, "{what}: methods not in the spec answer 405");
         assert!(reply.header("allow").is_some(), "{what}: 405 without Allow");
         validate(&problem, &reply_json(reply, &what), &what);
         return;
     };
     let status = reply.status.to_string();
     let Some(response) = operation["responses"].get(&status) else {
-        panic!(
-            "{what}: status {status} is not documented for {method} {template}; body: {}",
-            reply.text()
-        );
+        panic!("{what}: status {status} is not documented for {method} {template}; body: {}", reply.text());
     };
     let response = resolve(response);
-    for (name, header) in response
-        .get("headers")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (name, header) in response.get("headers").and_then(Value::as_object).into_iter().flatten() {
         let header = resolve(header);
         if header.get("required").and_then(Value::as_bool) == Some(true) {
-            assert!(
-                reply.header(name).is_some(),
-                "{what}: required header {name} is missing"
-            );
+            assert!(reply.header(name).is_some(), "{what}: required header {name} is missing");
         }
     }
     match response.get("content").and_then(Value::as_object) {
-        None => assert!(
-            reply.body.is_empty(),
-            "{what}: the spec documents no body, got {}",
-            reply.text()
-        ),
+        None => assert!(reply.body.is_empty(), "{what}: the spec documents no body, got {}", reply.text()),
         Some(content) => {
             let Some(media_entry) = content.get(&media) else {
-                panic!(
-                    "{what}: content type `{media}` is not documented (documented: {:?})",
-                    content.keys()
-                );
+                panic!("{what}: content type `{media}` is not documented (documented: {:?})", content.keys());
             };
             validate(&media_entry["schema"], &reply_json(reply, &what), &what);
         }
@@ -194,6 +139,5 @@ pub fn check_response(method: &Method, path: &str, reply: &Reply) {
 }
 
 fn reply_json(reply: &Reply, what: &str) -> Value {
-    serde_json::from_slice(&reply.body)
-        .unwrap_or_else(|e| panic!("{what}: body is not JSON ({e}): {}", reply.text()))
+    serde_json::from_slice(&reply.body).unwrap_or_else(|e| panic!("{what}: body is not JSON ({e}): {}", reply.text()))
 }

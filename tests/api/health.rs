@@ -9,25 +9,15 @@ use crate::on_both_backends;
 on_both_backends!(ready_tells_whether_the_database_answers);
 
 async fn ready_tells_whether_the_database_answers(app: TestApp) {
-    assert_eq!(
-        app.get("/health/live").await.json(),
-        serde_json::json!({"status": "ok"})
-    );
+    assert_eq!(app.get("/health/live").await.json(), serde_json::json!({"status": "ok"}));
     assert_eq!(app.get("/health/ready").await.status, 200);
 
     // Make the database unreachable: drop it (PostgreSQL) or move its file away (SQLite).
     match &app.db.url {
         DatabaseUrl::Postgres(url) => {
-            let name = url::Url::parse(url)
-                .unwrap()
-                .path()
-                .trim_start_matches('/')
-                .to_owned();
-            let mut admin =
-                PgConnection::establish(&crate::helpers::postgres_admin_url().unwrap()).unwrap();
-            diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
-                .execute(&mut admin)
-                .unwrap();
+            let name = url::Url::parse(url).unwrap().path().trim_start_matches('/').to_owned();
+            let mut admin = PgConnection::establish(&crate::helpers::postgres_admin_url().unwrap()).unwrap();
+            diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")).execute(&mut admin).unwrap();
         }
         DatabaseUrl::Sqlite(path) => {
             // Someone moves the database file away under the running server.
@@ -37,13 +27,6 @@ async fn ready_tells_whether_the_database_answers(app: TestApp) {
     let reply = app.get("/health/ready").await;
     assert_eq!(reply.status, 503, "{}", reply.text());
     assert_eq!(reply.json()["type"], "/problems/unavailable");
-    assert!(
-        !reply.text().contains("postgres://"),
-        "no connection details leak"
-    );
-    assert_eq!(
-        app.get("/health/live").await.status,
-        200,
-        "the process itself is alive"
-    );
+    assert!(!reply.text().contains("postgres://"), "no connection details leak");
+    assert_eq!(app.get("/health/live").await.status, 200, "the process itself is alive");
 }

@@ -1,13 +1,20 @@
 //! Spawn the real application on port 0 against a fresh database: a temp SQLite file, or a fresh PostgreSQL
 //! database created from `TEST_POSTGRES_URL` and dropped afterwards. Every response goes through the contract check.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use matchmaker::clock::FrozenClock;
+use matchmaker::clock::{Clock, FrozenClock};
 use matchmaker::config::{DatabaseUrl, Settings};
+use matchmaker::auth::keys::{self, KeyRing};
+use matchmaker::auth::secret::hash_client_secret;
+use matchmaker::auth::token::{self, Claims};
+use matchmaker::auth::{ClientScope, Role, password, scope_string};
+use matchmaker::db::{self, DbPool, accounts};
+use matchmaker::domain::parse::Vocabulary;
 use matchmaker::startup::Application;
+use uuid::Uuid;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
@@ -22,9 +29,7 @@ pub enum Backend {
 
 /// The instant tests start at.
 pub fn test_epoch() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z")
-        .unwrap()
-        .to_utc()
+    DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").unwrap().to_utc()
 }
 
 /// The PostgreSQL server for tests. Unset: the PostgreSQL half is reported as not run (and fails under CI).
@@ -45,9 +50,14 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
-/// A database that exists for one test.
+/// The administrator every test database starts with (so that first-run set-up, tested on its own, stays out of
+/// the way, and both backends start alike).
+pub const ADMIN_EMAIL: &str = "test-admin@example.org";
+
+/// A database that exists for one test, migrated, with one administrator, and the signing key its instances share.
 pub struct TestDb {
     pub url: DatabaseUrl,
+    pub key_pem: String,
     cleanup: Cleanup,
 }
 
@@ -60,28 +70,29 @@ impl TestDb {
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = DatabaseUrl::Sqlite(dir.path().join("matchmaker.db"));
-        Self {
-            url,
-            cleanup: Cleanup::Sqlite(dir),
-        }
+        Self { url, key_pem: keys::generate_pem().unwrap(), cleanup: Cleanup::Sqlite(dir) }
     }
 
     pub fn postgres(admin_url: &str) -> Self {
         let name = format!("mm_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin =
-            PgConnection::establish(admin_url).expect("TEST_POSTGRES_URL must reach PostgreSQL");
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut admin)
-            .unwrap();
+        let mut admin = PgConnection::establish(admin_url).expect("TEST_POSTGRES_URL must reach PostgreSQL");
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).unwrap();
         let mut url = url::Url::parse(admin_url).unwrap();
         url.set_path(&name);
         Self {
             url: DatabaseUrl::Postgres(url.to_string()),
-            cleanup: Cleanup::Postgres {
-                admin_url: admin_url.to_owned(),
-                name,
-            },
+            key_pem: keys::generate_pem().unwrap(),
+            cleanup: Cleanup::Postgres { admin_url: admin_url.to_owned(), name },
         }
+    }
+
+    /// Migrate and add the administrator.
+    pub fn seed(self) -> Self {
+        let pool = db::pool(&self.url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        db::migrate(&mut conn).unwrap();
+        accounts::insert_user(&mut conn, ADMIN_EMAIL, &FIXTURE_HASH, Role::Admin, None, false, test_epoch()).unwrap();
+        self
     }
 
     pub fn new(backend: Backend) -> Option<Self> {
@@ -97,8 +108,7 @@ impl Drop for TestDb {
         if let Cleanup::Postgres { admin_url, name } = &self.cleanup
             && let Ok(mut admin) = PgConnection::establish(admin_url)
         {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut admin);
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin);
         }
     }
 }
@@ -118,9 +128,7 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_owned())
+        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
     }
 
     pub fn text(&self) -> String {
@@ -131,13 +139,30 @@ impl Reply {
     pub fn error_pointers(&self) -> Vec<String> {
         self.json()["errors"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|e| e["pointer"].as_str().unwrap().to_owned())
-                    .collect()
-            })
+            .map(|a| a.iter().map(|e| e["pointer"].as_str().unwrap().to_owned()).collect())
             .unwrap_or_default()
     }
+}
+
+/// The password of every account the fixtures make.
+pub const FIXTURE_PASSWORD: &str = "velvet-otter-grazes-quietly";
+
+static FIXTURE_HASH: LazyLock<String> = LazyLock::new(|| password::hash(FIXTURE_PASSWORD).unwrap());
+
+/// An account made by the fixtures, with a token.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: Uuid,
+    pub email: String,
+    pub token: String,
+}
+
+/// A portal client made by the fixtures, with its secret and a token.
+#[derive(Debug, Clone)]
+pub struct Portal {
+    pub client_id: String,
+    pub secret: String,
+    pub token: String,
 }
 
 /// The running application and a client for it.
@@ -148,6 +173,9 @@ pub struct TestApp {
     pub backend: Backend,
     handle: actix_web::dev::ServerHandle,
     pub db: Arc<TestDb>,
+    pub pool: DbPool,
+    pub keys: KeyRing,
+    pub admin: Account,
 }
 
 impl Drop for TestApp {
@@ -157,64 +185,23 @@ impl Drop for TestApp {
     }
 }
 
-impl TestApp {
-    /// A fresh app on `backend`, or `None` (said loudly) when PostgreSQL is not configured outside CI.
-    pub async fn spawn(backend: Backend) -> Option<Self> {
-        let db = TestDb::new(backend)?;
-        Some(Self::start(backend, Arc::new(db)).await)
-    }
+/// Requests made as one caller (or none).
+pub struct Session<'a> {
+    app: &'a TestApp,
+    token: Option<String>,
+}
 
-    /// Another instance on the same database (a restart, or a second node).
-    pub async fn reopen(&self) -> Self {
-        Self::start(self.backend, Arc::clone(&self.db)).await
-    }
-
-    async fn start(backend: Backend, db: Arc<TestDb>) -> Self {
-        matchmaker::telemetry::init();
-        let settings = Settings {
-            database: db.url.clone(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            pool_size: 10,
-            workers: 2,
-        };
-        let clock = Arc::new(FrozenClock::new(test_epoch()));
-        let app = Application::build(&settings, clock.clone())
-            .await
-            .expect("the app starts");
-        let base = format!("http://{}", app.addr());
-        let handle = app.handle();
-        tokio::spawn(app.into_server());
-        Self {
-            base,
-            client: reqwest::Client::new(),
-            clock,
-            backend,
-            handle,
-            db,
+impl Session<'_> {
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let request = self.app.client.request(method, self.app.url(path));
+        match &self.token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, self.url(path))
-    }
-
-    /// Send, read the whole answer, and check it against the published contract.
     pub async fn send(&self, request: RequestBuilder) -> Reply {
-        let request = request.build().unwrap();
-        let method = request.method().clone();
-        let path = request.url().path().to_owned();
-        let response = self.client.execute(request).await.unwrap();
-        let reply = Reply {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            body: response.bytes().await.unwrap().to_vec(),
-        };
-        contract::check_response(&method, &path, &reply);
-        reply
+        self.app.send(request).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -235,22 +222,172 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str, if_match: &str) -> Reply {
-        self.send(
-            self.request(Method::DELETE, path)
-                .header("if-match", if_match),
-        )
-        .await
+        self.send(self.request(Method::DELETE, path).header("if-match", if_match)).await
+    }
+}
+
+/// Settings for a test instance: the database's shared key, generous sign-in limits.
+pub fn test_settings(db: &TestDb) -> Settings {
+    let mut settings = Settings::for_database(db.url.clone());
+    settings.auth.signing_key = Some(db.key_pem.clone());
+    settings.auth.attempts_per_address = 100_000;
+    settings.auth.failures_per_account = 100_000;
+    settings
+}
+
+impl TestApp {
+    /// A fresh app on `backend`, or `None` (said loudly) when PostgreSQL is not configured outside CI.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like [`Self::spawn`], with settings adjusted first.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
+        let db = Arc::new(TestDb::new(backend)?.seed());
+        let mut settings = test_settings(&db);
+        adjust(&mut settings);
+        Some(Self::start(backend, db, &settings).await)
+    }
+
+    /// Another instance on the same database (a restart, or a second node).
+    pub async fn reopen(&self) -> Self {
+        Self::start(self.backend, Arc::clone(&self.db), &test_settings(&self.db)).await
+    }
+
+    async fn start(backend: Backend, db: Arc<TestDb>, settings: &Settings) -> Self {
+        matchmaker::telemetry::init();
+        let clock = Arc::new(FrozenClock::new(test_epoch()));
+        let app = Application::build(settings, clock.clone()).await.expect("the app starts");
+        let base = format!("http://{}", app.addr());
+        let handle = app.handle();
+        tokio::spawn(app.into_server());
+        let pool = db::pool(&db.url, 4).unwrap();
+        let keys = KeyRing::from_pems(&db.key_pem, "").unwrap();
+        let mut app = Self {
+            base,
+            client: reqwest::Client::new(),
+            clock,
+            backend,
+            handle,
+            db,
+            pool,
+            keys,
+            admin: Account { id: Uuid::nil(), email: String::new(), token: String::new() },
+        };
+        app.admin = app.account_by_email(ADMIN_EMAIL);
+        app
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// As the seeded administrator.
+    pub fn as_admin(&self) -> Session<'_> {
+        self.as_(&self.admin.token)
+    }
+
+    pub fn as_(&self, token: &str) -> Session<'_> {
+        Session { app: self, token: Some(token.to_owned()) }
+    }
+
+    pub fn anonymous(&self) -> Session<'_> {
+        Session { app: self, token: None }
+    }
+
+    /// A request as the administrator.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.as_admin().request(method, path)
+    }
+
+    /// Send, read the whole answer, and check it against the published contract.
+    pub async fn send(&self, request: RequestBuilder) -> Reply {
+        let request = request.build().unwrap();
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let response = self.client.execute(request).await.unwrap();
+        let reply = Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.bytes().await.unwrap().to_vec(),
+        };
+        contract::check_response(&method, &path, &reply);
+        reply
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.as_admin().get(path).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.as_admin().post(path, body).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, if_match: &str) -> Reply {
+        self.as_admin().patch(path, body, if_match).await
+    }
+
+    pub async fn delete(&self, path: &str, if_match: &str) -> Reply {
+        self.as_admin().delete(path, if_match).await
+    }
+
+    /// Sign a token as the service would, with the given claims changed.
+    pub fn mint(&self, sub: &str, role: &str, member_id: Option<Uuid>, scope: &str, edit: impl FnOnce(&mut Claims)) -> String {
+        let now = self.clock.now().timestamp();
+        let mut claims = Claims {
+            iss: "cluster-matchmaker".to_owned(),
+            aud: "cluster-matchmaker-api".to_owned(),
+            sub: sub.to_owned(),
+            role: role.to_owned(),
+            member_id: member_id.map(|m| m.to_string()),
+            scope: scope.to_owned(),
+            iat: now,
+            nbf: now,
+            exp: now + 900,
+            jti: Uuid::new_v4().to_string(),
+            token_version: 1,
+        };
+        edit(&mut claims);
+        token::issue(&self.keys, &claims).unwrap()
+    }
+
+    fn account_by_email(&self, email: &str) -> Account {
+        let mut conn = self.pool.get().unwrap();
+        let (user, _) = accounts::find_user_by_email(&mut conn, email).unwrap().unwrap();
+        let token = self.mint(&format!("user:{}", user.id), user.role.as_str(), user.member_id, ALL_SCOPES, |c| {
+            c.token_version = user.token_version;
+        });
+        Account { id: user.id, email: user.email, token }
+    }
+
+    /// A person's account (password [`FIXTURE_PASSWORD`]) and a token for it.
+    pub fn user(&self, role: Role, member: Option<Uuid>) -> Account {
+        let email = format!("{}-{}@example.org", role.as_str(), Uuid::new_v4().simple());
+        let mut conn = self.pool.get().unwrap();
+        accounts::insert_user(&mut conn, &email, &FIXTURE_HASH, role, member, false, self.clock.now()).unwrap();
+        drop(conn);
+        self.account_by_email(&email)
+    }
+
+    /// A partner portal with `scopes`, linked to `members`, and a token for it.
+    pub fn portal(&self, scopes: &[ClientScope], members: &[Uuid]) -> Portal {
+        let secret = format!("secret-{}", Uuid::new_v4().simple());
+        let mut conn = self.pool.get().unwrap();
+        let client =
+            accounts::insert_client(&mut conn, "Test portal", scopes, &hash_client_secret(&secret), self.clock.now()).unwrap();
+        for m in members {
+            accounts::link(&mut conn, &client.client_id, *m, self.clock.now()).unwrap();
+        }
+        let scope = scope_string(scopes);
+        let token = self.mint(&format!("client:{}", client.client_id), "portal", None, &scope, |_| {});
+        Portal { client_id: client.client_id, secret, token }
     }
 
     /// Create a member and return (its JSON, its path, its ETag).
     pub async fn create_member(&self, body: &Value) -> (Value, String, String) {
         let reply = self.post("/v1/members", body).await;
         assert_eq!(reply.status, 201, "{}", reply.text());
-        (
-            reply.json(),
-            reply.header("location").unwrap(),
-            reply.header("etag").unwrap(),
-        )
+        (reply.json(), reply.header("location").unwrap(), reply.header("etag").unwrap())
     }
 
     /// Every member, walking all pages.
@@ -269,6 +406,8 @@ impl TestApp {
         }
     }
 }
+
+const ALL_SCOPES: &str = "members:read members:write suggestions:read suggestions:react";
 
 /// Run each listed `async fn(TestApp)` once on SQLite and once on PostgreSQL.
 #[macro_export]

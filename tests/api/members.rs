@@ -24,14 +24,8 @@ async fn created_member_reads_back_as_sent(app: TestApp) {
     assert_eq!(location, format!("/v1/members/{id}"));
     assert_eq!(created["name"], "Atelier Lumen", "names are trimmed");
     assert_eq!(created["status"], "active");
-    assert_eq!(
-        created["created_at"], "2026-11-27T08:00:00.000000Z",
-        "time comes from the app's clock"
-    );
-    assert_eq!(
-        created["offers"], body["offers"],
-        "terms are kept exactly as typed"
-    );
+    assert_eq!(created["created_at"], "2026-11-27T08:00:00.000000Z", "time comes from the app's clock");
+    assert_eq!(created["offers"], body["offers"], "terms are kept exactly as typed");
     assert_eq!(created["interests"], json!([{"term": "cultural heritage"}]));
 
     let got = app.get(&location).await;
@@ -69,14 +63,8 @@ async fn merge_patch_changes_what_it_names(app: TestApp) {
     assert_ne!(new_etag, etag);
     assert_eq!(updated["city"], Value::Null);
     assert_eq!(updated["sectors"], json!(["fashion"]));
-    assert_eq!(
-        updated["offers"],
-        json!([{"term": "Schnittmuster", "level": 5}])
-    );
-    assert_eq!(
-        updated["needs"], created["needs"],
-        "fields the patch does not name stay"
-    );
+    assert_eq!(updated["offers"], json!([{"term": "Schnittmuster", "level": 5}]));
+    assert_eq!(updated["needs"], created["needs"], "fields the patch does not name stay");
     assert_eq!(updated["created_at"], created["created_at"]);
     assert_eq!(updated["updated_at"], "2026-11-27T08:05:00.000000Z");
     assert_eq!(app.get(&location).await.json(), updated);
@@ -95,9 +83,7 @@ async fn merge_patch_changes_what_it_names(app: TestApp) {
 
     // A patch that changes nothing keeps the version.
     let etag = reply.header("etag").unwrap();
-    let same = app
-        .patch(&location, &json!({"discoverable": false}), &etag)
-        .await;
+    let same = app.patch(&location, &json!({"discoverable": false}), &etag).await;
     assert_eq!(same.status, 200);
     assert_eq!(same.header("etag").unwrap(), etag);
 }
@@ -112,18 +98,11 @@ async fn writes_need_a_current_etag(app: TestApp) {
         )
         .await;
     assert_eq!(no_precondition.status, 428);
-    assert_eq!(
-        no_precondition.json()["type"],
-        "/problems/precondition-required"
-    );
+    assert_eq!(no_precondition.json()["type"], "/problems/precondition-required");
 
-    let first = app
-        .patch(&location, &json!({"name": "Careful Company"}), &etag)
-        .await;
+    let first = app.patch(&location, &json!({"name": "Careful Company"}), &etag).await;
     assert_eq!(first.status, 200);
-    let stale = app
-        .patch(&location, &json!({"name": "Stale Write"}), &etag)
-        .await;
+    let stale = app.patch(&location, &json!({"name": "Stale Write"}), &etag).await;
     assert_eq!(stale.status, 412);
     assert_eq!(stale.json()["type"], "/problems/precondition-failed");
     let stale_delete = app.delete(&location, &etag).await;
@@ -135,25 +114,11 @@ async fn writes_need_a_current_etag(app: TestApp) {
     assert_eq!(now["name"], "Careful Company");
     assert_eq!(now["id"], created["id"]);
 
-    let weak = app
-        .patch(
-            &location,
-            &json!({"name": "Weak"}),
-            &format!("W/{}", first.header("etag").unwrap()),
-        )
-        .await;
+    let weak = app.patch(&location, &json!({"name": "Weak"}), &format!("W/{}", first.header("etag").unwrap())).await;
     assert_eq!(weak.status, 412, "If-Match uses the strong comparison");
-    let any = app
-        .patch(&location, &json!({"name": "Any Version"}), "*")
-        .await;
+    let any = app.patch(&location, &json!({"name": "Any Version"}), "*").await;
     assert_eq!(any.status, 200);
-    let missing = app
-        .patch(
-            "/v1/members/0190f5b2-0000-7000-8000-000000000000",
-            &json!({"name": "x"}),
-            "*",
-        )
-        .await;
+    let missing = app.patch("/v1/members/0190f5b2-0000-7000-8000-000000000000", &json!({"name": "x"}), "*").await;
     assert_eq!(missing.status, 404);
 }
 
@@ -162,24 +127,13 @@ async fn racing_patches_have_one_winner(app: TestApp) {
     for round in 0..10 {
         let a = json!({"description": format!("written by A in round {round}")});
         let b = json!({"description": format!("written by B in round {round}")});
-        let (ra, rb) = tokio::join!(
-            app.patch(&location, &a, &etag),
-            app.patch(&location, &b, &etag)
-        );
+        let (ra, rb) = tokio::join!(app.patch(&location, &a, &etag), app.patch(&location, &b, &etag));
         let mut statuses = [ra.status, rb.status];
         statuses.sort_unstable();
-        assert_eq!(
-            statuses,
-            [200, 412],
-            "round {round}: exactly one writer wins"
-        );
+        assert_eq!(statuses, [200, 412], "round {round}: exactly one writer wins");
         let winner = if ra.status == 200 { &ra } else { &rb };
         let stored = app.get(&location).await;
-        assert_eq!(
-            stored.json()["description"],
-            winner.json()["description"],
-            "round {round}"
-        );
+        assert_eq!(stored.json()["description"], winner.json()["description"], "round {round}");
         etag = stored.header("etag").unwrap();
         assert_eq!(etag, winner.header("etag").unwrap());
     }
@@ -188,11 +142,7 @@ async fn racing_patches_have_one_winner(app: TestApp) {
 async fn retried_post_creates_one_member(app: TestApp) {
     let body = studio("Once Only");
     let post = |key: &'static str, body: Value| {
-        app.send(
-            app.request(Method::POST, "/v1/members")
-                .header("idempotency-key", key)
-                .json(&body),
-        )
+        app.send(app.request(Method::POST, "/v1/members").header("idempotency-key", key).json(&body))
     };
     let first = post("3f0c9a1e-create-once", body.clone()).await;
     assert_eq!(first.status, 201);
@@ -209,32 +159,14 @@ async fn retried_post_creates_one_member(app: TestApp) {
     assert_eq!(reuse.json()["type"], "/problems/unprocessable");
 
     // Two identical requests racing with a new key still make one member.
-    let (a, b) = tokio::join!(
-        post("race-key-1", body.clone()),
-        post("race-key-1", body.clone())
-    );
+    let (a, b) = tokio::join!(post("race-key-1", body.clone()), post("race-key-1", body.clone()));
     assert_eq!((a.status, b.status), (201, 201));
     assert_eq!(a.json()["id"], b.json()["id"]);
 
-    let names: Vec<Value> = app
-        .all_members()
-        .await
-        .iter()
-        .map(|m| m["name"].clone())
-        .collect();
-    assert_eq!(
-        names,
-        vec![json!("Once Only"), json!("Once Only")],
-        "one member per key"
-    );
+    let names: Vec<Value> = app.all_members().await.iter().map(|m| m["name"].clone()).collect();
+    assert_eq!(names, vec![json!("Once Only"), json!("Once Only")], "one member per key");
 
-    let bad_key = app
-        .send(
-            app.request(Method::POST, "/v1/members")
-                .header("idempotency-key", "")
-                .json(&body),
-        )
-        .await;
+    let bad_key = app.send(app.request(Method::POST, "/v1/members").header("idempotency-key", "").json(&body)).await;
     assert_eq!(bad_key.status, 422);
 }
 
@@ -272,66 +204,20 @@ async fn list_filters_and_pages(app: TestApp) {
     }
     let names = |reply: crate::helpers::Reply| -> Vec<String> {
         assert_eq!(reply.status, 200, "{}", reply.text());
-        reply.json()["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["name"].as_str().unwrap().to_owned())
-            .collect()
+        reply.json()["items"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_owned()).collect()
     };
-    assert_eq!(
-        names(app.get("/v1/members?sector=games").await),
-        ["Pixel Forge"]
-    );
-    assert_eq!(
-        names(app.get("/v1/members?country=lu").await),
-        ["École du Film", "Bauhaus Büro"]
-    );
-    assert_eq!(
-        names(app.get("/v1/members?scope=european").await),
-        ["École du Film", "Maison Couture", "Studio Ecole"]
-    );
-    assert_eq!(
-        names(app.get("/v1/members?q=ecole").await),
-        ["École du Film", "Studio Ecole"],
-        "accents fold"
-    );
-    assert_eq!(
-        names(app.get("/v1/members?q=ANIMATION%20cinema").await),
-        ["École du Film"],
-        "all words must match"
-    );
-    assert_eq!(
-        names(app.get("/v1/members?q=strasse").await),
-        ["Bauhaus Büro"],
-        "ß folds to ss"
-    );
-    assert_eq!(
-        names(app.get("/v1/members?q=100%25").await),
-        ["Pixel Forge"],
-        "% is literal"
-    );
-    assert_eq!(
-        names(app.get("/v1/members?q=_%25").await).len(),
-        5,
-        "a query of punctuation only filters nothing"
-    );
-    assert_eq!(
-        names(app.get("/v1/members?skill=modelisation").await),
-        ["École du Film"]
-    );
-    assert_eq!(
-        names(app.get("/v1/members?skill=3D").await),
-        ["École du Film", "Pixel Forge"]
-    );
-    assert_eq!(
-        names(app.get("/v1/members?skill=modell&country=DE").await),
-        ["Pixel Forge"]
-    );
-    assert_eq!(
-        names(app.get("/v1/members?sector=design&scope=national").await),
-        Vec::<String>::new()
-    );
+    assert_eq!(names(app.get("/v1/members?sector=games").await), ["Pixel Forge"]);
+    assert_eq!(names(app.get("/v1/members?country=lu").await), ["École du Film", "Bauhaus Büro"]);
+    assert_eq!(names(app.get("/v1/members?scope=european").await), ["École du Film", "Maison Couture", "Studio Ecole"]);
+    assert_eq!(names(app.get("/v1/members?q=ecole").await), ["École du Film", "Studio Ecole"], "accents fold");
+    assert_eq!(names(app.get("/v1/members?q=ANIMATION%20cinema").await), ["École du Film"], "all words must match");
+    assert_eq!(names(app.get("/v1/members?q=strasse").await), ["Bauhaus Büro"], "ß folds to ss");
+    assert_eq!(names(app.get("/v1/members?q=100%25").await), ["Pixel Forge"], "% is literal");
+    assert_eq!(names(app.get("/v1/members?q=_%25").await).len(), 5, "a query of punctuation only filters nothing");
+    assert_eq!(names(app.get("/v1/members?skill=modelisation").await), ["École du Film"]);
+    assert_eq!(names(app.get("/v1/members?skill=3D").await), ["École du Film", "Pixel Forge"]);
+    assert_eq!(names(app.get("/v1/members?skill=modell&country=DE").await), ["Pixel Forge"]);
+    assert_eq!(names(app.get("/v1/members?sector=design&scope=national").await), Vec::<String>::new());
 
     // Pages of two, by cursor and by Link header, cover everything once, in creation order.
     let mut seen = Vec::new();
@@ -339,28 +225,12 @@ async fn list_filters_and_pages(app: TestApp) {
     loop {
         let page = app.get(&path).await;
         let body = page.json();
-        seen.extend(
-            body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m["name"].as_str().unwrap().to_owned()),
-        );
+        seen.extend(body["items"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_owned()));
         match body["next"].as_str() {
             Some(cursor) => {
                 let link = page.header("link").unwrap();
-                assert!(
-                    link.contains(cursor)
-                        && link.contains("limit=2")
-                        && link.ends_with("rel=\"next\""),
-                    "{link}"
-                );
-                path = link
-                    .trim_start_matches('<')
-                    .split('>')
-                    .next()
-                    .unwrap()
-                    .to_owned();
+                assert!(link.contains(cursor) && link.contains("limit=2") && link.ends_with("rel=\"next\""), "{link}");
+                path = link.trim_start_matches('<').split('>').next().unwrap().to_owned();
             }
             None => {
                 assert!(page.header("link").is_none());
@@ -368,9 +238,6 @@ async fn list_filters_and_pages(app: TestApp) {
             }
         }
     }
-    let expected: Vec<String> = members
-        .iter()
-        .map(|m| m["name"].as_str().unwrap().to_owned())
-        .collect();
+    let expected: Vec<String> = members.iter().map(|m| m["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(seen, expected);
 }

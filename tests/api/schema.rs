@@ -46,12 +46,7 @@ fn columns(db: &TestDb) -> BTreeMap<String, Vec<String>> {
 fn declared() -> BTreeMap<String, Vec<String>> {
     db::schema::TABLES
         .iter()
-        .map(|(t, cols)| {
-            (
-                (*t).to_owned(),
-                cols.iter().map(|c| (*c).to_owned()).collect(),
-            )
-        })
+        .map(|(t, cols)| ((*t).to_owned(), cols.iter().map(|c| (*c).to_owned()).collect()))
         .collect()
 }
 
@@ -74,10 +69,8 @@ fn postgres_matches_sqlite() {
 fn migration_folders_mirror_each_other() {
     let names = |backend: &str| -> Vec<String> {
         let dir = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     };

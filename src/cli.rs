@@ -1,0 +1,104 @@
+//! Administration from the command line, without a running server: accounts and portal clients.
+
+use std::io::BufRead;
+
+use anyhow::Context;
+use uuid::Uuid;
+
+use crate::auth::{Role, parse_scopes, password, secret};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::db::audit::{self, AuditEvent};
+use crate::db::{self, DbError, accounts, members};
+use crate::domain::parse::Vocabulary;
+use crate::startup::prepare_database;
+
+/// The password for `user add`: `MATCHMAKER_PASSWORD`, or the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("MATCHMAKER_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// `matchmaker user add`
+pub async fn add_user(settings: Settings, email: String, role: String, member: Option<String>) -> anyhow::Result<String> {
+    let role = Role::from_name(&role).context("--role must be admin, staff or member")?;
+    let member_id = member.as_deref().map(Uuid::parse_str).transpose().context("--member must be a member id (UUID)")?;
+    match (role, member_id) {
+        (Role::Member, None) => anyhow::bail!("--member is required for the member role"),
+        (Role::Admin | Role::Staff, Some(_)) => anyhow::bail!("--member goes with the member role only"),
+        _ => {}
+    }
+    crate::domain::member::email(&serde_json::Value::String(email.clone()))
+        .map_err(|_| anyhow::anyhow!("--email must be an e-mail address"))?;
+    let password = read_password()?;
+    if let Some(problem) = password::policy_problem(&password, &[&email]) {
+        anyhow::bail!("the password {problem}");
+    }
+    let pool = prepare_database(&settings).await?;
+    let now = SystemClock.now();
+    let user = db::run(&pool, move |conn| {
+        let hash = password::hash(&password).map_err(CliError::Other)?;
+        db::write(conn, |conn| {
+            if let Some(id) = member_id
+                && members::find(conn, id)?.is_none()
+            {
+                return Err(CliError::Other(anyhow::anyhow!("no member has the id {id}")));
+            }
+            if accounts::find_user_by_email(conn, &email)?.is_some() {
+                return Err(CliError::Other(anyhow::anyhow!("an account with this e-mail already exists")));
+            }
+            let user = accounts::insert_user(conn, &email, &hash, role, member_id, false, now)?;
+            let event = AuditEvent::new("cli", "user.created", None)
+                .target(format!("user:{}", user.id))
+                .details(serde_json::json!({"role": role, "member_id": member_id}));
+            audit::record(conn, &event, now)?;
+            Ok(user)
+        })
+    })
+    .await?;
+    tracing::info!(user_id = %user.id, role = %user.role, "account created");
+    Ok(format!("user_id: {}\nemail: {}\nrole: {}\n", user.id, user.email, user.role))
+}
+
+/// `matchmaker client add`
+pub async fn add_client(settings: Settings, name: String, scopes: String) -> anyhow::Result<String> {
+    let scopes = parse_scopes(&scopes)
+        .filter(|s| !s.is_empty())
+        .context("--scopes must list members:read, members:write, suggestions:read or suggestions:react")?;
+    anyhow::ensure!(!name.trim().is_empty() && name.chars().count() <= 200, "--name must have 1 to 200 characters");
+    let pool = prepare_database(&settings).await?;
+    let client_secret = secret::random_token(32)?;
+    let hash = secret::hash_client_secret(&client_secret);
+    let now = SystemClock.now();
+    let client = db::run(&pool, move |conn| {
+        db::write(conn, |conn| {
+            let client = accounts::insert_client(conn, name.trim(), &scopes, &hash, now)?;
+            let event = AuditEvent::new("cli", "client.created", None)
+                .target(format!("client:{}", client.client_id))
+                .details(serde_json::json!({"name": client.name, "scopes": client.scopes}));
+            audit::record(conn, &event, now)?;
+            Ok::<_, CliError>(client)
+        })
+    })
+    .await?;
+    tracing::info!(client_id = %client.client_id, "client created");
+    Ok(format!("client_id: {}\nclient_secret: {client_secret}\n", client.client_id))
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0:#}")]
+    Other(anyhow::Error),
+}
+
+impl From<diesel::result::Error> for CliError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(DbError::Query(e))
+    }
+}

@@ -1,0 +1,53 @@
+//! `GET /v1/audit` (staff).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::DateTime;
+
+use super::extract::{decode_cursor, limit, page_response, query_params};
+use crate::db::audit::{self, AuditFilter, AuditRow};
+use crate::db::{self, DbError};
+use crate::domain::FieldError;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+const CURSOR_KIND: &str = "a1";
+const PARAMS: &[&str] = &["actor", "action", "target", "since", "until", "limit", "cursor"];
+
+/// `GET /v1/audit`: newest first.
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let params = query_params(req.query_string(), PARAMS)?;
+    let mut errors = Vec::new();
+    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let mut time = |name: &str| {
+        params.get(name).and_then(|v| match DateTime::parse_from_rfc3339(v) {
+            Ok(t) => Some(t.to_utc()),
+            Err(_) => {
+                errors.push(FieldError::new(format!("?{name}"), "must be an RFC 3339 date-time"));
+                None
+            }
+        })
+    };
+    let since = time("since");
+    let until = time("until");
+    let before = params.get("cursor").and_then(|c| {
+        decode_cursor(CURSOR_KIND, c).or_else(|| {
+            errors.push(FieldError::new("?cursor", "is not a cursor this service gave out"));
+            None
+        })
+    });
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let filter = AuditFilter {
+        actor: params.get("actor").cloned(),
+        action: params.get("action").cloned(),
+        target: params.get("target").cloned(),
+        since,
+        until,
+    };
+    let page = db::run(&state.pool, move |conn| {
+        audit::list(conn, &filter, before.as_deref(), limit + 1).map_err(DbError::from)
+    })
+    .await?;
+    Ok(page_response(&req, CURSOR_KIND, page, limit, |r| r.id.clone(), AuditRow::to_json))
+}
