@@ -24,9 +24,15 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 /// `matchmaker user add`
-pub async fn add_user(settings: Settings, email: String, role: String, member: Option<String>) -> anyhow::Result<String> {
+pub async fn add_user(
+    settings: Settings,
+    email: String,
+    role: String,
+    member: Option<String>,
+) -> anyhow::Result<String> {
     let role = Role::from_name(&role).context("--role must be admin, staff or member")?;
-    let member_id = member.as_deref().map(Uuid::parse_str).transpose().context("--member must be a member id (UUID)")?;
+    let member_id =
+        member.as_deref().map(Uuid::parse_str).transpose().context("--member must be a member id (UUID)")?;
     match (role, member_id) {
         (Role::Member, None) => anyhow::bail!("--member is required for the member role"),
         (Role::Admin | Role::Staff, Some(_)) => anyhow::bail!("--member goes with the member role only"),

@@ -178,8 +178,10 @@ impl Settings {
             token_ttl_seconds: number(&get, "MATCHMAKER_TOKEN_TTL_SECONDS", 900, 60, 86_400)? as i64,
             signing_key: value_or_file(&get, "MATCHMAKER_JWT_KEY")?,
             previous_keys: value_or_file(&get, "MATCHMAKER_JWT_PREVIOUS_KEYS")?.unwrap_or_default(),
-            trusted_proxies: crate::auth::address::parse_trusted(&get("MATCHMAKER_TRUSTED_PROXIES").unwrap_or_default())
-                .map_err(|message| ConfigError::Bad { name: "MATCHMAKER_TRUSTED_PROXIES", message })?,
+            trusted_proxies: crate::auth::address::parse_trusted(
+                &get("MATCHMAKER_TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(|message| ConfigError::Bad { name: "MATCHMAKER_TRUSTED_PROXIES", message })?,
             attempts_per_address: number(&get, "MATCHMAKER_SIGNIN_ATTEMPTS_PER_ADDRESS", 30, 1, 100_000)? as u32,
             failures_per_account: number(&get, "MATCHMAKER_SIGNIN_FAILURES_PER_ACCOUNT", 10, 1, 100_000)? as u32,
         };

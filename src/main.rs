@@ -91,11 +91,11 @@ fn main() -> ExitCode {
         Command::Migrate => actix_web::rt::System::new().block_on(migrate(settings)),
         Command::Healthcheck => healthcheck(settings.addr),
         Command::Keys { command: KeysCommand::New } => print_new_key(),
-        Command::User { command: UserCommand::Add { email, role, member } } => {
-            actix_web::rt::System::new().block_on(cli::add_user(settings, email, role, member)).map(print_out)
-        }
+        Command::User { command: UserCommand::Add { email, role, member } } => actix_web::rt::System::new()
+            .block_on(cli::add_user(settings, email, role, member))
+            .map(|text| print_out(&text)),
         Command::Client { command: ClientCommand::Add { name, scopes } } => {
-            actix_web::rt::System::new().block_on(cli::add_client(settings, name, scopes)).map(print_out)
+            actix_web::rt::System::new().block_on(cli::add_client(settings, name, scopes)).map(|text| print_out(&text))
         }
     };
     match outcome {
@@ -121,12 +121,12 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
 }
 
 #[expect(clippy::print_stdout, reason = "this is the command's output")]
-fn print_out(text: String) {
+fn print_out(text: &str) {
     print!("{text}");
 }
 
 fn print_new_key() -> anyhow::Result<()> {
-    print_out(matchmaker::auth::keys::generate_pem()?);
+    print_out(&matchmaker::auth::keys::generate_pem()?);
     Ok(())
 }
 

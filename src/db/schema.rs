@@ -164,7 +164,10 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "updated_at",
         ],
     ),
-    ("clients", &["client_id", "name", "secret_hash", "scopes", "disabled", "token_version", "created_at", "updated_at"]),
+    (
+        "clients",
+        &["client_id", "name", "secret_hash", "scopes", "disabled", "token_version", "created_at", "updated_at"],
+    ),
     ("client_members", &["client_id", "member_id", "created_at"]),
     ("audit_log", &["id", "at", "actor", "action", "target", "ip", "success", "details"]),
 ];

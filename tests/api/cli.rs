@@ -39,3 +39,280 @@ fn unreachable_postgres_fails_with_its_own_message() {
     assert!(stderr.contains("127.0.0.1") || stderr.to_lowercase().contains("connect"), "{stderr}");
     assert!(!stderr.contains("secret-pw"), "the password is not logged: {stderr}");
 }
+
+/// A `matchmaker serve` child process and everything it logs.
+#[derive(Debug)]
+struct Server {
+    child: std::process::Child,
+    base: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Server {
+    fn start(envs: &[(&str, &str)], dir: &std::path::Path) -> Result<Self, String> {
+        use std::io::BufRead;
+        let mut cmd = matchmaker();
+        cmd.current_dir(dir)
+            .arg("serve")
+            .env("MATCHMAKER_ADDR", "127.0.0.1:0")
+            .env("MATCHMAKER_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .env_remove("MATCHMAKER_JWT_KEY")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("\"listening\"") {
+                    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                    let _ = tx.send(Ok(v["fields"]["address"].as_str().unwrap().to_owned()));
+                }
+                sink.lock().unwrap().push_str(&line);
+                sink.lock().unwrap().push('\n');
+            }
+            let _ = tx.send(Err(()));
+        });
+        match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(Ok(base)) => Ok(Self { child, base, log }),
+            _ => {
+                let _ = child.wait();
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let text = log.lock().unwrap().clone();
+                Err(text)
+            }
+        }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        self.log()
+    }
+}
+
+async fn token(client: &reqwest::Client, base: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    let r = client.post(format!("{base}/v1/auth/token")).form(form).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn first_run_on_sqlite_makes_a_one_time_admin_and_logs_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[], dir.path()).unwrap();
+    let file = dir.path().join("data/initial-admin.txt");
+    let text = std::fs::read_to_string(&file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let password = text.lines().find_map(|l| l.strip_prefix("password: ")).unwrap().trim().to_owned();
+    assert!(text.contains("login:    admin@localhost"));
+    assert!(server.log().contains("initial-admin.txt"), "the log names the file");
+    assert!(dir.path().join("data/jwt-signing-key.pem").is_file(), "a development key is kept beside the database");
+    assert!(server.log().contains("NO SIGNING KEY CONFIGURED"));
+
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let (status, _) = token(
+        &client,
+        &base,
+        &[("grant_type", "password"), ("username", "admin@localhost"), ("password", "wrong-guess-here")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, body) =
+        token(&client, &base, &[("grant_type", "password"), ("username", "admin@localhost"), ("password", &password)])
+            .await;
+    assert_eq!(status, 200);
+    let first = body["access_token"].as_str().unwrap().to_owned();
+    let blocked = client.get(format!("{base}/v1/users")).bearer_auth(&first).send().await.unwrap();
+    assert_eq!(blocked.status().as_u16(), 403, "a one-time password only changes the password");
+    let changed = client
+        .post(format!("{base}/v1/auth/password"))
+        .bearer_auth(&first)
+        .json(&serde_json::json!({"current_password": password, "new_password": "copper-meadow-whistles-at-dawn"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status().as_u16(), 204);
+    assert!(!file.exists(), "the credentials file is deleted once the password is changed");
+    let (status, body) = token(
+        &client,
+        &base,
+        &[("grant_type", "password"), ("username", "admin@localhost"), ("password", "copper-meadow-whistles-at-dawn")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let admin = body["access_token"].as_str().unwrap().to_owned();
+
+    // A client made over the API, and its token.
+    let made: serde_json::Value = client
+        .post(format!("{base}/v1/clients"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "Log Check Portal", "scopes": ["members:read"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_id = made["client"]["client_id"].as_str().unwrap().to_owned();
+    let client_secret = made["client_secret"].as_str().unwrap().to_owned();
+    let (status, body) = token(
+        &client,
+        &base,
+        &[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", &client_secret)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let portal_token = body["access_token"].as_str().unwrap().to_owned();
+    let (status, _) = token(
+        &client,
+        &base,
+        &[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", "nope")],
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // A restart does not make a second administrator, and keeps the key.
+    let log = server.stop();
+    let again = Server::start(&[], dir.path()).unwrap();
+    let (status, _) = token(
+        &client,
+        &again.base,
+        &[("grant_type", "password"), ("username", "admin@localhost"), ("password", "copper-meadow-whistles-at-dawn")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let still = client.get(format!("{}/v1/users", again.base)).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(still.status().as_u16(), 200, "tokens survive a restart: the key is kept");
+    let log = log + &again.stop();
+
+    assert!(log.contains("signed in") && log.contains("token issued") && log.contains("client created"), "{log}");
+    for secret in
+        [&password, "copper-meadow-whistles-at-dawn", "wrong-guess-here", &client_secret, &first, &admin, &portal_token]
+    {
+        assert!(!log.contains(secret), "a secret reached the log");
+    }
+}
+
+#[tokio::test]
+async fn postgres_without_a_key_refuses_to_start_and_says_what_to_set() {
+    let Some(admin_url) = crate::helpers::postgres_admin_url() else { return };
+    let db = crate::helpers::TestDb::postgres(&admin_url);
+    let url = match &db.url {
+        matchmaker::config::DatabaseUrl::Postgres(u) => u.clone(),
+        matchmaker::config::DatabaseUrl::Sqlite(_) => unreachable!(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let refused = Server::start(&[("DATABASE_URL", &url)], dir.path()).unwrap_err();
+    assert!(refused.contains("MATCHMAKER_JWT_KEY") && refused.contains("matchmaker keys new"), "{refused}");
+
+    let key = String::from_utf8(matchmaker().args(["keys", "new"]).output().unwrap().stdout).unwrap();
+    let server = Server::start(&[("DATABASE_URL", &url), ("MATCHMAKER_JWT_KEY", &key)], dir.path()).unwrap();
+    assert!(server.log().contains("matchmaker user add"), "the log says how to create the first admin");
+    assert!(!dir.path().join("data").exists(), "nothing is written beside a PostgreSQL install");
+    let log = server.stop();
+    assert!(!log.contains("PRIVATE KEY"));
+}
+
+#[test]
+fn keys_new_prints_a_usable_ed25519_key() {
+    let out = matchmaker().args(["keys", "new"]).output().unwrap();
+    assert!(out.status.success());
+    let pem = String::from_utf8(out.stdout).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    let ring = matchmaker::auth::keys::KeyRing::from_pems(&pem, "").unwrap();
+    assert_eq!(ring.jwks().keys.len(), 1);
+}
+
+crate::on_both_backends!(cli_adds_users_and_clients_that_can_sign_in);
+
+async fn cli_adds_users_and_clients_that_can_sign_in(app: crate::helpers::TestApp) {
+    let url = match &app.db.url {
+        matchmaker::config::DatabaseUrl::Postgres(u) => u.clone(),
+        matchmaker::config::DatabaseUrl::Sqlite(p) => p.display().to_string(),
+    };
+    let out = matchmaker()
+        .args(["client", "add", "--name", "Atelier Portal", "--scopes", "members:read,members:write"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let id = stdout.lines().find_map(|l| l.strip_prefix("client_id: ")).unwrap();
+    let secret = stdout.lines().find_map(|l| l.strip_prefix("client_secret: ")).unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(secret), "the secret is printed once, not logged");
+    let reply =
+        app.token_request(&[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["scope"], "members:read members:write");
+
+    // Password from the environment.
+    let out = matchmaker()
+        .args(["user", "add", "--email", "staff.one@lux.lu", "--role", "staff"])
+        .env("DATABASE_URL", &url)
+        .env("MATCHMAKER_PASSWORD", "granite-harbour-lanterns-glow")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    app.sign_in("staff.one@lux.lu", "granite-harbour-lanterns-glow").await;
+
+    // Password from standard input; a member account needs its organisation.
+    let (member, _, _) = app.create_member(&crate::helpers::studio("CLI Member")).await;
+    let mut child = matchmaker()
+        .args([
+            "user",
+            "add",
+            "--email",
+            "owner@cli.lu",
+            "--role",
+            "member",
+            "--member",
+            member["id"].as_str().unwrap(),
+        ])
+        .env("DATABASE_URL", &url)
+        .env_remove("MATCHMAKER_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"violet-compass-drifts-north\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    app.sign_in("owner@cli.lu", "violet-compass-drifts-north").await;
+
+    for (args, password) in [
+        (vec!["--email", "weak@cli.lu", "--role", "staff"], "password1234"),
+        (vec!["--email", "m@cli.lu", "--role", "member"], "granite-harbour-lanterns-glow"),
+        (vec!["--email", "staff.one@lux.lu", "--role", "staff"], "granite-harbour-lanterns-glow"),
+    ] {
+        let out = matchmaker()
+            .args(["user", "add"])
+            .args(&args)
+            .env("DATABASE_URL", &url)
+            .env("MATCHMAKER_PASSWORD", password)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} should be refused");
+    }
+    let audit = app.get("/v1/audit?actor=cli").await.json();
+    assert_eq!(audit["items"].as_array().unwrap().len(), 3, "CLI changes are audited");
+}

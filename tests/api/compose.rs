@@ -43,6 +43,12 @@ fn compose_runs_the_service_against_postgres() {
     assert_eq!(app["depends_on"]["db"]["condition"], "service_healthy");
     assert!(app["healthcheck"]["test"].to_string().contains("healthcheck"), "the app has a health check");
     assert_eq!(env_var(app, "MATCHMAKER_ADDR").as_deref(), Some("0.0.0.0:8080"));
+
+    // Instances sharing the database share a signing key, given as a secret file.
+    let key_file = env_var(app, "MATCHMAKER_JWT_KEY_FILE").expect("the app gets its signing key");
+    let secret = key_file.strip_prefix("/run/secrets/").expect("a compose secret");
+    assert!(app["secrets"].as_array().unwrap().iter().any(|s| s == secret));
+    assert!(doc["secrets"][secret]["file"].as_str().is_some());
 }
 
 #[test]

@@ -5,19 +5,19 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use matchmaker::clock::{Clock, FrozenClock};
-use matchmaker::config::{DatabaseUrl, Settings};
 use matchmaker::auth::keys::{self, KeyRing};
 use matchmaker::auth::secret::hash_client_secret;
 use matchmaker::auth::token::{self, Claims};
 use matchmaker::auth::{ClientScope, Role, password, scope_string};
+use matchmaker::clock::{Clock, FrozenClock};
+use matchmaker::config::{DatabaseUrl, Settings};
 use matchmaker::db::{self, DbPool, accounts};
 use matchmaker::domain::parse::Vocabulary;
 use matchmaker::startup::Application;
-use uuid::Uuid;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::contract;
 
@@ -25,6 +25,14 @@ use crate::contract;
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// Logs go through the test harness's capture, so only failing tests show them.
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_test_writer()
+        .try_init();
 }
 
 /// The instant tests start at.
@@ -251,11 +259,31 @@ impl TestApp {
 
     /// Another instance on the same database (a restart, or a second node).
     pub async fn reopen(&self) -> Self {
-        Self::start(self.backend, Arc::clone(&self.db), &test_settings(&self.db)).await
+        self.reopen_with(|_| {}).await
+    }
+
+    /// Another instance on the same database, with settings adjusted first.
+    pub async fn reopen_with(&self, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = test_settings(&self.db);
+        adjust(&mut settings);
+        Self::start(self.backend, Arc::clone(&self.db), &settings).await
+    }
+
+    /// Sign in at the token endpoint with a form; returns the reply.
+    pub async fn token_request(&self, form: &[(&str, &str)]) -> Reply {
+        self.send(self.client.post(self.url("/v1/auth/token")).form(form)).await
+    }
+
+    /// Sign in with a password and return the access token.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let reply =
+            self.token_request(&[("grant_type", "password"), ("username", email), ("password", password)]).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()["access_token"].as_str().unwrap().to_owned()
     }
 
     async fn start(backend: Backend, db: Arc<TestDb>, settings: &Settings) -> Self {
-        matchmaker::telemetry::init();
+        init_logging();
         let clock = Arc::new(FrozenClock::new(test_epoch()));
         let app = Application::build(settings, clock.clone()).await.expect("the app starts");
         let base = format!("http://{}", app.addr());
@@ -332,7 +360,14 @@ impl TestApp {
     }
 
     /// Sign a token as the service would, with the given claims changed.
-    pub fn mint(&self, sub: &str, role: &str, member_id: Option<Uuid>, scope: &str, edit: impl FnOnce(&mut Claims)) -> String {
+    pub fn mint(
+        &self,
+        sub: &str,
+        role: &str,
+        member_id: Option<Uuid>,
+        scope: &str,
+        edit: impl FnOnce(&mut Claims),
+    ) -> String {
         let now = self.clock.now().timestamp();
         let mut claims = Claims {
             iss: "cluster-matchmaker".to_owned(),
@@ -374,7 +409,8 @@ impl TestApp {
         let secret = format!("secret-{}", Uuid::new_v4().simple());
         let mut conn = self.pool.get().unwrap();
         let client =
-            accounts::insert_client(&mut conn, "Test portal", scopes, &hash_client_secret(&secret), self.clock.now()).unwrap();
+            accounts::insert_client(&mut conn, "Test portal", scopes, &hash_client_secret(&secret), self.clock.now())
+                .unwrap();
         for m in members {
             accounts::link(&mut conn, &client.client_id, *m, self.clock.now()).unwrap();
         }

@@ -1,6 +1,7 @@
 //! One integration binary: the real application on port 0, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly by design")]
 
+mod auth;
 mod cli;
 mod compose;
 mod concurrency;
@@ -8,5 +9,7 @@ mod contract;
 mod errors;
 mod health;
 mod helpers;
+mod matrix;
 mod members;
 mod schema;
+mod token_attacks;

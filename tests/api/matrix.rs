@@ -1,0 +1,413 @@
+//! The authorisation matrix: every route of the route table, called by every kind of caller, each time against
+//! fresh fixtures, on both backends. The expected statuses are written out here rather than read from the code's own
+//! table, and no successful answer to a member or a portal may mention another member.
+
+use std::collections::BTreeSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use matchmaker::auth::{ClientScope, Role};
+use matchmaker::http::ROUTES;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::contract;
+use crate::helpers::{Account, FIXTURE_PASSWORD, Portal, Reply, TestApp, studio};
+use crate::on_both_backends;
+
+on_both_backends!(every_route_answers_every_caller_as_the_matrix_says);
+
+/// The kinds of caller, in the column order of [`EXPECTED`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anon,
+    /// Role member, tied to member A.
+    MemberA,
+    /// Role member, tied to member B.
+    MemberB,
+    /// A portal linked to A, with members:read, members:write, suggestions:read and suggestions:react.
+    PortalA,
+    /// A portal with the same four scopes, linked to a third member C only.
+    PortalOther,
+    /// A portal linked to A with suggestions:read only.
+    PortalANoScope,
+    Staff,
+    Admin,
+}
+
+const CALLERS: [Caller; 8] = [
+    Caller::Anon,
+    Caller::MemberA,
+    Caller::MemberB,
+    Caller::PortalA,
+    Caller::PortalOther,
+    Caller::PortalANoScope,
+    Caller::Staff,
+    Caller::Admin,
+];
+
+impl Caller {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Anon => "anon",
+            Self::MemberA => "member_a",
+            Self::MemberB => "member_b",
+            Self::PortalA => "portal_a",
+            Self::PortalOther => "portal_other",
+            Self::PortalANoScope => "portal_a_noscope",
+            Self::Staff => "staff",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// What each caller gets, per route (method and path template exactly as in the route table).
+#[rustfmt::skip]
+const EXPECTED: &[(&str, &str, [u16; 8])] = &[
+    //                                                        member  member  portal  portal  portal_a
+    //                                                  anon  _a      _b      _a      _other  _noscope  staff  admin
+    ("GET",    "/health/live",                         [200,  200,    200,    200,    200,    200,      200,   200]),
+    ("GET",    "/health/ready",                        [200,  200,    200,    200,    200,    200,      200,   200]),
+    ("POST",   "/v1/auth/token",                       [200,  200,    200,    200,    200,    200,      200,   200]),
+    ("GET",    "/.well-known/jwks.json",               [200,  200,    200,    200,    200,    200,      200,   200]),
+    ("POST",   "/v1/auth/password",                    [401,  204,    204,    403,    403,    403,      204,   204]),
+    ("POST",   "/v1/auth/logout",                      [401,  204,    204,    204,    204,    204,      204,   204]),
+    ("GET",    "/v1/members",                          [401,  200,    200,    200,    200,    403,      200,   200]),
+    ("POST",   "/v1/members",                          [401,  403,    403,    201,    201,    403,      201,   201]),
+    ("GET",    "/v1/members/{id}",                     [401,  200,    404,    200,    404,    403,      200,   200]),
+    ("PATCH",  "/v1/members/{id}",                     [401,  200,    404,    200,    404,    403,      200,   200]),
+    ("DELETE", "/v1/members/{id}",                     [401,  204,    404,    403,    404,    403,      204,   204]),
+    ("GET",    "/v1/members/{id}/portals",             [401,  200,    404,    403,    404,    403,      200,   200]),
+    ("PUT",    "/v1/members/{id}/portals/{client_id}", [401,  204,    404,    403,    404,    403,      204,   204]),
+    ("DELETE", "/v1/members/{id}/portals/{client_id}", [401,  204,    404,    403,    404,    403,      204,   204]),
+    ("GET",    "/v1/users",                            [401,  403,    403,    403,    403,    403,      403,   200]),
+    ("POST",   "/v1/users",                            [401,  403,    403,    403,    403,    403,      403,   201]),
+    ("GET",    "/v1/users/{id}",                       [401,  403,    403,    403,    403,    403,      403,   200]),
+    ("PATCH",  "/v1/users/{id}",                       [401,  403,    403,    403,    403,    403,      403,   200]),
+    ("POST",   "/v1/users/{id}/password-reset",        [401,  403,    403,    403,    403,    403,      403,   200]),
+    ("GET",    "/v1/clients",                          [401,  403,    403,    403,    403,    403,      403,   200]),
+    ("POST",   "/v1/clients",                          [401,  403,    403,    403,    403,    403,      403,   201]),
+    ("GET",    "/v1/clients/{id}",                     [401,  403,    403,    403,    403,    403,      403,   200]),
+    ("PATCH",  "/v1/clients/{id}",                     [401,  403,    403,    403,    403,    403,      403,   200]),
+    ("POST",   "/v1/clients/{id}/secret",              [401,  403,    403,    403,    403,    403,      403,   200]),
+    ("GET",    "/v1/audit",                            [401,  403,    403,    403,    403,    403,      200,   200]),
+];
+
+fn expected(method: &str, path: &str) -> Option<[u16; 8]> {
+    EXPECTED.iter().find(|(m, p, _)| *m == method && *p == path).map(|(_, _, statuses)| *statuses)
+}
+
+#[test]
+fn matrix_rows_and_route_table_name_the_same_routes() {
+    let routes: BTreeSet<(&str, &str)> = ROUTES.iter().map(|r| (r.method, r.path)).collect();
+    let rows: BTreeSet<(&str, &str)> = EXPECTED.iter().map(|(m, p, _)| (*m, *p)).collect();
+    assert_eq!(rows.len(), EXPECTED.len(), "the matrix has a route twice");
+    let missing: Vec<_> = routes.difference(&rows).collect();
+    let stale: Vec<_> = rows.difference(&routes).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "the authorisation matrix and the route table disagree.\n\
+         routes with no row in the matrix: {missing:?}\n\
+         rows for routes the service no longer has: {stale:?}"
+    );
+}
+
+/// A member organisation made for one cell, and the strings that would give it away.
+struct Org {
+    id: Uuid,
+    contact_email: String,
+    /// The e-mail of the member account tied to it, if any.
+    account_email: Option<String>,
+}
+
+impl Org {
+    fn secrets(&self, label: &str) -> Vec<(String, String)> {
+        let mut out = vec![
+            (format!("{label}'s member id"), self.id.to_string()),
+            (format!("{label}'s contact e-mail"), self.contact_email.clone()),
+        ];
+        if let Some(email) = &self.account_email {
+            out.push((format!("{label}'s account e-mail"), email.clone()));
+        }
+        out
+    }
+}
+
+/// Everything one cell of the matrix needs, made fresh for it.
+struct Fixtures {
+    a: Org,
+    b: Org,
+    c: Org,
+    member_a: Account,
+    member_b: Account,
+    portal_a: Portal,
+    portal_other: Portal,
+    portal_a_noscope: Portal,
+    staff: Account,
+    admin: Account,
+    /// A staff account for the `/v1/users/{id}` routes to act on.
+    bystander: Account,
+    tag: String,
+}
+
+async fn organisation(app: &TestApp, name: &str, contact_email: &str) -> Uuid {
+    let mut body = studio(name);
+    body["contact_email"] = json!(contact_email);
+    let (created, _, _) = app.create_member(&body).await;
+    created["id"].as_str().unwrap().parse().unwrap()
+}
+
+impl Fixtures {
+    async fn new(app: &TestApp) -> Self {
+        let tag = Uuid::new_v4().simple().to_string();
+        let short = &tag[..12];
+        let contact = |who: &str| format!("contact-{who}-{short}@studio-{who}.example.lu");
+        let (a_mail, b_mail, c_mail) = (contact("a"), contact("b"), contact("c"));
+        let names =
+            [format!("Atelier Aurore {short}"), format!("Bureau Boréal {short}"), format!("Collectif Cendre {short}")];
+        let (a, b, c) = tokio::join!(
+            organisation(app, &names[0], &a_mail),
+            organisation(app, &names[1], &b_mail),
+            organisation(app, &names[2], &c_mail),
+        );
+        let all = [
+            ClientScope::MembersRead,
+            ClientScope::MembersWrite,
+            ClientScope::SuggestionsRead,
+            ClientScope::SuggestionsReact,
+        ];
+        let member_a = app.user(Role::Member, Some(a));
+        let member_b = app.user(Role::Member, Some(b));
+        Self {
+            a: Org { id: a, contact_email: a_mail, account_email: Some(member_a.email.clone()) },
+            b: Org { id: b, contact_email: b_mail, account_email: Some(member_b.email.clone()) },
+            c: Org { id: c, contact_email: c_mail, account_email: None },
+            member_a,
+            member_b,
+            portal_a: app.portal(&all, &[a]),
+            portal_other: app.portal(&all, &[c]),
+            portal_a_noscope: app.portal(&[ClientScope::SuggestionsRead], &[a]),
+            staff: app.user(Role::Staff, None),
+            admin: app.user(Role::Admin, None),
+            bystander: app.user(Role::Staff, None),
+            tag,
+        }
+    }
+
+    fn token(&self, caller: Caller) -> Option<&str> {
+        match caller {
+            Caller::Anon => None,
+            Caller::MemberA => Some(&self.member_a.token),
+            Caller::MemberB => Some(&self.member_b.token),
+            Caller::PortalA => Some(&self.portal_a.token),
+            Caller::PortalOther => Some(&self.portal_other.token),
+            Caller::PortalANoScope => Some(&self.portal_a_noscope.token),
+            Caller::Staff => Some(&self.staff.token),
+            Caller::Admin => Some(&self.admin.token),
+        }
+    }
+
+    /// What must not appear in a successful answer to `caller`: the members it has no business seeing.
+    fn not_for(&self, caller: Caller) -> Vec<(String, String)> {
+        let orgs: Vec<(&Org, &str)> = match caller {
+            Caller::Anon => vec![(&self.a, "A"), (&self.b, "B"), (&self.c, "C")],
+            Caller::MemberA | Caller::PortalA | Caller::PortalANoScope => vec![(&self.b, "B"), (&self.c, "C")],
+            Caller::MemberB => vec![(&self.a, "A"), (&self.c, "C")],
+            Caller::PortalOther => vec![(&self.a, "A"), (&self.b, "B")],
+            Caller::Staff | Caller::Admin => vec![],
+        };
+        orgs.into_iter().flat_map(|(org, label)| org.secrets(label)).collect()
+    }
+}
+
+enum Body {
+    Empty,
+    Json(Value),
+    MergePatch(Value),
+    Form(Vec<(&'static str, String)>),
+}
+
+/// One concrete request.
+struct Call {
+    method: Method,
+    path: String,
+    if_match: Option<&'static str>,
+    body: Body,
+}
+
+impl Call {
+    fn new(method: Method, path: String) -> Self {
+        Self { method, path, if_match: None, body: Body::Empty }
+    }
+
+    fn json(mut self, body: Value) -> Self {
+        self.body = Body::Json(body);
+        self
+    }
+
+    fn merge_patch(mut self, body: Value) -> Self {
+        self.body = Body::MergePatch(body);
+        self
+    }
+
+    fn if_match_any(mut self) -> Self {
+        self.if_match = Some("*");
+        self
+    }
+}
+
+/// The request that exercises a route: a valid one, so that only the caller decides the answer.
+fn call_for(method: &str, path: &str, fx: &Fixtures) -> Option<Call> {
+    let a = fx.a.id;
+    let tag = &fx.tag;
+    let call = match (method, path) {
+        (
+            "GET",
+            "/health/live"
+            | "/health/ready"
+            | "/.well-known/jwks.json"
+            | "/v1/members"
+            | "/v1/users"
+            | "/v1/clients"
+            | "/v1/audit",
+        ) => Call::new(Method::GET, path.to_owned()),
+        ("POST", "/v1/auth/token") => Call {
+            body: Body::Form(vec![
+                ("grant_type", "client_credentials".to_owned()),
+                ("client_id", fx.portal_a.client_id.clone()),
+                ("client_secret", fx.portal_a.secret.clone()),
+            ]),
+            ..Call::new(Method::POST, path.to_owned())
+        },
+        ("POST", "/v1/auth/password") => Call::new(Method::POST, path.to_owned())
+            .json(json!({"current_password": FIXTURE_PASSWORD, "new_password": "Lantern-Quarry-Mosaic-Ferns-2031"})),
+        ("POST", "/v1/auth/logout") => Call::new(Method::POST, path.to_owned()),
+        ("POST", "/v1/members") => {
+            let mut body = studio(&format!("Nouvelle Maison {}", &tag[..12]));
+            body["contact_email"] = json!(format!("new-{}@nouvelle.example.lu", &tag[..12]));
+            Call::new(Method::POST, path.to_owned()).json(body)
+        }
+        ("GET", "/v1/members/{id}") => Call::new(Method::GET, format!("/v1/members/{a}")),
+        ("PATCH", "/v1/members/{id}") => Call::new(Method::PATCH, format!("/v1/members/{a}"))
+            .merge_patch(json!({"description": "Réécrit pour la matrice des droits."}))
+            .if_match_any(),
+        ("DELETE", "/v1/members/{id}") => Call::new(Method::DELETE, format!("/v1/members/{a}")).if_match_any(),
+        ("GET", "/v1/members/{id}/portals") => Call::new(Method::GET, format!("/v1/members/{a}/portals")),
+        ("PUT", "/v1/members/{id}/portals/{client_id}") => {
+            Call::new(Method::PUT, format!("/v1/members/{a}/portals/{}", fx.portal_other.client_id))
+        }
+        ("DELETE", "/v1/members/{id}/portals/{client_id}") => {
+            Call::new(Method::DELETE, format!("/v1/members/{a}/portals/{}", fx.portal_a.client_id))
+        }
+        ("POST", "/v1/users") => Call::new(Method::POST, path.to_owned())
+            .json(json!({"email": format!("new-staff-{tag}@example.org"), "role": "staff"})),
+        ("GET", "/v1/users/{id}") => Call::new(Method::GET, format!("/v1/users/{}", fx.bystander.id)),
+        ("PATCH", "/v1/users/{id}") => {
+            Call::new(Method::PATCH, format!("/v1/users/{}", fx.bystander.id)).merge_patch(json!({"disabled": true}))
+        }
+        ("POST", "/v1/users/{id}/password-reset") => {
+            Call::new(Method::POST, format!("/v1/users/{}/password-reset", fx.bystander.id))
+        }
+        ("POST", "/v1/clients") => Call::new(Method::POST, path.to_owned())
+            .json(json!({"name": format!("Portail {}", &tag[..12]), "scopes": ["members:read"]})),
+        ("GET", "/v1/clients/{id}") => Call::new(Method::GET, format!("/v1/clients/{}", fx.portal_a.client_id)),
+        ("PATCH", "/v1/clients/{id}") => Call::new(Method::PATCH, format!("/v1/clients/{}", fx.portal_a.client_id))
+            .merge_patch(json!({"name": "Renamed"})),
+        ("POST", "/v1/clients/{id}/secret") => {
+            Call::new(Method::POST, format!("/v1/clients/{}/secret", fx.portal_a.client_id))
+        }
+        _ => return None,
+    };
+    Some(call)
+}
+
+/// Send `call` as the holder of `token`; the answer, and what the published contract says is wrong with it, if
+/// anything (collected rather than raised, so that one bad cell does not hide the others).
+async fn send(app: &TestApp, token: Option<&str>, call: &Call) -> (Reply, Option<String>) {
+    let session = match token {
+        Some(t) => app.as_(t),
+        None => app.anonymous(),
+    };
+    let mut request = session.request(call.method.clone(), &call.path);
+    if let Some(tag) = call.if_match {
+        request = request.header("if-match", tag);
+    }
+    request = match &call.body {
+        Body::Empty => request,
+        Body::Json(body) => request.json(body),
+        Body::MergePatch(body) => request.header("content-type", "application/merge-patch+json").body(body.to_string()),
+        Body::Form(fields) => request.form(fields),
+    };
+    let response = app.client.execute(request.build().unwrap()).await.unwrap();
+    let reply = Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response.bytes().await.unwrap().to_vec(),
+    };
+    let checked = catch_unwind(AssertUnwindSafe(|| contract::check_response(&call.method, &call.path, &reply)));
+    let problem = checked.err().map(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "the contract check failed".to_owned())
+    });
+    (reply, problem)
+}
+
+/// The first characters of a body, for a report.
+fn excerpt(reply: &Reply) -> String {
+    let text = reply.text();
+    let cut: String = text.chars().take(600).collect();
+    if cut.len() < text.len() { format!("{cut}…") } else { cut }
+}
+
+async fn every_route_answers_every_caller_as_the_matrix_says(app: TestApp) {
+    let started = Instant::now();
+    let mut failures: Vec<String> = Vec::new();
+    let mut cells = 0;
+    for route in ROUTES {
+        let what = format!("{} {}", route.method, route.path);
+        let Some(statuses) = expected(route.method, route.path) else {
+            failures.push(format!("{what}: no row in the matrix"));
+            continue;
+        };
+        for (caller, want) in CALLERS.into_iter().zip(statuses) {
+            let fx = Fixtures::new(&app).await;
+            let Some(call) = call_for(route.method, route.path, &fx) else {
+                failures.push(format!("{what}: the matrix does not know how to call it"));
+                break;
+            };
+            cells += 1;
+            let (reply, contract_problem) = send(&app, fx.token(caller), &call).await;
+            let cell = format!("{what} as {}", caller.name());
+            if reply.status != want {
+                failures.push(format!("{cell}: expected {want}, got {}\n    body: {}", reply.status, excerpt(&reply)));
+            }
+            if let Some(problem) = contract_problem {
+                failures.push(format!("{cell}: breaks the published contract: {problem}"));
+            }
+            if (200..300).contains(&reply.status) {
+                let body = reply.text().to_lowercase();
+                for (label, secret) in fx.not_for(caller) {
+                    if body.contains(&secret.to_lowercase()) {
+                        failures.push(format!(
+                            "{cell}: the {} answer shows {label} ({secret})\n    body: {}",
+                            reply.status,
+                            excerpt(&reply)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{:?}: {cells} cells of the authorisation matrix in {:.1?}", app.backend, started.elapsed());
+    assert!(
+        failures.is_empty(),
+        "{} problem(s) in the authorisation matrix on {:?}:\n\n{}",
+        failures.len(),
+        app.backend,
+        failures.join("\n\n")
+    );
+}
