@@ -108,3 +108,51 @@ impl From<diesel::result::Error> for CliError {
         Self::Db(DbError::Query(e))
     }
 }
+
+/// `matchmaker import calls FILE`: with a progress bar on standard error and a summary on standard output.
+pub async fn import_calls(settings: Settings, file: std::path::PathBuf) -> anyhow::Result<String> {
+    let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let pool = prepare_database(&settings).await?;
+    let threshold = settings.matching.fuzzy_threshold;
+    let summary = db::run(&pool, move |conn| {
+        let vocab = crate::indexer::load_vocabulary(conn, threshold)?;
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} calls ({eta} left)")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let now = SystemClock.now();
+        let summary = crate::import::import(
+            conn,
+            &data,
+            &vocab,
+            now,
+            |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            },
+            |_, _| Ok(()),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        bar.finish_and_clear();
+        Ok::<_, anyhow::Error>(summary)
+    })
+    .await?;
+    let mut out = format!(
+        "rows: {}\ncreated: {}\nupdated: {}\nunchanged: {}\nskipped: {}\n",
+        summary.rows,
+        summary.created,
+        summary.updated,
+        summary.unchanged,
+        summary.skipped.len()
+    );
+    for s in &summary.skipped {
+        out.push_str(&format!(
+            "  row {} ({}): {}\n",
+            s.row,
+            s.reference.as_deref().unwrap_or("no reference"),
+            s.reason
+        ));
+    }
+    Ok(out)
+}

@@ -108,6 +108,25 @@ pub struct Settings {
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
     pub auth: AuthSettings,
+    pub matching: MatchSettings,
+}
+
+/// Matching: score weights, the fuzzy threshold, how often other instances' changes are picked up.
+#[derive(Debug, Clone)]
+pub struct MatchSettings {
+    pub weights: crate::matching::model::Weights,
+    pub fuzzy_threshold: f64,
+    pub poll_interval: std::time::Duration,
+}
+
+impl Default for MatchSettings {
+    fn default() -> Self {
+        Self {
+            weights: crate::matching::model::Weights::default(),
+            fuzzy_threshold: crate::matching::vocabulary::DEFAULT_FUZZY_THRESHOLD,
+            poll_interval: std::time::Duration::from_millis(1000),
+        }
+    }
 }
 
 /// Tokens, keys and sign-in limits.
@@ -185,7 +204,24 @@ impl Settings {
             attempts_per_address: number(&get, "MATCHMAKER_SIGNIN_ATTEMPTS_PER_ADDRESS", 30, 1, 100_000)? as u32,
             failures_per_account: number(&get, "MATCHMAKER_SIGNIN_FAILURES_PER_ACCOUNT", 10, 1, 100_000)? as u32,
         };
-        Ok(Self { database, addr, pool_size: pool_size as u32, workers: workers as usize, auth })
+        let weights = match get("MATCHMAKER_MATCH_WEIGHTS") {
+            None => crate::matching::model::Weights::default(),
+            Some(v) => serde_json::from_str(&v).map_err(|e| ConfigError::Bad {
+                name: "MATCHMAKER_MATCH_WEIGHTS",
+                message: format!("a JSON object such as {{\"skills\": 0.6, \"themes\": 0.2}}: {e}"),
+            })?,
+        };
+        let fuzzy_threshold = match get("MATCHMAKER_FUZZY_THRESHOLD") {
+            None => crate::matching::vocabulary::DEFAULT_FUZZY_THRESHOLD,
+            Some(v) => v.trim().parse::<f64>().ok().filter(|t| (0.5..=1.0).contains(t)).ok_or(ConfigError::Bad {
+                name: "MATCHMAKER_FUZZY_THRESHOLD",
+                message: format!("must be a number from 0.5 to 1, got `{v}`"),
+            })?,
+        };
+        let poll_ms = number(&get, "MATCHMAKER_INDEX_POLL_MS", 1000, 50, 600_000)?;
+        let matching =
+            MatchSettings { weights, fuzzy_threshold, poll_interval: std::time::Duration::from_millis(poll_ms) };
+        Ok(Self { database, addr, pool_size: pool_size as u32, workers: workers as usize, auth, matching })
     }
 
     /// Settings for tests and tools: the given database, port 0, defaults elsewhere.
@@ -196,6 +232,10 @@ impl Settings {
             pool_size: 10,
             workers: 2,
             auth: AuthSettings::default(),
+            matching: MatchSettings {
+                poll_interval: std::time::Duration::from_millis(200),
+                ..MatchSettings::default()
+            },
         }
     }
 }

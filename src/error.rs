@@ -194,7 +194,8 @@ impl From<diesel::result::Error> for ApiError {
 impl From<WriteError> for ApiError {
     fn from(e: WriteError) -> Self {
         match e {
-            WriteError::NotFound => Self::NotFound("no member has this id".to_owned()),
+            WriteError::NotFound => Self::NotFound("there is nothing with this id".to_owned()),
+            WriteError::Forbidden(why) => Self::Forbidden(why),
             WriteError::Stale => Self::PreconditionFailed,
             WriteError::Invalid(errors) => Self::validation(errors),
             WriteError::Db(db) => Self::from(db),

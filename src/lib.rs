@@ -10,5 +10,8 @@ pub mod domain;
 pub mod error;
 pub mod fsutil;
 pub mod http;
+pub mod import;
+pub mod indexer;
+pub mod matching;
 pub mod startup;
 pub mod telemetry;

@@ -42,6 +42,20 @@ enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// Import data.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import open funding calls from an EU Funding & Tenders portal export (CSV); re-importing changes nothing.
+    Calls {
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +108,9 @@ fn main() -> ExitCode {
         Command::User { command: UserCommand::Add { email, role, member } } => actix_web::rt::System::new()
             .block_on(cli::add_user(settings, email, role, member))
             .map(|text| print_out(&text)),
+        Command::Import { command: ImportCommand::Calls { file } } => {
+            actix_web::rt::System::new().block_on(cli::import_calls(settings, file)).map(|text| print_out(&text))
+        }
         Command::Client { command: ClientCommand::Add { name, scopes } } => {
             actix_web::rt::System::new().block_on(cli::add_client(settings, name, scopes)).map(|text| print_out(&text))
         }

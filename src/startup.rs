@@ -20,6 +20,7 @@ pub struct AppState {
     pub pool: DbPool,
     pub clock: SharedClock,
     pub auth: std::sync::Arc<AuthState>,
+    pub sync: std::sync::Arc<crate::indexer::Sync>,
 }
 
 /// A bound, migrated, not yet running server.
@@ -62,7 +63,15 @@ impl Application {
         let keys = load_keys(settings)?;
         let auth = std::sync::Arc::new(AuthState::new(settings, keys)?);
         first_run(settings, &pool, &auth, clock.now()).await?;
-        let state = AppState { pool, clock, auth };
+        let sync = {
+            let (pool, m) = (pool.clone(), settings.matching.clone());
+            actix_web::web::block(move || crate::indexer::Sync::start(&pool, m.fuzzy_threshold, m.weights))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))??
+        };
+        let sync = std::sync::Arc::new(sync);
+        crate::indexer::spawn_poller(sync.clone(), pool.clone(), settings.matching.poll_interval);
+        let state = AppState { pool, clock, auth, sync };
         let listener =
             TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;

@@ -26,6 +26,11 @@ pub enum Access {
     /// One member, the `{id}` of the path: staff; the member itself; a portal linked to it that has the scope
     /// (`None`: no portal, even a linked one).
     OwnMember { portal_scope: Option<ClientScope> },
+    /// Public opportunities and the vocabulary: any member or staff; portals with the scope.
+    Catalogue { portal_scope: ClientScope },
+    /// Writing projects: staff; members and portals (with the scope) for projects a member of theirs leads (the
+    /// handler checks the lead).
+    ProjectWrite { portal_scope: ClientScope },
 }
 
 /// The outcome of a check.
@@ -59,6 +64,12 @@ pub fn decide(access: Access, caller: &Caller, member: Option<Uuid>, portal_link
         Access::Admin if caller.is_admin() => Decision::Allow,
         Access::Admin => Decision::Forbidden("this needs an administrator"),
         Access::MemberDirectory { portal_scope } => match caller {
+            Caller::Portal { .. } if !caller.has_scope(portal_scope) => {
+                Decision::Forbidden(scope_message(portal_scope))
+            }
+            _ => Decision::Allow,
+        },
+        Access::Catalogue { portal_scope } | Access::ProjectWrite { portal_scope } => match caller {
             Caller::Portal { .. } if !caller.has_scope(portal_scope) => {
                 Decision::Forbidden(scope_message(portal_scope))
             }

@@ -16,6 +16,7 @@ use crate::domain::member::{
     TermKind,
 };
 use crate::domain::parse::Vocabulary;
+use crate::domain::term::Resolution;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = members)]
@@ -50,6 +51,9 @@ struct TermRow {
     term: String,
     folded: String,
     strength: Option<i32>,
+    concept: Option<String>,
+    match_kind: String,
+    similarity: Option<f64>,
 }
 
 /// Why a conditional write did not happen.
@@ -59,8 +63,10 @@ pub enum WriteError {
     NotFound,
     #[error("the member changed since the given entity tag")]
     Stale,
-    #[error("the result is not a valid member")]
+    #[error("the result is not valid")]
     Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -194,6 +200,9 @@ fn write_children(conn: &mut DbConnection, id: &str, d: &MemberDraft) -> QueryRe
             term: t.term.as_str().to_owned(),
             folded: t.term.folded(),
             strength: t.strength.map(i32::from),
+            concept: t.resolution.concept.clone(),
+            match_kind: t.resolution.kind.to_owned(),
+            similarity: t.resolution.similarity,
         };
         diesel::insert_into(member_terms::table).values(&row).execute(conn)?;
     }
@@ -207,6 +216,23 @@ fn delete_children(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     Ok(())
 }
 
+/// A term as stored: its text, strength, concept and how it matched.
+pub fn stored_term(
+    text: String,
+    strength: Option<i32>,
+    concept: Option<String>,
+    match_kind: &str,
+    similarity: Option<f64>,
+) -> ProfileTerm {
+    let kind = crate::matching::vocabulary::MatchKind::from_stored(match_kind, similarity).name();
+    ProfileTerm {
+        term: Term::from_stored(text),
+        strength: strength.and_then(|s| u8::try_from(s).ok()),
+        chosen: if kind == "chosen" { concept.clone() } else { None },
+        resolution: Resolution { concept, kind, similarity },
+    }
+}
+
 /// Store a new member (call inside a write transaction).
 pub fn insert(conn: &mut DbConnection, draft: MemberDraft, now: DateTime<Utc>) -> QueryResult<Member> {
     let id = Uuid::now_v7();
@@ -218,36 +244,11 @@ pub fn insert(conn: &mut DbConnection, draft: MemberDraft, now: DateTime<Utc>) -
 
 /// Load members with their lists, keeping the order of `rows`.
 fn assemble(conn: &mut DbConnection, rows: Vec<MemberRow>) -> QueryResult<Vec<Member>> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut children: HashMap<String, Children> = HashMap::new();
-    let sectors: Vec<(String, String)> = member_sectors::table
-        .filter(member_sectors::member_id.eq_any(&ids))
-        .select((member_sectors::member_id, member_sectors::sector))
-        .load(conn)?;
-    for (id, s) in sectors {
-        children.entry(id).or_default().sectors.push(stored_enum("sector", &s)?);
-    }
-    let scopes: Vec<(String, String)> = member_scopes::table
-        .filter(member_scopes::member_id.eq_any(&ids))
-        .select((member_scopes::member_id, member_scopes::scope))
-        .load(conn)?;
-    for (id, s) in scopes {
-        children.entry(id).or_default().scopes.push(stored_enum("scope", &s)?);
-    }
-    let terms: Vec<TermRow> = member_terms::table
-        .filter(member_terms::member_id.eq_any(&ids))
-        .order((member_terms::member_id, member_terms::kind, member_terms::position))
-        .select(TermRow::as_select())
-        .load(conn)?;
-    for t in terms {
-        let entry = children.entry(t.member_id.clone()).or_default();
-        let item =
-            ProfileTerm { term: Term::from_stored(t.term), strength: t.strength.and_then(|s| u8::try_from(s).ok()) };
-        match stored_enum::<TermKind>("term kind", &t.kind)? {
-            TermKind::Offer => entry.offers.push(item),
-            TermKind::Need => entry.needs.push(item),
-            TermKind::Interest => entry.interests.push(item),
-        }
+    // Chunks keep the IN lists of a full load within every backend's parameter limits.
+    for chunk in rows.chunks(500) {
+        let ids: Vec<String> = chunk.iter().map(|r| r.id.clone()).collect();
+        load_children(conn, &ids, &mut children)?;
     }
     rows.into_iter()
         .map(|row| {
@@ -255,6 +256,82 @@ fn assemble(conn: &mut DbConnection, rows: Vec<MemberRow>) -> QueryResult<Vec<Me
             from_row(row, c)
         })
         .collect()
+}
+
+fn load_children(conn: &mut DbConnection, ids: &[String], children: &mut HashMap<String, Children>) -> QueryResult<()> {
+    let sectors: Vec<(String, String)> = member_sectors::table
+        .filter(member_sectors::member_id.eq_any(ids))
+        .select((member_sectors::member_id, member_sectors::sector))
+        .load(conn)?;
+    for (id, s) in sectors {
+        children.entry(id).or_default().sectors.push(stored_enum("sector", &s)?);
+    }
+    let scopes: Vec<(String, String)> = member_scopes::table
+        .filter(member_scopes::member_id.eq_any(ids))
+        .select((member_scopes::member_id, member_scopes::scope))
+        .load(conn)?;
+    for (id, s) in scopes {
+        children.entry(id).or_default().scopes.push(stored_enum("scope", &s)?);
+    }
+    let terms: Vec<TermRow> = member_terms::table
+        .filter(member_terms::member_id.eq_any(ids))
+        .order((member_terms::member_id, member_terms::kind, member_terms::position))
+        .select(TermRow::as_select())
+        .load(conn)?;
+    for t in terms {
+        let entry = children.entry(t.member_id.clone()).or_default();
+        let item = stored_term(t.term, t.strength, t.concept, &t.match_kind, t.similarity);
+        match stored_enum::<TermKind>("term kind", &t.kind)? {
+            TermKind::Offer => entry.offers.push(item),
+            TermKind::Need => entry.needs.push(item),
+            TermKind::Interest => entry.interests.push(item),
+        }
+    }
+    Ok(())
+}
+
+/// Every member (to build the matching index).
+pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Member>> {
+    let rows = members::table.select(MemberRow::as_select()).order(members::id.asc()).load(conn)?;
+    assemble(conn, rows)
+}
+
+/// Move stored terms from one concept to another (a vocabulary merge); the members touched.
+pub fn move_concept(conn: &mut DbConnection, from: &str, into: &str) -> QueryResult<Vec<String>> {
+    let ids: Vec<String> = member_terms::table
+        .filter(member_terms::concept.eq(from))
+        .select(member_terms::member_id)
+        .distinct()
+        .load(conn)?;
+    diesel::update(member_terms::table.filter(member_terms::concept.eq(from)))
+        .set(member_terms::concept.eq(into))
+        .execute(conn)?;
+    Ok(ids)
+}
+
+/// Free terms (no concept yet): member, kind, position, text.
+pub fn free_terms(conn: &mut DbConnection) -> QueryResult<Vec<(String, String, i32, String)>> {
+    member_terms::table
+        .filter(member_terms::concept.is_null())
+        .select((member_terms::member_id, member_terms::kind, member_terms::position, member_terms::term))
+        .load(conn)
+}
+
+/// Give a free term the concept a new synonym explains.
+pub fn set_term_concept(
+    conn: &mut DbConnection,
+    member_id: &str,
+    kind: &str,
+    position: i32,
+    resolution: &Resolution,
+) -> QueryResult<usize> {
+    diesel::update(member_terms::table.find((member_id, kind, position)))
+        .set((
+            member_terms::concept.eq(resolution.concept.clone()),
+            member_terms::match_kind.eq(resolution.kind),
+            member_terms::similarity.eq(resolution.similarity),
+        ))
+        .execute(conn)
 }
 
 /// One member by id.
@@ -363,12 +440,14 @@ pub fn patch(
     precondition: &Precondition,
     patch: &serde_json::Value,
     now: DateTime<Utc>,
+    prepare: impl FnOnce(&mut MemberDraft) -> Result<(), WriteError>,
 ) -> Result<Member, WriteError> {
     let current = find(conn, id)?.ok_or(WriteError::NotFound)?;
     if !precondition.holds(&current.etag()) {
         return Err(WriteError::Stale);
     }
-    let draft = current.profile.patched(patch).map_err(WriteError::Invalid)?;
+    let mut draft = current.profile.patched(patch).map_err(WriteError::Invalid)?;
+    prepare(&mut draft)?;
     if draft == current.profile {
         // Nothing changes: keep the version (and ETag) as they are.
         return Ok(current);

@@ -5,9 +5,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod changes;
 pub mod idempotency;
 pub mod members;
+pub mod projects;
 pub mod schema;
+pub mod vocabulary;
 
 use std::time::Duration;
 
@@ -47,6 +50,8 @@ pub enum DbError {
     Cancelled,
     #[error("the SQLite file {0} is no longer there")]
     Gone(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
 }
 
 /// Builds connections for the pool. Chooses the backend from the URL scheme instead of letting the derived enum

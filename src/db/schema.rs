@@ -46,6 +46,9 @@ diesel::table! {
         term -> Text,
         folded -> Text,
         strength -> Nullable<Integer>,
+        concept -> Nullable<Text>,
+        match_kind -> Text,
+        similarity -> Nullable<Double>,
     }
 }
 
@@ -120,6 +123,92 @@ diesel::table! {
 diesel::joinable!(client_members -> clients (client_id));
 diesel::allow_tables_to_appear_in_same_query!(clients, client_members, members, users);
 
+diesel::table! {
+    projects (id) {
+        id -> Text,
+        title -> Text,
+        description -> Text,
+        scope -> Text,
+        programme -> Nullable<Text>,
+        call_id -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        deadline -> Nullable<Timestamp>,
+        budget_min -> Nullable<BigInt>,
+        budget_max -> Nullable<BigInt>,
+        source_url -> Nullable<Text>,
+        eligible_countries -> Text,
+        min_partners -> Integer,
+        max_partners -> Nullable<Integer>,
+        min_countries -> Integer,
+        lead_member_id -> Nullable<Text>,
+        closed -> Bool,
+        search_folded -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_sectors (project_id, sector) {
+        project_id -> Text,
+        sector -> Text,
+    }
+}
+
+diesel::table! {
+    project_terms (project_id, kind, position) {
+        project_id -> Text,
+        kind -> Text,
+        position -> Integer,
+        term -> Text,
+        folded -> Text,
+        strength -> Nullable<Integer>,
+        concept -> Nullable<Text>,
+        match_kind -> Text,
+        similarity -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    vocabulary_labels (id) {
+        id -> Text,
+        concept -> Text,
+        lang -> Text,
+        label -> Text,
+        folded -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vocabulary_merges (from_concept) {
+        from_concept -> Text,
+        into_concept -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    change_counter (id) {
+        id -> Integer,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        entity -> Text,
+        entity_id -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(projects, project_sectors, project_terms, members);
+
 /// Every table and its columns; the schema test compares both migrated backends against it.
 pub const TABLES: &[(&str, &[&str])] = &[
     (
@@ -147,7 +236,10 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ),
     ("member_sectors", &["member_id", "sector"]),
     ("member_scopes", &["member_id", "scope"]),
-    ("member_terms", &["member_id", "kind", "position", "term", "folded", "strength"]),
+    (
+        "member_terms",
+        &["member_id", "kind", "position", "term", "folded", "strength", "concept", "match_kind", "similarity"],
+    ),
     ("idempotency_keys", &["owner", "key", "request_hash", "status", "body", "location", "etag", "created_at"]),
     (
         "users",
@@ -170,4 +262,39 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ),
     ("client_members", &["client_id", "member_id", "created_at"]),
     ("audit_log", &["id", "at", "actor", "action", "target", "ip", "success", "details"]),
+    (
+        "projects",
+        &[
+            "id",
+            "title",
+            "description",
+            "scope",
+            "programme",
+            "call_id",
+            "reference",
+            "deadline",
+            "budget_min",
+            "budget_max",
+            "source_url",
+            "eligible_countries",
+            "min_partners",
+            "max_partners",
+            "min_countries",
+            "lead_member_id",
+            "closed",
+            "search_folded",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    ("project_sectors", &["project_id", "sector"]),
+    (
+        "project_terms",
+        &["project_id", "kind", "position", "term", "folded", "strength", "concept", "match_kind", "similarity"],
+    ),
+    ("vocabulary_labels", &["id", "concept", "lang", "label", "folded", "created_by", "created_at"]),
+    ("vocabulary_merges", &["from_concept", "into_concept", "created_by", "created_at"]),
+    ("change_counter", &["id", "seq"]),
+    ("changes", &["seq", "entity", "entity_id", "at"]),
 ];

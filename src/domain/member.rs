@@ -3,13 +3,12 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::codes;
 use super::fold::fold;
-use super::parse::{Check, FieldError, ObjectParser, Vocabulary, array, boolean, fail, integer, line, text, unique_by};
+use super::parse::{Check, FieldError, ObjectParser, Vocabulary, array, boolean, fail, line, text, unique_by};
 use crate::api_enum;
 
 pub const NAME_MAX: usize = 200;
@@ -17,8 +16,6 @@ pub const DESCRIPTION_MAX: usize = 5000;
 pub const URL_MAX: usize = 500;
 pub const EMAIL_MAX: usize = 254;
 pub const CITY_MAX: usize = 100;
-pub const TERM_MAX: usize = 100;
-pub const TERMS_MAX: usize = 50;
 pub const CODES_MAX: usize = 20;
 
 api_enum!(
@@ -65,58 +62,15 @@ api_enum!(
     TermKind { Offer => "offer", Need => "need", Interest => "interest" }
 );
 
-/// A profile term: what the member typed, trimmed, and nothing else changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Term(String);
-
-impl Term {
-    pub fn parse(value: &Value) -> Check<Self> {
-        line(value, 1, TERM_MAX).map(Self)
-    }
-
-    pub fn from_stored(s: String) -> Self {
-        Self(s)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Case-, accent- and punctuation-folded form used for search.
-    pub fn folded(&self) -> String {
-        fold(&self.0)
-    }
-}
-
-/// A term with its strength: the level of an offer, the priority of a need; interests have none.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileTerm {
-    pub term: Term,
-    pub strength: Option<u8>,
-}
-
-fn term_item(value: &Value, strength_key: Option<&str>) -> Check<ProfileTerm> {
-    let mut p = ObjectParser::new(value)?;
-    let allowed: &[&str] = match strength_key {
-        Some(k) => &["term", k][..],
-        None => &["term"][..],
-    };
-    p.only(allowed, &[]);
-    let term = p.required("term", Term::parse);
-    let strength = match strength_key {
-        Some(k) => p.required(k, |v| integer(v, 1, 5)).map(|n| u8::try_from(n).ok()),
-        None => Some(None),
-    };
-    p.finish(|| Some(ProfileTerm { term: term?, strength: strength? }))
-}
+use super::term;
+pub use super::term::{TERM_MAX, TERMS_MAX, Term, TermItem as ProfileTerm};
 
 fn term_list(value: &Value, strength_key: Option<&str>) -> Check<Vec<ProfileTerm>> {
-    let items = array(value, TERMS_MAX, |v| term_item(v, strength_key))?;
-    unique_by(items, |t| t.term.folded(), "the term")
+    term::list(value, strength_key)
 }
 
 /// An http(s) URL.
-fn website(value: &Value) -> Check<String> {
+pub fn website(value: &Value) -> Check<String> {
     let s = line(value, 1, URL_MAX)?;
     match url::Url::parse(&s) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(s),
@@ -133,7 +87,7 @@ pub fn email(value: &Value) -> Check<String> {
     }
 }
 
-fn country(value: &Value) -> Check<String> {
+pub fn country(value: &Value) -> Check<String> {
     let Some(s) = value.as_str() else {
         return fail("must be a string");
     };
@@ -169,12 +123,12 @@ fn nace_code(value: &Value) -> Check<String> {
     }
 }
 
-fn codes_list(value: &Value, what: &str, item: impl FnMut(&Value) -> Check<String>) -> Check<Vec<String>> {
+pub fn codes_list(value: &Value, what: &str, item: impl FnMut(&Value) -> Check<String>) -> Check<Vec<String>> {
     let list = array(value, CODES_MAX, item)?;
     unique_by(list, Clone::clone, what)
 }
 
-fn enum_set<T: Vocabulary + PartialEq>(value: &Value, min: usize) -> Check<Vec<T>> {
+pub fn enum_set<T: Vocabulary + PartialEq>(value: &Value, min: usize) -> Check<Vec<T>> {
     let list = array(value, T::ALL.len() * 2, T::parse_value)?;
     if list.len() < min {
         return fail(format!("must name at least {min} of {}", T::choices()));
@@ -184,7 +138,7 @@ fn enum_set<T: Vocabulary + PartialEq>(value: &Value, min: usize) -> Check<Vec<T
 
 /// Every writable field of a member, valid. Made from a create body, or from the stored member with a merge patch
 /// applied, by the same parser, so both paths enforce the same rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MemberDraft {
     pub name: String,
     pub description: String,
@@ -303,20 +257,15 @@ impl MemberDraft {
 
     /// The writable fields as JSON, the shape clients send.
     pub fn to_json(&self) -> Map<String, Value> {
-        let terms = |list: &[ProfileTerm], key: Option<&str>| -> Value {
-            Value::Array(
-                list.iter()
-                    .map(|t| {
-                        let mut m = Map::new();
-                        m.insert("term".into(), json!(t.term.as_str()));
-                        if let (Some(k), Some(s)) = (key, t.strength) {
-                            m.insert(k.into(), json!(s));
-                        }
-                        Value::Object(m)
-                    })
-                    .collect(),
-            )
-        };
+        self.json(term::input_json)
+    }
+
+    /// The fields as the API shows them: terms with their concepts and how they matched.
+    pub fn to_output_json(&self) -> Map<String, Value> {
+        self.json(term::output_json)
+    }
+
+    fn json(&self, terms: fn(&[ProfileTerm], Option<&str>) -> Value) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("name".into(), json!(self.name));
         m.insert("description".into(), json!(self.description));
@@ -373,7 +322,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 /// A stored member.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub id: Uuid,
     pub profile: MemberDraft,
@@ -392,7 +341,7 @@ impl Member {
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("id".into(), json!(self.id));
-        m.extend(self.profile.to_json());
+        m.extend(self.profile.to_output_json());
         m.insert("created_at".into(), json!(timestamp(self.created_at)));
         m.insert("updated_at".into(), json!(timestamp(self.updated_at)));
         Value::Object(m)

@@ -4,5 +4,7 @@ pub mod codes;
 pub mod fold;
 pub mod member;
 pub mod parse;
+pub mod project;
+pub mod term;
 
 pub use parse::FieldError;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::extract::{JsonBody, decode_cursor, idempotency_key, if_match, limit, page_response, query_params};
 use crate::auth::Caller;
+use crate::db::changes::{self, Entity};
 use crate::db::idempotency::{self, StoredResponse};
 use crate::db::members::{self, MemberFilter, Visibility, WriteError};
 use crate::db::{self, DbError, accounts};
@@ -15,6 +16,7 @@ use crate::domain::FieldError;
 use crate::domain::member::{Member, MemberDraft, Scope, Sector};
 use crate::domain::parse::Vocabulary;
 use crate::error::ApiError;
+use crate::matching::resolve::resolve_profile;
 use crate::startup::AppState;
 
 /// `status` is set by agency staff only.
@@ -70,7 +72,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
     refuse_staff_fields(&caller, &body)?;
-    let draft = MemberDraft::parse(&body).map_err(ApiError::validation)?;
+    let mut draft = MemberDraft::parse(&body).map_err(ApiError::validation)?;
+    resolve_profile(&state.sync.matcher.vocabulary(), &mut draft).map_err(ApiError::validation)?;
     // serde_json's map is ordered, so the same document hashes the same whatever the key order on the wire.
     let request_hash = format!("{:x}", Sha256::digest(body.to_string().as_bytes()));
     let now = state.clock.now();
@@ -97,6 +100,7 @@ pub async fn create(
                 // A member created by a portal is linked to it.
                 accounts::link(conn, client_id, member.id, now)?;
             }
+            changes::record(conn, Entity::Member, &member.id.to_string(), now)?;
             if let Some(key) = &key {
                 let stored = StoredResponse {
                     owner: owner.clone(),
@@ -113,10 +117,17 @@ pub async fn create(
             Ok(Created::New(Box::new(member)))
         })
     };
-    let created = db::run(&state.pool, move |conn| match attempt(conn) {
-        // Two requests with the same new key raced and the other stored it first: answer as a retry would.
-        Err(CreateError::Db(DbError::Query(e))) if db::is_unique_violation(&e) => attempt(conn),
-        other => other,
+    let sync = state.sync.clone();
+    let created = db::run(&state.pool, move |conn| {
+        let outcome = match attempt(conn) {
+            // Two requests with the same new key raced and the other stored it first: answer as a retry would.
+            Err(CreateError::Db(DbError::Query(e))) if db::is_unique_violation(&e) => attempt(conn),
+            other => other,
+        };
+        if let Ok(Created::New(m)) = &outcome {
+            sync.refresh_member(conn, m.id)?;
+        }
+        outcome
     })
     .await;
 
@@ -170,10 +181,21 @@ pub async fn update(
     refuse_staff_fields(&caller, &patch)?;
     let precondition = if_match(&req)?;
     let now = state.clock.now();
-    let member =
-        db::run(&state.pool, move |conn| db::write(conn, |conn| members::patch(conn, id, &precondition, &patch, now)))
-            .await
-            .map_err(ApiError::from)?;
+    let vocab = state.sync.matcher.vocabulary();
+    let sync = state.sync.clone();
+    let member = db::run(&state.pool, move |conn| {
+        let member = db::write(conn, |conn| {
+            let m = members::patch(conn, id, &precondition, &patch, now, |draft| {
+                resolve_profile(&vocab, draft).map_err(WriteError::Invalid)
+            })?;
+            changes::record(conn, Entity::Member, &id.to_string(), now)?;
+            Ok::<_, WriteError>(m)
+        })?;
+        sync.refresh_member(conn, id)?;
+        Ok::<_, WriteError>(member)
+    })
+    .await
+    .map_err(ApiError::from)?;
     Ok(member_response(actix_web::http::StatusCode::OK, &member))
 }
 
@@ -185,8 +207,15 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = member_id(&path)?;
     let precondition = if_match(&req)?;
+    let now = state.clock.now();
+    let sync = state.sync.clone();
     db::run(&state.pool, move |conn| -> Result<(), WriteError> {
-        db::write(conn, |conn| members::delete(conn, id, &precondition))
+        db::write(conn, |conn| {
+            members::delete(conn, id, &precondition)?;
+            changes::record(conn, Entity::Member, &id.to_string(), now)?;
+            Ok::<_, WriteError>(())
+        })?;
+        Ok(sync.refresh_member(conn, id)?)
     })
     .await?;
     tracing::info!(member_id = %id, "member deleted");

@@ -6,9 +6,12 @@ pub mod auth;
 pub mod clients;
 pub mod extract;
 pub mod health;
+pub mod matches;
 pub mod members;
 pub mod portals;
+pub mod projects;
 pub mod users;
+pub mod vocabulary;
 
 use std::net::IpAddr;
 
@@ -110,6 +113,80 @@ pub const ROUTES: &[RouteDef] = &[
     route!("PATCH", "/v1/clients/{id}", "updateClient", Access::Admin, clients::update),
     route!("POST", "/v1/clients/{id}/secret", "rotateClientSecret", Access::Admin, clients::rotate_secret),
     route!("GET", "/v1/audit", "listAudit", Access::Staff, audit::list),
+    route!(
+        "GET",
+        "/v1/members/{id}/matches/projects",
+        "matchProjectsForMember",
+        Access::OwnMember { portal_scope: READ },
+        matches::projects_for_member
+    ),
+    route!(
+        "GET",
+        "/v1/members/{id}/matches/partners",
+        "matchPartnersForMember",
+        Access::Staff,
+        matches::partners_for_member
+    ),
+    route!(
+        "GET",
+        "/v1/projects",
+        "listProjects",
+        Access::Catalogue { portal_scope: ClientScope::MembersRead },
+        projects::list
+    ),
+    route!(
+        "POST",
+        "/v1/projects",
+        "createProject",
+        Access::ProjectWrite { portal_scope: ClientScope::MembersWrite },
+        projects::create
+    ),
+    route!("POST", "/v1/projects/import", "importCalls", Access::Staff, projects::import),
+    route!(
+        "GET",
+        "/v1/projects/{id}",
+        "getProject",
+        Access::Catalogue { portal_scope: ClientScope::MembersRead },
+        projects::get
+    ),
+    route!(
+        "PATCH",
+        "/v1/projects/{id}",
+        "updateProject",
+        Access::ProjectWrite { portal_scope: ClientScope::MembersWrite },
+        projects::update
+    ),
+    route!(
+        "DELETE",
+        "/v1/projects/{id}",
+        "deleteProject",
+        Access::ProjectWrite { portal_scope: ClientScope::MembersWrite },
+        projects::delete
+    ),
+    route!(
+        "GET",
+        "/v1/projects/{id}/matches/members",
+        "matchMembersForProject",
+        Access::Staff,
+        matches::members_for_project
+    ),
+    route!("GET", "/v1/projects/{id}/consortia", "proposeConsortia", Access::Staff, matches::consortia),
+    route!(
+        "GET",
+        "/v1/vocabulary/search",
+        "searchVocabulary",
+        Access::Catalogue { portal_scope: ClientScope::MembersRead },
+        vocabulary::search
+    ),
+    route!(
+        "GET",
+        "/v1/vocabulary/concept",
+        "getConcept",
+        Access::Catalogue { portal_scope: ClientScope::MembersRead },
+        vocabulary::concept
+    ),
+    route!("POST", "/v1/vocabulary/synonyms", "addSynonym", Access::Staff, vocabulary::add_synonym),
+    route!("POST", "/v1/vocabulary/merges", "mergeConcepts", Access::Staff, vocabulary::merge),
 ];
 
 fn method(name: &str) -> Method {

@@ -310,9 +310,10 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    /// As the seeded administrator.
+    /// As the seeded administrator, with a token minted now on the app's clock (tests move the clock).
     pub fn as_admin(&self) -> Session<'_> {
-        self.as_(&self.admin.token)
+        let token = self.mint(&format!("user:{}", self.admin.id), "admin", None, ALL_SCOPES, |_| {});
+        Session { app: self, token: Some(token) }
     }
 
     pub fn as_(&self, token: &str) -> Session<'_> {

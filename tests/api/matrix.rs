@@ -1,6 +1,7 @@
 //! The authorisation matrix: every route of the route table, called by every kind of caller, each time against
 //! fresh fixtures, on both backends. The expected statuses are written out here rather than read from the code's own
-//! table, and no successful answer to a member or a portal may mention another member.
+//! table, and no successful answer to a member or a portal may mention another member (a project another member
+//! leads included: its `lead_member_id` is shown only to staff, the lead and the lead's portals).
 
 use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -8,12 +9,14 @@ use std::time::Instant;
 
 use matchmaker::auth::{ClientScope, Role};
 use matchmaker::http::ROUTES;
+use matchmaker::matching::Vocabulary;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::contract;
 use crate::helpers::{Account, FIXTURE_PASSWORD, Portal, Reply, TestApp, studio};
+use crate::matching::{GRAPHIC_DESIGN, MODELING_3D};
 use crate::on_both_backends;
 
 on_both_backends!(every_route_answers_every_caller_as_the_matrix_says);
@@ -92,6 +95,20 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("PATCH",  "/v1/clients/{id}",                     [401,  403,    403,    403,    403,    403,      403,   200]),
     ("POST",   "/v1/clients/{id}/secret",              [401,  403,    403,    403,    403,    403,      403,   200]),
     ("GET",    "/v1/audit",                            [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/members/{id}/matches/projects",    [401,  200,    404,    200,    404,    403,      200,   200]),
+    ("GET",    "/v1/members/{id}/matches/partners",    [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/projects",                         [401,  200,    200,    200,    200,    403,      200,   200]),
+    ("POST",   "/v1/projects",                         [401,  201,    403,    201,    403,    403,      201,   201]),
+    ("POST",   "/v1/projects/import",                  [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/projects/{id}",                    [401,  200,    200,    200,    200,    403,      200,   200]),
+    ("PATCH",  "/v1/projects/{id}",                    [401,  200,    403,    200,    403,    403,      200,   200]),
+    ("DELETE", "/v1/projects/{id}",                    [401,  204,    403,    204,    403,    403,      204,   204]),
+    ("GET",    "/v1/projects/{id}/matches/members",    [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/projects/{id}/consortia",          [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/vocabulary/search",                [401,  200,    200,    200,    200,    403,      200,   200]),
+    ("GET",    "/v1/vocabulary/concept",               [401,  200,    200,    200,    200,    403,      200,   200]),
+    ("POST",   "/v1/vocabulary/synonyms",              [401,  403,    403,    403,    403,    403,      201,   201]),
+    ("POST",   "/v1/vocabulary/merges",                [401,  403,    403,    403,    403,    403,      200,   200]),
 ];
 
 fn expected(method: &str, path: &str) -> Option<[u16; 8]> {
@@ -148,6 +165,9 @@ struct Fixtures {
     admin: Account,
     /// A staff account for the `/v1/users/{id}` routes to act on.
     bystander: Account,
+    /// A project A leads, made by the seeded administrator, for the routes about projects (made for those only, as
+    /// it takes a while).
+    project: Option<Uuid>,
     tag: String,
 }
 
@@ -158,8 +178,29 @@ async fn organisation(app: &TestApp, name: &str, contact_email: &str) -> Uuid {
     created["id"].as_str().unwrap().parse().unwrap()
 }
 
+/// A project `lead` leads, as the seeded administrator makes it.
+async fn project_led_by(app: &TestApp, lead: Uuid, title: &str) -> Uuid {
+    let reply = app.post("/v1/projects", &project_body(title, lead)).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    reply.json()["id"].as_str().unwrap().parse().unwrap()
+}
+
+fn project_body(title: &str, lead: Uuid) -> Value {
+    json!({
+        "title": title,
+        "scope": "european",
+        "required_skills": [{"term": "graphic design", "weight": 3}],
+        "lead_member_id": lead,
+    })
+}
+
+/// Whether the cells of a route need the project P: the project routes, and the rankings, which list projects.
+fn about_projects(path: &str) -> bool {
+    path.starts_with("/v1/projects") || path.contains("/matches/")
+}
+
 impl Fixtures {
-    async fn new(app: &TestApp) -> Self {
+    async fn new(app: &TestApp, with_project: bool) -> Self {
         let tag = Uuid::new_v4().simple().to_string();
         let short = &tag[..12];
         let contact = |who: &str| format!("contact-{who}-{short}@studio-{who}.example.lu");
@@ -177,6 +218,8 @@ impl Fixtures {
             ClientScope::SuggestionsRead,
             ClientScope::SuggestionsReact,
         ];
+        let project =
+            if with_project { Some(project_led_by(app, a, &format!("Projet phare {short}")).await) } else { None };
         let member_a = app.user(Role::Member, Some(a));
         let member_b = app.user(Role::Member, Some(b));
         Self {
@@ -191,8 +234,13 @@ impl Fixtures {
             staff: app.user(Role::Staff, None),
             admin: app.user(Role::Admin, None),
             bystander: app.user(Role::Staff, None),
+            project,
             tag,
         }
+    }
+
+    fn project(&self) -> Uuid {
+        self.project.expect("the fixtures of a route about projects include the project")
     }
 
     fn token(&self, caller: Caller) -> Option<&str> {
@@ -226,6 +274,7 @@ enum Body {
     Json(Value),
     MergePatch(Value),
     Form(Vec<(&'static str, String)>),
+    Csv(String),
 }
 
 /// One concrete request.
@@ -257,8 +306,30 @@ impl Call {
     }
 }
 
-/// The request that exercises a route: a valid one, so that only the caller decides the answer.
-fn call_for(method: &str, path: &str, fx: &Fixtures) -> Option<Call> {
+/// The header of a Funding & Tenders export.
+const CALLS_HEADER: &str = "identifier,title,action_type,type_of_mga_description,submission_procedure,start_date,\
+                            deadline,deadline2,budget_min,budget_max,project_number,path_id,reference,description,\
+                            mission_details,destination_details,beneficiary_administration,further_information,duration";
+
+/// Two concepts for `caller`'s merge that no other cell merges, no fixture names, and outside any hierarchy. A merge
+/// changes the vocabulary every later cell of the same app sees, and the same merge a second time is refused, as both
+/// ids then name one concept; so each column takes its own pair of the shipped vocabulary.
+fn merge_pair(caller: Caller) -> (String, String) {
+    let vocabulary = Vocabulary::shipped_shared().unwrap();
+    let column = CALLERS.iter().position(|c| *c == caller).unwrap();
+    let mut spare = vocabulary
+        .concept_ids()
+        .filter(|(_, c)| c.broader.is_empty() && c.narrower.is_empty())
+        .map(|(_, c)| c.id.as_str())
+        .filter(|id| ![GRAPHIC_DESIGN, MODELING_3D].contains(id));
+    let from = spare.nth(2 * column).unwrap().to_owned();
+    let into = spare.next().unwrap().to_owned();
+    (from, into)
+}
+
+/// The request that exercises a route: a valid one, so that only the caller decides the answer. (Only the merge
+/// differs between callers, in the concepts it names.)
+fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<Call> {
     let a = fx.a.id;
     let tag = &fx.tag;
     let call = match (method, path) {
@@ -272,6 +343,8 @@ fn call_for(method: &str, path: &str, fx: &Fixtures) -> Option<Call> {
             | "/v1/clients"
             | "/v1/audit",
         ) => Call::new(Method::GET, path.to_owned()),
+        // Narrowed to P (its title has the tag), which the first page would not show among the other cells' projects.
+        ("GET", "/v1/projects") => Call::new(Method::GET, format!("/v1/projects?q={}", &tag[..12])),
         ("POST", "/v1/auth/token") => Call {
             body: Body::Form(vec![
                 ("grant_type", "client_credentials".to_owned()),
@@ -317,6 +390,47 @@ fn call_for(method: &str, path: &str, fx: &Fixtures) -> Option<Call> {
         ("POST", "/v1/clients/{id}/secret") => {
             Call::new(Method::POST, format!("/v1/clients/{}/secret", fx.portal_a.client_id))
         }
+        ("GET", "/v1/members/{id}/matches/projects") => {
+            Call::new(Method::GET, format!("/v1/members/{a}/matches/projects"))
+        }
+        ("GET", "/v1/members/{id}/matches/partners") => {
+            Call::new(Method::GET, format!("/v1/members/{a}/matches/partners"))
+        }
+        ("POST", "/v1/projects") => {
+            Call::new(Method::POST, path.to_owned()).json(project_body(&format!("Nouveau projet {}", &tag[..12]), a))
+        }
+        ("POST", "/v1/projects/import") => Call {
+            body: Body::Csv(format!(
+                "{CALLS_HEADER}\nCREA-MATRIX-{short},Matrix call {short},,,,,2026-12-15T17:00:00,,0,50000,,,\
+                 matrix-{tag},<p>Graphic design for a matrix.</p>,,,,,\n",
+                short = &tag[..12]
+            )),
+            ..Call::new(Method::POST, path.to_owned())
+        },
+        ("GET", "/v1/projects/{id}") => Call::new(Method::GET, format!("/v1/projects/{}", fx.project())),
+        ("PATCH", "/v1/projects/{id}") => Call::new(Method::PATCH, format!("/v1/projects/{}", fx.project()))
+            .merge_patch(json!({"description": "Réécrit pour la matrice des droits."}))
+            .if_match_any(),
+        ("DELETE", "/v1/projects/{id}") => {
+            Call::new(Method::DELETE, format!("/v1/projects/{}", fx.project())).if_match_any()
+        }
+        ("GET", "/v1/projects/{id}/matches/members") => {
+            Call::new(Method::GET, format!("/v1/projects/{}/matches/members", fx.project()))
+        }
+        ("GET", "/v1/projects/{id}/consortia") => {
+            Call::new(Method::GET, format!("/v1/projects/{}/consortia", fx.project()))
+        }
+        ("GET", "/v1/vocabulary/search") => Call::new(Method::GET, format!("{path}?q=design")),
+        ("GET", "/v1/vocabulary/concept") => {
+            let id: String = url::form_urlencoded::byte_serialize(GRAPHIC_DESIGN.as_bytes()).collect();
+            Call::new(Method::GET, format!("{path}?id={id}"))
+        }
+        ("POST", "/v1/vocabulary/synonyms") => Call::new(Method::POST, path.to_owned())
+            .json(json!({"concept": GRAPHIC_DESIGN, "lang": "de", "label": format!("Matrixbegriff {tag}")})),
+        ("POST", "/v1/vocabulary/merges") => {
+            let (from, into) = merge_pair(caller);
+            Call::new(Method::POST, path.to_owned()).json(json!({"from": from, "into": into}))
+        }
         _ => return None,
     };
     Some(call)
@@ -338,14 +452,18 @@ async fn send(app: &TestApp, token: Option<&str>, call: &Call) -> (Reply, Option
         Body::Json(body) => request.json(body),
         Body::MergePatch(body) => request.header("content-type", "application/merge-patch+json").body(body.to_string()),
         Body::Form(fields) => request.form(fields),
+        Body::Csv(text) => request.header("content-type", "text/csv").body(text.clone()),
     };
-    let response = app.client.execute(request.build().unwrap()).await.unwrap();
+    let request = request.build().unwrap();
+    // The contract knows paths, not query strings.
+    let path = request.url().path().to_owned();
+    let response = app.client.execute(request).await.unwrap();
     let reply = Reply {
         status: response.status().as_u16(),
         headers: response.headers().clone(),
         body: response.bytes().await.unwrap().to_vec(),
     };
-    let checked = catch_unwind(AssertUnwindSafe(|| contract::check_response(&call.method, &call.path, &reply)));
+    let checked = catch_unwind(AssertUnwindSafe(|| contract::check_response(&call.method, &path, &reply)));
     let problem = checked.err().map(|panic| {
         panic
             .downcast_ref::<String>()
@@ -374,8 +492,8 @@ async fn every_route_answers_every_caller_as_the_matrix_says(app: TestApp) {
             continue;
         };
         for (caller, want) in CALLERS.into_iter().zip(statuses) {
-            let fx = Fixtures::new(&app).await;
-            let Some(call) = call_for(route.method, route.path, &fx) else {
+            let fx = Fixtures::new(&app, about_projects(route.path)).await;
+            let Some(call) = call_for(route.method, route.path, &fx, caller) else {
                 failures.push(format!("{what}: the matrix does not know how to call it"));
                 break;
             };

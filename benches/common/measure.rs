@@ -1,0 +1,259 @@
+//! Timed one-off passes (full recomputes), latency percentiles and memory readings.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use matchmaker::matching::MatchIndex;
+use matchmaker::matching::index::Scored;
+use matchmaker::matching::model::{MemberProfile, ProjectProfile, Term};
+use matchmaker::matching::vocabulary::{Lang, Vocabulary};
+use uuid::Uuid;
+
+use super::naive::{self, NaiveCorpus};
+
+/// A field of `/proc/self/status` in KiB (`VmRSS`, `RssAnon`, `VmHWM`…).
+pub fn status_kib(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
+}
+
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// Sorted latencies in nanoseconds.
+#[derive(Debug, Clone, Default)]
+pub struct Latencies(Vec<u64>);
+
+impl Latencies {
+    pub fn new(mut ns: Vec<u64>) -> Self {
+        ns.sort_unstable();
+        Self(ns)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Nearest-rank percentile, in milliseconds.
+    pub fn pct_ms(&self, p: f64) -> f64 {
+        if self.0.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * self.0.len() as f64).ceil() as usize;
+        self.0[rank.clamp(1, self.0.len()) - 1] as f64 / 1e6
+    }
+
+    pub fn mean_ms(&self) -> f64 {
+        if self.0.is_empty() {
+            return f64::NAN;
+        }
+        self.0.iter().map(|&n| n as f64).sum::<f64>() / self.0.len() as f64 / 1e6
+    }
+}
+
+/// What the index answers for one member: its top-20 projects (with how many it scored).
+pub fn top20_projects(index: &MatchIndex, vocab: &Vocabulary, id: Uuid, now: DateTime<Utc>) -> (Vec<Scored>, usize) {
+    let mut v = index.projects_for_member(vocab, Lang::En, id, now, |_: &ProjectProfile| true);
+    let scored = v.len();
+    v.truncate(20);
+    (v, scored)
+}
+
+/// …and its top-20 partners.
+pub fn top20_partners(index: &MatchIndex, vocab: &Vocabulary, id: Uuid) -> (Vec<Scored>, usize) {
+    let mut v = index.partners_for_member(vocab, Lang::En, id);
+    let scored = v.len();
+    v.truncate(20);
+    (v, scored)
+}
+
+/// One recompute pass over members (each member: top-20 projects, then top-20 partners).
+#[derive(Debug, Clone)]
+pub struct Pass {
+    pub threads: usize,
+    pub done: usize,
+    pub total: usize,
+    pub elapsed: Duration,
+    pub projects: Latencies,
+    pub partners: Latencies,
+    /// Mean number of results scored (before keeping 20).
+    pub projects_scored: f64,
+    pub partners_scored: f64,
+}
+
+impl Pass {
+    pub fn complete(&self) -> bool {
+        self.done == self.total
+    }
+
+    /// Seconds for all `total` members: measured if the pass completed, else extrapolated from the members done.
+    pub fn total_secs(&self) -> f64 {
+        if self.done == 0 {
+            return f64::NAN;
+        }
+        self.elapsed.as_secs_f64() * self.total as f64 / self.done as f64
+    }
+
+    /// Extrapolated total of one side, from the latencies (summed per thread, divided by threads).
+    pub fn side_secs(&self, side: &Latencies) -> f64 {
+        side.mean_ms() / 1e3 * self.total as f64 / self.threads as f64
+    }
+
+    pub fn describe(&self) -> String {
+        if self.complete() {
+            format!("{:.1} s measured ({} members)", self.total_secs(), self.total)
+        } else {
+            format!(
+                "{:.1} s extrapolated from {} of {} members ({:.1} s measured)",
+                self.total_secs(),
+                self.done,
+                self.total,
+                self.elapsed.as_secs_f64()
+            )
+        }
+    }
+}
+
+/// Run `work` for each item of `order` on `threads` threads, stopping when `budget` is spent (at item granularity).
+/// `work` returns the latencies of its two parts in ns and how many results each scored.
+fn run<F>(order: &[usize], threads: usize, budget: Option<Duration>, work: F) -> (usize, Duration, Vec<[u64; 4]>)
+where
+    F: Fn(usize) -> [u64; 4] + Sync,
+{
+    let next = AtomicUsize::new(0);
+    let start = Instant::now();
+    let rows: Vec<Vec<[u64; 4]>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut rows = Vec::new();
+                    loop {
+                        if budget.is_some_and(|b| start.elapsed() >= b) {
+                            break;
+                        }
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&item) = order.get(i) else { break };
+                        rows.push(work(item));
+                    }
+                    rows
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let elapsed = start.elapsed();
+    let rows: Vec<[u64; 4]> = rows.into_iter().flatten().collect();
+    (rows.len(), elapsed, rows)
+}
+
+fn pass(threads: usize, total: usize, done: usize, elapsed: Duration, rows: &[[u64; 4]]) -> Pass {
+    let mean = |k: usize| {
+        if rows.is_empty() { 0.0 } else { rows.iter().map(|r| r[k] as f64).sum::<f64>() / rows.len() as f64 }
+    };
+    Pass {
+        threads,
+        done,
+        total,
+        elapsed,
+        projects: Latencies::new(rows.iter().map(|r| r[0]).collect()),
+        partners: Latencies::new(rows.iter().map(|r| r[1]).collect()),
+        projects_scored: mean(2),
+        partners_scored: mean(3),
+    }
+}
+
+fn ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Every member's top-20 projects and top-20 partners, through the index.
+pub fn recompute(
+    index: &MatchIndex,
+    vocab: &Vocabulary,
+    members: &[Uuid],
+    order: &[usize],
+    threads: usize,
+    budget: Option<Duration>,
+) -> Pass {
+    let now = super::generator::now();
+    let (done, elapsed, rows) = run(order, threads, budget, |i| {
+        let id = members[i];
+        let t0 = Instant::now();
+        let (p, np) = top20_projects(index, vocab, id, now);
+        let t1 = Instant::now();
+        let (q, nq) = top20_partners(index, vocab, id);
+        let t2 = Instant::now();
+        black_box((p, q));
+        [ns(t1 - t0), ns(t2 - t1), np as u64, nq as u64]
+    });
+    pass(threads, order.len(), done, elapsed, &rows)
+}
+
+/// The same with the naive baseline, over a sample of members; `total` is the number of members to extrapolate to.
+pub fn naive_recompute(
+    corpus: &NaiveCorpus,
+    sample: &[usize],
+    total: usize,
+    threads: usize,
+    budget: Option<Duration>,
+) -> Pass {
+    let (done, elapsed, rows) = run(sample, threads, budget, |i| {
+        let t0 = Instant::now();
+        let p = naive::top20_projects(corpus, i);
+        let t1 = Instant::now();
+        let q = naive::top20_partners(corpus, i);
+        let t2 = Instant::now();
+        let counts = [p.len() as u64, q.len() as u64];
+        black_box((p, q));
+        [ns(t1 - t0), ns(t2 - t1), counts[0], counts[1]]
+    });
+    // The sample stands for all members: its time is scaled up to `total`.
+    pass(threads, total, done, elapsed, &rows)
+}
+
+/// Bytes of one term list's heap (payload only: no allocator overhead).
+fn terms_bytes(terms: &Vec<Term>) -> usize {
+    terms.capacity() * size_of::<Term>() + terms.iter().map(|t| t.text.capacity()).sum::<usize>()
+}
+
+fn opt_bytes(s: Option<&String>) -> usize {
+    s.map_or(0, String::capacity)
+}
+
+/// Payload bytes of a member profile in the index (Arc counters included).
+pub fn member_bytes(m: &MemberProfile) -> usize {
+    2 * size_of::<usize>()
+        + size_of::<MemberProfile>()
+        + m.name.capacity()
+        + m.country.capacity()
+        + opt_bytes(m.city.as_ref())
+        + opt_bytes(m.website.as_ref())
+        + m.sectors.capacity() * size_of::<matchmaker::domain::member::Sector>()
+        + m.scopes.capacity() * size_of::<matchmaker::domain::member::Scope>()
+        + terms_bytes(&m.offers)
+        + terms_bytes(&m.needs)
+        + terms_bytes(&m.interests)
+}
+
+pub fn project_bytes(p: &ProjectProfile) -> usize {
+    2 * size_of::<usize>()
+        + size_of::<ProjectProfile>()
+        + p.title.capacity()
+        + p.sectors.capacity() * size_of::<matchmaker::domain::member::Sector>()
+        + terms_bytes(&p.required)
+        + terms_bytes(&p.themes)
+        + p.eligible_countries.capacity() * size_of::<String>()
+        + p.eligible_countries.iter().map(String::capacity).sum::<usize>()
+}
+
+/// Payload bytes of every profile the index holds (a walk of the values, not a measurement).
+pub fn profiles_bytes(index: &MatchIndex, members: &[Uuid], projects: &[Uuid]) -> usize {
+    members.iter().filter_map(|id| index.member(*id)).map(|m| member_bytes(m)).sum::<usize>()
+        + projects.iter().filter_map(|id| index.project(*id)).map(|p| project_bytes(p)).sum::<usize>()
+}

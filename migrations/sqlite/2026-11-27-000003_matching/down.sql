@@ -1,0 +1,11 @@
+DROP TABLE changes;
+DROP TABLE change_counter;
+DROP TABLE vocabulary_merges;
+DROP TABLE vocabulary_labels;
+DROP TABLE project_terms;
+DROP TABLE project_sectors;
+DROP TABLE projects;
+DROP INDEX member_terms_concept;
+ALTER TABLE member_terms DROP COLUMN similarity;
+ALTER TABLE member_terms DROP COLUMN match_kind;
+ALTER TABLE member_terms DROP COLUMN concept;

@@ -1,0 +1,269 @@
+//! A project: an open collaborative project or funding call (national, European, international) that members can
+//! join, posted by staff, by a member that leads it, or imported from the EU Funding & Tenders portal.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::member::{Scope, Sector, codes_list, country, enum_set, timestamp, website};
+use super::parse::{Check, FieldError, ObjectParser, Vocabulary, fail, integer, line, text};
+use super::term::{self, TermItem};
+use crate::api_enum;
+
+api_enum!(
+    /// Open until its deadline passes or staff close it.
+    ProjectStatus { Open => "open", Closed => "closed" }
+);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectDraft {
+    pub title: String,
+    pub description: String,
+    pub scope: Scope,
+    pub programme: Option<String>,
+    pub call_id: Option<String>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub budget_min: Option<i64>,
+    pub budget_max: Option<i64>,
+    pub source_url: Option<String>,
+    pub required_skills: Vec<TermItem>,
+    pub themes: Vec<TermItem>,
+    pub sectors: Vec<Sector>,
+    pub eligible_countries: Vec<String>,
+    pub min_partners: u32,
+    pub max_partners: Option<u32>,
+    pub min_countries: u32,
+    pub lead_member_id: Option<Uuid>,
+    /// Closed by staff (a deadline in the past closes it too, see [`Project::status`]).
+    pub closed: bool,
+}
+
+pub const WRITABLE: &[&str] = &[
+    "title",
+    "description",
+    "scope",
+    "programme",
+    "call_id",
+    "deadline",
+    "budget_min",
+    "budget_max",
+    "source_url",
+    "required_skills",
+    "themes",
+    "sectors",
+    "eligible_countries",
+    "min_partners",
+    "max_partners",
+    "min_countries",
+    "lead_member_id",
+    "status",
+];
+pub const READ_ONLY: &[&str] = &["id", "reference", "created_at", "updated_at"];
+
+fn datetime(value: &Value) -> Check<DateTime<Utc>> {
+    match value.as_str().map(DateTime::parse_from_rfc3339) {
+        Some(Ok(t)) => Ok(crate::clock::to_micros(t.to_utc())),
+        _ => fail("must be an RFC 3339 date-time with an offset, e.g. 2026-03-31T17:00:00+02:00"),
+    }
+}
+
+fn euros(value: &Value) -> Check<i64> {
+    integer(value, 0, 1_000_000_000_000)
+}
+
+fn count(value: &Value) -> Check<u32> {
+    integer(value, 0, 1000).map(|n| u32::try_from(n).unwrap_or(0))
+}
+
+fn uuid(value: &Value) -> Check<Uuid> {
+    value.as_str().and_then(|s| Uuid::parse_str(s).ok()).map_or_else(|| fail("must be a member id (UUID)"), Ok)
+}
+
+impl ProjectDraft {
+    pub fn parse(value: &Value) -> Check<Self> {
+        let mut p = ObjectParser::new(value)?;
+        p.only(WRITABLE, READ_ONLY);
+        let title = p.required("title", |v| line(v, 1, 300));
+        let description = p.defaulted("description", String::new(), |v| text(v, 0, 50_000));
+        let scope = p.required("scope", Scope::parse_value);
+        let programme = p.nullable("programme", |v| line(v, 1, 200));
+        let call_id = p.nullable("call_id", |v| line(v, 1, 200));
+        let deadline = p.nullable("deadline", datetime);
+        let budget_min = p.nullable("budget_min", euros);
+        let budget_max = p.nullable("budget_max", euros);
+        let source_url = p.nullable("source_url", website);
+        let required_skills = p.defaulted("required_skills", Vec::new(), |v| term::list(v, Some("weight")));
+        let themes = p.defaulted("themes", Vec::new(), |v| term::list(v, None));
+        let sectors = p.defaulted("sectors", Vec::new(), |v| enum_set::<Sector>(v, 0));
+        let eligible_countries =
+            p.defaulted("eligible_countries", Vec::new(), |v| codes_list(v, "the country", country));
+        let min_partners = p.defaulted("min_partners", 1, count);
+        let max_partners = p.nullable("max_partners", count);
+        let min_countries = p.defaulted("min_countries", 1, count);
+        let lead_member_id = p.nullable("lead_member_id", uuid);
+        let status = p.defaulted("status", ProjectStatus::Open, ProjectStatus::parse_value);
+        let mut draft = p.finish(|| {
+            Some(Self {
+                title: title?,
+                description: description?,
+                scope: scope?,
+                programme: programme?,
+                call_id: call_id?,
+                deadline: deadline?,
+                budget_min: budget_min?,
+                budget_max: budget_max?,
+                source_url: source_url?,
+                required_skills: required_skills?,
+                themes: themes?,
+                sectors: sectors?,
+                eligible_countries: eligible_countries?,
+                min_partners: min_partners?,
+                max_partners: max_partners?,
+                min_countries: min_countries?,
+                lead_member_id: lead_member_id?,
+                closed: status? == ProjectStatus::Closed,
+            })
+        })?;
+        let mut errors = Vec::new();
+        if draft.min_partners == 0 {
+            draft.min_partners = 1;
+        }
+        if let (Some(min), Some(max)) = (draft.budget_min, draft.budget_max)
+            && min > max
+        {
+            errors.push(FieldError::new("/budget_min", "must not exceed budget_max"));
+        }
+        if let Some(max) = draft.max_partners
+            && max < draft.min_partners
+        {
+            errors.push(FieldError::new("/max_partners", "must be at least min_partners"));
+        }
+        if let Some(max) = draft.max_partners
+            && draft.min_countries > max
+        {
+            errors.push(FieldError::new("/min_countries", "cannot exceed max_partners"));
+        }
+        if !draft.eligible_countries.is_empty() && draft.min_countries as usize > draft.eligible_countries.len() {
+            errors.push(FieldError::new("/min_countries", "cannot exceed the number of eligible countries"));
+        }
+        if errors.is_empty() { Ok(draft) } else { Err(errors) }
+    }
+
+    pub fn patched(&self, patch: &Value) -> Check<Self> {
+        let Some(obj) = patch.as_object() else { return fail("a merge patch must be a JSON object") };
+        let errors: Vec<FieldError> = obj
+            .keys()
+            .filter_map(|k| {
+                if READ_ONLY.contains(&k.as_str()) {
+                    Some(FieldError::new(format!("/{k}"), "is read-only"))
+                } else if !WRITABLE.contains(&k.as_str()) {
+                    Some(FieldError::new(format!("/{k}"), "is not a known field"))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut doc = Value::Object(self.json(term::input_json, None));
+        super::member::merge_patch(&mut doc, patch);
+        Self::parse(&doc)
+    }
+
+    /// Fields; `status` is the stored flag here, or the computed status when `now` is given.
+    fn json(&self, terms: fn(&[TermItem], Option<&str>) -> Value, now: Option<DateTime<Utc>>) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("title".into(), json!(self.title));
+        m.insert("description".into(), json!(self.description));
+        m.insert("scope".into(), json!(self.scope));
+        m.insert("programme".into(), json!(self.programme));
+        m.insert("call_id".into(), json!(self.call_id));
+        m.insert("deadline".into(), json!(self.deadline.map(timestamp)));
+        m.insert("budget_min".into(), json!(self.budget_min));
+        m.insert("budget_max".into(), json!(self.budget_max));
+        m.insert("source_url".into(), json!(self.source_url));
+        m.insert("required_skills".into(), terms(&self.required_skills, Some("weight")));
+        m.insert("themes".into(), terms(&self.themes, None));
+        m.insert("sectors".into(), json!(self.sectors));
+        m.insert("eligible_countries".into(), json!(self.eligible_countries));
+        m.insert("min_partners".into(), json!(self.min_partners));
+        m.insert("max_partners".into(), json!(self.max_partners));
+        m.insert("min_countries".into(), json!(self.min_countries));
+        m.insert("lead_member_id".into(), json!(self.lead_member_id));
+        let status = match now {
+            Some(now) => self.status(now),
+            None if self.closed => ProjectStatus::Closed,
+            None => ProjectStatus::Open,
+        };
+        m.insert("status".into(), json!(status));
+        m
+    }
+
+    /// Closed by staff, or past its deadline on the app's clock.
+    pub fn status(&self, now: DateTime<Utc>) -> ProjectStatus {
+        if self.closed || self.deadline.is_some_and(|d| d <= now) { ProjectStatus::Closed } else { ProjectStatus::Open }
+    }
+
+    pub fn search_text(&self) -> String {
+        super::fold::fold(&format!("{} {} {}", self.title, self.call_id.as_deref().unwrap_or(""), self.description))
+    }
+}
+
+/// A stored project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub id: Uuid,
+    pub reference: Option<String>,
+    pub draft: ProjectDraft,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Project {
+    pub fn etag(&self) -> String {
+        super::member::etag_for(self.version)
+    }
+
+    /// The project as the API shows it. The lead is named only to those allowed to know it (staff, the lead
+    /// itself, its portals): other members learn of one another only through reviewed suggestions.
+    pub fn to_json(&self, now: DateTime<Utc>, show_lead: bool) -> Value {
+        let mut m = Map::new();
+        m.insert("id".into(), json!(self.id));
+        m.insert("reference".into(), json!(self.reference));
+        m.extend(self.draft.json(term::output_json, Some(now)));
+        if !show_lead {
+            m.insert("lead_member_id".into(), Value::Null);
+        }
+        m.insert("created_at".into(), json!(timestamp(self.created_at)));
+        m.insert("updated_at".into(), json!(timestamp(self.updated_at)));
+        Value::Object(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_checks_rules() {
+        let d = ProjectDraft::parse(&json!({
+            "title": "Heritage in VR", "scope": "european", "deadline": "2026-03-31T17:00:00+02:00",
+            "required_skills": [{"term": "3D modelling", "weight": 5}], "eligible_countries": ["lu", "FR", "DE"],
+            "min_partners": 3, "max_partners": 5, "min_countries": 3
+        }))
+        .unwrap();
+        assert_eq!(d.deadline.unwrap().to_rfc3339(), "2026-03-31T15:00:00+00:00");
+        assert_eq!(d.eligible_countries, ["LU", "FR", "DE"]);
+        let now = DateTime::parse_from_rfc3339("2026-04-01T00:00:00Z").unwrap().to_utc();
+        assert_eq!(d.status(now), ProjectStatus::Closed);
+        let bad = ProjectDraft::parse(&json!({
+            "title": "x", "scope": "galactic", "budget_min": 10, "budget_max": 5, "min_partners": 4, "max_partners": 2,
+            "deadline": "tomorrow"
+        }))
+        .unwrap_err();
+        let pointers: Vec<_> = bad.iter().map(|e| e.pointer.as_str()).collect();
+        assert!(pointers.contains(&"/scope") && pointers.contains(&"/deadline"), "{pointers:?}");
+    }
+}

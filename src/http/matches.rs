@@ -1,0 +1,190 @@
+//! Ranked, explained matches: projects for a member, partners for a member, members and consortia for a project.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::extract::{decode_cursor, encode_cursor, limit, query_params};
+use crate::auth::Caller;
+use crate::domain::FieldError;
+use crate::domain::member::Scope;
+use crate::domain::parse::Vocabulary as _;
+use crate::error::ApiError;
+use crate::matching::consortium;
+use crate::matching::index::Scored;
+use crate::matching::vocabulary::Lang;
+use crate::startup::AppState;
+
+const CURSOR_KIND: &str = "r1";
+
+/// The query of a ranking: `scope`, `min_score`, `lang`, `limit`, `cursor` (a position in the ranking).
+struct RankQuery {
+    scope: Option<Scope>,
+    min_score: f64,
+    lang: Lang,
+    limit: i64,
+    offset: usize,
+}
+
+fn rank_query(req: &HttpRequest, with_scope: bool) -> Result<RankQuery, ApiError> {
+    let allowed: &[&str] = if with_scope {
+        &["scope", "min_score", "lang", "limit", "cursor"]
+    } else {
+        &["min_score", "lang", "limit", "cursor"]
+    };
+    let params = query_params(req.query_string(), allowed)?;
+    let mut errors = Vec::new();
+    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let scope = params.get("scope").and_then(|s| {
+        Scope::from_name(s).or_else(|| {
+            errors.push(FieldError::new("?scope", format!("must be one of {}", Scope::choices())));
+            None
+        })
+    });
+    let min_score = match params.get("min_score") {
+        None => 0.0,
+        Some(v) => match v.parse::<f64>() {
+            Ok(n) if (0.0..=100.0).contains(&n) => n,
+            _ => {
+                errors.push(FieldError::new("?min_score", "must be a number from 0 to 100"));
+                0.0
+            }
+        },
+    };
+    let lang = match params.get("lang") {
+        None => Lang::En,
+        Some(l) => Lang::parse(l).unwrap_or_else(|| {
+            errors.push(FieldError::new("?lang", "must be en, fr, de or lb"));
+            Lang::En
+        }),
+    };
+    let offset = match params.get("cursor") {
+        None => 0,
+        Some(c) => decode_cursor(CURSOR_KIND, c).and_then(|v| v.parse::<usize>().ok()).unwrap_or_else(|| {
+            errors.push(FieldError::new("?cursor", "is not a cursor this service gave out"));
+            0
+        }),
+    };
+    if errors.is_empty() {
+        Ok(RankQuery { scope, min_score, lang, limit, offset })
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// One page of a ranking, each item rendered by `item`.
+fn page(
+    req: &HttpRequest,
+    q: &RankQuery,
+    ranked: Vec<Scored>,
+    item: impl Fn(&Scored) -> Option<Value>,
+) -> HttpResponse {
+    let kept: Vec<Scored> = ranked.into_iter().filter(|s| s.score >= q.min_score).collect();
+    let limit = usize::try_from(q.limit).unwrap_or(20);
+    let items: Vec<Value> = kept.iter().skip(q.offset).take(limit).filter_map(item).collect();
+    let next_offset = q.offset + limit;
+    let next = (kept.len() > next_offset).then(|| encode_cursor(CURSOR_KIND, &next_offset.to_string()));
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = &next {
+        response.insert_header((
+            actix_web::http::header::LINK,
+            super::extract::next_link(req.path(), req.query_string(), cursor),
+        ));
+    }
+    response.json(json!({"items": items, "next": next, "total": kept.len()}))
+}
+
+fn id_of(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(format!("no {what} has this id")))
+}
+
+/// `GET /v1/members/{id}/matches/projects`
+pub async fn projects_for_member(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id_of(&path, "member")?;
+    let q = rank_query(&req, true)?;
+    let vocab = state.sync.matcher.vocabulary();
+    let index = state.sync.matcher.read_index();
+    if index.member(id).is_none() {
+        return Err(ApiError::NotFound("no member has this id".to_owned()));
+    }
+    let now = state.clock.now();
+    let ranked = index.projects_for_member(&vocab, q.lang, id, now, |p| q.scope.is_none_or(|s| s == p.scope));
+    Ok(page(&req, &q, ranked, |s| {
+        let p = index.project(s.id)?;
+        Some(json!({
+            "project": {"id": p.id, "title": p.title, "scope": p.scope, "deadline": p.deadline.map(crate::domain::member::timestamp)},
+            "score": s.score,
+            "explanation": s.explanation,
+        }))
+    }))
+}
+
+/// A member as another member (or staff) may see it in a match: no contact e-mail.
+pub fn card(m: &crate::matching::model::MemberProfile) -> Value {
+    json!({"id": m.id, "name": m.name, "sectors": m.sectors, "country": m.country, "city": m.city, "website": m.website})
+}
+
+/// `GET /v1/members/{id}/matches/partners` (staff)
+pub async fn partners_for_member(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id_of(&path, "member")?;
+    let q = rank_query(&req, false)?;
+    let vocab = state.sync.matcher.vocabulary();
+    let index = state.sync.matcher.read_index();
+    if index.member(id).is_none() {
+        return Err(ApiError::NotFound("no member has this id".to_owned()));
+    }
+    let ranked = index.partners_for_member(&vocab, q.lang, id);
+    Ok(page(&req, &q, ranked, |s| {
+        let m = index.member(s.id)?;
+        Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
+    }))
+}
+
+/// `GET /v1/projects/{id}/matches/members` (staff)
+pub async fn members_for_project(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id_of(&path, "project")?;
+    let q = rank_query(&req, false)?;
+    let vocab = state.sync.matcher.vocabulary();
+    let index = state.sync.matcher.read_index();
+    if index.project(id).is_none() {
+        return Err(ApiError::NotFound("no project has this id".to_owned()));
+    }
+    let ranked = index.members_for_project(&vocab, q.lang, id, state.clock.now());
+    Ok(page(&req, &q, ranked, |s| {
+        let m = index.member(s.id)?;
+        Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
+    }))
+}
+
+/// `GET /v1/projects/{id}/consortia` (staff)
+pub async fn consortia(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id_of(&path, "project")?;
+    let params = query_params(req.query_string(), &["lang"])?;
+    let lang = match params.get("lang") {
+        None => Lang::En,
+        Some(l) => Lang::parse(l)
+            .ok_or_else(|| ApiError::validation(vec![FieldError::new("?lang", "must be en, fr, de or lb")]))?,
+    };
+    let vocab = state.sync.matcher.vocabulary();
+    let index = state.sync.matcher.read_index();
+    let result = consortium::propose(&index, &vocab, lang, id, state.clock.now())
+        .ok_or_else(|| ApiError::NotFound("no project has this id".to_owned()))?;
+    Ok(HttpResponse::Ok().json(result))
+}

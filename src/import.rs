@@ -1,0 +1,321 @@
+//! Import of open funding calls from the EU Funding & Tenders portal export (CSV): each row becomes a `european`
+//! project keyed by its `reference`; HTML is stripped; deadlines, given without an offset, are Brussels time; required
+//! skills and themes are read from the text against the vocabulary. Re-importing the same file changes nothing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Europe::Brussels;
+use serde::Serialize;
+
+use crate::db::changes::{self, Entity};
+use crate::db::members::WriteError;
+use crate::db::{DbConnection, projects};
+use crate::domain::member::Scope;
+use crate::domain::project::ProjectDraft;
+use crate::domain::term::{Resolution, Term, TermItem};
+use crate::matching::Vocabulary;
+use crate::matching::vocabulary::ConceptKind;
+
+/// What an import did.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Skipped {
+    /// 1-based line of the record in the file (after the header).
+    pub row: usize,
+    pub reference: Option<String>,
+    pub reason: String,
+}
+
+/// At most this many required skills are read from a call's text.
+const MAX_SKILLS: usize = 8;
+const MAX_THEMES: usize = 6;
+
+/// Text of an HTML fragment: tags dropped, entities decoded, white space folded.
+pub fn strip_html(html: &str) -> String {
+    let fragment = scraper::Html::parse_fragment(html);
+    let text: Vec<&str> = fragment.root_element().text().collect();
+    text.join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A deadline as the export writes it (`2025-03-04T17:00:00`, Brussels time), in UTC.
+pub fn brussels(text: &str) -> Option<DateTime<Utc>> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S"))
+        .ok()?;
+    // `earliest` resolves the autumn hour that happens twice; a time that doesn't exist (spring) has no answer.
+    Brussels.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc))
+}
+
+/// The next cut-off after `now`, or the last one if all have passed.
+fn next_cutoff(cutoffs: &[DateTime<Utc>], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut sorted = cutoffs.to_vec();
+    sorted.sort();
+    sorted.iter().copied().find(|d| *d > now).or_else(|| sorted.last().copied())
+}
+
+fn money(text: &str) -> Option<i64> {
+    let v: f64 = text.trim().parse().ok()?;
+    (v.is_finite() && v >= 0.0).then(|| v.round() as i64)
+}
+
+/// Consortium rules the export does not state but the action type implies: research and innovation, innovation
+/// and coordination actions of Horizon Europe, and Creative Europe cooperation projects, need three partners from
+/// three countries; other calls are open to single applicants.
+fn partner_rules(identifier: &str, action_type: &str) -> (u32, u32) {
+    let a = action_type.to_uppercase();
+    let consortium = ["-RIA", "-IA ", "-IA-", "-CSA", " RIA", " IA ", " CSA"].iter().any(|k| a.contains(k))
+        || a.ends_with("-IA")
+        || identifier.contains("-COOP")
+        || identifier.contains("INNOVLAB");
+    if consortium { (3, 3) } else { (1, 1) }
+}
+
+/// Skills a Creative Europe strand is about, for calls whose text names none.
+fn strand_skills(identifier: &str) -> &'static [&'static str] {
+    const STRANDS: &[(&str, &[&str])] = &[
+        ("-LIT", &["literature", "publishing industry"]),
+        ("JOURPART", &["journalism"]),
+        ("-MFP", &["journalism"]),
+        ("MEDIALITERACY", &["journalism"]),
+        ("INNOVLAB", &["design thinking", "creative coding"]),
+        ("CREA-MEDIA", &["audiovisual production"]),
+        ("CREA-CULT", &["literature"]),
+    ];
+    STRANDS.iter().find(|(key, _)| identifier.contains(key)).map_or(&[], |(_, skills)| skills)
+}
+
+fn term(text: &str, concept: &str, strength: Option<u8>) -> TermItem {
+    TermItem {
+        term: Term::from_stored(text.chars().take(crate::domain::term::TERM_MAX).collect()),
+        strength,
+        chosen: None,
+        resolution: Resolution { concept: Some(concept.to_owned()), kind: "synonym", similarity: None },
+    }
+}
+
+/// One export row as a project, or why not.
+pub fn row_to_draft(
+    row: &HashMap<String, String>,
+    vocab: &Vocabulary,
+    now: DateTime<Utc>,
+) -> Result<(String, ProjectDraft), String> {
+    let get = |k: &str| row.get(k).map(|s| s.trim()).unwrap_or_default();
+    let reference = get("reference");
+    if reference.is_empty() {
+        return Err("no reference".to_owned());
+    }
+    let title = get("title");
+    if title.is_empty() {
+        return Err("no title".to_owned());
+    }
+    let identifier = get("identifier");
+    let mut cutoffs = Vec::new();
+    for k in ["deadline", "deadline2"] {
+        let raw = get(k);
+        if !raw.is_empty() {
+            cutoffs.push(brussels(raw).ok_or_else(|| format!("{k} `{raw}` is not a date-time"))?);
+        }
+    }
+    let description = strip_html(get("description"));
+    let details = [get("mission_details"), get("destination_details")].map(strip_html).join(" ");
+    let text = format!("{title}. {identifier}. {description} {details}");
+    let mut skills = Vec::new();
+    let mut themes = Vec::new();
+    for (idx, count, surface) in vocab.scan(&text, 4) {
+        let c = vocab.concept(idx);
+        match c.kind {
+            ConceptKind::Skill if skills.len() < MAX_SKILLS => {
+                let weight = u8::try_from(count.clamp(1, 5)).unwrap_or(1);
+                skills.push(term(&surface, &c.id, Some(weight)));
+            }
+            ConceptKind::Theme if themes.len() < MAX_THEMES => themes.push(term(&surface, &c.id, None)),
+            _ => {}
+        }
+    }
+    if skills.is_empty() {
+        // Some calls are a title and nothing else: fall back on what their programme strand is about.
+        for label in strand_skills(identifier) {
+            if let Some(idx) = vocab.normalise(label).concept {
+                let c = vocab.concept(idx);
+                skills.push(term(label, &c.id, Some(3)));
+            }
+        }
+    }
+    let (min_partners, min_countries) = partner_rules(identifier, get("action_type"));
+    let programme = identifier.split('-').next().filter(|p| !p.is_empty()).map(str::to_owned);
+    let source_url = (!identifier.is_empty()).then(|| {
+        format!(
+            "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/{}",
+            identifier.to_lowercase()
+        )
+    });
+    let mut budget_min = money(get("budget_min"));
+    let budget_max = money(get("budget_max"));
+    if let (Some(min), Some(max)) = (budget_min, budget_max)
+        && min > max
+    {
+        budget_min = None;
+    }
+    let draft = ProjectDraft {
+        title: title.chars().take(300).collect(),
+        description: description.chars().take(50_000).collect(),
+        scope: Scope::European,
+        programme,
+        call_id: (!identifier.is_empty()).then(|| identifier.to_owned()),
+        deadline: next_cutoff(&cutoffs, now),
+        budget_min,
+        budget_max,
+        source_url,
+        required_skills: skills,
+        themes,
+        sectors: Vec::new(),
+        eligible_countries: Vec::new(),
+        min_partners,
+        max_partners: None,
+        min_countries,
+        lead_member_id: None,
+        closed: false,
+    };
+    Ok((reference.to_owned(), draft))
+}
+
+/// Import one parsed row inside a write transaction: create, update, or leave alone. Returns the project id when
+/// something changed.
+pub fn upsert(
+    conn: &mut DbConnection,
+    reference: &str,
+    draft: ProjectDraft,
+    now: DateTime<Utc>,
+) -> Result<(Outcome, uuid::Uuid), WriteError> {
+    match projects::find_by_reference(conn, reference)? {
+        None => {
+            let p = projects::insert(conn, draft, Some(reference), now)?;
+            changes::record(conn, Entity::Project, &p.id.to_string(), now)?;
+            Ok((Outcome::Created, p.id))
+        }
+        Some(existing) if existing.draft == draft => Ok((Outcome::Unchanged, existing.id)),
+        Some(existing) => {
+            let p = projects::replace(conn, &existing, draft, now)?;
+            changes::record(conn, Entity::Project, &p.id.to_string(), now)?;
+            Ok((Outcome::Updated, p.id))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Parse an export: its records as maps by header, each with its line number.
+/// A record of the export: its line number and its fields by column name.
+pub type Row = (usize, HashMap<String, String>);
+
+pub fn read_rows(data: &[u8]) -> Result<Vec<Row>, String> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
+    let headers = reader.headers().map_err(|e| format!("the header row cannot be read: {e}"))?.clone();
+    for needed in ["identifier", "title", "reference", "deadline", "description"] {
+        if !headers.iter().any(|h| h == needed) {
+            return Err(format!("this is not a Funding & Tenders export: the column `{needed}` is missing"));
+        }
+    }
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("record {} cannot be read: {e}", i + 1))?;
+        let map = headers.iter().zip(record.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect();
+        rows.push((i + 1, map));
+    }
+    Ok(rows)
+}
+
+/// Import every row; `progress` is called after each.
+pub fn import(
+    conn: &mut DbConnection,
+    data: &[u8],
+    vocab: &Vocabulary,
+    now: DateTime<Utc>,
+    mut progress: impl FnMut(usize, usize),
+    mut changed: impl FnMut(&mut DbConnection, uuid::Uuid) -> Result<(), WriteError>,
+) -> Result<Summary, ImportError> {
+    let rows = read_rows(data).map_err(ImportError::Format)?;
+    let mut summary = Summary { rows: rows.len(), ..Summary::default() };
+    let total = rows.len();
+    for (n, (line, row)) in rows.into_iter().enumerate() {
+        match row_to_draft(&row, vocab, now) {
+            Err(reason) => {
+                summary.skipped.push(Skipped { row: line, reference: row.get("reference").cloned(), reason })
+            }
+            Ok((reference, draft)) => {
+                let (outcome, id) = crate::db::write(conn, |conn| upsert(conn, &reference, draft, now))?;
+                match outcome {
+                    Outcome::Created => summary.created += 1,
+                    Outcome::Updated => summary.updated += 1,
+                    Outcome::Unchanged => summary.unchanged += 1,
+                }
+                if outcome != Outcome::Unchanged {
+                    changed(conn, id)?;
+                }
+            }
+        }
+        progress(n + 1, total);
+    }
+    Ok(summary)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Format(String),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+impl From<crate::db::DbError> for ImportError {
+    fn from(e: crate::db::DbError) -> Self {
+        Self::Write(WriteError::Db(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_and_brussels_time() {
+        assert_eq!(
+            strip_html("<span>Objective</span>:<p>The aim &amp; <strong>scope</strong></p>"),
+            "Objective : The aim & scope"
+        );
+        assert_eq!(brussels("2025-03-04T17:00:00").unwrap().to_rfc3339(), "2025-03-04T16:00:00+00:00", "CET");
+        assert_eq!(brussels("2025-09-04T17:00:00").unwrap().to_rfc3339(), "2025-09-04T15:00:00+00:00", "CEST");
+        assert!(brussels("soon").is_none());
+        let a = brussels("2024-11-06T17:00:00").unwrap();
+        let b = brussels("2025-04-08T17:00:00").unwrap();
+        let now = brussels("2024-12-01T00:00:00").unwrap();
+        assert_eq!(next_cutoff(&[a, b], now), Some(b));
+        assert_eq!(next_cutoff(&[b, a], brussels("2026-01-01T00:00:00").unwrap()), Some(b), "all past: the last");
+        assert_eq!(
+            partner_rules(
+                "HORIZON-CL2-2024-HERITAGE-ECCCH-01-01",
+                "HORIZON-RIA HORIZON Research and Innovation Actions"
+            ),
+            (3, 3)
+        );
+        assert_eq!(partner_rules("ERC-2025-SyG", "HORIZON-ERC-SYG HORIZON ERC Synergy Grants"), (1, 1));
+    }
+}

@@ -1,0 +1,140 @@
+//! Keeps an instance's matcher in step with the database: builds the vocabulary (shipped data plus staff edits) and
+//! the index at start-up, applies this instance's own writes at once, and polls the change log for other instances'.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::db::changes::{self, Entity};
+use crate::db::{self, DbConnection, DbError, DbPool, members, projects, vocabulary};
+use crate::matching::model::{Weights, member_profile, project_profile};
+use crate::matching::{MatchIndex, Matcher, Vocabulary};
+
+/// The shipped vocabulary with the staff's synonyms and merges applied (shared as it is when there are none).
+pub fn load_vocabulary(conn: &mut DbConnection, threshold: f64) -> anyhow::Result<Arc<Vocabulary>> {
+    let shipped = Vocabulary::shipped_shared()?;
+    if !vocabulary::has_overlays(conn)? && (shipped.fuzzy_threshold - threshold).abs() < f64::EPSILON {
+        return Ok(shipped);
+    }
+    let mut v = (*shipped).clone();
+    v.fuzzy_threshold = threshold;
+    vocabulary::apply_overlays(conn, &mut v)?;
+    Ok(Arc::new(v))
+}
+
+/// Build the whole index from the database.
+pub fn load_index(conn: &mut DbConnection, vocab: &Vocabulary, weights: Weights) -> Result<MatchIndex, DbError> {
+    let mut index = MatchIndex::new(weights);
+    for m in members::all(conn)? {
+        index.upsert_member(member_profile(vocab, &m));
+    }
+    for p in projects::all(conn)? {
+        index.upsert_project(project_profile(vocab, &p));
+    }
+    Ok(index)
+}
+
+/// The matcher and where this instance has read the change log up to.
+#[derive(Debug)]
+pub struct Sync {
+    pub matcher: Arc<Matcher>,
+    seen: AtomicI64,
+    threshold: f64,
+}
+
+impl Sync {
+    /// Read the change log position first, then load: whatever changes meanwhile is applied again by the poller.
+    pub fn start(pool: &DbPool, threshold: f64, weights: Weights) -> anyhow::Result<Self> {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        let seen = changes::current(&mut conn)?;
+        let vocab = load_vocabulary(&mut conn, threshold)?;
+        let index = load_index(&mut conn, &vocab, weights)?;
+        tracing::info!(
+            concepts = vocab.len(),
+            labels = vocab.label_count(),
+            members = index.member_count(),
+            projects = index.project_count(),
+            "matching index built"
+        );
+        Ok(Self { matcher: Arc::new(Matcher::new(vocab, index)), seen: AtomicI64::new(seen), threshold })
+    }
+
+    /// Re-read one member into the index (or drop it).
+    pub fn refresh_member(&self, conn: &mut DbConnection, id: Uuid) -> Result<(), DbError> {
+        let vocab = self.matcher.vocabulary();
+        let found = members::find(conn, id)?;
+        let mut index = self.matcher.write_index();
+        match found {
+            Some(m) => index.upsert_member(member_profile(&vocab, &m)),
+            None => index.remove_member(id),
+        }
+        Ok(())
+    }
+
+    pub fn refresh_project(&self, conn: &mut DbConnection, id: Uuid) -> Result<(), DbError> {
+        let vocab = self.matcher.vocabulary();
+        let found = projects::find(conn, id)?;
+        let mut index = self.matcher.write_index();
+        match found {
+            Some(p) => index.upsert_project(project_profile(&vocab, &p)),
+            None => index.remove_project(id),
+        }
+        Ok(())
+    }
+
+    /// Rebuild vocabulary and index (after a vocabulary change).
+    pub fn reload_all(&self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        let vocab = load_vocabulary(conn, self.threshold)?;
+        let weights = self.matcher.read_index().weights;
+        let index = load_index(conn, &vocab, weights)?;
+        self.matcher.set_vocabulary(vocab);
+        *self.matcher.write_index() = index;
+        Ok(())
+    }
+
+    /// Apply every change logged since the last poll.
+    pub fn poll(&self, conn: &mut DbConnection) -> anyhow::Result<usize> {
+        let mut applied = 0;
+        loop {
+            let batch = changes::since(conn, self.seen.load(Ordering::SeqCst), 1000)?;
+            if batch.is_empty() {
+                return Ok(applied);
+            }
+            let vocabulary_changed = batch.iter().any(|(_, e, _)| *e == Entity::Vocabulary);
+            if vocabulary_changed {
+                self.reload_all(conn)?;
+            } else {
+                for (_, entity, id) in &batch {
+                    let Ok(id) = Uuid::parse_str(id) else { continue };
+                    match entity {
+                        Entity::Member => self.refresh_member(conn, id)?,
+                        Entity::Project => self.refresh_project(conn, id)?,
+                        Entity::Vocabulary => {}
+                    }
+                }
+            }
+            applied += batch.len();
+            if let Some((seq, _, _)) = batch.last() {
+                self.seen.fetch_max(*seq, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+/// Poll the change log every `every` until the process ends.
+pub fn spawn_poller(sync: Arc<Sync>, pool: DbPool, every: Duration) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let s = sync.clone();
+            let result = db::run::<_, anyhow::Error, _>(&pool, move |conn| s.poll(conn)).await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "could not read the change log");
+            }
+        }
+    });
+}

@@ -1,0 +1,272 @@
+//! Teams for a project: small consortia that cover its required skills and satisfy its rules (partners, countries),
+//! each saying who covers what and what is left.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::index::{MatchIndex, Missing};
+use super::model::{MemberProfile, ProjectProfile};
+use super::vocabulary::{Lang, Vocabulary};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TeamMember {
+    pub member: Uuid,
+    pub name: String,
+    pub country: String,
+    pub lead: bool,
+    /// Required skills this member covers (the project's words).
+    pub covers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Team {
+    pub members: Vec<TeamMember>,
+    pub countries: Vec<String>,
+    /// Share of the required skills (weighted, rare skills weigh more) the team covers, 0..100.
+    pub coverage: f64,
+    pub uncovered: Vec<Missing>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Consortia {
+    /// False only when no team can meet the project's rules, for a reason that can be proved (listed in `reasons`).
+    pub possible: bool,
+    pub reasons: Vec<String>,
+    pub teams: Vec<Team>,
+}
+
+const MAX_TEAMS: usize = 5;
+
+struct Ctx<'a> {
+    index: &'a MatchIndex,
+    vocab: &'a Vocabulary,
+    project: &'a ProjectProfile,
+}
+
+impl Ctx<'_> {
+    /// Indices of the required skills a member covers.
+    fn covers(&self, m: &MemberProfile) -> Vec<usize> {
+        self.project
+            .required
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.concept.is_some_and(|c| {
+                    m.offers
+                        .iter()
+                        .any(|o| o.concept.is_some_and(|oc| oc == c || self.vocab.neighbours(c).any(|n| n == oc)))
+                })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn weight(&self, i: usize) -> f64 {
+        self.index.weight_of(&self.project.required[i])
+    }
+}
+
+/// Propose up to five teams for a project.
+pub fn propose(
+    index: &MatchIndex,
+    vocab: &Vocabulary,
+    lang: Lang,
+    project: Uuid,
+    now: DateTime<Utc>,
+) -> Option<Consortia> {
+    let p = index.project(project)?;
+    let ctx = Ctx { index, vocab, project: p };
+    let lead = p.lead.and_then(|l| index.member(l)).cloned();
+    let min_partners = p.min_partners.max(1) as usize;
+    let max_partners = (p.max_partners as usize).max(min_partners);
+    let min_countries = p.min_countries as usize;
+
+    // Candidates: open to the project, discoverable, active; the lead is in every team.
+    let pool: Vec<Arc<MemberProfile>> = {
+        let mut seen = HashSet::new();
+        let mut v = Vec::new();
+        let from_skills: Vec<&Arc<MemberProfile>> = p
+            .required
+            .iter()
+            .filter_map(|r| r.concept)
+            .flat_map(|c| std::iter::once(c).chain(vocab.neighbours(c)).collect::<Vec<_>>())
+            .flat_map(|c| index.offering(c))
+            .collect();
+        let source: Box<dyn Iterator<Item = &Arc<MemberProfile>>> =
+            if from_skills.is_empty() { Box::new(index.all_members()) } else { Box::new(from_skills.into_iter()) };
+        for m in source {
+            if m.active
+                && m.discoverable
+                && p.is_open(now)
+                && p.admits_country(&m.country)
+                && Some(m.id) != p.lead
+                && seen.insert(m.id)
+            {
+                v.push(m.clone());
+            }
+        }
+        // Members from other countries may be needed for the country rule even if they cover nothing.
+        if min_countries > 1 {
+            for m in index.all_members() {
+                if m.active
+                    && m.discoverable
+                    && p.admits_country(&m.country)
+                    && Some(m.id) != p.lead
+                    && seen.insert(m.id)
+                {
+                    v.push(m.clone());
+                }
+            }
+        }
+        v.sort_by_key(|m| m.id);
+        v
+    };
+
+    let mut reasons = Vec::new();
+    if !p.is_open(now) {
+        reasons.push("the project is closed".to_owned());
+    }
+    let countries: BTreeSet<&str> =
+        pool.iter().map(|m| m.country.as_str()).chain(lead.iter().map(|l| l.country.as_str())).collect();
+    if countries.len() < min_countries {
+        reasons.push(format!(
+            "the project needs partners from {min_countries} countries, and eligible members come from only {}",
+            countries.len()
+        ));
+    }
+    let team_size_possible = pool.len() + usize::from(lead.is_some());
+    if team_size_possible < min_partners {
+        reasons.push(format!(
+            "the project needs {min_partners} partners, and only {team_size_possible} members are eligible"
+        ));
+    }
+    if !reasons.is_empty() {
+        return Some(Consortia { possible: false, reasons, teams: Vec::new() });
+    }
+    let uncoverable: Vec<usize> = (0..p.required.len())
+        .filter(|&i| !pool.iter().chain(lead.iter()).any(|m| ctx.covers(m).contains(&i)))
+        .collect();
+    for i in &uncoverable {
+        reasons.push(format!("no eligible member offers “{}”", p.required[*i].text));
+    }
+
+    // Seeds: the best single contributors; one team grown greedily from each.
+    let mut ranked: Vec<(f64, &Arc<MemberProfile>)> =
+        pool.iter().map(|m| (ctx.covers(m).iter().map(|&i| ctx.weight(i)).sum::<f64>(), m)).collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    let mut teams: Vec<Team> = Vec::new();
+    let mut seen_teams: HashSet<Vec<Uuid>> = HashSet::new();
+    let seeds: Vec<Option<&Arc<MemberProfile>>> =
+        if ranked.is_empty() { vec![None] } else { ranked.iter().take(MAX_TEAMS * 2).map(|(_, m)| Some(*m)).collect() };
+    for seed in seeds {
+        let mut team: Vec<Arc<MemberProfile>> = lead.iter().cloned().collect();
+        if let Some(s) = seed
+            && team.len() < max_partners
+        {
+            team.push(s.clone());
+        }
+        grow(&ctx, &pool, &mut team, min_partners, max_partners, min_countries);
+        let team_countries: BTreeSet<&str> = team.iter().map(|m| m.country.as_str()).collect();
+        if team.len() < min_partners || team_countries.len() < min_countries {
+            continue;
+        }
+        let mut key: Vec<Uuid> = team.iter().map(|m| m.id).collect();
+        key.sort();
+        if !seen_teams.insert(key) {
+            continue;
+        }
+        teams.push(describe(&ctx, lang, &team));
+        if teams.len() == MAX_TEAMS {
+            break;
+        }
+    }
+    teams.sort_by(|a, b| b.coverage.total_cmp(&a.coverage).then(a.members.len().cmp(&b.members.len())));
+    let possible = !teams.is_empty();
+    if !possible && reasons.is_empty() {
+        reasons.push("no combination of eligible members meets the partner and country rules".to_owned());
+    }
+    Some(Consortia { possible, reasons, teams })
+}
+
+/// Add members one at a time: the one that covers the most uncovered weight, while making sure the remaining places
+/// can still bring the missing countries.
+fn grow(
+    ctx: &Ctx<'_>,
+    pool: &[Arc<MemberProfile>],
+    team: &mut Vec<Arc<MemberProfile>>,
+    min_partners: usize,
+    max_partners: usize,
+    min_countries: usize,
+) {
+    loop {
+        let covered: HashSet<usize> = team.iter().flat_map(|m| ctx.covers(m)).collect();
+        let countries: HashSet<&str> = team.iter().map(|m| m.country.as_str()).collect();
+        let all_covered =
+            (0..ctx.project.required.len()).all(|i| covered.contains(&i) || ctx.project.required[i].concept.is_none());
+        let countries_missing = min_countries.saturating_sub(countries.len());
+        if team.len() >= max_partners || (all_covered && team.len() >= min_partners && countries_missing == 0) {
+            return;
+        }
+        let places_left = max_partners - team.len();
+        let must_add_country = countries_missing > 0 && countries_missing >= places_left;
+        let best = pool
+            .iter()
+            .filter(|m| !team.iter().any(|t| t.id == m.id))
+            .filter(|m| !must_add_country || !countries.contains(m.country.as_str()))
+            .map(|m| {
+                let gain: f64 = ctx.covers(m).into_iter().filter(|i| !covered.contains(i)).map(|i| ctx.weight(i)).sum();
+                let new_country = u8::from(countries_missing > 0 && !countries.contains(m.country.as_str()));
+                (gain, new_country, m)
+            })
+            .filter(|(gain, new_country, _)| *gain > 0.0 || *new_country > 0 || team.len() < min_partners)
+            .max_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(b.2.id.cmp(&a.2.id)));
+        match best {
+            Some((_, _, m)) => team.push(m.clone()),
+            None => return,
+        }
+    }
+}
+
+fn describe(ctx: &Ctx<'_>, lang: Lang, team: &[Arc<MemberProfile>]) -> Team {
+    let p = ctx.project;
+    let mut covered = HashSet::new();
+    let members = team
+        .iter()
+        .map(|m| {
+            let covers = ctx.covers(m);
+            covered.extend(covers.iter().copied());
+            TeamMember {
+                member: m.id,
+                name: m.name.clone(),
+                country: m.country.clone(),
+                lead: p.lead == Some(m.id),
+                covers: covers.iter().map(|&i| p.required[i].text.clone()).collect(),
+            }
+        })
+        .collect();
+    let total: f64 = (0..p.required.len()).map(|i| ctx.weight(i)).sum();
+    let got: f64 = covered.iter().map(|&i| ctx.weight(i)).sum();
+    let uncovered = (0..p.required.len())
+        .filter(|i| !covered.contains(i))
+        .map(|i| {
+            let t = &p.required[i];
+            let c = t.concept.map(|c| ctx.vocab.concept(c));
+            Missing {
+                term: t.text.clone(),
+                concept: c.map(|c| c.id.clone()),
+                label: c.map(|c| c.label(lang).to_owned()),
+            }
+        })
+        .collect();
+    let countries: BTreeSet<String> = team.iter().map(|m| m.country.clone()).collect();
+    Team {
+        members,
+        countries: countries.into_iter().collect(),
+        coverage: if total > 0.0 { (got / total * 1000.0).round() / 10.0 } else { 100.0 },
+        uncovered,
+    }
+}

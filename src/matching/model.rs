@@ -1,0 +1,150 @@
+//! What the matcher knows of members and projects: plain values, built from stored profiles.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::vocabulary::{ConceptIdx, MatchKind};
+use crate::domain::member::{Scope, Sector};
+
+/// One profile or project term as the matcher sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    /// What the member or project wrote.
+    pub text: String,
+    pub concept: Option<ConceptIdx>,
+    pub kind: MatchKind,
+    /// Level of an offer, priority of a need, weight of a required skill (1..=5); 1 for interests and themes.
+    pub strength: u8,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberProfile {
+    pub id: Uuid,
+    pub name: String,
+    pub country: String,
+    pub city: Option<String>,
+    pub website: Option<String>,
+    pub sectors: Vec<Sector>,
+    pub scopes: Vec<Scope>,
+    pub offers: Vec<Term>,
+    pub needs: Vec<Term>,
+    pub interests: Vec<Term>,
+    pub discoverable: bool,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectProfile {
+    pub id: Uuid,
+    pub title: String,
+    pub scope: Scope,
+    pub sectors: Vec<Sector>,
+    pub required: Vec<Term>,
+    pub themes: Vec<Term>,
+    /// Empty: anyone.
+    pub eligible_countries: Vec<String>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub closed: bool,
+    pub min_partners: u32,
+    pub max_partners: u32,
+    pub min_countries: u32,
+    pub lead: Option<Uuid>,
+}
+
+impl ProjectProfile {
+    /// Open: not closed by staff, and its deadline (if any) not passed on the given clock.
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        !self.closed && self.deadline.is_none_or(|d| d > now)
+    }
+
+    pub fn admits_country(&self, country: &str) -> bool {
+        self.eligible_countries.is_empty() || self.eligible_countries.iter().any(|c| c == country)
+    }
+}
+
+/// Weights of the score components; each score is their weighted mean in 0..100. Components that do not apply
+/// (a project with no themes, a member with no needs) are left out of the mean rather than counted as zero.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Weights {
+    /// member → project: coverage of the required skills by the member's offers.
+    pub skills: f64,
+    /// member → project: the project's themes among the member's interests and offers.
+    pub themes: f64,
+    /// member → project: a shared sector.
+    pub sectors: f64,
+    /// member → project: the project's scope among the member's preferred scopes.
+    pub scope: f64,
+    /// member ↔ member: what the other offers of what this member needs, and the reverse (each).
+    pub complement: f64,
+    /// member ↔ member: shared interests.
+    pub shared_interests: f64,
+    /// Credit for a concept next to the required one in the hierarchy (broader or narrower), 0..1.
+    pub related_credit: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self {
+            skills: 0.6,
+            themes: 0.2,
+            sectors: 0.1,
+            scope: 0.1,
+            complement: 0.4,
+            shared_interests: 0.2,
+            related_credit: 0.5,
+        }
+    }
+}
+
+/// The matcher's view of a stored member.
+pub fn member_profile(vocab: &super::Vocabulary, m: &crate::domain::member::Member) -> MemberProfile {
+    let p = &m.profile;
+    MemberProfile {
+        id: m.id,
+        name: p.name.clone(),
+        country: p.country.clone(),
+        city: p.city.clone(),
+        website: p.website.clone(),
+        sectors: p.sectors.clone(),
+        scopes: p.scopes.clone(),
+        offers: terms(vocab, &p.offers),
+        needs: terms(vocab, &p.needs),
+        interests: terms(vocab, &p.interests),
+        discoverable: p.discoverable,
+        active: p.status == crate::domain::member::MemberStatus::Active,
+    }
+}
+
+/// The matcher's view of a stored project.
+pub fn project_profile(vocab: &super::Vocabulary, p: &crate::domain::project::Project) -> ProjectProfile {
+    let d = &p.draft;
+    ProjectProfile {
+        id: p.id,
+        title: d.title.clone(),
+        scope: d.scope,
+        sectors: d.sectors.clone(),
+        required: terms(vocab, &d.required_skills),
+        themes: terms(vocab, &d.themes),
+        eligible_countries: d.eligible_countries.clone(),
+        deadline: d.deadline,
+        closed: d.closed,
+        min_partners: d.min_partners,
+        max_partners: d.max_partners.unwrap_or(d.min_partners.max(5)),
+        min_countries: d.min_countries,
+        lead: d.lead_member_id,
+    }
+}
+
+fn terms(vocab: &super::Vocabulary, items: &[crate::domain::term::TermItem]) -> Vec<Term> {
+    items
+        .iter()
+        .map(|t| Term {
+            text: t.term.as_str().to_owned(),
+            concept: t.resolution.concept.as_deref().and_then(|c| vocab.find(c)),
+            kind: MatchKind::from_stored(t.resolution.kind, t.resolution.similarity),
+            strength: t.strength.unwrap_or(1),
+        })
+        .collect()
+}

@@ -1,0 +1,422 @@
+//! The matching engine through the API: normalisation of what members type, projects, explained matches,
+//! consortia, vocabulary edits, the calls import, and a second instance that sees the first one's changes.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta};
+use matchmaker::auth::Role;
+use matchmaker::clock::Clock;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, studio};
+use crate::on_both_backends;
+
+on_both_backends!(
+    terms_land_on_their_concepts,
+    projects_match_within_the_rules,
+    consortia_meet_the_country_rule,
+    staff_extend_the_vocabulary,
+    real_calls_import_once,
+    another_instance_sees_changes,
+);
+
+pub const GRAPHIC_DESIGN: &str = "http://data.europa.eu/esco/skill/7fb699d9-182a-430e-b7a0-6d8ed05c284b";
+pub const MODELING_3D: &str = "http://data.europa.eu/esco/skill/97965983-0da4-4902-9daf-d5cd2693ef73";
+
+fn member(name: &str, country: &str, offers: Value, needs: Value, interests: Value) -> Value {
+    let mut body = studio(name);
+    body["contact_email"] = json!(format!("{}@example.org", name.to_lowercase().replace(' ', ".")));
+    body["country"] = json!(country);
+    body["offers"] = offers;
+    body["needs"] = needs;
+    body["interests"] = interests;
+    body["scopes"] = json!([]);
+    body
+}
+
+fn concept_and_match(item: &Value) -> (Option<&str>, &str) {
+    (item["concept"].as_str(), item["match"].as_str().unwrap())
+}
+
+async fn terms_land_on_their_concepts(app: TestApp) {
+    let body = member(
+        "Vocabulary Test",
+        "LU",
+        json!([
+            {"term": "conception graphique", "level": 4},
+            {"term": "3D-Modellierung", "level": 3},
+            {"term": "Quantum basket weaving", "level": 2}
+        ]),
+        json!([{"term": "Grafikdesign", "priority": 3}, {"term": "modélisation 3D", "priority": 2}]),
+        json!([{"term": "graphic desgin"}, {"term": "3D modeilng"}]),
+    );
+    let (m, location, _) = app.create_member(&body).await;
+    let offers = m["offers"].as_array().unwrap();
+    assert_eq!(concept_and_match(&offers[0]).0, Some(GRAPHIC_DESIGN), "conception graphique");
+    assert_eq!(concept_and_match(&offers[1]).0, Some(MODELING_3D), "3D-Modellierung");
+    assert_eq!(concept_and_match(&offers[2]), (None, "free"), "an unknown term stays free");
+    assert_eq!(offers[2]["term"], "Quantum basket weaving", "text intact");
+    let needs = m["needs"].as_array().unwrap();
+    assert_eq!(concept_and_match(&needs[0]).0, Some(GRAPHIC_DESIGN), "Grafikdesign");
+    assert_eq!(concept_and_match(&needs[1]).0, Some(MODELING_3D), "modélisation 3D");
+    for (i, expected) in [GRAPHIC_DESIGN, MODELING_3D].iter().enumerate() {
+        let item = &m["interests"][i];
+        assert_eq!(concept_and_match(item), (Some(*expected), "fuzzy"), "{item}");
+        let similarity = item["similarity"].as_f64().unwrap();
+        assert!((0.8..1.0).contains(&similarity), "{similarity}");
+    }
+    // Stored as shown.
+    assert_eq!(app.get(&location).await.json(), m);
+
+    // A concept chosen from the autocomplete is kept; an unknown one is refused.
+    let found = app.get("/v1/vocabulary/search?q=conception%20gra&lang=fr").await.json();
+    assert_eq!(found["items"][0]["concept"], GRAPHIC_DESIGN, "{found}");
+    let chosen =
+        app.patch(&location, &json!({"interests": [{"term": "visuals", "concept": GRAPHIC_DESIGN}]}), "*").await;
+    assert_eq!(chosen.status, 200, "{}", chosen.text());
+    assert_eq!(concept_and_match(&chosen.json()["interests"][0]), (Some(GRAPHIC_DESIGN), "chosen"));
+    let bad = app.patch(&location, &json!({"interests": [{"term": "visuals", "concept": "mm:nope"}]}), "*").await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.error_pointers(), ["/interests/0/concept"]);
+    // A GET body can be sent back as it is.
+    let back = app.patch(&location, &json!({"offers": m["offers"]}), "*").await;
+    assert_eq!(back.status, 200, "{}", back.text());
+}
+
+fn project(title: &str, scope: &str, skills: Value, extra: &Value) -> Value {
+    let mut p = json!({"title": title, "scope": scope, "sectors": ["design"]});
+    p["required_skills"] = skills;
+    for (k, v) in extra.as_object().unwrap() {
+        p[k] = v.clone();
+    }
+    p
+}
+
+async fn create_project(app: &TestApp, body: &Value) -> Value {
+    let r = app.post("/v1/projects", body).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()
+}
+
+async fn projects_match_within_the_rules(app: TestApp) {
+    let designer = |name: &str, country: &str| {
+        member(
+            name,
+            country,
+            json!([{"term": "graphic design", "level": 5}, {"term": "3D modeling", "level": 3}]),
+            json!([]),
+            json!([]),
+        )
+    };
+    let (lu, _, _) = app.create_member(&designer("Luxembourg Studio", "LU")).await;
+    let (fr, _, _) = app.create_member(&designer("French Studio", "FR")).await;
+    let skills = json!([{"term": "graphic design", "weight": 5}, {"term": "3D modelling", "weight": 3}, {"term": "beekeeping", "weight": 1}]);
+    let national = create_project(
+        &app,
+        &project("National identity", "national", skills.clone(), &json!({"eligible_countries": ["LU"]})),
+    )
+    .await;
+    let future = (app.clock.now() + TimeDelta::days(30)).to_rfc3339();
+    let past = (app.clock.now() - TimeDelta::days(1)).to_rfc3339();
+    let open =
+        create_project(&app, &project("Open call", "european", skills.clone(), &json!({"deadline": future}))).await;
+    let closed =
+        create_project(&app, &project("Past call", "european", skills.clone(), &json!({"deadline": past}))).await;
+    assert_eq!(closed["status"], "closed");
+
+    let matches =
+        async |id: &Value| app.get(&format!("/v1/members/{}/matches/projects", id.as_str().unwrap())).await.json();
+    let for_lu = matches(&lu["id"]).await;
+    let ids: Vec<&Value> = for_lu["items"].as_array().unwrap().iter().map(|i| &i["project"]["id"]).collect();
+    assert!(ids.contains(&&national["id"]) && ids.contains(&&open["id"]));
+    assert!(!ids.contains(&&closed["id"]), "a project past its deadline is never matched");
+    let for_fr = matches(&fr["id"]).await;
+    let ids: Vec<&Value> = for_fr["items"].as_array().unwrap().iter().map(|i| &i["project"]["id"]).collect();
+    assert!(!ids.contains(&&national["id"]), "never outside the eligible countries");
+    assert!(ids.contains(&&open["id"]));
+
+    // Scores are absolute and explained.
+    let item = &for_lu["items"][0];
+    let score = item["score"].as_f64().unwrap();
+    assert!(score > 50.0 && score <= 100.0, "{score}");
+    let explanation = &item["explanation"];
+    let matched: Vec<&str> =
+        explanation["matched"].as_array().unwrap().iter().map(|m| m["other_term"].as_str().unwrap()).collect();
+    assert!(matched.contains(&"graphic design") && matched.contains(&"3D modelling"), "{explanation}");
+    assert_eq!(explanation["missing"][0]["term"], "beekeeping");
+    let names: Vec<&str> =
+        explanation["components"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"skills"));
+    let filtered = app
+        .get(&format!("/v1/members/{}/matches/projects?scope=national&min_score=1", lu["id"].as_str().unwrap()))
+        .await
+        .json();
+    assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
+
+    // Partners: complementarity, never oneself, never the undiscoverable.
+    let (seeker, _, _) = app
+        .create_member(&member(
+            "Game Seeker",
+            "BE",
+            json!([]),
+            json!([{"term": "graphic design", "priority": 5}]),
+            json!([]),
+        ))
+        .await;
+    let (hidden, hidden_path, _) = app.create_member(&designer("Hidden Studio", "DE")).await;
+    app.patch(&hidden_path, &json!({"discoverable": false}), "*").await;
+    let partners = app.get(&format!("/v1/members/{}/matches/partners", seeker["id"].as_str().unwrap())).await.json();
+    let ids: Vec<&Value> = partners["items"].as_array().unwrap().iter().map(|i| &i["member"]["id"]).collect();
+    assert!(ids.contains(&&lu["id"]) && !ids.contains(&&seeker["id"]) && !ids.contains(&&hidden["id"]), "{partners}");
+    assert!(partners["items"][0]["member"].get("contact_email").is_none());
+
+    // Members for a project, ranked.
+    let ranked = app.get(&format!("/v1/projects/{}/matches/members", open["id"].as_str().unwrap())).await.json();
+    assert!(ranked["total"].as_u64().unwrap() >= 2);
+
+    // A member sees its own project matches; another member is refused; staff-only routes stay staff-only.
+    let owner = app.user(Role::Member, Some(lu["id"].as_str().unwrap().parse().unwrap()));
+    assert_eq!(
+        app.as_(&owner.token).get(&format!("/v1/members/{}/matches/projects", lu["id"].as_str().unwrap())).await.status,
+        200
+    );
+    assert_eq!(
+        app.as_(&owner.token).get(&format!("/v1/members/{}/matches/projects", fr["id"].as_str().unwrap())).await.status,
+        404
+    );
+    assert_eq!(
+        app.as_(&owner.token).get(&format!("/v1/members/{}/matches/partners", lu["id"].as_str().unwrap())).await.status,
+        403
+    );
+}
+
+async fn consortia_meet_the_country_rule(app: TestApp) {
+    let mut ids = Vec::new();
+    for (name, country, skill) in [
+        ("Alpha Design", "LU", "graphic design"),
+        ("Beta Design", "LU", "graphic design"),
+        ("Gamma 3D", "FR", "3D modeling"),
+        ("Delta 3D", "FR", "3D modeling"),
+        ("Epsilon Photo", "DE", "photography"),
+        ("Zeta Photo", "BE", "photography"),
+    ] {
+        let (m, _, _) =
+            app.create_member(&member(name, country, json!([{"term": skill, "level": 4}]), json!([]), json!([]))).await;
+        ids.push(m["id"].as_str().unwrap().to_owned());
+    }
+    let skills = json!([{"term": "graphic design", "weight": 3}, {"term": "3D modeling", "weight": 3}, {"term": "photography", "weight": 2}]);
+    let p = create_project(
+        &app,
+        &project(
+            "Three countries",
+            "european",
+            skills.clone(),
+            &json!({"min_partners": 3, "max_partners": 4, "min_countries": 3, "lead_member_id": ids[0]}),
+        ),
+    )
+    .await;
+    let consortia = app.get(&format!("/v1/projects/{}/consortia", p["id"].as_str().unwrap())).await.json();
+    assert_eq!(consortia["possible"], true, "{consortia}");
+    let teams = consortia["teams"].as_array().unwrap();
+    assert!(!teams.is_empty() && teams.len() <= 5);
+    for team in teams {
+        assert!(team["countries"].as_array().unwrap().len() >= 3, "{team}");
+        let members = team["members"].as_array().unwrap();
+        assert!((3..=4).contains(&members.len()), "{team}");
+        assert!(
+            members.iter().any(|m| m["member"] == ids[0].as_str() && m["lead"] == true),
+            "the lead is in every team"
+        );
+    }
+    assert_eq!(teams[0]["coverage"], 100.0, "{consortia}");
+
+    // Provably impossible: fewer eligible countries than the rule asks.
+    let narrow = create_project(
+        &app,
+        &project(
+            "Too few countries",
+            "european",
+            skills.clone(),
+            &json!({"min_partners": 2, "min_countries": 2, "eligible_countries": ["LU", "NL"]}),
+        ),
+    )
+    .await;
+    let none = app.get(&format!("/v1/projects/{}/consortia", narrow["id"].as_str().unwrap())).await.json();
+    assert_eq!(none["possible"], false);
+    assert!(none["teams"].as_array().unwrap().is_empty());
+    // A skill no member offers: the best partial team, with its gap.
+    let gap = create_project(
+        &app,
+        &project(
+            "A gap",
+            "european",
+            json!([{"term": "graphic design", "weight": 3}, {"term": "beekeeping", "weight": 3}]),
+            &json!({}),
+        ),
+    )
+    .await;
+    let partial = app.get(&format!("/v1/projects/{}/consortia", gap["id"].as_str().unwrap())).await.json();
+    assert_eq!(partial["possible"], true);
+    assert_eq!(partial["teams"][0]["uncovered"][0]["term"], "beekeeping");
+}
+
+async fn staff_extend_the_vocabulary(app: TestApp) {
+    let (m, location, _) = app
+        .create_member(&member(
+            "Jargon Studio",
+            "LU",
+            json!([{"term": "Zeichentrickfilmerei", "level": 3}]),
+            json!([]),
+            json!([]),
+        ))
+        .await;
+    assert_eq!(m["offers"][0]["match"], "free");
+    let added = app
+        .post(
+            "/v1/vocabulary/synonyms",
+            &json!({"concept": GRAPHIC_DESIGN, "lang": "de", "label": "Zeichentrickfilmerei"}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text());
+    assert_eq!(added.json()["terms_renormalised"], 1);
+    let now = app.get(&location).await.json();
+    assert_eq!(now["offers"][0]["concept"], GRAPHIC_DESIGN, "free terms the synonym explains are re-normalised");
+    assert_eq!(
+        app.post(
+            "/v1/vocabulary/synonyms",
+            &json!({"concept": MODELING_3D, "lang": "de", "label": "Zeichentrickfilmerei"})
+        )
+        .await
+        .status,
+        409
+    );
+
+    // Merge: the old id still resolves, stored terms move to the survivor.
+    let merged = app.post("/v1/vocabulary/merges", &json!({"from": GRAPHIC_DESIGN, "into": MODELING_3D})).await;
+    assert_eq!(merged.status, 200, "{}", merged.text());
+    let concept = app.get(&format!("/v1/vocabulary/concept?id={}", urlencode(GRAPHIC_DESIGN))).await;
+    assert_eq!(concept.status, 200);
+    assert_eq!(concept.json()["id"], MODELING_3D);
+    assert_eq!(app.get(&location).await.json()["offers"][0]["concept"], MODELING_3D);
+    let fresh = app
+        .create_member(&member(
+            "After Merge",
+            "LU",
+            json!([{"term": "graphic design", "level": 2}]),
+            json!([]),
+            json!([]),
+        ))
+        .await
+        .0;
+    assert_eq!(fresh["offers"][0]["concept"], MODELING_3D);
+    let member_user = app.user(Role::Member, Some(m["id"].as_str().unwrap().parse().unwrap()));
+    let refused = app
+        .as_(&member_user.token)
+        .post("/v1/vocabulary/synonyms", &json!({"concept": MODELING_3D, "lang": "en", "label": "x"}))
+        .await;
+    assert_eq!(refused.status, 403);
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn real_calls_import_once(app: TestApp) {
+    app.clock.set(DateTime::parse_from_rfc3339("2024-10-15T09:00:00Z").unwrap().to_utc());
+    let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eu_open_calls_2024-10.csv")).unwrap();
+    let import = async || {
+        let r = app
+            .send(
+                app.request(Method::POST, "/v1/projects/import").header("content-type", "text/csv").body(data.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    let first = import().await;
+    assert_eq!(first["created"], 304, "{}", first);
+    assert_eq!(first["skipped"], json!([]));
+    let again = import().await;
+    assert_eq!(
+        (again["created"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(304))
+    );
+
+    let mut all = Vec::new();
+    let mut path = "/v1/projects?limit=100".to_owned();
+    loop {
+        let page = app.get(&path).await.json();
+        all.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(c) => path = format!("/v1/projects?limit=100&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(all.len(), 304);
+    let creative: Vec<&Value> = all
+        .iter()
+        .filter(|p| {
+            let id = p["call_id"].as_str().unwrap_or_default();
+            id.starts_with("CREA-") || id.starts_with("HORIZON-CL2-2024-HERITAGE-ECCCH-")
+        })
+        .collect();
+    assert_eq!(creative.len(), 19);
+    for p in &creative {
+        assert!(!p["required_skills"].as_array().unwrap().is_empty(), "{} has no required skills", p["call_id"]);
+        assert_eq!(p["scope"], "european");
+    }
+    let games = all.iter().find(|p| p["call_id"] == "CREA-MEDIA-2025-DEVVGIM").unwrap();
+    let concepts: Vec<&str> =
+        games["required_skills"].as_array().unwrap().iter().filter_map(|s| s["concept"].as_str()).collect();
+    assert!(concepts.contains(&"mm:video-game-development"), "{concepts:?}");
+    assert!(games["description"].as_str().unwrap().starts_with("Scope"), "HTML is stripped");
+    assert!(!games["description"].as_str().unwrap().contains('<'));
+    // Deadlines are read as Brussels time: 17:00 CET is 16:00 UTC.
+    let erc = all.iter().find(|p| p["call_id"] == "ERC-2025-SyG").unwrap();
+    assert_eq!(erc["deadline"], "2024-11-06T16:00:00.000000Z");
+    assert_eq!(erc["status"], "open");
+    assert_eq!(erc["budget_max"], 14_000_000);
+}
+
+async fn another_instance_sees_changes(app: TestApp) {
+    let other = app.reopen().await;
+    let (m, location, _) = app
+        .create_member(&member("Sync Studio", "LU", json!([{"term": "photography", "level": 4}]), json!([]), json!([])))
+        .await;
+    let p = create_project(
+        &app,
+        &project("Sync call", "european", json!([{"term": "graphic design", "weight": 5}]), &json!({})),
+    )
+    .await;
+    let path = format!("/v1/members/{}/matches/projects", m["id"].as_str().unwrap());
+    let sees_match = async |expected: bool| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let items = other.get(&path).await;
+            if items.status == 200 {
+                let found = items.json()["items"].as_array().unwrap().iter().any(|i| i["project"]["id"] == p["id"]);
+                if found == expected {
+                    return true;
+                }
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    assert!(sees_match(false).await);
+    // A PATCH through the first instance shows in the second's matches within 5 s.
+    let r = app.patch(&location, &json!({"offers": [{"term": "graphic design", "level": 4}]}), "*").await;
+    assert_eq!(r.status, 200);
+    assert!(sees_match(true).await, "the other instance did not see the PATCH within 5 s");
+    // So does a new synonym.
+    app.patch(&location, &json!({"offers": [{"term": "Kréativ Grafik", "level": 4}]}), "*").await;
+    assert!(sees_match(false).await);
+    let added = app
+        .post("/v1/vocabulary/synonyms", &json!({"concept": GRAPHIC_DESIGN, "lang": "lb", "label": "Kréativ Grafik"}))
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text());
+    assert!(sees_match(true).await, "the other instance did not see the synonym within 5 s");
+}
