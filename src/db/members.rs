@@ -193,17 +193,10 @@ fn write_children(conn: &mut DbConnection, id: &str, d: &MemberDraft) -> QueryRe
             .execute(conn)?;
     }
     for (kind, position, t) in d.terms() {
-        let row = TermRow {
-            member_id: id.to_owned(),
-            kind: kind.as_str().to_owned(),
-            position: i32::try_from(position).unwrap_or(i32::MAX),
-            term: t.term.as_str().to_owned(),
-            folded: t.term.folded(),
-            strength: t.strength.map(i32::from),
-            concept: t.resolution.concept.clone(),
-            match_kind: t.resolution.kind.to_owned(),
-            similarity: t.resolution.similarity,
-        };
+        let (term, folded, strength, concept, match_kind, similarity) = t.columns();
+        let position = i32::try_from(position).unwrap_or(i32::MAX);
+        let (member_id, kind) = (id.to_owned(), kind.as_str().to_owned());
+        let row = TermRow { member_id, kind, position, term, folded, strength, concept, match_kind, similarity };
         diesel::insert_into(member_terms::table).values(&row).execute(conn)?;
     }
     Ok(())

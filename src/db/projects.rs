@@ -145,17 +145,10 @@ fn write_children(conn: &mut DbConnection, id: &str, d: &ProjectDraft) -> QueryR
     }
     for (kind, list) in [("skill", &d.required_skills), ("theme", &d.themes)] {
         for (i, t) in list.iter().enumerate() {
-            let row = TermRow {
-                project_id: id.to_owned(),
-                kind: kind.to_owned(),
-                position: i32::try_from(i).unwrap_or(i32::MAX),
-                term: t.term.as_str().to_owned(),
-                folded: t.term.folded(),
-                strength: t.strength.map(i32::from),
-                concept: t.resolution.concept.clone(),
-                match_kind: t.resolution.kind.to_owned(),
-                similarity: t.resolution.similarity,
-            };
+            let (term, folded, strength, concept, match_kind, similarity) = t.columns();
+            let position = i32::try_from(i).unwrap_or(i32::MAX);
+            let (project_id, kind) = (id.to_owned(), kind.to_owned());
+            let row = TermRow { project_id, kind, position, term, folded, strength, concept, match_kind, similarity };
             diesel::insert_into(project_terms::table).values(&row).execute(conn)?;
         }
     }

@@ -61,6 +61,23 @@ pub struct TermItem {
     pub resolution: Resolution,
 }
 
+/// The columns a term is stored in, whichever table holds it: text, folded text, strength, concept, how it
+/// matched, similarity.
+pub type StoredColumns = (String, String, Option<i32>, Option<String>, String, Option<f64>);
+
+impl TermItem {
+    pub fn columns(&self) -> StoredColumns {
+        (
+            self.term.as_str().to_owned(),
+            self.term.folded(),
+            self.strength.map(i32::from),
+            self.resolution.concept.clone(),
+            self.resolution.kind.to_owned(),
+            self.resolution.similarity,
+        )
+    }
+}
+
 /// Read-only fields of a term item that clients may send back unchanged (a GET body reused in a PATCH).
 const ECHOED: &[&str] = &["match", "similarity"];
 

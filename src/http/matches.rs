@@ -116,6 +116,7 @@ pub async fn projects_for_member(
     let ranked = index.projects_for_member(&vocab, q.lang, id, now, |p| q.scope.is_none_or(|s| s == p.scope));
     Ok(page(&req, &q, ranked, |s| {
         let p = index.project(s.id)?;
+        let s = index.explain_project(&vocab, q.lang, id, s.id)?;
         Some(json!({
             "project": {"id": p.id, "title": p.title, "scope": p.scope, "deadline": p.deadline.map(crate::domain::member::timestamp)},
             "score": s.score,
@@ -145,6 +146,7 @@ pub async fn partners_for_member(
     let ranked = index.partners_for_member(&vocab, q.lang, id);
     Ok(page(&req, &q, ranked, |s| {
         let m = index.member(s.id)?;
+        let s = index.explain_partner(&vocab, q.lang, id, s.id)?;
         Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
     }))
 }
@@ -165,6 +167,7 @@ pub async fn members_for_project(
     let ranked = index.members_for_project(&vocab, q.lang, id, state.clock.now());
     Ok(page(&req, &q, ranked, |s| {
         let m = index.member(s.id)?;
+        let s = index.explain_project(&vocab, q.lang, s.id, id)?;
         Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
     }))
 }

@@ -238,6 +238,18 @@ impl MatchIndex {
 
     /// Score one member against one project, with its explanation.
     pub fn score_project(&self, vocab: &Vocabulary, lang: Lang, m: &MemberProfile, p: &ProjectProfile) -> Scored {
+        self.project_score(vocab, lang, m, p, true)
+    }
+
+    /// The score alone when `explain` is false: rankings score every candidate and explain only the page shown.
+    fn project_score(
+        &self,
+        vocab: &Vocabulary,
+        lang: Lang,
+        m: &MemberProfile,
+        p: &ProjectProfile,
+        explain: bool,
+    ) -> Scored {
         let mut matched = Vec::new();
         let mut missing = Vec::new();
         let (mut got, mut want) = (0.0, 0.0);
@@ -247,9 +259,12 @@ impl MatchIndex {
             match r.concept.and_then(|c| self.credit(vocab, &m.offers, c).map(|x| (c, x))) {
                 Some((c, (credit, offer))) => {
                     got += w * credit;
-                    matched.push(self.matched(vocab, lang, c, offer, &r.text, credit, "skill"));
+                    if explain {
+                        matched.push(self.matched(vocab, lang, c, offer, &r.text, credit, "skill"));
+                    }
                 }
-                None => missing.push(self.missing(vocab, lang, r)),
+                None if explain => missing.push(self.missing(vocab, lang, r)),
+                None => {}
             }
         }
         let skills = (want > 0.0).then(|| got / want);
@@ -262,7 +277,7 @@ impl MatchIndex {
                     && member_topics.contains(&c)
                 {
                     hit += 1.0;
-                    if let Some(term) = m.interests.iter().chain(&m.offers).find(|x| x.concept == Some(c)) {
+                    if explain && let Some(term) = m.interests.iter().chain(&m.offers).find(|x| x.concept == Some(c)) {
                         matched.push(self.matched(vocab, lang, c, term, &t.text, 1.0, "theme"));
                     }
                 }
@@ -321,16 +336,31 @@ impl MatchIndex {
 
     /// Score a possible partner `b` for member `a`: complementarity both ways, shared interests.
     pub fn score_partner(&self, vocab: &Vocabulary, lang: Lang, a: &MemberProfile, b: &MemberProfile) -> Scored {
+        self.partner_score(vocab, lang, a, b, true)
+    }
+
+    fn partner_score(
+        &self,
+        vocab: &Vocabulary,
+        lang: Lang,
+        a: &MemberProfile,
+        b: &MemberProfile,
+        explain: bool,
+    ) -> Scored {
         let mut matched = Vec::new();
         let mut missing = Vec::new();
         let theirs_for_mine =
             self.needs_covered(vocab, lang, a, b, "needs_from_their_offer", &mut matched, Some(&mut missing));
         let mine_for_theirs = self.needs_covered(vocab, lang, b, a, "offers_for_their_need", &mut matched, None);
+        if !explain {
+            matched.clear();
+            missing.clear();
+        }
         let ia: HashSet<ConceptIdx> = concepts(&a.interests).collect();
         let ib: HashSet<ConceptIdx> = concepts(&b.interests).collect();
         let union = ia.union(&ib).count();
         let shared = (union > 0).then(|| {
-            for c in ia.intersection(&ib) {
+            for c in ia.intersection(&ib).filter(|_| explain) {
                 let (Some(ta), Some(tb)) = (
                     a.interests.iter().find(|t| t.concept == Some(*c)),
                     b.interests.iter().find(|t| t.concept == Some(*c)),
@@ -389,7 +419,16 @@ impl MatchIndex {
         out
     }
 
-    /// The best open projects for a member, best first.
+    /// The explanation of one ranked pair, for the page shown (rankings carry scores only).
+    pub fn explain_project(&self, vocab: &Vocabulary, lang: Lang, member: Uuid, project: Uuid) -> Option<Scored> {
+        Some(self.score_project(vocab, lang, self.member(member)?, self.project(project)?))
+    }
+
+    pub fn explain_partner(&self, vocab: &Vocabulary, lang: Lang, member: Uuid, partner: Uuid) -> Option<Scored> {
+        Some(self.score_partner(vocab, lang, self.member(member)?, self.member(partner)?))
+    }
+
+    /// The best open projects for a member, best first (scores only: see [`Self::explain_project`]).
     pub fn projects_for_member(
         &self,
         vocab: &Vocabulary,
@@ -410,7 +449,7 @@ impl MatchIndex {
             .into_iter()
             .filter_map(|s| self.projects[s as usize].as_ref())
             .filter(|p| Self::eligible(m, p, now) && keep(p))
-            .map(|p| self.score_project(vocab, lang, m, p))
+            .map(|p| self.project_score(vocab, lang, m, p, false))
             .filter(|s| s.score > 0.0)
             .collect();
         sort(&mut out);
@@ -434,7 +473,7 @@ impl MatchIndex {
             .into_iter()
             .filter_map(|s| self.members[s as usize].as_ref())
             .filter(|b| b.id != a.id && b.discoverable && b.active)
-            .map(|b| self.score_partner(vocab, lang, a, b))
+            .map(|b| self.partner_score(vocab, lang, a, b, false))
             .filter(|s| s.score > 0.0)
             .collect();
         sort(&mut out);
@@ -466,7 +505,7 @@ impl MatchIndex {
             .filter_map(|s| self.members[s as usize].as_ref())
             .filter(|m| Self::eligible(m, p, now))
             .map(|m| {
-                let mut s = self.score_project(vocab, lang, m, p);
+                let mut s = self.project_score(vocab, lang, m, p, false);
                 s.id = m.id;
                 s
             })
