@@ -72,26 +72,29 @@ fn rank_query(req: &HttpRequest, with_scope: bool) -> Result<RankQuery, ApiError
     }
 }
 
-/// One page of a ranking, each item rendered by `item`.
-fn page(
-    req: &HttpRequest,
-    q: &RankQuery,
-    ranked: Vec<Scored>,
-    item: impl Fn(&Scored) -> Option<Value>,
-) -> HttpResponse {
+/// One page of a ranking, each item rendered (and explained) by `item`; with the ranking's length.
+fn page_items(q: &RankQuery, ranked: Vec<Scored>, item: impl Fn(&Scored) -> Option<Value>) -> (Vec<Value>, usize) {
     let kept: Vec<Scored> = ranked.into_iter().filter(|s| s.score >= q.min_score).collect();
     let limit = usize::try_from(q.limit).unwrap_or(20);
-    let items: Vec<Value> = kept.iter().skip(q.offset).take(limit).filter_map(item).collect();
-    let next_offset = q.offset + limit;
-    let next = (kept.len() > next_offset).then(|| encode_cursor(CURSOR_KIND, &next_offset.to_string()));
+    (kept.iter().skip(q.offset).take(limit).filter_map(item).collect(), kept.len())
+}
+
+fn page(req: &HttpRequest, q: &RankQuery, (items, total): (Vec<Value>, usize)) -> HttpResponse {
+    let next_offset = q.offset + usize::try_from(q.limit).unwrap_or(20);
+    let next = (total > next_offset).then(|| encode_cursor(CURSOR_KIND, &next_offset.to_string()));
     let mut response = HttpResponse::Ok();
     if let Some(cursor) = &next {
-        response.insert_header((
-            actix_web::http::header::LINK,
-            super::extract::next_link(req.path(), req.query_string(), cursor),
-        ));
+        let link = super::extract::next_link(req.path(), req.query_string(), cursor);
+        response.insert_header((actix_web::http::header::LINK, link));
     }
-    response.json(json!({"items": items, "next": next, "total": kept.len()}))
+    response.json(json!({"items": items, "next": next, "total": total}))
+}
+
+/// Rankings are CPU work: run them on the blocking pool, not on the server's async workers.
+async fn off_executor<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f).await.map_err(|e| ApiError::Unexpected(anyhow::anyhow!("ranking task failed: {e}")))?
 }
 
 fn id_of(raw: &str, what: &str) -> Result<Uuid, ApiError> {
@@ -107,22 +110,27 @@ pub async fn projects_for_member(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&path, "member")?;
     let q = rank_query(&req, true)?;
-    let vocab = state.sync.matcher.vocabulary();
-    let index = state.sync.matcher.read_index();
-    if index.member(id).is_none() {
-        return Err(ApiError::NotFound("no member has this id".to_owned()));
-    }
-    let now = state.clock.now();
-    let ranked = index.projects_for_member(&vocab, q.lang, id, now, |p| q.scope.is_none_or(|s| s == p.scope));
-    Ok(page(&req, &q, ranked, |s| {
-        let p = index.project(s.id)?;
-        let s = index.explain_project(&vocab, q.lang, id, s.id)?;
-        Some(json!({
-            "project": {"id": p.id, "title": p.title, "scope": p.scope, "deadline": p.deadline.map(crate::domain::member::timestamp)},
-            "score": s.score,
-            "explanation": s.explanation,
-        }))
-    }))
+    let (matcher, now) = (state.sync.matcher.clone(), state.clock.now());
+    let (q, result) = off_executor(move || {
+        let vocab = matcher.vocabulary();
+        let index = matcher.read_index();
+        if index.member(id).is_none() {
+            return Err(ApiError::NotFound("no member has this id".to_owned()));
+        }
+        let ranked = index.projects_for_member(&vocab, q.lang, id, now, |p| q.scope.is_none_or(|s| s == p.scope));
+        let result = page_items(&q, ranked, |s| {
+            let p = index.project(s.id)?;
+            let s = index.explain_project(&vocab, q.lang, id, s.id)?;
+            Some(json!({
+                "project": {"id": p.id, "title": p.title, "scope": p.scope, "deadline": p.deadline.map(crate::domain::member::timestamp)},
+                "score": s.score,
+                "explanation": s.explanation,
+            }))
+        });
+        Ok((q, result))
+    })
+    .await?;
+    Ok(page(&req, &q, result))
 }
 
 /// A member as another member (or staff) may see it in a match: no contact e-mail.
@@ -138,17 +146,23 @@ pub async fn partners_for_member(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&path, "member")?;
     let q = rank_query(&req, false)?;
-    let vocab = state.sync.matcher.vocabulary();
-    let index = state.sync.matcher.read_index();
-    if index.member(id).is_none() {
-        return Err(ApiError::NotFound("no member has this id".to_owned()));
-    }
-    let ranked = index.partners_for_member(&vocab, q.lang, id);
-    Ok(page(&req, &q, ranked, |s| {
-        let m = index.member(s.id)?;
-        let s = index.explain_partner(&vocab, q.lang, id, s.id)?;
-        Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
-    }))
+    let matcher = state.sync.matcher.clone();
+    let (q, result) = off_executor(move || {
+        let vocab = matcher.vocabulary();
+        let index = matcher.read_index();
+        if index.member(id).is_none() {
+            return Err(ApiError::NotFound("no member has this id".to_owned()));
+        }
+        let ranked = index.partners_for_member(&vocab, q.lang, id);
+        let result = page_items(&q, ranked, |s| {
+            let m = index.member(s.id)?;
+            let s = index.explain_partner(&vocab, q.lang, id, s.id)?;
+            Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
+        });
+        Ok((q, result))
+    })
+    .await?;
+    Ok(page(&req, &q, result))
 }
 
 /// `GET /v1/projects/{id}/matches/members` (staff)
@@ -159,17 +173,23 @@ pub async fn members_for_project(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&path, "project")?;
     let q = rank_query(&req, false)?;
-    let vocab = state.sync.matcher.vocabulary();
-    let index = state.sync.matcher.read_index();
-    if index.project(id).is_none() {
-        return Err(ApiError::NotFound("no project has this id".to_owned()));
-    }
-    let ranked = index.members_for_project(&vocab, q.lang, id, state.clock.now());
-    Ok(page(&req, &q, ranked, |s| {
-        let m = index.member(s.id)?;
-        let s = index.explain_project(&vocab, q.lang, s.id, id)?;
-        Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
-    }))
+    let (matcher, now) = (state.sync.matcher.clone(), state.clock.now());
+    let (q, result) = off_executor(move || {
+        let vocab = matcher.vocabulary();
+        let index = matcher.read_index();
+        if index.project(id).is_none() {
+            return Err(ApiError::NotFound("no project has this id".to_owned()));
+        }
+        let ranked = index.members_for_project(&vocab, q.lang, id, now);
+        let result = page_items(&q, ranked, |s| {
+            let m = index.member(s.id)?;
+            let s = index.explain_project(&vocab, q.lang, s.id, id)?;
+            Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
+        });
+        Ok((q, result))
+    })
+    .await?;
+    Ok(page(&req, &q, result))
 }
 
 /// `GET /v1/projects/{id}/consortia` (staff)
@@ -185,9 +205,13 @@ pub async fn consortia(
         Some(l) => Lang::parse(l)
             .ok_or_else(|| ApiError::validation(vec![FieldError::new("?lang", "must be en, fr, de or lb")]))?,
     };
-    let vocab = state.sync.matcher.vocabulary();
-    let index = state.sync.matcher.read_index();
-    let result = consortium::propose(&index, &vocab, lang, id, state.clock.now())
-        .ok_or_else(|| ApiError::NotFound("no project has this id".to_owned()))?;
+    let (matcher, now) = (state.sync.matcher.clone(), state.clock.now());
+    let result = off_executor(move || {
+        let vocab = matcher.vocabulary();
+        let index = matcher.read_index();
+        consortium::propose(&index, &vocab, lang, id, now)
+            .ok_or_else(|| ApiError::NotFound("no project has this id".to_owned()))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(result))
 }
