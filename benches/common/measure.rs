@@ -19,6 +19,14 @@ pub fn status_kib(field: &str) -> Option<u64> {
     s.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
 }
 
+/// Time this thread has spent on a CPU and waiting for one (runnable, not running), in ns, from
+/// `/proc/thread-self/schedstat`.
+pub fn thread_sched_ns() -> (u64, u64) {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let mut it = s.split_whitespace().map(|x| x.parse::<u64>().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0))
+}
+
 pub fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
@@ -85,6 +93,9 @@ pub struct Pass {
     /// Mean number of results scored (before keeping 20).
     pub projects_scored: f64,
     pub partners_scored: f64,
+    /// Summed over threads: seconds on a CPU, and seconds runnable but waiting for one (another process had it).
+    pub cpu_secs: f64,
+    pub wait_secs: f64,
 }
 
 impl Pass {
@@ -98,6 +109,19 @@ impl Pass {
             return f64::NAN;
         }
         self.elapsed.as_secs_f64() * self.total as f64 / self.done as f64
+    }
+
+    /// Share of the pass's threads' time spent running: below 100% is the shared machine's contention.
+    pub fn on_cpu(&self) -> f64 {
+        self.cpu_secs / (self.cpu_secs + self.wait_secs).max(f64::MIN_POSITIVE)
+    }
+
+    /// The total as if the threads had never waited for a CPU: on-CPU seconds, extrapolated, over the threads.
+    pub fn uncontended_secs(&self) -> f64 {
+        if self.done == 0 {
+            return f64::NAN;
+        }
+        self.cpu_secs * self.total as f64 / self.done as f64 / self.threads as f64
     }
 
     /// Extrapolated total of one side, from the latencies (summed per thread, divided by threads).
@@ -120,18 +144,22 @@ impl Pass {
     }
 }
 
+/// One thread's rows (two latencies, two counts per item) and its (on-CPU, waiting) ns.
+type ThreadRows = (Vec<[u64; 4]>, (u64, u64));
+
 /// Run `work` for each item of `order` on `threads` threads, stopping when `budget` is spent (at item granularity).
 /// `work` returns the latencies of its two parts in ns and how many results each scored.
-fn run<F>(order: &[usize], threads: usize, budget: Option<Duration>, work: F) -> (usize, Duration, Vec<[u64; 4]>)
+fn run<F>(order: &[usize], threads: usize, budget: Option<Duration>, work: F) -> (Duration, Vec<[u64; 4]>, (f64, f64))
 where
     F: Fn(usize) -> [u64; 4] + Sync,
 {
     let next = AtomicUsize::new(0);
     let start = Instant::now();
-    let rows: Vec<Vec<[u64; 4]>> = std::thread::scope(|s| {
+    let rows: Vec<ThreadRows> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
+                    let (cpu0, wait0) = thread_sched_ns();
                     let mut rows = Vec::new();
                     loop {
                         if budget.is_some_and(|b| start.elapsed() >= b) {
@@ -141,30 +169,34 @@ where
                         let Some(&item) = order.get(i) else { break };
                         rows.push(work(item));
                     }
-                    rows
+                    let (cpu1, wait1) = thread_sched_ns();
+                    (rows, (cpu1.saturating_sub(cpu0), wait1.saturating_sub(wait0)))
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
     });
     let elapsed = start.elapsed();
-    let rows: Vec<[u64; 4]> = rows.into_iter().flatten().collect();
-    (rows.len(), elapsed, rows)
+    let sched = rows.iter().fold((0.0, 0.0), |(c, w), (_, (dc, dw))| (c + *dc as f64 / 1e9, w + *dw as f64 / 1e9));
+    let rows: Vec<[u64; 4]> = rows.into_iter().flat_map(|(r, _)| r).collect();
+    (elapsed, rows, sched)
 }
 
-fn pass(threads: usize, total: usize, done: usize, elapsed: Duration, rows: &[[u64; 4]]) -> Pass {
+fn pass(threads: usize, total: usize, elapsed: Duration, rows: &[[u64; 4]], sched: (f64, f64)) -> Pass {
     let mean = |k: usize| {
         if rows.is_empty() { 0.0 } else { rows.iter().map(|r| r[k] as f64).sum::<f64>() / rows.len() as f64 }
     };
     Pass {
         threads,
-        done,
+        done: rows.len(),
         total,
         elapsed,
         projects: Latencies::new(rows.iter().map(|r| r[0]).collect()),
         partners: Latencies::new(rows.iter().map(|r| r[1]).collect()),
         projects_scored: mean(2),
         partners_scored: mean(3),
+        cpu_secs: sched.0,
+        wait_secs: sched.1,
     }
 }
 
@@ -182,7 +214,7 @@ pub fn recompute(
     budget: Option<Duration>,
 ) -> Pass {
     let now = super::generator::now();
-    let (done, elapsed, rows) = run(order, threads, budget, |i| {
+    let (elapsed, rows, sched) = run(order, threads, budget, |i| {
         let id = members[i];
         let t0 = Instant::now();
         let (p, np) = top20_projects(index, vocab, id, now);
@@ -192,7 +224,7 @@ pub fn recompute(
         black_box((p, q));
         [ns(t1 - t0), ns(t2 - t1), np as u64, nq as u64]
     });
-    pass(threads, order.len(), done, elapsed, &rows)
+    pass(threads, order.len(), elapsed, &rows, sched)
 }
 
 /// The same with the naive baseline, over a sample of members; `total` is the number of members to extrapolate to.
@@ -203,7 +235,7 @@ pub fn naive_recompute(
     threads: usize,
     budget: Option<Duration>,
 ) -> Pass {
-    let (done, elapsed, rows) = run(sample, threads, budget, |i| {
+    let (elapsed, rows, sched) = run(sample, threads, budget, |i| {
         let t0 = Instant::now();
         let p = naive::top20_projects(corpus, i);
         let t1 = Instant::now();
@@ -214,7 +246,7 @@ pub fn naive_recompute(
         [ns(t1 - t0), ns(t2 - t1), counts[0], counts[1]]
     });
     // The sample stands for all members: its time is scaled up to `total`.
-    pass(threads, total, done, elapsed, &rows)
+    pass(threads, total, elapsed, &rows, sched)
 }
 
 /// Bytes of one term list's heap (payload only: no allocator overhead).

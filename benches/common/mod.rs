@@ -4,3 +4,4 @@ pub mod anatomy;
 pub mod generator;
 pub mod measure;
 pub mod naive;
+pub mod prototype;
