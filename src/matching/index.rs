@@ -297,7 +297,8 @@ impl MatchIndex {
         Scored { id: p.id, score, explanation: Explanation { components, matched, missing } }
     }
 
-    /// How much of `a`'s needs `b` offers, with what matched and what is left (0..1, or `None` without needs).
+    /// How much of `a`'s needs `b` offers (0..1, or `None` without needs). With `matched` (and `missing`) given,
+    /// also what matched (and what is left); rankings pass neither, so scoring a candidate allocates nothing.
     #[expect(clippy::too_many_arguments, reason = "both directions share this; the lists are the outputs")]
     fn needs_covered(
         &self,
@@ -306,30 +307,32 @@ impl MatchIndex {
         a: &MemberProfile,
         b: &MemberProfile,
         relation: &'static str,
-        matched: &mut Vec<MatchedTerm>,
-        missing: Option<&mut Vec<Missing>>,
+        mut matched: Option<&mut Vec<MatchedTerm>>,
+        mut missing: Option<&mut Vec<Missing>>,
     ) -> Option<f64> {
         let (mut got, mut want) = (0.0, 0.0);
-        let mut gaps = Vec::new();
         for need in &a.needs {
             let w = f64::from(need.strength.clamp(1, 5)) * self.idf(need.concept);
             want += w;
             match need.concept.and_then(|c| self.credit(vocab, &b.offers, c).map(|x| (c, x))) {
                 Some((c, (credit, offer))) => {
                     got += w * credit;
-                    let mut t = self.matched(vocab, lang, c, need, &offer.text, credit, relation);
-                    if relation == "offers_for_their_need" {
-                        // Seen from the member asking: their offer answers the partner's need.
-                        t.member_term.clone_from(&offer.text);
-                        t.other_term.clone_from(&need.text);
+                    if let Some(matched) = matched.as_deref_mut() {
+                        let mut t = self.matched(vocab, lang, c, need, &offer.text, credit, relation);
+                        if relation == "offers_for_their_need" {
+                            // Seen from the member asking: their offer answers the partner's need.
+                            t.member_term.clone_from(&offer.text);
+                            t.other_term.clone_from(&need.text);
+                        }
+                        matched.push(t);
                     }
-                    matched.push(t);
                 }
-                None => gaps.push(self.missing(vocab, lang, need)),
+                None => {
+                    if let Some(missing) = missing.as_deref_mut() {
+                        missing.push(self.missing(vocab, lang, need));
+                    }
+                }
             }
-        }
-        if let Some(missing) = missing {
-            missing.extend(gaps);
         }
         (want > 0.0).then(|| got / want)
     }
@@ -349,13 +352,10 @@ impl MatchIndex {
     ) -> Scored {
         let mut matched = Vec::new();
         let mut missing = Vec::new();
-        let theirs_for_mine =
-            self.needs_covered(vocab, lang, a, b, "needs_from_their_offer", &mut matched, Some(&mut missing));
-        let mine_for_theirs = self.needs_covered(vocab, lang, b, a, "offers_for_their_need", &mut matched, None);
-        if !explain {
-            matched.clear();
-            missing.clear();
-        }
+        let (m, g) = if explain { (Some(&mut matched), Some(&mut missing)) } else { (None, None) };
+        let theirs_for_mine = self.needs_covered(vocab, lang, a, b, "needs_from_their_offer", m, g);
+        let m = if explain { Some(&mut matched) } else { None };
+        let mine_for_theirs = self.needs_covered(vocab, lang, b, a, "offers_for_their_need", m, None);
         let ia: HashSet<ConceptIdx> = concepts(&a.interests).collect();
         let ib: HashSet<ConceptIdx> = concepts(&b.interests).collect();
         let union = ia.union(&ib).count();
