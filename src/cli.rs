@@ -156,3 +156,69 @@ pub async fn import_calls(settings: Settings, file: std::path::PathBuf) -> anyho
     }
     Ok(out)
 }
+
+/// `matchmaker digest run [--week 2026-W48] [--dry-run]`: compose and send a week's digests, claiming the week like
+/// the scheduler does (so it never races a running instance), with a progress display and a summary.
+pub async fn digest_run(settings: Settings, week: Option<String>, dry_run: bool) -> anyhow::Result<String> {
+    use crate::digest::IsoWeek;
+    use crate::scheduler::{Job, Jobs, Outcome};
+
+    let pool = crate::startup::prepare_database(&settings).await?;
+    let mailer = crate::startup::mailer(&settings)?;
+    let clock: crate::clock::SharedClock = std::sync::Arc::new(crate::clock::SystemClock);
+    let jobs =
+        std::sync::Arc::new(Jobs::new(pool.clone(), clock, None, settings.review.clone(), mailer, &settings.scheduler));
+    let week = match week {
+        Some(w) => {
+            IsoWeek::parse(&w).ok_or_else(|| anyhow::anyhow!("--week `{w}` is not an ISO week such as 2026-W48"))?
+        }
+        None => jobs.current_week(),
+    };
+    if dry_run {
+        let j = jobs.clone();
+        let lines = crate::db::run(&pool, move |conn| {
+            let now = j.clock.now();
+            let mut lines = Vec::new();
+            for member in crate::review::store::members_with_undelivered(conn)? {
+                let Ok(id) = uuid::Uuid::parse_str(&member) else { continue };
+                let Some(m) = crate::db::members::find(conn, id)? else { continue };
+                let gets = m.profile.digest == crate::domain::member::DigestFrequency::Weekly
+                    && m.profile.status == crate::domain::member::MemberStatus::Active;
+                if let (true, Some(p)) = (gets, j.mailer.preview(conn, id, week, now)?) {
+                    lines.push(format!(
+                        "  {} <{}>: {} suggestion(s), {:?}",
+                        m.profile.name,
+                        m.profile.contact_email,
+                        p.ids.len(),
+                        p.rendered.subject
+                    ));
+                }
+            }
+            Ok::<_, crate::db::DbError>(lines)
+        })
+        .await?;
+        return Ok(format!(
+            "dry run for {week}: {} member(s) would receive a digest (nothing stored or sent)\n{}",
+            lines.len(),
+            lines.join("\n")
+        ));
+    }
+    anyhow::ensure!(
+        settings.mail.smtp_url.is_some(),
+        "MATCHMAKER_SMTP_URL is not set: say which SMTP server sends the digests (or use --dry-run)"
+    );
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let shown = bar.clone();
+    let step: crate::scheduler::Step = std::sync::Arc::new(move |s: &str| {
+        shown.inc(1);
+        shown.set_message(s.to_owned());
+    });
+    let outcome = jobs.run_period_with(Job::Digest, week.to_string(), true, step).await?;
+    bar.finish_and_clear();
+    match outcome {
+        Outcome::Finished(s) => Ok(format!("digest {s}")),
+        Outcome::Unfinished(s) => Ok(format!("digest {s} (the rest is retried by the scheduler or the next run)")),
+        Outcome::Skipped(why) => anyhow::bail!("the digest of {week} is not run now: {why}"),
+    }
+}

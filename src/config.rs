@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 /// Where the data lives, chosen from `DATABASE_URL`.
 #[derive(Clone, PartialEq, Eq)]
@@ -109,6 +110,117 @@ pub struct Settings {
     pub workers: usize,
     pub auth: AuthSettings,
     pub matching: MatchSettings,
+    pub review: ReviewSettings,
+    pub mail: MailSettings,
+    pub scheduler: SchedulerSettings,
+}
+
+/// What a matching run keeps as suggestions for staff to review.
+#[derive(Debug, Clone)]
+pub struct ReviewSettings {
+    /// Lowest score kept (0–100).
+    pub min_score: f64,
+    /// At most this many suggestions of each kind per member and run.
+    pub top_n: usize,
+    /// A rejected or not-relevant pair may come back after this many weeks…
+    pub resuggest_after_weeks: i64,
+    /// …or sooner if its score rose by at least this many points.
+    pub resuggest_score_rise: f64,
+    /// Points taken off a candidate for each concept it shares with a suggestion the member marked not relevant.
+    pub feedback_penalty: f64,
+}
+
+impl Default for ReviewSettings {
+    fn default() -> Self {
+        Self {
+            min_score: 40.0,
+            top_n: 5,
+            resuggest_after_weeks: 26,
+            resuggest_score_rise: 15.0,
+            feedback_penalty: 10.0,
+        }
+    }
+}
+
+/// Sending digests: the SMTP server, the sender, the public address links point at, the unsubscribe key, retries.
+#[derive(Clone)]
+pub struct MailSettings {
+    /// `smtp://host:port` (plain, for a local catcher), `smtp://…?tls=required` (STARTTLS) or `smtps://user:pass@host`.
+    pub smtp_url: Option<String>,
+    pub from: String,
+    /// The address members reach the service at; unsubscribe links start with it.
+    pub public_url: String,
+    /// The HMAC key for unsubscribe links (`MATCHMAKER_UNSUBSCRIBE_KEY` or `…_FILE`); on SQLite, generated beside the
+    /// database when unset.
+    pub unsubscribe_key: Option<String>,
+    /// Tries before a digest is `failed`.
+    pub max_attempts: i32,
+    /// Wait before the first retry; doubled after each failure.
+    pub retry_after_seconds: i64,
+    /// How long a `sending` digest is leased to the instance sending it.
+    pub send_lease_seconds: i64,
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let smtp = self.smtp_url.as_deref().map(|u| match url::Url::parse(u) {
+            Ok(mut u) => {
+                if u.password().is_some() {
+                    let _ = u.set_password(Some("***"));
+                }
+                u.to_string()
+            }
+            Err(_) => "<unparsable>".to_owned(),
+        });
+        f.debug_struct("MailSettings")
+            .field("smtp_url", &smtp)
+            .field("from", &self.from)
+            .field("public_url", &self.public_url)
+            .field("unsubscribe_key", &self.unsubscribe_key.as_ref().map(|_| "<configured>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Cluster Matchmaker <matchmaker@localhost>".to_owned(),
+            public_url: format!("http://{DEFAULT_ADDR}"),
+            unsubscribe_key: None,
+            max_attempts: 5,
+            retry_after_seconds: 300,
+            send_lease_seconds: 120,
+        }
+    }
+}
+
+/// The in-process scheduler: when the weekly jobs fire, and the leases that keep them to one instance.
+#[derive(Debug, Clone)]
+pub struct SchedulerSettings {
+    pub enabled: bool,
+    /// Cron expressions (5 fields, or 6 with seconds first), read in `time_zone`.
+    pub matching_cron: String,
+    pub digest_cron: String,
+    pub time_zone: chrono_tz::Tz,
+    pub lease: std::time::Duration,
+    pub heartbeat: std::time::Duration,
+    /// How often an instance looks for due or abandoned work.
+    pub tick: std::time::Duration,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            matching_cron: "0 8 * * THU".to_owned(),
+            digest_cron: "0 8 * * MON".to_owned(),
+            time_zone: chrono_tz::Europe::Luxembourg,
+            lease: std::time::Duration::from_secs(120),
+            heartbeat: std::time::Duration::from_secs(30),
+            tick: std::time::Duration::from_secs(30),
+        }
+    }
 }
 
 /// Matching: score weights, the fuzzy threshold, how often other instances' changes are picked up.
@@ -221,7 +333,92 @@ impl Settings {
         let poll_ms = number(&get, "MATCHMAKER_INDEX_POLL_MS", 1000, 50, 600_000)?;
         let matching =
             MatchSettings { weights, fuzzy_threshold, poll_interval: std::time::Duration::from_millis(poll_ms) };
-        Ok(Self { database, addr, pool_size: pool_size as u32, workers: workers as usize, auth, matching })
+        let review = ReviewSettings {
+            min_score: number(&get, "MATCHMAKER_SUGGEST_MIN_SCORE", 40, 0, 100)? as f64,
+            top_n: number(&get, "MATCHMAKER_SUGGEST_TOP_N", 5, 1, 100)? as usize,
+            resuggest_after_weeks: number(&get, "MATCHMAKER_RESUGGEST_AFTER_WEEKS", 26, 0, 520)? as i64,
+            resuggest_score_rise: number(&get, "MATCHMAKER_RESUGGEST_SCORE_RISE", 15, 0, 100)? as f64,
+            feedback_penalty: number(&get, "MATCHMAKER_FEEDBACK_PENALTY", 10, 0, 100)? as f64,
+        };
+        let mail_defaults = MailSettings::default();
+        let public_url = get("MATCHMAKER_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        let parsed = url::Url::parse(&public_url).map_err(|e| ConfigError::Bad {
+            name: "MATCHMAKER_PUBLIC_URL",
+            message: format!("an absolute http(s) URL such as https://matchmaker.example.lu: {e}"),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ConfigError::Bad {
+                name: "MATCHMAKER_PUBLIC_URL",
+                message: "must be http or https".to_owned(),
+            });
+        }
+        let smtp_url = get("MATCHMAKER_SMTP_URL").filter(|v| !v.trim().is_empty());
+        if let Some(u) = &smtp_url {
+            let ok = url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps"));
+            if !ok {
+                return Err(ConfigError::Bad {
+                    name: "MATCHMAKER_SMTP_URL",
+                    message: "expected smtp://host:port, smtp://host:587?tls=required or smtps://user:pass@host"
+                        .to_owned(),
+                });
+            }
+        }
+        let mail = MailSettings {
+            smtp_url,
+            from: get("MATCHMAKER_MAIL_FROM").unwrap_or(mail_defaults.from),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            unsubscribe_key: value_or_file(&get, "MATCHMAKER_UNSUBSCRIBE_KEY")?,
+            max_attempts: number(&get, "MATCHMAKER_MAIL_MAX_ATTEMPTS", 5, 1, 100)? as i32,
+            retry_after_seconds: number(&get, "MATCHMAKER_MAIL_RETRY_SECONDS", 300, 0, 86_400)? as i64,
+            send_lease_seconds: number(&get, "MATCHMAKER_MAIL_SEND_LEASE_SECONDS", 120, 1, 86_400)? as i64,
+        };
+        if let Err(e) = lettre::message::Mailbox::from_str(&mail.from) {
+            return Err(ConfigError::Bad { name: "MATCHMAKER_MAIL_FROM", message: format!("not a mailbox: {e}") });
+        }
+        let sched = SchedulerSettings::default();
+        let time_zone = match get("MATCHMAKER_SCHEDULE_TZ") {
+            None => sched.time_zone,
+            Some(v) => v.trim().parse().map_err(|_| ConfigError::Bad {
+                name: "MATCHMAKER_SCHEDULE_TZ",
+                message: format!("`{v}` is not an IANA time zone such as Europe/Luxembourg"),
+            })?,
+        };
+        let scheduler = SchedulerSettings {
+            enabled: match get("MATCHMAKER_SCHEDULER").as_deref().map(str::trim) {
+                None | Some("on" | "true" | "1") => true,
+                Some("off" | "false" | "0") => false,
+                Some(other) => {
+                    return Err(ConfigError::Bad {
+                        name: "MATCHMAKER_SCHEDULER",
+                        message: format!("`on` or `off`, got `{other}`"),
+                    });
+                }
+            },
+            matching_cron: cron(&get, "MATCHMAKER_MATCHING_SCHEDULE", sched.matching_cron)?,
+            digest_cron: cron(&get, "MATCHMAKER_DIGEST_SCHEDULE", sched.digest_cron)?,
+            time_zone,
+            lease: std::time::Duration::from_secs(number(&get, "MATCHMAKER_JOB_LEASE_SECONDS", 120, 2, 86_400)?),
+            heartbeat: std::time::Duration::from_secs(number(&get, "MATCHMAKER_JOB_HEARTBEAT_SECONDS", 30, 1, 3_600)?),
+            tick: std::time::Duration::from_secs(number(&get, "MATCHMAKER_SCHEDULER_TICK_SECONDS", 30, 1, 3_600)?),
+        };
+        if scheduler.heartbeat >= scheduler.lease {
+            return Err(ConfigError::Bad {
+                name: "MATCHMAKER_JOB_HEARTBEAT_SECONDS",
+                message: "must be shorter than MATCHMAKER_JOB_LEASE_SECONDS, or leases lapse between heartbeats"
+                    .to_owned(),
+            });
+        }
+        Ok(Self {
+            database,
+            addr,
+            pool_size: pool_size as u32,
+            workers: workers as usize,
+            auth,
+            matching,
+            review,
+            mail,
+            scheduler,
+        })
     }
 
     /// Settings for tests and tools: the given database, port 0, defaults elsewhere.
@@ -236,8 +433,18 @@ impl Settings {
                 poll_interval: std::time::Duration::from_millis(200),
                 ..MatchSettings::default()
             },
+            review: ReviewSettings::default(),
+            mail: MailSettings::default(),
+            scheduler: SchedulerSettings { enabled: false, ..SchedulerSettings::default() },
         }
     }
+}
+
+/// A cron expression, checked now so a typo stops the start rather than the first Monday.
+fn cron(get: &impl Fn(&str) -> Option<String>, name: &'static str, default: String) -> Result<String, ConfigError> {
+    let value = get(name).unwrap_or(default);
+    crate::scheduler::parse_cron(&value).map_err(|message| ConfigError::Bad { name, message })?;
+    Ok(value)
 }
 
 /// `NAME`, or the contents of the file named by `NAME_FILE` (for container secrets).

@@ -47,6 +47,24 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Weekly digests.
+    Digest {
+        #[command(subcommand)]
+        command: DigestCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DigestCommand {
+    /// Compose and send a week's digests now (what the scheduler does on Mondays); safe to repeat.
+    Run {
+        /// The ISO week, e.g. 2026-W48 (default: this week in MATCHMAKER_SCHEDULE_TZ).
+        #[arg(long)]
+        week: Option<String>,
+        /// Show who would receive what; store and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +128,9 @@ fn main() -> ExitCode {
             .map(|text| print_out(&text)),
         Command::Import { command: ImportCommand::Calls { file } } => {
             actix_web::rt::System::new().block_on(cli::import_calls(settings, file)).map(|text| print_out(&text))
+        }
+        Command::Digest { command: DigestCommand::Run { week, dry_run } } => {
+            actix_web::rt::System::new().block_on(cli::digest_run(settings, week, dry_run)).map(|text| print_out(&text))
         }
         Command::Client { command: ClientCommand::Add { name, scopes } } => {
             actix_web::rt::System::new().block_on(cli::add_client(settings, name, scopes)).map(|text| print_out(&text))

@@ -21,6 +21,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub auth: std::sync::Arc<AuthState>,
     pub sync: std::sync::Arc<crate::indexer::Sync>,
+    pub jobs: std::sync::Arc<crate::scheduler::Jobs>,
 }
 
 /// A bound, migrated, not yet running server.
@@ -71,7 +72,28 @@ impl Application {
         };
         let sync = std::sync::Arc::new(sync);
         crate::indexer::spawn_poller(sync.clone(), pool.clone(), settings.matching.poll_interval);
-        let state = AppState { pool, clock, auth, sync };
+        let jobs = std::sync::Arc::new(crate::scheduler::Jobs::new(
+            pool.clone(),
+            clock.clone(),
+            Some(sync.clone()),
+            settings.review.clone(),
+            mailer(settings)?,
+            &settings.scheduler,
+        ));
+        if settings.scheduler.enabled {
+            crate::scheduler::spawn(jobs.clone(), &settings.scheduler)?;
+            tracing::info!(
+                matching = %settings.scheduler.matching_cron,
+                digest = %settings.scheduler.digest_cron,
+                time_zone = %settings.scheduler.time_zone,
+                owner = %jobs.owner,
+                "scheduler on"
+            );
+        }
+        if settings.mail.smtp_url.is_none() {
+            tracing::warn!("no SMTP server configured (MATCHMAKER_SMTP_URL): digests are composed but not sent");
+        }
+        let state = AppState { pool, clock, auth, sync, jobs };
         let listener =
             TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;
@@ -110,6 +132,15 @@ impl Application {
     pub fn into_server(self) -> Server {
         self.server
     }
+}
+
+/// What composing and sending digests needs: mail settings, the unsubscribe key, the schedule's time zone.
+pub fn mailer(settings: &Settings) -> anyhow::Result<crate::digest::outbox::Mailer> {
+    Ok(crate::digest::outbox::Mailer {
+        settings: settings.mail.clone(),
+        key: crate::digest::token::UnsubscribeKey::load(settings)?,
+        time_zone: settings.scheduler.time_zone,
+    })
 }
 
 /// On an empty SQLite database, create `admin@localhost` with a one-time password written to a file only its owner

@@ -31,6 +31,17 @@ pub enum Access {
     /// Writing projects: staff; members and portals (with the scope) for projects a member of theirs leads (the
     /// handler checks the lead).
     ProjectWrite { portal_scope: ClientScope },
+    /// A record that belongs to one member (a suggestion, a digest), the `{id}` of the path: decided as
+    /// [`Access::OwnMember`] for the member it belongs to; staff only when `staff` is set (a reaction is the
+    /// member's own word).
+    OwnRecord { record: Record, portal_scope: ClientScope, staff: bool },
+}
+
+/// Records that belong to a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    Suggestion,
+    Digest,
 }
 
 /// The outcome of a check.
@@ -45,7 +56,7 @@ pub enum Decision {
 impl Access {
     /// Whether deciding needs to know if the calling portal is linked to the path's member.
     pub fn needs_link(self) -> bool {
-        matches!(self, Self::OwnMember { .. })
+        matches!(self, Self::OwnMember { .. } | Self::OwnRecord { .. })
     }
 }
 
@@ -81,6 +92,12 @@ pub fn decide(access: Access, caller: &Caller, member: Option<Uuid>, portal_link
             Caller::Portal { .. } => Decision::Forbidden(scope_message(portal_scope)),
             Caller::Person { .. } => Decision::Forbidden("a member account already has its organisation"),
         },
+        Access::OwnRecord { staff: false, .. } if caller.is_staff() => {
+            Decision::Forbidden("only the member (or its portal) can do this")
+        }
+        Access::OwnRecord { portal_scope, .. } => {
+            decide(Access::OwnMember { portal_scope: Some(portal_scope) }, caller, member, portal_linked)
+        }
         Access::OwnMember { portal_scope } => {
             let Some(member) = member else { return Decision::NotFound };
             match caller {

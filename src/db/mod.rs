@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod changes;
 pub mod idempotency;
+pub mod jobs;
 pub mod members;
 pub mod projects;
 pub mod schema;
@@ -218,6 +219,24 @@ pub fn check(conn: &mut DbConnection) -> Result<(), DbError> {
         }
     }
     Ok(())
+}
+
+#[derive(QueryableByName)]
+struct DatabaseNow {
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    now: chrono::NaiveDateTime,
+}
+
+/// The database server's clock (UTC). Leases are judged by it, so instances whose clocks disagree still agree on
+/// whether a lease has run out.
+pub fn db_now(conn: &mut DbConnection) -> QueryResult<chrono::NaiveDateTime> {
+    let row: DatabaseNow = match conn {
+        DbConnection::Pg(pg) => diesel::sql_query("SELECT (now() AT TIME ZONE 'UTC') AS now").get_result(pg)?,
+        DbConnection::Sqlite(sqlite) => {
+            diesel::sql_query("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now') AS now").get_result(sqlite)?
+        }
+    };
+    Ok(row.now)
 }
 
 /// True when the error is a unique-constraint violation (same kind on both backends).

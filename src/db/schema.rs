@@ -209,6 +209,105 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(projects, project_sectors, project_terms, members);
 
+diesel::table! {
+    matching_runs (id) {
+        id -> Text,
+        status -> Text,
+        requested_by -> Text,
+        members_total -> Integer,
+        members_done -> Integer,
+        created -> Integer,
+        kept -> Integer,
+        held_back -> Integer,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    suggestions (id) {
+        id -> Text,
+        kind -> Text,
+        member_id -> Text,
+        target -> Text,
+        project_id -> Nullable<Text>,
+        partner_id -> Nullable<Text>,
+        run_id -> Text,
+        score -> Double,
+        explanation -> Text,
+        rationale -> Text,
+        status -> Text,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        reaction -> Nullable<Text>,
+        reaction_reason -> Nullable<Text>,
+        reaction_comment -> Nullable<Text>,
+        reacted_at -> Nullable<Timestamp>,
+        digest_id -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suggestion_events (id) {
+        id -> Text,
+        suggestion_id -> Text,
+        field -> Text,
+        from_value -> Nullable<Text>,
+        to_value -> Nullable<Text>,
+        actor -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digests (id) {
+        id -> Text,
+        member_id -> Text,
+        week -> Text,
+        message_id -> Text,
+        recipient -> Text,
+        language -> Text,
+        subject -> Text,
+        html -> Text,
+        text -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_runs (job, period) {
+        job -> Text,
+        period -> Text,
+        owner -> Text,
+        lease_until -> Timestamp,
+        state -> Text,
+        started_at -> Timestamp,
+        heartbeat_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(suggestions, member_sectors);
+diesel::allow_tables_to_appear_in_same_query!(suggestions, projects);
+diesel::allow_tables_to_appear_in_same_query!(suggestions, members);
+diesel::allow_tables_to_appear_in_same_query!(suggestions, digests);
+
 /// Every table and its columns; the schema test compares both migrated backends against it.
 pub const TABLES: &[(&str, &[&str])] = &[
     (
@@ -297,4 +396,74 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("vocabulary_merges", &["from_concept", "into_concept", "created_by", "created_at"]),
     ("change_counter", &["id", "seq"]),
     ("changes", &["seq", "entity", "entity_id", "at"]),
+    (
+        "matching_runs",
+        &[
+            "id",
+            "status",
+            "requested_by",
+            "members_total",
+            "members_done",
+            "created",
+            "kept",
+            "held_back",
+            "error",
+            "created_at",
+            "finished_at",
+        ],
+    ),
+    (
+        "suggestions",
+        &[
+            "id",
+            "kind",
+            "member_id",
+            "target",
+            "project_id",
+            "partner_id",
+            "run_id",
+            "score",
+            "explanation",
+            "rationale",
+            "status",
+            "decision_reason",
+            "decided_by",
+            "decided_at",
+            "reaction",
+            "reaction_reason",
+            "reaction_comment",
+            "reacted_at",
+            "digest_id",
+            "delivered_at",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    ("suggestion_events", &["id", "suggestion_id", "field", "from_value", "to_value", "actor", "reason", "at"]),
+    (
+        "digests",
+        &[
+            "id",
+            "member_id",
+            "week",
+            "message_id",
+            "recipient",
+            "language",
+            "subject",
+            "html",
+            "text",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "lease_owner",
+            "lease_until",
+            "last_error",
+            "sent_at",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    ("job_runs", &["job", "period", "owner", "lease_until", "state", "started_at", "heartbeat_at", "finished_at"]),
 ];

@@ -4,12 +4,14 @@
 pub mod audit;
 pub mod auth;
 pub mod clients;
+pub mod digests;
 pub mod extract;
 pub mod health;
 pub mod matches;
 pub mod members;
 pub mod portals;
 pub mod projects;
+pub mod review;
 pub mod users;
 pub mod vocabulary;
 
@@ -22,7 +24,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Route, web};
 use uuid::Uuid;
 
-use crate::auth::policy::{Access, Decision, decide};
+use crate::auth::policy::{Access, Decision, Record, decide};
 use crate::auth::service::authenticate;
 use crate::auth::{Caller, ClientScope};
 use crate::db::{self, DbError, accounts};
@@ -187,7 +189,43 @@ pub const ROUTES: &[RouteDef] = &[
     ),
     route!("POST", "/v1/vocabulary/synonyms", "addSynonym", Access::Staff, vocabulary::add_synonym),
     route!("POST", "/v1/vocabulary/merges", "mergeConcepts", Access::Staff, vocabulary::merge),
+    route!("POST", "/v1/matching/runs", "startMatchingRun", Access::Staff, review::start_run),
+    route!("GET", "/v1/matching/runs/{id}", "getMatchingRun", Access::Staff, review::get_run),
+    route!("GET", "/v1/review/queue", "listReviewQueue", Access::Staff, review::queue),
+    route!("POST", "/v1/suggestions/decisions", "decideSuggestions", Access::Staff, review::decide_bulk),
+    route!("GET", "/v1/suggestions/{id}", "getSuggestion", SUGGESTION_READ, review::get),
+    route!("POST", "/v1/suggestions/{id}/decision", "decideSuggestion", Access::Staff, review::decide),
+    route!("POST", "/v1/suggestions/{id}/reaction", "reactToSuggestion", SUGGESTION_REACT, review::react),
+    route!("DELETE", "/v1/suggestions/{id}/reaction", "undoReaction", SUGGESTION_REACT, review::undo_reaction),
+    route!("GET", "/v1/reactions", "listReactions", Access::Staff, review::reactions),
+    route!(
+        "GET",
+        "/v1/members/{id}/suggestions",
+        "listMemberSuggestions",
+        Access::OwnMember { portal_scope: Some(ClientScope::SuggestionsRead) },
+        review::for_member
+    ),
+    route!(
+        "GET",
+        "/v1/members/{id}/digests",
+        "listMemberDigests",
+        Access::OwnMember { portal_scope: Some(ClientScope::SuggestionsRead) },
+        digests::for_member
+    ),
+    route!("GET", "/v1/members/{id}/digest-preview", "previewDigest", Access::Staff, digests::preview),
+    route!("GET", "/v1/digests", "listDigests", Access::Staff, digests::list),
+    route!("GET", "/v1/digests/{id}", "getDigest", DIGEST_READ, digests::get),
+    route!("POST", "/v1/digests/{id}/retry", "retryDigest", Access::Staff, digests::retry),
+    route!("GET", "/v1/unsubscribe", "showUnsubscribe", Access::Public, digests::confirm_unsubscribe),
+    route!("POST", "/v1/unsubscribe", "unsubscribe", Access::Public, digests::unsubscribe),
 ];
+
+const SUGGESTION_READ: Access =
+    Access::OwnRecord { record: Record::Suggestion, portal_scope: ClientScope::SuggestionsRead, staff: true };
+const SUGGESTION_REACT: Access =
+    Access::OwnRecord { record: Record::Suggestion, portal_scope: ClientScope::SuggestionsReact, staff: false };
+const DIGEST_READ: Access =
+    Access::OwnRecord { record: Record::Digest, portal_scope: ClientScope::SuggestionsRead, staff: true };
 
 fn method(name: &str) -> Method {
     Method::from_bytes(name.as_bytes()).unwrap_or(Method::GET)
@@ -205,8 +243,22 @@ async fn guard(
         .cloned()
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))?;
     let caller = authenticate(&state.auth, &state.pool, req.headers(), state.clock.now()).await?;
-    let member =
-        if access.needs_link() { req.match_info().get("id").and_then(|id| Uuid::parse_str(id).ok()) } else { None };
+    let member = match access {
+        Access::OwnMember { .. } => req.match_info().get("id").and_then(|id| Uuid::parse_str(id).ok()),
+        Access::OwnRecord { record, .. } => match req.match_info().get("id").map(str::to_owned) {
+            Some(id) => db::run(&state.pool, move |conn| {
+                match record {
+                    Record::Suggestion => crate::review::store::owner(conn, &id),
+                    Record::Digest => crate::digest::outbox::owner(conn, &id),
+                }
+                .map_err(DbError::from)
+            })
+            .await
+            .map_err(ApiError::from)?,
+            None => None,
+        },
+        _ => None,
+    };
     let linked = match (&caller, member) {
         (Caller::Portal { client_id, .. }, Some(member)) => {
             let client_id = client_id.clone();

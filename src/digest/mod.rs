@@ -1,0 +1,84 @@
+//! Weekly digests: what each member receives, rendered, kept in an outbox and sent over SMTP exactly once a week
+//! (up to the one window no sender can close: see `outbox`).
+
+pub mod outbox;
+pub mod render;
+pub mod token;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+
+use crate::domain::member::PreferredLanguage;
+
+/// An ISO 8601 week, e.g. `2026-W48`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IsoWeek {
+    pub year: i32,
+    pub week: u32,
+}
+
+impl IsoWeek {
+    /// The week `t` falls in, in time zone `tz`.
+    pub fn of(t: DateTime<Utc>, tz: chrono_tz::Tz) -> Self {
+        let w = t.with_timezone(&tz).iso_week();
+        Self { year: w.year(), week: w.week() }
+    }
+
+    /// Parse `2026-W48`; weeks that do not exist (W53 of most years) are refused.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (year, week) = s.trim().split_once("-W")?;
+        let (year, week): (i32, u32) = (year.parse().ok()?, week.parse().ok()?);
+        if week.to_string().len() > 2 || !(1..=53).contains(&week) {
+            return None;
+        }
+        NaiveDate::from_isoywd_opt(year, week, Weekday::Mon)?;
+        Some(Self { year, week })
+    }
+}
+
+impl std::fmt::Display for IsoWeek {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-W{:02}", self.year, self.week)
+    }
+}
+
+/// The language a digest is written in: the member's, except Luxembourgish, for which we have no templates: German,
+/// or French for a member who reads French but not German.
+pub fn mail_language(preferred: PreferredLanguage, languages: &[String]) -> &'static str {
+    match preferred {
+        PreferredLanguage::En => "en",
+        PreferredLanguage::Fr => "fr",
+        PreferredLanguage::De => "de",
+        PreferredLanguage::Lb => {
+            let reads = |l: &str| languages.iter().any(|x| x == l);
+            if reads("fr") && !reads("de") { "fr" } else { "de" }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_weeks() {
+        let t = DateTime::parse_from_rfc3339("2026-11-23T07:30:00Z").unwrap().to_utc();
+        assert_eq!(IsoWeek::of(t, chrono_tz::Europe::Luxembourg).to_string(), "2026-W48");
+        // Sunday 23:30 UTC is already Monday in Luxembourg.
+        let t = DateTime::parse_from_rfc3339("2026-11-29T23:30:00Z").unwrap().to_utc();
+        assert_eq!(IsoWeek::of(t, chrono_tz::Europe::Luxembourg).to_string(), "2026-W49");
+        assert_eq!(IsoWeek::parse("2026-W48"), Some(IsoWeek { year: 2026, week: 48 }));
+        assert_eq!(IsoWeek::parse("2026-W53"), Some(IsoWeek { year: 2026, week: 53 }));
+        assert_eq!(IsoWeek::parse("2027-W53"), None);
+        assert_eq!(IsoWeek::parse("2026-48"), None);
+        assert_eq!(IsoWeek::parse("2026-W0"), None);
+    }
+
+    #[test]
+    fn luxembourgish_falls_back_on_german_or_french() {
+        let langs = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(mail_language(PreferredLanguage::Lb, &langs(&["lb", "de", "fr"])), "de");
+        assert_eq!(mail_language(PreferredLanguage::Lb, &langs(&["lb", "fr", "en"])), "fr");
+        assert_eq!(mail_language(PreferredLanguage::Lb, &langs(&["lb"])), "de");
+        assert_eq!(mail_language(PreferredLanguage::Fr, &langs(&["de"])), "fr");
+    }
+}

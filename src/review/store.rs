@@ -1,0 +1,597 @@
+//! Suggestions, their transitions and matching runs in the database.
+
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::{Reaction, ReactionReason, SuggestionKind, SuggestionStatus};
+use crate::db::schema::{matching_runs, member_sectors, projects, suggestion_events, suggestions};
+use crate::db::{DbConnection, DbError};
+use crate::domain::parse::Vocabulary as _;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = suggestions)]
+pub struct SuggestionRow {
+    pub id: String,
+    pub kind: String,
+    pub member_id: String,
+    pub target: String,
+    pub project_id: Option<String>,
+    pub partner_id: Option<String>,
+    pub run_id: String,
+    pub score: f64,
+    pub explanation: String,
+    pub rationale: String,
+    pub status: String,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub reaction: Option<String>,
+    pub reaction_reason: Option<String>,
+    pub reaction_comment: Option<String>,
+    pub reacted_at: Option<NaiveDateTime>,
+    pub digest_id: Option<String>,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl SuggestionRow {
+    pub fn kind(&self) -> SuggestionKind {
+        SuggestionKind::from_name(&self.kind).unwrap_or(SuggestionKind::Project)
+    }
+
+    pub fn status(&self) -> SuggestionStatus {
+        SuggestionStatus::from_name(&self.status).unwrap_or(SuggestionStatus::Pending)
+    }
+
+    pub fn reaction(&self) -> Option<Reaction> {
+        self.reaction.as_deref().and_then(Reaction::from_name)
+    }
+
+    pub fn reaction_reason(&self) -> Option<ReactionReason> {
+        self.reaction_reason.as_deref().and_then(ReactionReason::from_name)
+    }
+
+    pub fn member(&self) -> Option<Uuid> {
+        Uuid::parse_str(&self.member_id).ok()
+    }
+
+    pub fn etag(&self) -> String {
+        crate::domain::member::etag_for(self.version)
+    }
+
+    /// A new pending suggestion.
+    #[allow(clippy::too_many_arguments, reason = "one field each, all required")]
+    pub fn new_pending(
+        kind: SuggestionKind,
+        member: Uuid,
+        target: String,
+        project: Option<Uuid>,
+        partner: Option<Uuid>,
+        run: &str,
+        score: f64,
+        explanation: String,
+        rationale: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7().to_string(),
+            kind: kind.as_str().to_owned(),
+            member_id: member.to_string(),
+            target,
+            project_id: project.map(|p| p.to_string()),
+            partner_id: partner.map(|p| p.to_string()),
+            run_id: run.to_owned(),
+            score,
+            explanation,
+            rationale,
+            status: SuggestionStatus::Pending.as_str().to_owned(),
+            decision_reason: None,
+            decided_by: None,
+            decided_at: None,
+            reaction: None,
+            reaction_reason: None,
+            reaction_comment: None,
+            reacted_at: None,
+            digest_id: None,
+            delivered_at: None,
+            version: 1,
+            created_at: now.naive_utc(),
+            updated_at: now.naive_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = suggestion_events)]
+pub struct EventRow {
+    pub id: String,
+    pub suggestion_id: String,
+    pub field: String,
+    pub from_value: Option<String>,
+    pub to_value: Option<String>,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+/// Record one transition of `field` (`status` or `reaction`).
+#[allow(clippy::too_many_arguments, reason = "one column each")]
+pub fn record_event(
+    conn: &mut DbConnection,
+    suggestion: &str,
+    field: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    actor: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let row = EventRow {
+        id: Uuid::now_v7().to_string(),
+        suggestion_id: suggestion.to_owned(),
+        field: field.to_owned(),
+        from_value: from.map(str::to_owned),
+        to_value: to.map(str::to_owned),
+        actor: actor.to_owned(),
+        reason: reason.map(str::to_owned),
+        at: now.naive_utc(),
+    };
+    diesel::insert_into(suggestion_events::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+pub fn events(conn: &mut DbConnection, suggestion: &str) -> QueryResult<Vec<EventRow>> {
+    suggestion_events::table
+        .filter(suggestion_events::suggestion_id.eq(suggestion))
+        .order((suggestion_events::at.asc(), suggestion_events::id.asc()))
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+/// Insert a new suggestion and its first transition. `Ok(false)` when a live suggestion for the pair appeared
+/// meanwhile (another run): the unique index on live pairs refuses the second.
+pub fn insert(conn: &mut DbConnection, row: &SuggestionRow, actor: &str) -> QueryResult<bool> {
+    let outcome = crate::db::savepoint(conn, |conn| {
+        diesel::insert_into(suggestions::table).values(row).execute(conn)?;
+        record_event(conn, &row.id, "status", None, Some(&row.status), actor, None, row.created_at.and_utc())
+    });
+    match outcome {
+        Ok(()) => Ok(true),
+        Err(e) if crate::db::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<SuggestionRow>> {
+    suggestions::table.find(id).select(SuggestionRow::as_select()).first(conn).optional()
+}
+
+/// The member a suggestion is for (for the authorisation guard).
+pub fn owner(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Uuid>> {
+    let member: Option<String> = suggestions::table.find(id).select(suggestions::member_id).first(conn).optional()?;
+    Ok(member.and_then(|m| Uuid::parse_str(&m).ok()))
+}
+
+/// Every earlier suggestion for a pair, newest first.
+pub fn pair_history(
+    conn: &mut DbConnection,
+    member: &str,
+    kind: SuggestionKind,
+    target: &str,
+) -> QueryResult<Vec<SuggestionRow>> {
+    suggestions::table
+        .filter(suggestions::member_id.eq(member))
+        .filter(suggestions::kind.eq(kind.as_str()))
+        .filter(suggestions::target.eq(target))
+        .order((suggestions::created_at.desc(), suggestions::id.desc()))
+        .select(SuggestionRow::as_select())
+        .load(conn)
+}
+
+/// Suggestions a member marked not relevant for a reason about their content.
+pub fn objections(conn: &mut DbConnection) -> QueryResult<Vec<SuggestionRow>> {
+    let reasons: Vec<&str> =
+        ReactionReason::ALL.iter().filter(|r| r.objects_to_content()).map(|r| r.as_str()).collect();
+    suggestions::table
+        .filter(suggestions::reaction.eq(Reaction::NotRelevant.as_str()))
+        .filter(suggestions::reaction_reason.eq_any(reasons))
+        .select(SuggestionRow::as_select())
+        .load(conn)
+}
+
+/// A staff decision.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub approve: bool,
+    pub reason: Option<String>,
+    pub rationale: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecideError {
+    #[error("no suggestion has this id")]
+    NotFound,
+    #[error("the suggestion has changed since the ETag given in If-Match")]
+    Stale,
+    #[error("the suggestion is {0} already; only pending suggestions are decided")]
+    NotPending(String),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Approve or reject a pending suggestion if `precondition` (its `If-Match`) holds. The version is checked in the
+/// UPDATE itself, so of two conflicting decisions one wins and the other is told so.
+pub fn decide(
+    conn: &mut DbConnection,
+    id: &str,
+    precondition: &crate::db::members::Precondition,
+    decision: &Decision,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<SuggestionRow, DecideError> {
+    crate::db::write(conn, |conn| {
+        let row = find(conn, id)?.ok_or(DecideError::NotFound)?;
+        if !precondition.holds(&row.etag()) {
+            return Err(DecideError::Stale);
+        }
+        if row.status() != SuggestionStatus::Pending {
+            return Err(DecideError::NotPending(row.status.clone()));
+        }
+        let to = if decision.approve { SuggestionStatus::Approved } else { SuggestionStatus::Rejected };
+        let rationale = decision.rationale.clone().unwrap_or_else(|| row.rationale.clone());
+        let changed = diesel::update(
+            suggestions::table
+                .filter(suggestions::id.eq(id))
+                .filter(suggestions::version.eq(row.version))
+                .filter(suggestions::status.eq(SuggestionStatus::Pending.as_str())),
+        )
+        .set((
+            suggestions::status.eq(to.as_str()),
+            suggestions::decision_reason.eq(decision.reason.clone()),
+            suggestions::decided_by.eq(actor),
+            suggestions::decided_at.eq(now.naive_utc()),
+            suggestions::rationale.eq(&rationale),
+            suggestions::version.eq(row.version + 1),
+            suggestions::updated_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(DecideError::Stale);
+        }
+        record_event(conn, id, "status", Some(&row.status), Some(to.as_str()), actor, decision.reason.as_deref(), now)?;
+        if decision.rationale.as_ref().is_some_and(|r| *r != row.rationale) {
+            record_event(conn, id, "rationale", Some(&row.rationale), Some(&rationale), actor, None, now)?;
+        }
+        find(conn, id)?.ok_or(DecideError::NotFound)
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReactError {
+    #[error("no suggestion has this id")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Set the member's reaction (replacing an earlier one).
+pub fn react(
+    conn: &mut DbConnection,
+    id: &str,
+    reaction: Reaction,
+    reason: Option<ReactionReason>,
+    comment: Option<&str>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<SuggestionRow, ReactError> {
+    crate::db::write(conn, |conn| {
+        let row = find(conn, id)?.filter(|r| r.status().visible_to_member()).ok_or(ReactError::NotFound)?;
+        diesel::update(suggestions::table.filter(suggestions::id.eq(id)))
+            .set((
+                suggestions::reaction.eq(reaction.as_str()),
+                suggestions::reaction_reason.eq(reason.map(|r| r.as_str())),
+                suggestions::reaction_comment.eq(comment),
+                suggestions::reacted_at.eq(now.naive_utc()),
+                suggestions::version.eq(row.version + 1),
+                suggestions::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+        let why = match (reason, comment) {
+            (Some(r), Some(c)) => Some(format!("{r}: {c}")),
+            (Some(r), None) => Some(r.as_str().to_owned()),
+            (None, c) => c.map(str::to_owned),
+        };
+        record_event(
+            conn,
+            id,
+            "reaction",
+            row.reaction.as_deref(),
+            Some(reaction.as_str()),
+            actor,
+            why.as_deref(),
+            now,
+        )?;
+        find(conn, id)?.ok_or(ReactError::NotFound)
+    })
+}
+
+/// Take a reaction back, within [`super::REACTION_UNDO_DAYS`] of giving it.
+pub fn undo_reaction(
+    conn: &mut DbConnection,
+    id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<SuggestionRow, ReactError> {
+    crate::db::write(conn, |conn| {
+        let row = find(conn, id)?.filter(|r| r.status().visible_to_member()).ok_or(ReactError::NotFound)?;
+        let (Some(previous), Some(at)) = (row.reaction.clone(), row.reacted_at) else {
+            return Err(ReactError::Conflict("there is no reaction to take back".to_owned()));
+        };
+        if now.naive_utc() - at > TimeDelta::days(super::REACTION_UNDO_DAYS) {
+            return Err(ReactError::Conflict(format!(
+                "a reaction can be taken back within {} days of giving it",
+                super::REACTION_UNDO_DAYS
+            )));
+        }
+        diesel::update(suggestions::table.filter(suggestions::id.eq(id)))
+            .set((
+                suggestions::reaction.eq(None::<String>),
+                suggestions::reaction_reason.eq(None::<String>),
+                suggestions::reaction_comment.eq(None::<String>),
+                suggestions::reacted_at.eq(None::<NaiveDateTime>),
+                suggestions::version.eq(row.version + 1),
+                suggestions::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+        record_event(conn, id, "reaction", Some(&previous), None, actor, Some("taken back"), now)?;
+        find(conn, id)?.ok_or(ReactError::NotFound)
+    })
+}
+
+/// Mark pending and approved suggestions about projects whose deadline has passed (or that staff closed) expired.
+/// Returns how many.
+pub fn expire_due(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<usize> {
+    let closed_projects = projects::table
+        .filter(projects::closed.eq(true).or(projects::deadline.le(now.naive_utc())))
+        .select(projects::id);
+    let due: Vec<(String, String)> = suggestions::table
+        .filter(suggestions::status.eq_any([SuggestionStatus::Pending.as_str(), SuggestionStatus::Approved.as_str()]))
+        .filter(suggestions::project_id.eq_any(closed_projects.nullable()))
+        .select((suggestions::id, suggestions::status))
+        .load(conn)?;
+    for (id, from) in &due {
+        crate::db::write(conn, |conn| {
+            let changed =
+                diesel::update(suggestions::table.filter(suggestions::id.eq(id)).filter(suggestions::status.eq(from)))
+                    .set((
+                        suggestions::status.eq(SuggestionStatus::Expired.as_str()),
+                        suggestions::version.eq(suggestions::version + 1),
+                        suggestions::updated_at.eq(now.naive_utc()),
+                    ))
+                    .execute(conn)?;
+            if changed > 0 {
+                record_event(conn, id, "status", Some(from), Some("expired"), "system", Some("deadline passed"), now)?;
+            }
+            QueryResult::Ok(())
+        })?;
+    }
+    Ok(due.len())
+}
+
+/// Filters of the review queue and of staff lists.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub member: Option<String>,
+    pub statuses: Vec<SuggestionStatus>,
+    pub kind: Option<SuggestionKind>,
+    pub sector: Option<String>,
+    pub scope: Option<String>,
+    pub min_score: Option<f64>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub with_reaction: bool,
+    pub best_first: bool,
+    pub newest_first: bool,
+}
+
+/// One page of suggestions matching `f`, skipping `offset`, at most `limit` (+1 to tell whether more follow).
+pub fn list(conn: &mut DbConnection, f: &Filter, offset: i64, limit: i64) -> QueryResult<Vec<SuggestionRow>> {
+    let mut q = suggestions::table.select(SuggestionRow::as_select()).into_boxed();
+    if let Some(m) = &f.member {
+        q = q.filter(suggestions::member_id.eq(m.clone()));
+    }
+    if !f.statuses.is_empty() {
+        q = q.filter(suggestions::status.eq_any(f.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(suggestions::kind.eq(k.as_str()));
+    }
+    if let Some(sector) = &f.sector {
+        let members =
+            member_sectors::table.filter(member_sectors::sector.eq(sector.clone())).select(member_sectors::member_id);
+        q = q.filter(suggestions::member_id.eq_any(members));
+    }
+    if let Some(scope) = &f.scope {
+        let scoped = projects::table.filter(projects::scope.eq(scope.clone())).select(projects::id);
+        q = q.filter(suggestions::project_id.eq_any(scoped.nullable()));
+    }
+    if let Some(s) = f.min_score {
+        q = q.filter(suggestions::score.ge(s));
+    }
+    if let Some(t) = f.created_before {
+        q = q.filter(suggestions::created_at.le(t.naive_utc()));
+    }
+    if let Some(t) = f.created_after {
+        q = q.filter(suggestions::created_at.ge(t.naive_utc()));
+    }
+    if f.with_reaction {
+        q = q.filter(suggestions::reaction.is_not_null());
+        q = q.order((suggestions::reacted_at.desc(), suggestions::id.desc()));
+    } else if f.best_first {
+        q = q.order((suggestions::score.desc(), suggestions::id.asc()));
+    } else if f.newest_first {
+        q = q.order((suggestions::created_at.desc(), suggestions::id.desc()));
+    } else {
+        q = q.order((suggestions::created_at.asc(), suggestions::id.asc()));
+    }
+    q.offset(offset).limit(limit + 1).load(conn)
+}
+
+/// Approved suggestions not yet in a digest, for one member, oldest first.
+pub fn undelivered(conn: &mut DbConnection, member: &str) -> QueryResult<Vec<SuggestionRow>> {
+    suggestions::table
+        .filter(suggestions::member_id.eq(member))
+        .filter(suggestions::status.eq(SuggestionStatus::Approved.as_str()))
+        .filter(suggestions::digest_id.is_null())
+        .order((suggestions::score.desc(), suggestions::id.asc()))
+        .select(SuggestionRow::as_select())
+        .load(conn)
+}
+
+pub fn in_digest(conn: &mut DbConnection, digest: &str) -> QueryResult<Vec<SuggestionRow>> {
+    suggestions::table
+        .filter(suggestions::digest_id.eq(digest))
+        .order((suggestions::score.desc(), suggestions::id.asc()))
+        .select(SuggestionRow::as_select())
+        .load(conn)
+}
+
+/// Put approved suggestions into a digest.
+pub fn attach(conn: &mut DbConnection, ids: &[String], digest: &str) -> QueryResult<usize> {
+    diesel::update(
+        suggestions::table
+            .filter(suggestions::id.eq_any(ids))
+            .filter(suggestions::status.eq(SuggestionStatus::Approved.as_str()))
+            .filter(suggestions::digest_id.is_null()),
+    )
+    .set(suggestions::digest_id.eq(digest))
+    .execute(conn)
+}
+
+/// The digest went out: its suggestions are delivered.
+pub fn mark_delivered(conn: &mut DbConnection, digest: &str, now: DateTime<Utc>) -> QueryResult<usize> {
+    let rows = in_digest(conn, digest)?;
+    let mut n = 0;
+    for row in rows.iter().filter(|r| r.status() == SuggestionStatus::Approved) {
+        n += diesel::update(
+            suggestions::table
+                .filter(suggestions::id.eq(&row.id))
+                .filter(suggestions::status.eq(SuggestionStatus::Approved.as_str())),
+        )
+        .set((
+            suggestions::status.eq(SuggestionStatus::Delivered.as_str()),
+            suggestions::delivered_at.eq(now.naive_utc()),
+            suggestions::version.eq(row.version + 1),
+            suggestions::updated_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+        record_event(conn, &row.id, "status", Some("approved"), Some("delivered"), "system", Some(digest), now)?;
+    }
+    Ok(n)
+}
+
+/// Members with at least one approved suggestion not yet in a digest.
+pub fn members_with_undelivered(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    suggestions::table
+        .filter(suggestions::status.eq(SuggestionStatus::Approved.as_str()))
+        .filter(suggestions::digest_id.is_null())
+        .select(suggestions::member_id)
+        .distinct()
+        .order(suggestions::member_id.asc())
+        .load(conn)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = matching_runs)]
+pub struct RunRow {
+    pub id: String,
+    pub status: String,
+    pub requested_by: String,
+    pub members_total: i32,
+    pub members_done: i32,
+    pub created: i32,
+    pub kept: i32,
+    pub held_back: i32,
+    pub error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_run(conn: &mut DbConnection, id: &str, requested_by: &str, now: DateTime<Utc>) -> QueryResult<RunRow> {
+    let row = RunRow {
+        id: id.to_owned(),
+        status: "queued".to_owned(),
+        requested_by: requested_by.to_owned(),
+        members_total: 0,
+        members_done: 0,
+        created: 0,
+        kept: 0,
+        held_back: 0,
+        error: None,
+        created_at: now.naive_utc(),
+        finished_at: None,
+    };
+    diesel::insert_into(matching_runs::table).values(&row).execute(conn)?;
+    find_run(conn, id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+pub fn find_run(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RunRow>> {
+    matching_runs::table.find(id).select(RunRow::as_select()).first(conn).optional()
+}
+
+/// Progress of a run so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub members_total: i32,
+    pub members_done: i32,
+    pub created: i32,
+    pub kept: i32,
+    pub held_back: i32,
+}
+
+pub fn update_run(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    c: Counts,
+    error: Option<String>,
+    finished: Option<DateTime<Utc>>,
+) -> Result<(), DbError> {
+    diesel::update(matching_runs::table.find(id))
+        .set((
+            matching_runs::status.eq(status),
+            matching_runs::members_total.eq(c.members_total),
+            matching_runs::members_done.eq(c.members_done),
+            matching_runs::created.eq(c.created),
+            matching_runs::kept.eq(c.kept),
+            matching_runs::held_back.eq(c.held_back),
+            matching_runs::error.eq(error),
+            matching_runs::finished_at.eq(finished.map(|t| t.naive_utc())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_run_by_requester(conn: &mut DbConnection, requested_by: &str) -> QueryResult<Option<RunRow>> {
+    matching_runs::table
+        .filter(matching_runs::requested_by.eq(requested_by))
+        .select(RunRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn fail_run(conn: &mut DbConnection, id: &str, error: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(matching_runs::table.find(id))
+        .set((
+            matching_runs::status.eq("failed"),
+            matching_runs::error.eq(Some(error.to_owned())),
+            matching_runs::finished_at.eq(Some(now.naive_utc())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

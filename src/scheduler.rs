@@ -1,0 +1,412 @@
+//! The in-process scheduler and the jobs it runs: the weekly matching run and the weekly digest.
+//!
+//! A job claims its period (`job_runs(job, period)`) with a lease it renews by heartbeat; another instance takes
+//! over a lease that ran out and finishes the period's remaining work, within the same ISO week. Each tick (and at
+//! start) an instance resumes such abandoned periods; only a scheduled time passing while it runs fires a new one,
+//! never the start of an instance itself.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+use uuid::Uuid;
+
+use crate::clock::SharedClock;
+use crate::config::{ReviewSettings, SchedulerSettings};
+use crate::db::jobs::{self, Claim};
+use crate::db::{self, DbError, DbPool};
+use crate::digest::IsoWeek;
+use crate::digest::outbox::{self, Delivery, Mailer, pending_in_week};
+
+/// Told about each step of a period's work.
+pub type Step = Arc<dyn Fn(&str) + Send + Sync>;
+use crate::review::{run as matching_run, store};
+
+/// Parse a cron expression: 5 fields (minute first), or 6 with seconds first.
+pub fn parse_cron(pattern: &str) -> Result<Cron, String> {
+    CronParser::builder()
+        .seconds(Seconds::Optional)
+        .build()
+        .parse(pattern)
+        .map_err(|e| format!("`{pattern}` is not a cron expression (e.g. `0 8 * * MON`): {e}"))
+}
+
+/// A name for this instance in leases: host, process, and a random part (a restarted process is a new owner).
+pub fn instance_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    format!("{host}:{}:{}", std::process::id(), &Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// The scheduled jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Job {
+    Matching,
+    Digest,
+}
+
+impl Job {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Matching => "matching",
+            Self::Digest => "digest",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "matching" => Some(Self::Matching),
+            "digest" => Some(Self::Digest),
+            _ => None,
+        }
+    }
+}
+
+/// What a period's work came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished (by us).
+    Finished(String),
+    /// Work is left (a retry later, or the lease was lost); the lease was given up.
+    Unfinished(String),
+    /// Someone else holds it, or it was done already.
+    Skipped(String),
+}
+
+/// Runs jobs for one instance.
+#[derive(Debug)]
+pub struct Jobs {
+    pub pool: DbPool,
+    pub clock: SharedClock,
+    pub matcher: Option<Arc<crate::indexer::Sync>>,
+    pub review: ReviewSettings,
+    pub mailer: Mailer,
+    pub owner: String,
+    pub lease_seconds: i64,
+    pub heartbeat: std::time::Duration,
+    pub time_zone: chrono_tz::Tz,
+    running: Mutex<HashSet<(Job, String)>>,
+}
+
+/// Stops the heartbeat when dropped.
+struct Beating {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Beating {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Jobs {
+    pub fn new(
+        pool: DbPool,
+        clock: SharedClock,
+        matcher: Option<Arc<crate::indexer::Sync>>,
+        review: ReviewSettings,
+        mailer: Mailer,
+        scheduler: &SchedulerSettings,
+    ) -> Self {
+        Self {
+            pool,
+            clock,
+            matcher,
+            review,
+            mailer,
+            owner: instance_id(),
+            lease_seconds: i64::try_from(scheduler.lease.as_secs()).unwrap_or(120),
+            heartbeat: scheduler.heartbeat,
+            time_zone: scheduler.time_zone,
+            running: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The ISO week it is now where the schedule lives.
+    pub fn current_week(&self) -> IsoWeek {
+        IsoWeek::of(self.clock.now(), self.time_zone)
+    }
+
+    /// Renew the lease every heartbeat until dropped; `lost` turns true if the lease is gone.
+    fn beat(&self, job: Job, period: &str, lost: Arc<AtomicBool>) -> Beating {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (pool, owner, lease, every) = (self.pool.clone(), self.owner.clone(), self.lease_seconds, self.heartbeat);
+        let (period, halt) = (period.to_owned(), stop.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if halt.load(Ordering::SeqCst) {
+                    break;
+                }
+                let (o, p) = (owner.clone(), period.clone());
+                let renewed =
+                    db::run(&pool, move |conn| jobs::heartbeat(conn, job.name(), &p, &o, lease).map_err(DbError::from))
+                        .await;
+                match renewed {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(job = job.name(), period, "lease lost: another instance took the period over");
+                        lost.store(true, Ordering::SeqCst);
+                        break;
+                    }
+                    Err(e) => tracing::warn!(job = job.name(), period, error = %e, "heartbeat failed; retrying"),
+                }
+            }
+        });
+        Beating { stop }
+    }
+
+    /// Claim and do one period's work. `reopen` claims a finished period again (manual runs).
+    pub async fn run_period(self: &Arc<Self>, job: Job, period: String, reopen: bool) -> anyhow::Result<Outcome> {
+        self.run_period_with(job, period, reopen, Arc::new(|_: &str| {})).await
+    }
+
+    /// [`Self::run_period`], telling `step` about each digest composed or sent (for a progress display).
+    pub async fn run_period_with(
+        self: &Arc<Self>,
+        job: Job,
+        period: String,
+        reopen: bool,
+        step: Step,
+    ) -> anyhow::Result<Outcome> {
+        let key = (job, period.clone());
+        if !self.running.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone()) {
+            return Ok(Outcome::Skipped("already running here".to_owned()));
+        }
+        let result = self.claimed_run(job, &period, reopen, step).await;
+        self.running.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+        result
+    }
+
+    async fn claimed_run(
+        self: &Arc<Self>,
+        job: Job,
+        period: &str,
+        reopen: bool,
+        step: Step,
+    ) -> anyhow::Result<Outcome> {
+        let (owner, lease, p) = (self.owner.clone(), self.lease_seconds, period.to_owned());
+        let claim = db::run(&self.pool, move |conn| {
+            jobs::claim(conn, job.name(), &p, &owner, lease, reopen).map_err(DbError::from)
+        })
+        .await?;
+        match &claim {
+            Claim::Started => tracing::info!(job = job.name(), period, owner = %self.owner, "period started"),
+            Claim::TookOver { from } => {
+                tracing::warn!(job = job.name(), period, from = %from, owner = %self.owner, "took over an abandoned period");
+            }
+            Claim::Busy { owner } => return Ok(Outcome::Skipped(format!("{owner} holds the lease"))),
+            Claim::Done => return Ok(Outcome::Skipped("finished already".to_owned())),
+        }
+        let lost = Arc::new(AtomicBool::new(false));
+        let beating = self.beat(job, period, lost.clone());
+        let (me, p, flag) = (Arc::clone(self), period.to_owned(), lost.clone());
+        let work =
+            tokio::task::spawn_blocking(move || me.work(job, &p, &|| !flag.load(Ordering::SeqCst), step.as_ref()))
+                .await;
+        drop(beating);
+        let (owner, p) = (self.owner.clone(), period.to_owned());
+        let outcome = match work {
+            Ok(Ok((true, summary))) => {
+                db::run(&self.pool, move |conn| jobs::finish(conn, job.name(), &p, &owner).map_err(DbError::from))
+                    .await?;
+                tracing::info!(job = job.name(), period, %summary, "period finished");
+                Outcome::Finished(summary)
+            }
+            Ok(Ok((false, summary))) => {
+                db::run(&self.pool, move |conn| jobs::release(conn, job.name(), &p, &owner).map_err(DbError::from))
+                    .await?;
+                tracing::info!(job = job.name(), period, %summary, "period left with work to do");
+                Outcome::Unfinished(summary)
+            }
+            Ok(Err(e)) => {
+                tracing::error!(job = job.name(), period, error = %e, "period failed; another try will resume it");
+                db::run(&self.pool, move |conn| jobs::release(conn, job.name(), &p, &owner).map_err(DbError::from))
+                    .await?;
+                Outcome::Unfinished(e.to_string())
+            }
+            Err(e) => anyhow::bail!("the {} job panicked: {e}", job.name()),
+        };
+        Ok(outcome)
+    }
+
+    /// The work of one period, on a blocking thread: (complete?, summary).
+    fn work(
+        &self,
+        job: Job,
+        period: &str,
+        keep_going: &dyn Fn() -> bool,
+        step: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<(bool, String), DbError> {
+        let mut conn = self.pool.get()?;
+        match job {
+            Job::Matching => {
+                let Some(sync) = &self.matcher else {
+                    return Err(DbError::Other(anyhow::anyhow!("this process has no matching index")));
+                };
+                let now = self.clock.now();
+                let run_id = match period.strip_prefix("run:") {
+                    Some(id) => id.to_owned(),
+                    None => {
+                        let requested_by = format!("schedule:{period}");
+                        match store::find_run_by_requester(&mut conn, &requested_by)? {
+                            Some(r) => r.id,
+                            None => store::insert_run(&mut conn, &Uuid::now_v7().to_string(), &requested_by, now)?.id,
+                        }
+                    }
+                };
+                match matching_run::execute(&mut conn, &sync.matcher, &self.review, &run_id, now, keep_going) {
+                    Ok(c) => Ok((
+                        true,
+                        format!("run {run_id}: {} created, {} kept, {} held back", c.created, c.kept, c.held_back),
+                    )),
+                    Err(DbError::Other(e)) if e.is::<matching_run::Interrupted>() => {
+                        Ok((false, "interrupted".to_owned()))
+                    }
+                    Err(e) => {
+                        let _ = store::fail_run(&mut conn, &run_id, &e.to_string(), now);
+                        Err(e)
+                    }
+                }
+            }
+            Job::Digest => {
+                let week = IsoWeek::parse(period)
+                    .ok_or_else(|| DbError::Other(anyhow::anyhow!("`{period}` is not an ISO week")))?;
+                let composed = self.mailer.compose_week(&mut conn, week, self.clock.now(), keep_going)?;
+                step(&format!("{composed} digests composed for {week}"));
+                let clock = self.clock.clone();
+                let report = |d: &outbox::DigestRow, r: Result<(), &outbox::SendError>| match r {
+                    Ok(()) => step(&format!("sent {} to {}", d.id, d.recipient)),
+                    Err(e) => step(&format!("not sent {}: {}", d.id, e.message)),
+                };
+                let d =
+                    self.mailer.deliver(&mut conn, Some(week), &self.owner, &|| clock.now(), keep_going, &report)?;
+                let left = pending_in_week(&mut conn, week)?;
+                Ok((left == 0 && keep_going(), summary(week, composed, d, left)))
+            }
+        }
+    }
+
+    /// Resume periods whose lease ran out with work left: manual runs, and this week's scheduled periods.
+    pub async fn resume_abandoned(self: &Arc<Self>) -> anyhow::Result<()> {
+        let stale = db::run(&self.pool, |conn| jobs::abandoned(conn).map_err(DbError::from)).await?;
+        let week = self.current_week().to_string();
+        for run in stale {
+            let Some(job) = Job::from_name(&run.job) else { continue };
+            if run.period != week && !run.period.starts_with("run:") {
+                continue;
+            }
+            let me = Arc::clone(self);
+            tokio::spawn(async move {
+                if let Err(e) = me.run_period(job, run.period.clone(), false).await {
+                    tracing::error!(job = job.name(), period = %run.period, error = %e, "could not resume");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Start a matching run now (staff): its id, while it runs in the background.
+    pub async fn start_matching_run(self: &Arc<Self>, requested_by: String) -> Result<store::RunRow, DbError> {
+        let now = self.clock.now();
+        let id = Uuid::now_v7().to_string();
+        let run =
+            db::run(&self.pool, move |conn| store::insert_run(conn, &id, &requested_by, now).map_err(DbError::from))
+                .await?;
+        let me = Arc::clone(self);
+        let period = format!("run:{}", run.id);
+        tokio::spawn(async move {
+            if let Err(e) = me.run_period(Job::Matching, period, false).await {
+                tracing::error!(error = %e, "matching run failed");
+            }
+        });
+        Ok(run)
+    }
+
+    /// Send whatever is due, of any week (retries, and digests staff re-queued).
+    pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Delivery> {
+        let me = Arc::clone(self);
+        let d = tokio::task::spawn_blocking(move || {
+            let mut conn = me.pool.get().map_err(DbError::from)?;
+            let clock = me.clock.clone();
+            me.mailer.deliver(&mut conn, None, &me.owner, &|| clock.now(), &|| true, &|_, _| {})
+        })
+        .await??;
+        Ok(d)
+    }
+}
+
+pub fn summary(week: IsoWeek, composed: usize, d: Delivery, left: i64) -> String {
+    format!(
+        "{week}: {composed} composed, {} sent, {} to retry, {} failed, {left} still to send",
+        d.sent, d.retrying, d.failed
+    )
+}
+
+/// The next time `cron` fires after `after`, read in `tz`.
+fn next_fire(cron: &Cron, after: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    cron.find_next_occurrence(&after.with_timezone(&tz), false).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// Run the scheduler until the process ends.
+pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) -> anyhow::Result<()> {
+    let settings = settings.clone();
+    let schedules = [
+        (Job::Matching, parse_cron(&settings.matching_cron).map_err(|e| anyhow::anyhow!(e))?),
+        (Job::Digest, parse_cron(&settings.digest_cron).map_err(|e| anyhow::anyhow!(e))?),
+    ];
+    tokio::spawn(async move {
+        let mut last = jobs.clock.now();
+        loop {
+            if let Err(e) = jobs.resume_abandoned().await {
+                tracing::warn!(error = %e, "could not look for abandoned periods");
+            }
+            let now = jobs.clock.now();
+            for (job, cron) in &schedules {
+                if let Some(at) = next_fire(cron, last, settings.time_zone)
+                    && at <= now
+                {
+                    let period = IsoWeek::of(at, settings.time_zone).to_string();
+                    tracing::info!(job = job.name(), period, "scheduled time reached");
+                    let (me, job) = (Arc::clone(&jobs), *job);
+                    tokio::spawn(async move {
+                        if let Err(e) = me.run_period(job, period, false).await {
+                            tracing::error!(job = job.name(), error = %e, "scheduled job failed");
+                        }
+                    });
+                }
+            }
+            last = now;
+            if jobs.mailer.settings.smtp_url.is_some()
+                && let Err(e) = jobs.deliver_due().await
+            {
+                tracing::warn!(error = %e, "delivery pass failed");
+            }
+            tokio::time::sleep(settings.tick).await;
+        }
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_fire_in_their_time_zone() {
+        let monday = parse_cron("0 8 * * MON").unwrap();
+        let after = DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").unwrap().to_utc();
+        let at = next_fire(&monday, after, chrono_tz::Europe::Luxembourg).unwrap();
+        assert_eq!(at.to_rfc3339(), "2026-11-30T07:00:00+00:00", "08:00 in Luxembourg is 07:00 UTC in winter");
+        assert_eq!(IsoWeek::of(at, chrono_tz::Europe::Luxembourg).to_string(), "2026-W49");
+        let every_second = parse_cron("* * * * * *").unwrap();
+        assert!(next_fire(&every_second, after, chrono_tz::UTC).unwrap() <= after + chrono::TimeDelta::seconds(1));
+        assert!(parse_cron("every monday").is_err());
+    }
+}
