@@ -329,11 +329,15 @@ impl Jobs {
         Ok(run)
     }
 
-    /// Send whatever is due, of any week (retries, and digests staff re-queued).
+    /// Send whatever is due, of any week (retries, and digests staff re-queued), unless an instance is working on
+    /// a digest period: that one sends its week.
     pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Delivery> {
         let me = Arc::clone(self);
         let d = tokio::task::spawn_blocking(move || {
             let mut conn = me.pool.get().map_err(DbError::from)?;
+            if jobs::busy(&mut conn, Job::Digest.name())? {
+                return Ok(Delivery::default());
+            }
             let clock = me.clock.clone();
             me.mailer.deliver(&mut conn, None, &me.owner, &|| clock.now(), &|| true, &|_, _| {})
         })

@@ -156,3 +156,15 @@ pub fn abandoned(conn: &mut DbConnection) -> QueryResult<Vec<JobRun>> {
 pub fn find(conn: &mut DbConnection, job: &str, period: &str) -> QueryResult<Option<JobRun>> {
     job_runs::table.find((job, period)).select(JobRun::as_select()).first(conn).optional()
 }
+
+/// Whether an instance is working on a period of `job` right now (a live lease).
+pub fn busy(conn: &mut DbConnection, job: &str) -> QueryResult<bool> {
+    let now = db_now(conn)?;
+    let n: i64 = job_runs::table
+        .filter(job_runs::job.eq(job))
+        .filter(job_runs::state.eq("running"))
+        .filter(job_runs::lease_until.ge(now))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}

@@ -253,7 +253,11 @@ pub async fn decide_bulk(state: web::Data<AppState>, caller: Caller, body: JsonB
     let results = db::run(&state.pool, move |conn| {
         let mut out = Vec::new();
         for (id, d, etag) in parsed {
-            let precondition = etag.map_or(Precondition::Any, |t| Precondition::Tags(vec![t]));
+            let precondition = match etag {
+                None => Precondition::Any,
+                Some(t) if t == "*" => Precondition::Any,
+                Some(t) => Precondition::Tags(vec![t]),
+            };
             let answer = match decide_one(conn, &id, &precondition, &d, &actor, now) {
                 Ok(s) => json!({"id": id, "status": 200, "suggestion": s}),
                 Err(e) => {
@@ -358,15 +362,9 @@ pub async fn reactions(state: web::Data<AppState>, req: HttpRequest) -> Result<H
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let filter = Filter { kind, with_reaction: true, ..Filter::default() };
-    let rows = db::run(&state.pool, move |conn| {
-        let mut rows = store::list(conn, &filter, offset, limit)?;
-        if let Some(r) = reaction {
-            rows.retain(|row| row.reaction() == Some(r));
-        }
-        Ok::<_, DbError>(rows)
-    })
-    .await?;
+    let filter = Filter { kind, reaction, with_reaction: true, ..Filter::default() };
+    let rows =
+        db::run(&state.pool, move |conn| store::list(conn, &filter, offset, limit).map_err(DbError::from)).await?;
     page(&state, &req, rows, offset, limit, true).await
 }
 

@@ -395,6 +395,7 @@ pub struct Filter {
     pub created_before: Option<DateTime<Utc>>,
     pub created_after: Option<DateTime<Utc>>,
     pub with_reaction: bool,
+    pub reaction: Option<Reaction>,
     pub best_first: bool,
     pub newest_first: bool,
 }
@@ -428,6 +429,9 @@ pub fn list(conn: &mut DbConnection, f: &Filter, offset: i64, limit: i64) -> Que
     }
     if let Some(t) = f.created_after {
         q = q.filter(suggestions::created_at.ge(t.naive_utc()));
+    }
+    if let Some(r) = f.reaction {
+        q = q.filter(suggestions::reaction.eq(r.as_str()));
     }
     if f.with_reaction {
         q = q.filter(suggestions::reaction.is_not_null());

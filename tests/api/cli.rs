@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-fn matchmaker() -> Command {
+pub fn matchmaker() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_matchmaker"));
     cmd.env_remove("DATABASE_URL").env_remove("RUST_LOG");
     cmd
@@ -42,14 +42,14 @@ fn unreachable_postgres_fails_with_its_own_message() {
 
 /// A `matchmaker serve` child process and everything it logs.
 #[derive(Debug)]
-struct Server {
-    child: std::process::Child,
-    base: String,
+pub struct Server {
+    pub child: std::process::Child,
+    pub base: String,
     log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
-    fn start(envs: &[(&str, &str)], dir: &std::path::Path) -> Result<Self, String> {
+    pub fn start(envs: &[(&str, &str)], dir: &std::path::Path) -> Result<Self, String> {
         use std::io::BufRead;
         let mut cmd = matchmaker();
         cmd.current_dir(dir)
@@ -58,6 +58,7 @@ impl Server {
             .env("MATCHMAKER_LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .env_remove("MATCHMAKER_JWT_KEY")
+            .env_remove("MATCHMAKER_UNSUBSCRIBE_KEY")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
         for (k, v) in envs {
@@ -90,11 +91,11 @@ impl Server {
         }
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 
-    fn stop(mut self) -> String {
+    pub fn stop(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -222,7 +223,14 @@ async fn postgres_without_a_key_refuses_to_start_and_says_what_to_set() {
     assert!(refused.contains("MATCHMAKER_JWT_KEY") && refused.contains("matchmaker keys new"), "{refused}");
 
     let key = String::from_utf8(matchmaker().args(["keys", "new"]).output().unwrap().stdout).unwrap();
-    let server = Server::start(&[("DATABASE_URL", &url), ("MATCHMAKER_JWT_KEY", &key)], dir.path()).unwrap();
+    let refused = Server::start(&[("DATABASE_URL", &url), ("MATCHMAKER_JWT_KEY", &key)], dir.path()).unwrap_err();
+    assert!(refused.contains("MATCHMAKER_UNSUBSCRIBE_KEY"), "{refused}");
+    let unsubscribe = matchmaker::digest::token::generate().unwrap();
+    let server = Server::start(
+        &[("DATABASE_URL", &url), ("MATCHMAKER_JWT_KEY", &key), ("MATCHMAKER_UNSUBSCRIBE_KEY", &unsubscribe)],
+        dir.path(),
+    )
+    .unwrap();
     assert!(server.log().contains("matchmaker user add"), "the log says how to create the first admin");
     assert!(!dir.path().join("data").exists(), "nothing is written beside a PostgreSQL install");
     let log = server.stop();

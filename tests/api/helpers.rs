@@ -66,6 +66,8 @@ pub const ADMIN_EMAIL: &str = "test-admin@example.org";
 pub struct TestDb {
     pub url: DatabaseUrl,
     pub key_pem: String,
+    /// The key unsubscribe links are made with, shared by the database's instances.
+    pub unsubscribe_key: String,
     cleanup: Cleanup,
 }
 
@@ -78,7 +80,12 @@ impl TestDb {
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = DatabaseUrl::Sqlite(dir.path().join("matchmaker.db"));
-        Self { url, key_pem: keys::generate_pem().unwrap(), cleanup: Cleanup::Sqlite(dir) }
+        Self {
+            url,
+            key_pem: keys::generate_pem().unwrap(),
+            unsubscribe_key: matchmaker::digest::token::generate().unwrap(),
+            cleanup: Cleanup::Sqlite(dir),
+        }
     }
 
     pub fn postgres(admin_url: &str) -> Self {
@@ -90,6 +97,7 @@ impl TestDb {
         Self {
             url: DatabaseUrl::Postgres(url.to_string()),
             key_pem: keys::generate_pem().unwrap(),
+            unsubscribe_key: matchmaker::digest::token::generate().unwrap(),
             cleanup: Cleanup::Postgres { admin_url: admin_url.to_owned(), name },
         }
     }
@@ -184,6 +192,8 @@ pub struct TestApp {
     pub pool: DbPool,
     pub keys: KeyRing,
     pub admin: Account,
+    /// The instance's jobs (matching runs, digests), to run them by hand as the scheduler would.
+    pub jobs: Arc<matchmaker::scheduler::Jobs>,
 }
 
 impl Drop for TestApp {
@@ -238,6 +248,7 @@ impl Session<'_> {
 pub fn test_settings(db: &TestDb) -> Settings {
     let mut settings = Settings::for_database(db.url.clone());
     settings.auth.signing_key = Some(db.key_pem.clone());
+    settings.mail.unsubscribe_key = Some(db.unsubscribe_key.clone());
     settings.auth.attempts_per_address = 100_000;
     settings.auth.failures_per_account = 100_000;
     settings
@@ -288,6 +299,7 @@ impl TestApp {
         let app = Application::build(settings, clock.clone()).await.expect("the app starts");
         let base = format!("http://{}", app.addr());
         let handle = app.handle();
+        let jobs = app.state.jobs.clone();
         tokio::spawn(app.into_server());
         let pool = db::pool(&db.url, 4).unwrap();
         let keys = KeyRing::from_pems(&db.key_pem, "").unwrap();
@@ -301,6 +313,7 @@ impl TestApp {
             pool,
             keys,
             admin: Account { id: Uuid::nil(), email: String::new(), token: String::new() },
+            jobs,
         };
         app.admin = app.account_by_email(ADMIN_EMAIL);
         app

@@ -1,0 +1,438 @@
+//! Staff review and weekly digests, end to end on both backends: a run makes suggestions, staff decide, members see
+//! only what was approved, and the week's digest reaches a real SMTP server on loopback exactly once.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use matchmaker::auth::{ClientScope, Role};
+use matchmaker::clock::Clock;
+use matchmaker::digest::IsoWeek;
+use matchmaker::scheduler::{Job, Outcome};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{Backend, TestApp, studio};
+use crate::on_both_backends;
+use crate::smtp_sink::{self, Behaviour, Sink};
+
+on_both_backends!(suggestions_are_reviewed_before_members_see_them, objections_shape_later_runs);
+
+/// A member with the given offers and needs (a designer, a game studio…).
+pub fn member_body(name: &str, offers: &[&str], needs: &[&str]) -> Value {
+    let mut body = studio(name);
+    let slug: String = name.to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+    body["contact_email"] = json!(format!("hello@{slug}.example.lu"));
+    body["offers"] = json!(offers.iter().map(|t| json!({"term": t, "level": 4})).collect::<Vec<_>>());
+    body["needs"] = json!(needs.iter().map(|t| json!({"term": t, "priority": 4})).collect::<Vec<_>>());
+    body["interests"] = json!([{"term": "cultural heritage"}]);
+    body
+}
+
+pub async fn create(app: &TestApp, body: &Value) -> Uuid {
+    let (created, _, _) = app.create_member(body).await;
+    created["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// Start a matching run as staff and wait until it is done; its final report.
+pub async fn run_matching(app: &TestApp) -> Value {
+    let started = app.post("/v1/matching/runs", &json!({})).await;
+    assert_eq!(started.status, 202, "{}", started.text());
+    let location = started.header("location").unwrap();
+    for _ in 0..300 {
+        let run = app.get(&location).await.json();
+        match run["status"].as_str().unwrap() {
+            "done" => return run,
+            "failed" => panic!("the run failed: {run}"),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    panic!("the matching run did not finish in 30 s");
+}
+
+/// Every pending suggestion in the review queue.
+pub async fn queue(app: &TestApp) -> Vec<Value> {
+    let r = app.get("/v1/review/queue?limit=100").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["items"].as_array().unwrap().clone()
+}
+
+/// Approve every pending suggestion at once; how many.
+pub async fn approve_all(app: &TestApp) -> usize {
+    let pending = queue(app).await;
+    let decisions: Vec<Value> = pending
+        .iter()
+        .map(|s| json!({"id": s["id"], "decision": "approve", "etag": format!("\"v{}\"", s["version"])}))
+        .collect();
+    let r = app.post("/v1/suggestions/decisions", &json!({"decisions": decisions})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    for result in r.json()["results"].as_array().unwrap() {
+        assert_eq!(result["status"], 200, "{result}");
+    }
+    pending.len()
+}
+
+fn of_kind<'a>(items: &'a [Value], member: Uuid, kind: &str) -> Vec<&'a Value> {
+    items.iter().filter(|s| s["member_id"] == member.to_string() && s["kind"] == kind).collect()
+}
+
+async fn suggestions_are_reviewed_before_members_see_them(app: TestApp) {
+    let a_body = member_body("Atelier Aurore", &["graphic design", "3D modelling"], &["game development"]);
+    let a = create(&app, &a_body).await;
+    let b_body = member_body("Bureau Boréal", &["game development"], &["graphic design"]);
+    let b = create(&app, &b_body).await;
+    let mut hidden = member_body("Collectif Caché", &["game development"], &["graphic design"]);
+    hidden["discoverable"] = json!(false);
+    let hidden = create(&app, &hidden).await;
+    let deadline = (app.clock.now() + TimeDelta::days(30)).to_rfc3339();
+    let call = app
+        .post(
+            "/v1/projects",
+            &json!({"title": "Design for heritage", "scope": "european", "deadline": deadline,
+                    "required_skills": [{"term": "graphic design", "weight": 5}]}),
+        )
+        .await;
+    assert_eq!(call.status, 201, "{}", call.text());
+    let call: Uuid = call.json()["id"].as_str().unwrap().parse().unwrap();
+    let led = app
+        .post(
+            "/v1/projects",
+            &json!({"title": "A game about castles", "scope": "national", "lead_member_id": a,
+                    "required_skills": [{"term": "game development", "weight": 4}]}),
+        )
+        .await;
+    assert_eq!(led.status, 201, "{}", led.text());
+
+    let run = run_matching(&app).await;
+    assert!(run["created"].as_i64().unwrap() >= 3, "{run}");
+    let pending = queue(&app).await;
+    let project = of_kind(&pending, a, "project");
+    assert!(project.iter().any(|s| s["project_id"] == call.to_string()), "{pending:?}");
+    let partner = of_kind(&pending, a, "partner");
+    assert_eq!(partner.len(), 1, "B only: the hidden member is never suggested: {pending:?}");
+    assert_eq!(partner[0]["partner_id"], b.to_string());
+    let candidate = of_kind(&pending, a, "candidate");
+    assert!(candidate.iter().all(|s| s["partner_id"] != hidden.to_string()));
+    assert!(candidate.iter().any(|s| s["partner_id"] == b.to_string()), "B could join A's game: {pending:?}");
+    assert!(pending.iter().all(|s| s["partner_id"] != hidden.to_string()), "never suggested to anyone");
+
+    // Members and their portals see nothing pending.
+    let member_a = app.user(Role::Member, Some(a));
+    let portal = app.portal(&[ClientScope::SuggestionsRead, ClientScope::SuggestionsReact], &[a]);
+    for token in [&member_a.token, &portal.token] {
+        let mine = app.as_(token).get(&format!("/v1/members/{a}/suggestions")).await;
+        assert_eq!(mine.status, 200);
+        assert_eq!(mine.json()["items"], json!([]), "pending suggestions are invisible");
+        let one = app.as_(token).get(&format!("/v1/suggestions/{}", partner[0]["id"].as_str().unwrap())).await;
+        assert_eq!(one.status, 404);
+    }
+
+    // Decisions: If-Match, a reason to reject, no silent overwrite.
+    let id = partner[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/suggestions/{id}/decision");
+    let r = app.post(&path, &json!({"decision": "approve"})).await;
+    assert_eq!(r.status, 428, "If-Match is required");
+    let staff = app.as_admin();
+    let first_etag = app.get(&format!("/v1/suggestions/{id}")).await.header("etag").unwrap();
+    let reject = staff
+        .request(reqwest::Method::POST, &path)
+        .header("if-match", &first_etag)
+        .json(&json!({"decision": "reject"}));
+    let r = app.send(reject).await;
+    assert_eq!(r.status, 422, "a rejection needs a reason");
+    assert_eq!(r.error_pointers(), ["/reason"]);
+    let approve = staff
+        .request(reqwest::Method::POST, &path)
+        .header("if-match", &first_etag)
+        .json(&json!({"decision": "approve", "rationale": "Bureau Boréal builds games and needs your design."}));
+    let r = app.send(approve).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["status"], "approved");
+    let second = staff
+        .request(reqwest::Method::POST, &path)
+        .header("if-match", &first_etag)
+        .json(&json!({"decision": "reject", "reason": "changed my mind"}));
+    assert_eq!(app.send(second).await.status, 412, "a decision on a stale ETag is refused");
+    let now_etag = r.header("etag").unwrap();
+    let late = staff
+        .request(reqwest::Method::POST, &path)
+        .header("if-match", &now_etag)
+        .json(&json!({"decision": "reject", "reason": "changed my mind"}));
+    assert_eq!(app.send(late).await.status, 409, "only pending suggestions are decided");
+
+    // Bulk: per item.
+    let rest: Vec<Value> = pending
+        .iter()
+        .filter(|s| s["id"] != id.as_str())
+        .map(|s| json!({"id": s["id"], "decision": "approve"}))
+        .chain([json!({"id": Uuid::now_v7(), "decision": "approve"})])
+        .collect();
+    let r = app.post("/v1/suggestions/decisions", &json!({"decisions": rest})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let statuses: Vec<i64> =
+        r.json()["results"].as_array().unwrap().iter().map(|x| x["status"].as_i64().unwrap()).collect();
+    assert_eq!(statuses.last(), Some(&404));
+    assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 200), "{statuses:?}");
+
+    // Now A sees them, other members as public cards, never their e-mail or id.
+    let mine = app.as_(&member_a.token).get(&format!("/v1/members/{a}/suggestions")).await;
+    let items = mine.json()["items"].as_array().unwrap().clone();
+    assert!(items.len() >= 3, "{items:?}");
+    let text = mine.text();
+    assert!(!text.contains("hello@bureauboral.example.lu") && !text.contains(&b.to_string()), "{text}");
+    let card = items.iter().find(|s| s["kind"] == "partner").unwrap();
+    assert_eq!(card["partner"]["name"], "Bureau Boréal");
+    assert_eq!(card["rationale"], "Bureau Boréal builds games and needs your design.");
+    assert!(card["partner"].get("contact_email").is_none());
+    assert!(!card["explanation"]["matched"].as_array().unwrap().is_empty());
+
+    // Reactions: a reason for not_relevant, taken back within 14 days.
+    let react = format!("/v1/suggestions/{id}/reaction");
+    let as_a = app.as_(&member_a.token);
+    assert_eq!(as_a.post(&react, &json!({"reaction": "not_relevant"})).await.status, 422);
+    let r = as_a
+        .post(&react, &json!({"reaction": "not_relevant", "reason": "wrong_skills", "comment": "Not games."}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(app.as_admin().post(&react, &json!({"reaction": "interested"})).await.status, 403, "a member's word");
+    let seen = app.get("/v1/reactions").await.json();
+    assert_eq!(seen["items"][0]["reaction"], "not_relevant");
+    assert_eq!(seen["items"][0]["reaction_comment"], "Not games.");
+    assert_eq!(as_a.delete(&react, "*").await.status, 204);
+    assert_eq!(as_a.delete(&react, "*").await.status, 409, "nothing left to take back");
+    let r = app.as_(&portal.token).post(&react, &json!({"reaction": "contacted"})).await;
+    assert_eq!(r.status, 200, "a portal with suggestions:react reacts for its member");
+    app.clock.advance(TimeDelta::days(15));
+    let later = app.user(Role::Member, Some(a));
+    assert_eq!(app.as_(&later.token).delete(&react, "*").await.status, 409, "too late to take it back");
+    app.clock.advance(TimeDelta::days(-15));
+    let history = app.get(&format!("/v1/suggestions/{id}")).await.json()["history"].clone();
+    let steps: Vec<(String, String)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["to"].as_str().unwrap_or("-").to_owned()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("status", "pending"),
+            ("status", "approved"),
+            ("rationale", "Bureau Boréal builds games and needs your design."),
+            ("reaction", "not_relevant"),
+            ("reaction", "-"),
+            ("reaction", "contacted")
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    assert!(history[1]["actor"].as_str().unwrap().starts_with("user:"));
+
+    // A second run re-creates nothing that is live.
+    let again = run_matching(&app).await;
+    assert_eq!(again["created"], 0, "{again}");
+    assert!(again["kept"].as_i64().unwrap() >= 3);
+
+    // The call's deadline passes: its suggestion expires and leaves A's list.
+    app.clock.advance(TimeDelta::days(31));
+    let member_a = app.user(Role::Member, Some(a));
+    let mine = app.as_(&member_a.token).get(&format!("/v1/members/{a}/suggestions?kind=project")).await.json();
+    assert!(mine["items"].as_array().unwrap().iter().all(|s| s["project"]["id"] != call.to_string()), "{mine}");
+    let all = app.get(&format!("/v1/members/{a}/suggestions?status=expired")).await.json();
+    assert!(all["items"].as_array().unwrap().iter().any(|s| s["project_id"] == call.to_string()), "{all}");
+}
+
+async fn objections_shape_later_runs(app: TestApp) {
+    let a = create(&app, &member_body("Atelier Aurore", &["graphic design"], &["game development"])).await;
+    let b = create(&app, &member_body("Bureau Boréal", &["game development"], &["graphic design"])).await;
+    run_matching(&app).await;
+    let pending = queue(&app).await;
+    let ab = of_kind(&pending, a, "partner")[0].clone();
+    let ba = of_kind(&pending, b, "partner")[0].clone();
+    // Staff reject A→B; approve B→A, which B then marks not relevant.
+    let r = app
+        .post(
+            "/v1/suggestions/decisions",
+            &json!({"decisions": [
+        {"id": ab["id"], "decision": "reject", "reason": "They know each other already."},
+        {"id": ba["id"], "decision": "approve"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let member_b = app.user(Role::Member, Some(b));
+    let react = format!("/v1/suggestions/{}/reaction", ba["id"].as_str().unwrap());
+    let r = app.as_(&member_b.token).post(&react, &json!({"reaction": "not_relevant", "reason": "wrong_skills"})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // Within 26 weeks and without a 15-point rise, the rejected pair does not come back; the approved one is live.
+    let run = run_matching(&app).await;
+    let counts = (run["created"].as_i64(), run["held_back"].as_i64(), run["kept"].as_i64());
+    assert_eq!(counts, (Some(0), Some(1), Some(1)), "{run}");
+
+    // Another game studio is suggested to A as before, but to B it shares what B objected to and scores lower.
+    let c = create(&app, &member_body("Cité Créative", &["graphic design"], &["game development"])).await;
+    run_matching(&app).await;
+    let pending = queue(&app).await;
+    let to_b = of_kind(&pending, b, "partner");
+    let to_c = of_kind(&pending, c, "partner");
+    assert_eq!(to_b.len(), 1, "{pending:?}");
+    let feedback = &to_b[0]["explanation"]["feedback"];
+    let shared = feedback["concepts"].as_array().unwrap().len();
+    assert!(shared >= 1, "{feedback}");
+    assert_eq!(feedback["penalty"].as_f64(), Some(10.0 * shared as f64), "10 points a shared concept: {feedback}");
+    let before = feedback["score_before"].as_f64().unwrap();
+    assert!((to_b[0]["score"].as_f64().unwrap() - (before - 10.0 * shared as f64)).abs() < 0.01);
+    assert!(to_c[0]["explanation"].get("feedback").is_none(), "C objected to nothing");
+
+    // After 26 weeks the rejected pair may come back.
+    app.clock.advance(TimeDelta::weeks(26));
+    let run = run_matching(&app).await;
+    assert!(run["created"].as_i64().unwrap() >= 1, "{run}");
+    assert!(of_kind(&queue(&app).await, a, "partner").iter().any(|s| s["partner_id"] == b.to_string()));
+}
+
+/// An app whose digests go to `sink`, retried after `retry` seconds.
+async fn mailing_app(backend: Backend, sink: &Sink, retry: i64) -> Option<TestApp> {
+    let url = sink.url();
+    TestApp::spawn_with(backend, move |s| {
+        s.mail.smtp_url = Some(url);
+        s.mail.retry_after_seconds = retry;
+        s.mail.public_url = "https://matchmaker.example.lu".to_owned();
+    })
+    .await
+}
+
+/// Members with approved suggestions: A (French), B (Luxembourgish, reads German), C (digest off).
+async fn approved_cluster(app: &TestApp) -> [Uuid; 3] {
+    let mut a = member_body("Atelier Aurore", &["graphic design", "3D modelling"], &["game development"]);
+    a["preferred_language"] = json!("fr");
+    let mut b = member_body("Bureau Boréal", &["game development"], &["graphic design"]);
+    b["preferred_language"] = json!("lb");
+    b["languages"] = json!(["lb", "de"]);
+    let mut c = member_body("Cité Créative", &["game development", "3D modelling"], &["graphic design"]);
+    c["digest"] = json!("off");
+    let ids = [create(app, &a).await, create(app, &b).await, create(app, &c).await];
+    run_matching(app).await;
+    assert!(approve_all(app).await >= 3);
+    ids
+}
+
+fn week(app: &TestApp) -> String {
+    IsoWeek::of(app.clock.now(), chrono_tz::Europe::Luxembourg).to_string()
+}
+
+async fn digest(app: &TestApp) -> Outcome {
+    app.jobs.run_period(Job::Digest, week(app), true).await.unwrap()
+}
+
+async fn weekly_digest_goes_out_once(backend: Backend) {
+    let sink = Sink::start(Behaviour::default()).await;
+    let Some(app) = mailing_app(backend, &sink, 300).await else { return };
+    let [a, b, c] = approved_cluster(&app).await;
+
+    let preview = app.get(&format!("/v1/members/{b}/digest-preview")).await;
+    assert_eq!(preview.status, 200, "{}", preview.text());
+    let preview = preview.json();
+    assert_eq!((preview["would_send"].as_bool(), preview["language"].as_str()), (Some(true), Some("de")));
+    assert!(sink.messages().is_empty(), "a preview sends nothing");
+
+    assert!(matches!(digest(&app).await, Outcome::Finished(_)));
+    let got: Vec<_> = sink.wait_for(2, Duration::from_secs(10)).await.iter().map(|m| smtp_sink::parse(m)).collect();
+    assert_eq!(got.len(), 2, "A and B; C has the digest off");
+    let to_a = got.iter().find(|m| m.to == "hello@atelieraurore.example.lu").unwrap();
+    let to_b = got.iter().find(|m| m.to == "hello@bureauboral.example.lu").unwrap();
+    assert!(to_a.subject.starts_with("Vos suggestions"), "{}", to_a.subject);
+    assert!(
+        to_b.subject.starts_with("Ihre Cluster-Matchmaker-Vorschläge"),
+        "Luxembourgish reads German: {}",
+        to_b.subject
+    );
+    assert!(to_a.text.contains("Bureau Boréal") && to_a.html.contains("Bureau Boréal"));
+    assert!(!to_a.text.contains("hello@bureauboral") && !to_a.html.contains("hello@bureauboral"));
+    assert_eq!(to_a.list_unsubscribe_post, "List-Unsubscribe=One-Click");
+    let link = to_a.list_unsubscribe.trim_matches(['<', '>']).to_owned();
+    assert!(link.starts_with("https://matchmaker.example.lu/v1/unsubscribe?token="), "{link}");
+    let html_links: Vec<String> = scraper::Html::parse_document(&to_a.html)
+        .select(&scraper::Selector::parse("a").unwrap())
+        .filter_map(|e| e.value().attr("href").map(str::to_owned))
+        .collect();
+    assert!(html_links.contains(&link), "the HTML part links the same address: {html_links:?}");
+    assert!(to_a.text.contains(&link));
+
+    // Stored and delivered; a second run sends nothing.
+    let member_a = app.user(Role::Member, Some(a));
+    let digests = app.as_(&member_a.token).get(&format!("/v1/members/{a}/digests")).await.json();
+    assert_eq!(digests["items"].as_array().unwrap().len(), 1);
+    assert_eq!(digests["items"][0]["status"], "sent");
+    assert_eq!(digests["items"][0]["message_id"].as_str().unwrap(), to_a.message_id);
+    let one =
+        app.as_(&member_a.token).get(&format!("/v1/digests/{}", digests["items"][0]["id"].as_str().unwrap())).await;
+    assert_eq!(one.status, 200);
+    assert!(one.json()["suggestions"].as_array().unwrap().iter().all(|s| s["status"] == "delivered"));
+    let member_b = app.user(Role::Member, Some(b));
+    let theirs =
+        app.as_(&member_b.token).get(&format!("/v1/digests/{}", digests["items"][0]["id"].as_str().unwrap())).await;
+    assert_eq!(theirs.status, 404, "B cannot read A's digest");
+    assert!(matches!(digest(&app).await, Outcome::Finished(_)));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.messages().len(), 2, "no second copy");
+
+    // The unsubscribe link works signed out, after a restart, and only for its member.
+    let again = app.reopen().await;
+    let path = link.trim_start_matches("https://matchmaker.example.lu");
+    let page = again.anonymous().get(path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("<form method=\"post\""), "{}", page.text());
+    let (_, mac) = path.split_once('.').unwrap();
+    let forged = format!("/v1/unsubscribe?token={}.{mac}", b.simple());
+    assert_eq!(again.anonymous().get(&forged).await.status, 404, "A's token does not work for B");
+    let post = again.send(again.client.post(again.url(path)).form(&[("List-Unsubscribe", "One-Click")])).await;
+    assert_eq!(post.status, 200);
+    assert_eq!(again.get(&format!("/v1/members/{a}")).await.json()["digest"], "off");
+    assert_eq!(again.get(&format!("/v1/members/{b}")).await.json()["digest"], "weekly");
+    assert_eq!(again.get(&format!("/v1/members/{c}")).await.json()["digest"], "off");
+}
+
+async fn a_dropped_connection_is_retried_without_a_second_copy(backend: Backend) {
+    let sink = Sink::start(Behaviour { drop_before_accepting: Some(2), ..Behaviour::default() }).await;
+    let Some(app) = mailing_app(backend, &sink, 1).await else { return };
+    let mut extra = member_body("Dune Digitale", &["graphic design"], &["game development"]);
+    extra["preferred_language"] = json!("en");
+    create(&app, &extra).await;
+    approved_cluster(&app).await;
+    let first = digest(&app).await;
+    assert!(matches!(first, Outcome::Unfinished(_)), "one digest waits for its retry: {first:?}");
+    assert_eq!(sink.messages().len(), 2, "the others went out");
+    let failed = app.get("/v1/digests?status=queued").await.json();
+    assert_eq!(failed["items"].as_array().unwrap().len(), 1);
+    assert!(failed["items"][0]["last_error"].as_str().is_some());
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(matches!(digest(&app).await, Outcome::Finished(_)));
+    let got: Vec<_> = sink.messages().iter().map(|m| smtp_sink::parse(m)).collect();
+    assert_eq!(got.len(), 3);
+    let mut to: Vec<&str> = got.iter().map(|m| m.to.as_str()).collect();
+    to.sort_unstable();
+    to.dedup();
+    assert_eq!(to.len(), 3, "each member once");
+    assert_eq!(app.get("/v1/digests?status=sent").await.json()["items"].as_array().unwrap().len(), 3);
+}
+
+macro_rules! mailing_tests {
+    ($($name:ident),+) => {
+        $(
+            mod $name {
+                use crate::helpers::Backend;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(Backend::Postgres).await;
+                }
+            }
+        )+
+    };
+}
+
+mailing_tests!(weekly_digest_goes_out_once, a_dropped_connection_is_retried_without_a_second_copy);

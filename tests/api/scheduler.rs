@@ -1,0 +1,153 @@
+//! The scheduler across processes: real `matchmaker serve` children sharing one database, one of them killed with
+//! SIGKILL in the middle of sending the week's digests.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use matchmaker::config::DatabaseUrl;
+use serde_json::json;
+
+use crate::cli::Server;
+use crate::helpers::{Backend, TestApp};
+use crate::review::{approve_all, create, member_body, run_matching};
+use crate::smtp_sink::{self, Behaviour, Received, Sink};
+
+const MEMBERS: usize = 6;
+
+/// Six members with approved suggestions, all on the weekly digest.
+async fn cluster(app: &TestApp) {
+    let names = ["Atelier Aurore", "Bureau Boréal", "Cité Créative", "Dune Digitale", "Éclat Studio", "Forge Films"];
+    for (i, name) in names.iter().enumerate() {
+        let body = if i % 2 == 0 {
+            member_body(name, &["graphic design", "3D modelling"], &["game development"])
+        } else {
+            member_body(name, &["game development"], &["graphic design"])
+        };
+        create(app, &body).await;
+    }
+    run_matching(app).await;
+    assert!(approve_all(app).await >= MEMBERS);
+}
+
+fn env(app: &TestApp, sink: &Sink, digest_cron: &str) -> Vec<(&'static str, String)> {
+    let url = match &app.db.url {
+        DatabaseUrl::Postgres(u) => u.clone(),
+        DatabaseUrl::Sqlite(p) => p.display().to_string(),
+    };
+    vec![
+        ("DATABASE_URL", url),
+        ("MATCHMAKER_JWT_KEY", app.db.key_pem.clone()),
+        ("MATCHMAKER_UNSUBSCRIBE_KEY", app.db.unsubscribe_key.clone()),
+        ("MATCHMAKER_SMTP_URL", sink.url()),
+        ("MATCHMAKER_SCHEDULER", "on".to_owned()),
+        ("MATCHMAKER_DIGEST_SCHEDULE", digest_cron.to_owned()),
+        ("MATCHMAKER_MATCHING_SCHEDULE", "0 0 1 1 *".to_owned()),
+        ("MATCHMAKER_JOB_LEASE_SECONDS", "3".to_owned()),
+        ("MATCHMAKER_JOB_HEARTBEAT_SECONDS", "1".to_owned()),
+        ("MATCHMAKER_SCHEDULER_TICK_SECONDS", "1".to_owned()),
+        ("MATCHMAKER_MAIL_SEND_LEASE_SECONDS", "3".to_owned()),
+        ("MATCHMAKER_MAIL_RETRY_SECONDS", "0".to_owned()),
+    ]
+}
+
+fn serve(vars: &[(&'static str, String)], dir: &std::path::Path) -> Server {
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Server::start(&pairs, dir).unwrap_or_else(|log| panic!("the instance did not start:\n{log}"))
+}
+
+/// The pid in the lease owner of this week's digest (`host:pid:random`), once someone holds it.
+async fn lease_holder(app: &TestApp) -> u32 {
+    for _ in 0..200 {
+        let mut conn = app.pool.get().unwrap();
+        let owner: Option<String> = matchmaker::db::schema::job_runs::table
+            .filter(matchmaker::db::schema::job_runs::job.eq("digest"))
+            .select(matchmaker::db::schema::job_runs::owner)
+            .first(&mut conn)
+            .optional()
+            .unwrap();
+        if let Some(owner) = owner {
+            return owner.split(':').nth(1).unwrap().parse().unwrap();
+        }
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("nobody claimed the week's digest");
+}
+
+/// Wait until every member got its digest; then check nobody got two different ones. A repeat is allowed only for
+/// the message in flight when its sender died, and it carries the same Message-ID.
+async fn each_member_served_once(sink: &Sink) -> Vec<Received> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let got: Vec<Received> = sink.messages().iter().map(|m| smtp_sink::parse(m)).collect();
+        let mut by_member: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for m in &got {
+            by_member.entry(m.to.clone()).or_default().push(m.message_id.clone());
+        }
+        if by_member.len() == MEMBERS {
+            for (member, ids) in &by_member {
+                assert!(ids.iter().all(|id| *id == ids[0]), "{member} got two different digests: {ids:?}");
+            }
+            assert!(got.len() <= MEMBERS + 1, "more than the one unavoidable repeat: {} messages", got.len());
+            return got;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {MEMBERS} members got their digest",
+            by_member.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn statuses(app: &TestApp) -> Vec<String> {
+    let page = app.get("/v1/digests?limit=100").await.json();
+    page["items"].as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_send_each_digest_once_and_survive_a_kill() {
+    let sink = Sink::start(Behaviour { delay: Duration::from_millis(400), ..Behaviour::default() }).await;
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    cluster(&app).await;
+    let vars = env(&app, &sink, "* * * * * *");
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut instances = vec![serve(&vars, d1.path()), serve(&vars, d2.path())];
+    sink.wait_for(2, Duration::from_secs(60)).await;
+    let holder = lease_holder(&app).await;
+    let at = instances.iter().position(|s| s.child.id() == holder).expect("the lease holder is one of ours");
+    let killed = instances.remove(at);
+    let before = sink.messages().len();
+    let _ = killed.stop();
+    assert!(before < MEMBERS, "the kill came mid-run ({before} sent)");
+
+    let got = each_member_served_once(&sink).await;
+    let survivor = instances.pop().unwrap();
+    let log = survivor.log();
+    assert!(log.contains("took over an abandoned period"), "the other instance finished the week:\n{log}");
+    assert!(statuses(&app).await.iter().all(|s| s == "sent"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(sink.messages().len(), got.len(), "nothing more once the week is done");
+    survivor.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_run_killed_mid_send_finishes_after_restart() {
+    let sink = Sink::start(Behaviour { delay: Duration::from_millis(400), ..Behaviour::default() }).await;
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite always runs");
+    cluster(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = serve(&env(&app, &sink, "* * * * * *"), dir.path());
+    sink.wait_for(2, Duration::from_secs(60)).await;
+    let _ = first.stop();
+    let before = sink.messages().len();
+    assert!(before < MEMBERS, "the kill came mid-run ({before} sent)");
+
+    // The restarted instance's schedule does not fire this week: finishing the week is resuming, not firing.
+    let second = serve(&env(&app, &sink, "0 0 1 1 *"), dir.path());
+    each_member_served_once(&sink).await;
+    assert!(statuses(&app).await.iter().all(|s| s == "sent"));
+    assert!(second.log().contains("took over an abandoned period"));
+    let _ = json!(second.stop());
+}
