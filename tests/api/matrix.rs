@@ -109,6 +109,23 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("GET",    "/v1/vocabulary/concept",               [401,  200,    200,    200,    200,    403,      200,   200]),
     ("POST",   "/v1/vocabulary/synonyms",              [401,  403,    403,    403,    403,    403,      201,   201]),
     ("POST",   "/v1/vocabulary/merges",                [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("POST",   "/v1/matching/runs",                    [401,  403,    403,    403,    403,    403,      202,   202]),
+    ("GET",    "/v1/matching/runs/{id}",               [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/review/queue",                     [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("POST",   "/v1/suggestions/decisions",            [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/suggestions/{id}",                 [401,  200,    404,    200,    404,    200,      200,   200]),
+    ("POST",   "/v1/suggestions/{id}/decision",        [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("POST",   "/v1/suggestions/{id}/reaction",        [401,  200,    404,    200,    404,    403,      403,   403]),
+    ("DELETE", "/v1/suggestions/{id}/reaction",        [401,  204,    404,    204,    404,    403,      403,   403]),
+    ("GET",    "/v1/reactions",                        [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/members/{id}/suggestions",         [401,  200,    404,    200,    404,    200,      200,   200]),
+    ("GET",    "/v1/members/{id}/digests",             [401,  200,    404,    200,    404,    200,      200,   200]),
+    ("GET",    "/v1/members/{id}/digest-preview",      [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/digests",                          [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/digests/{id}",                     [401,  200,    404,    200,    404,    200,      200,   200]),
+    ("POST",   "/v1/digests/{id}/retry",               [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/unsubscribe",                      [200,  200,    200,    200,    200,    200,      200,   200]),
+    ("POST",   "/v1/unsubscribe",                      [200,  200,    200,    200,    200,    200,      200,   200]),
 ];
 
 fn expected(method: &str, path: &str) -> Option<[u16; 8]> {
@@ -168,7 +185,98 @@ struct Fixtures {
     /// A project A leads, made by the seeded administrator, for the routes about projects (made for those only, as
     /// it takes a while).
     project: Option<Uuid>,
+    /// Suggestions and digests of A, for the routes about review and digests (made for those only).
+    review: Option<ReviewFixtures>,
     tag: String,
+}
+
+/// A's records for the review and digest routes, written straight to the database.
+struct ReviewFixtures {
+    run: String,
+    /// A → B, pending.
+    pending: String,
+    /// A → B, approved, with A's reaction.
+    approved: String,
+    /// A's digest of 2026-W48, sent.
+    digest: String,
+    /// A's digest of 2026-W47, failed.
+    failed: String,
+    /// A's unsubscribe token.
+    token: String,
+}
+
+/// Whether the cells of a route need [`ReviewFixtures`].
+fn about_review(path: &str) -> bool {
+    ["/v1/matching", "/v1/review", "/v1/suggestions", "/v1/reactions", "/v1/digests", "/v1/unsubscribe"]
+        .iter()
+        .any(|p| path.starts_with(p))
+        || path.ends_with("/suggestions")
+        || path.contains("/digest")
+}
+
+fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
+    use diesel::RunQueryDsl;
+    use matchmaker::clock::Clock;
+    use matchmaker::db::members::Precondition;
+    use matchmaker::digest::outbox::DigestRow;
+    use matchmaker::review::store::{self, Decision, SuggestionRow};
+    use matchmaker::review::{Reaction, SuggestionKind};
+
+    let now = app.clock.now();
+    let mut conn = app.pool.get().unwrap();
+    let run = Uuid::now_v7().to_string();
+    store::insert_run(&mut conn, &run, "user:matrix", now).unwrap();
+    let suggestion = |target: String| {
+        SuggestionRow::new_pending(
+            SuggestionKind::Partner,
+            a,
+            target,
+            None,
+            Some(b),
+            &run,
+            77.0,
+            json!({"components": [{"name": "their_offers_for_your_needs", "score": 77.0, "weight": 0.4}], "matched": [], "missing": []})
+                .to_string(),
+            "You complement each other.".to_owned(),
+            now,
+        )
+    };
+    let pending = suggestion(b.to_string());
+    store::insert(&mut conn, &pending, "run:matrix").unwrap();
+    let approved = suggestion(format!("{}-approved", b));
+    store::insert(&mut conn, &approved, "run:matrix").unwrap();
+    let yes = Decision { approve: true, reason: None, rationale: None };
+    store::decide(&mut conn, &approved.id, &Precondition::Any, &yes, "user:matrix", now).unwrap();
+    store::react(&mut conn, &approved.id, Reaction::Interested, None, None, "user:matrix", now).unwrap();
+    let mut digest = |week: &str, status: &str| {
+        let id = Uuid::now_v7().to_string();
+        let row = DigestRow {
+            message_id: format!("<digest.{id}@matrix.example>"),
+            id,
+            member_id: a.to_string(),
+            week: week.to_owned(),
+            recipient: "matrix@example.org".to_owned(),
+            language: "en".to_owned(),
+            subject: "Your suggestions".to_owned(),
+            html: "<p>Hello</p>".to_owned(),
+            text: "Hello".to_owned(),
+            status: status.to_owned(),
+            attempts: 1,
+            next_attempt_at: now.naive_utc(),
+            lease_owner: None,
+            lease_until: None,
+            last_error: (status == "failed").then(|| "550 mailbox unavailable".to_owned()),
+            sent_at: (status == "sent").then(|| now.naive_utc()),
+            version: 1,
+            created_at: now.naive_utc(),
+            updated_at: now.naive_utc(),
+        };
+        diesel::insert_into(matchmaker::db::schema::digests::table).values(&row).execute(&mut conn).unwrap();
+        row.id
+    };
+    let (digest, failed) = (digest("2026-W48", "sent"), digest("2026-W47", "failed"));
+    let token = app.jobs.mailer.key.token(a);
+    ReviewFixtures { run, pending: pending.id, approved: approved.id, digest, failed, token }
 }
 
 async fn organisation(app: &TestApp, name: &str, contact_email: &str) -> Uuid {
@@ -200,7 +308,7 @@ fn about_projects(path: &str) -> bool {
 }
 
 impl Fixtures {
-    async fn new(app: &TestApp, with_project: bool) -> Self {
+    async fn new(app: &TestApp, with_project: bool, with_review: bool) -> Self {
         let tag = Uuid::new_v4().simple().to_string();
         let short = &tag[..12];
         let contact = |who: &str| format!("contact-{who}-{short}@studio-{who}.example.lu");
@@ -222,6 +330,7 @@ impl Fixtures {
             if with_project { Some(project_led_by(app, a, &format!("Projet phare {short}")).await) } else { None };
         let member_a = app.user(Role::Member, Some(a));
         let member_b = app.user(Role::Member, Some(b));
+        let review = with_review.then(|| review_fixtures(app, a, b));
         Self {
             a: Org { id: a, contact_email: a_mail, account_email: Some(member_a.email.clone()) },
             b: Org { id: b, contact_email: b_mail, account_email: Some(member_b.email.clone()) },
@@ -235,8 +344,13 @@ impl Fixtures {
             admin: app.user(Role::Admin, None),
             bystander: app.user(Role::Staff, None),
             project,
+            review,
             tag,
         }
+    }
+
+    fn review(&self) -> &ReviewFixtures {
+        self.review.as_ref().expect("the fixtures of a route about review include its records")
     }
 
     fn project(&self) -> Uuid {
@@ -431,6 +545,36 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
             let (from, into) = merge_pair(caller);
             Call::new(Method::POST, path.to_owned()).json(json!({"from": from, "into": into}))
         }
+        ("POST", "/v1/matching/runs") => Call::new(Method::POST, path.to_owned()),
+        ("GET", "/v1/matching/runs/{id}") => Call::new(Method::GET, format!("/v1/matching/runs/{}", fx.review().run)),
+        ("GET", "/v1/review/queue" | "/v1/reactions" | "/v1/digests") => Call::new(Method::GET, path.to_owned()),
+        ("POST", "/v1/suggestions/decisions") => Call::new(Method::POST, path.to_owned())
+            .json(json!({"decisions": [{"id": fx.review().pending, "decision": "approve"}]})),
+        ("GET", "/v1/suggestions/{id}") => Call::new(Method::GET, format!("/v1/suggestions/{}", fx.review().approved)),
+        ("POST", "/v1/suggestions/{id}/decision") => {
+            Call::new(Method::POST, format!("/v1/suggestions/{}/decision", fx.review().pending))
+                .json(json!({"decision": "reject", "reason": "Not for this week."}))
+                .if_match_any()
+        }
+        ("POST", "/v1/suggestions/{id}/reaction") => {
+            Call::new(Method::POST, format!("/v1/suggestions/{}/reaction", fx.review().approved))
+                .json(json!({"reaction": "contacted"}))
+        }
+        ("DELETE", "/v1/suggestions/{id}/reaction") => {
+            Call::new(Method::DELETE, format!("/v1/suggestions/{}/reaction", fx.review().approved))
+        }
+        ("GET", "/v1/members/{id}/suggestions" | "/v1/members/{id}/digests" | "/v1/members/{id}/digest-preview") => {
+            Call::new(Method::GET, path.replace("{id}", &a.to_string()))
+        }
+        ("GET", "/v1/digests/{id}") => Call::new(Method::GET, format!("/v1/digests/{}", fx.review().digest)),
+        ("POST", "/v1/digests/{id}/retry") => {
+            Call::new(Method::POST, format!("/v1/digests/{}/retry", fx.review().failed))
+        }
+        ("GET", "/v1/unsubscribe") => Call::new(Method::GET, format!("/v1/unsubscribe?token={}", fx.review().token)),
+        ("POST", "/v1/unsubscribe") => Call {
+            body: Body::Form(vec![("List-Unsubscribe", "One-Click".to_owned())]),
+            ..Call::new(Method::POST, format!("/v1/unsubscribe?token={}", fx.review().token))
+        },
         _ => return None,
     };
     Some(call)
@@ -492,7 +636,7 @@ async fn every_route_answers_every_caller_as_the_matrix_says(app: TestApp) {
             continue;
         };
         for (caller, want) in CALLERS.into_iter().zip(statuses) {
-            let fx = Fixtures::new(&app, about_projects(route.path)).await;
+            let fx = Fixtures::new(&app, about_projects(route.path), about_review(route.path)).await;
             let Some(call) = call_for(route.method, route.path, &fx, caller) else {
                 failures.push(format!("{what}: the matrix does not know how to call it"));
                 break;
