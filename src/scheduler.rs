@@ -300,6 +300,9 @@ impl Jobs {
         for run in stale {
             let Some(job) = Job::from_name(&run.job) else { continue };
             if run.period != week && !run.period.starts_with("run:") {
+                tracing::warn!(job = %run.job, period = %run.period, "abandoned in a week that is over: not resumed");
+                let (job_name, period) = (run.job.clone(), run.period.clone());
+                db::run(&self.pool, move |conn| jobs::lapse(conn, &job_name, &period).map_err(DbError::from)).await?;
                 continue;
             }
             let me = Arc::clone(self);
@@ -329,13 +332,13 @@ impl Jobs {
         Ok(run)
     }
 
-    /// Send whatever is due, of any week (retries, and digests staff re-queued), unless an instance is working on
-    /// a digest period: that one sends its week.
+    /// Send whatever is due, of any week (digests staff re-queued, leftovers of a lapsed week), unless a digest
+    /// period is unfinished: its owner, or whoever resumes it, sends its week.
     pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Delivery> {
         let me = Arc::clone(self);
         let d = tokio::task::spawn_blocking(move || {
             let mut conn = me.pool.get().map_err(DbError::from)?;
-            if jobs::busy(&mut conn, Job::Digest.name())? {
+            if jobs::unfinished(&mut conn, Job::Digest.name())? {
                 return Ok(Delivery::default());
             }
             let clock = me.clock.clone();

@@ -157,14 +157,25 @@ pub fn find(conn: &mut DbConnection, job: &str, period: &str) -> QueryResult<Opt
     job_runs::table.find((job, period)).select(JobRun::as_select()).first(conn).optional()
 }
 
-/// Whether an instance is working on a period of `job` right now (a live lease).
-pub fn busy(conn: &mut DbConnection, job: &str) -> QueryResult<bool> {
-    let now = db_now(conn)?;
-    let n: i64 = job_runs::table
-        .filter(job_runs::job.eq(job))
-        .filter(job_runs::state.eq("running"))
-        .filter(job_runs::lease_until.ge(now))
-        .count()
-        .get_result(conn)?;
+/// Whether a period of `job` is unfinished (worked on, or waiting to be resumed).
+pub fn unfinished(conn: &mut DbConnection, job: &str) -> QueryResult<bool> {
+    let n: i64 =
+        job_runs::table.filter(job_runs::job.eq(job)).filter(job_runs::state.eq("running")).count().get_result(conn)?;
     Ok(n > 0)
+}
+
+/// An abandoned period that will not be resumed any more (its week is over): `lapsed`.
+pub fn lapse(conn: &mut DbConnection, job: &str, period: &str) -> QueryResult<()> {
+    super::write(conn, |conn| {
+        let now = db_now(conn)?;
+        diesel::update(
+            job_runs::table
+                .find((job, period))
+                .filter(job_runs::state.eq("running"))
+                .filter(job_runs::lease_until.lt(now)),
+        )
+        .set((job_runs::state.eq("lapsed"), job_runs::finished_at.eq(Some(now))))
+        .execute(conn)?;
+        Ok(())
+    })
 }
