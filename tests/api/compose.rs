@@ -49,6 +49,25 @@ fn compose_runs_the_service_against_postgres() {
     let secret = key_file.strip_prefix("/run/secrets/").expect("a compose secret");
     assert!(app["secrets"].as_array().unwrap().iter().any(|s| s == secret));
     assert!(doc["secrets"][secret]["file"].as_str().is_some());
+
+    // Unsubscribe links are made with one key too, and digests go to a local mail catcher.
+    let key_file = env_var(app, "MATCHMAKER_UNSUBSCRIBE_KEY_FILE").expect("the app gets its unsubscribe key");
+    let secret = key_file.strip_prefix("/run/secrets/").expect("a compose secret");
+    assert!(app["secrets"].as_array().unwrap().iter().any(|s| s == secret));
+    assert!(doc["secrets"][secret]["file"].as_str().is_some());
+    let smtp = env_var(app, "MATCHMAKER_SMTP_URL").expect("the app gets an SMTP server");
+    let host = smtp.strip_prefix("smtp://").and_then(|h| h.split(':').next()).unwrap();
+    let catcher = &services[host];
+    assert!(catcher["image"].as_str().unwrap().contains("mailpit"), "{host} is a mail catcher");
+    assert!(app["depends_on"].get(host).is_some());
+    assert!(env_var(app, "MATCHMAKER_PUBLIC_URL").unwrap().starts_with("http"));
+    // Every other setting parses (the secret files exist only inside the container).
+    let settings = matchmaker::config::Settings::from_lookup(|k| match k {
+        "DATABASE_URL" => Some("sqlite://x.db".to_owned()),
+        k if k.ends_with("_FILE") => None,
+        k => env_var(app, k),
+    });
+    assert!(settings.is_ok(), "the compose environment is valid configuration: {settings:?}");
 }
 
 #[test]
