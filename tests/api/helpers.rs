@@ -305,7 +305,9 @@ impl TestApp {
         let keys = KeyRing::from_pems(&db.key_pem, "").unwrap();
         let mut app = Self {
             base,
-            client: reqwest::Client::new(),
+            // Idle connections are dropped before the server's 5 s keep-alive closes them, so a request never goes
+            // out on a connection the server is closing at that moment (a spurious "connection closed" error).
+            client: reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(2)).build().unwrap(),
             clock,
             backend,
             handle,
