@@ -162,3 +162,45 @@ async fn sqlite_run_killed_mid_send_finishes_after_restart() {
     assert!(second.log().contains("took over an abandoned period"));
     let _ = json!(second.stop());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_run_by_hand_previews_then_sends_once() {
+    let sink = Sink::start(Behaviour::default()).await;
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite always runs");
+    cluster(&app).await;
+    let vars = env(&app, &sink, "0 0 1 1 *");
+    let week = matchmaker::digest::IsoWeek::of(chrono::Utc::now(), chrono_tz::Europe::Luxembourg).to_string();
+    let period = week.clone();
+    let run = move |extra: &[&str]| {
+        let mut cmd = crate::cli::matchmaker();
+        cmd.args(["digest", "run", "--week", &period]).args(extra);
+        for (k, v) in &vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+    let dry = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run(&["--dry-run"])
+    })
+    .await
+    .unwrap();
+    assert!(dry.contains(&format!("{MEMBERS} member(s) would receive a digest")), "{dry}");
+    assert!(dry.contains("Atelier Aurore") && dry.contains("hello@forgefilms.example.lu"), "{dry}");
+    assert!(sink.messages().is_empty(), "a dry run sends nothing");
+
+    let sent = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run(&[])
+    })
+    .await
+    .unwrap();
+    assert!(sent.contains(&format!("{week}: {MEMBERS} composed, {MEMBERS} sent")), "{sent}");
+    each_member_served_once(&sink).await;
+    let again = tokio::task::spawn_blocking(move || run(&[])).await.unwrap();
+    assert!(again.contains(&format!("{week}: 0 composed, 0 sent")), "{again}");
+    assert_eq!(sink.messages().len(), MEMBERS, "no second copy");
+}
