@@ -261,17 +261,27 @@ thread_local! {
 /// A character of a compared string: bytes when both strings are ASCII (most folded labels are), else `char`s.
 trait Sym: Copy + Eq {
     fn code(self) -> u32;
+    /// The character as a byte, if it is one (always, for bytes).
+    fn small(self) -> Option<u8>;
 }
 
 impl Sym for u8 {
     fn code(self) -> u32 {
         u32::from(self)
     }
+
+    fn small(self) -> Option<u8> {
+        Some(self)
+    }
 }
 
 impl Sym for char {
     fn code(self) -> u32 {
         self as u32
+    }
+
+    fn small(self) -> Option<u8> {
+        u8::try_from(self as u32).ok()
     }
 }
 
@@ -286,9 +296,12 @@ struct Compare {
     r1: Vec<isize>,
     r: Vec<isize>,
     /// Last row in which each character (below 256) was seen; -1 for none.
-    last_row: Vec<isize>,
+    last_row: Box<[isize; 256]>,
     /// The same for the other characters.
     last_row_wide: Vec<(u32, isize)>,
+    /// Jaro on strings of at most 64 characters: the positions of each character (below 256) in the second string,
+    /// as bits (zero between comparisons).
+    positions: Box<[u64; 256]>,
     /// Character counts of one string less the other's, by character below 256 (zero between comparisons).
     bag: Vec<isize>,
 }
@@ -302,7 +315,8 @@ impl Default for Compare {
             fr: Vec::new(),
             r1: Vec::new(),
             r: Vec::new(),
-            last_row: vec![-1; 256],
+            last_row: Box::new([-1; 256]),
+            positions: Box::new([0; 256]),
             last_row_wide: Vec::new(),
             bag: vec![0; 256],
         }
@@ -379,6 +393,9 @@ impl Compare {
             return 0.0;
         }
         let search_range = (a_len.max(b_len) / 2).saturating_sub(1);
+        if a_len <= 64 && b_len <= 64 && a.iter().chain(b).all(|x| x.small().is_some()) {
+            return self.jaro_bits(a, b, search_range);
+        }
         let mut flags = std::mem::take(&mut self.flags);
         flags.clear();
         flags.resize(a_len + b_len, false);
@@ -421,6 +438,52 @@ impl Compare {
             / 3.0
     }
 
+    /// [`Self::jaro`] on short strings of bytes, with the same matches: each character of `a` in turn takes the
+    /// first unmatched equal character of `b` within the window (the lowest set bit of a mask, not a scan).
+    fn jaro_bits<T: Sym>(&mut self, a: &[T], b: &[T], search_range: usize) -> f64 {
+        let (a_len, b_len) = (a.len(), b.len());
+        let byte = |x: &T| usize::from(x.small().unwrap_or(0));
+        for (j, y) in b.iter().enumerate() {
+            self.positions[byte(y)] |= 1 << j;
+        }
+        let below = |n: usize| if n >= 64 { u64::MAX } else { (1_u64 << n) - 1 };
+        let (mut a_matched, mut b_matched, mut matches) = (0_u64, 0_u64, 0_usize);
+        for (i, x) in a.iter().enumerate() {
+            let lo = i.saturating_sub(search_range);
+            let hi = b_len.min(i + search_range + 1);
+            if lo >= hi {
+                continue;
+            }
+            let free = self.positions[byte(x)] & below(hi) & !below(lo) & !b_matched;
+            if free != 0 {
+                b_matched |= free & free.wrapping_neg();
+                a_matched |= 1 << i;
+                matches += 1;
+            }
+        }
+        for y in b {
+            self.positions[byte(y)] = 0;
+        }
+        if matches == 0 {
+            return 0.0;
+        }
+        let mut transpositions = 0_usize;
+        let (mut am, mut bm) = (a_matched, b_matched);
+        while am != 0 {
+            let (i, j) = (am.trailing_zeros() as usize, bm.trailing_zeros() as usize);
+            if a[i] != b[j] {
+                transpositions += 1;
+            }
+            am &= am - 1;
+            bm &= bm - 1;
+        }
+        transpositions /= 2;
+        ((matches as f64 / a_len as f64)
+            + (matches as f64 / b_len as f64)
+            + ((matches - transpositions) as f64 / matches as f64))
+            / 3.0
+    }
+
     /// strsim's `generic_jaro_winkler`.
     fn jaro_winkler<T: Sym>(&mut self, a: &[T], b: &[T]) -> f64 {
         let sim = self.jaro(a, b);
@@ -432,19 +495,19 @@ impl Compare {
         }
     }
 
-    fn last_row(&self, c: u32) -> isize {
-        match self.last_row.get(c as usize) {
-            Some(&row) => row,
-            None => self.last_row_wide.iter().find(|(x, _)| *x == c).map_or(-1, |(_, row)| *row),
+    fn last_row<T: Sym>(&self, c: T) -> isize {
+        match c.small() {
+            Some(b) => self.last_row[usize::from(b)],
+            None => self.last_row_wide.iter().find(|(x, _)| *x == c.code()).map_or(-1, |(_, row)| *row),
         }
     }
 
-    fn set_last_row(&mut self, c: u32, row: isize) {
-        match self.last_row.get_mut(c as usize) {
-            Some(slot) => *slot = row,
-            None => match self.last_row_wide.iter_mut().find(|(x, _)| *x == c) {
+    fn set_last_row<T: Sym>(&mut self, c: T, row: isize) {
+        match c.small() {
+            Some(b) => self.last_row[usize::from(b)] = row,
+            None => match self.last_row_wide.iter_mut().find(|(x, _)| *x == c.code()) {
                 Some(entry) => entry.1 = row,
-                None => self.last_row_wide.push((c, row)),
+                None => self.last_row_wide.push((c.code(), row)),
             },
         }
     }
@@ -483,7 +546,7 @@ impl Compare {
                     fr[j + 1] = r1[j - 1];
                     t = last_i2l1;
                 } else {
-                    let k = self.last_row(ch2.code());
+                    let k = self.last_row(ch2);
                     let l = last_col_id;
                     if j as isize - l == 1 {
                         temp = temp.min(fr[j + 1] + (i - k));
@@ -494,10 +557,10 @@ impl Compare {
                 last_i2l1 = r[j + 1];
                 r[j + 1] = temp;
             }
-            self.set_last_row(ch1.code(), i);
+            self.set_last_row(ch1, i);
         }
         for &ch in s1 {
-            self.set_last_row(ch.code(), -1);
+            self.set_last_row(ch, -1);
         }
         self.last_row_wide.clear();
         let distance = r[len2 + 1] as usize;
