@@ -11,9 +11,9 @@
 //! Memory is read from `/proc/self/status` (`RssAnon`) in a child process that only builds the index: the crate
 //! forbids `unsafe_code`, which a counting `#[global_allocator]` would need.
 //!
-//! Besides the targets, the summary dissects a query (candidate sets, scoring, sorting; `common::anatomy`) and times a
-//! bench-side term-at-a-time prototype whose top 20 are checked against the library's (`common::prototype`): both are
-//! diagnostics for changes to `src/matching`, not part of the service.
+//! A single query is one member's top 20 as a page: `MatchIndex::top_projects_for_member` /
+//! `top_partners_for_member`, the 20 explained. The full recompute is `MatchIndex::recompute_all` on 2 threads; its
+//! top 20 are checked against the single queries' on a sample of members (the run fails if any differs).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark binary: failing loudly is what it should do")]
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
@@ -26,11 +26,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::anatomy::{self, Anatomy};
+use common::anatomy;
 use common::generator::{self, Generator, Rng, SEED, TermStats};
 use common::measure::{self, Latencies, Pass, status_kib};
 use common::naive::{self, NaiveCorpus, NaiveLabels};
-use common::prototype;
 use criterion::{Criterion, SamplingMode, Throughput};
 use matchmaker::matching::MatchIndex;
 use matchmaker::matching::model::Weights;
@@ -61,11 +60,9 @@ struct Scale {
     naive_fuzzy_batch: usize,
     /// Members the single-query benchmarks cycle through.
     queries: usize,
-    /// Members whose queries are dissected (and whose prototype top 20 are compared with the library's).
-    anatomy: usize,
-    /// Members the term-at-a-time prototype is timed on.
-    prototype: usize,
-    /// Budgets of the one-off passes: index on 1 thread, index on 2 threads, naive sample.
+    /// Members whose recomputed top 20 are compared with their single queries'.
+    check: usize,
+    /// Budgets of the one-off passes: single queries on 1 thread, (unused), naive sample.
     budgets: [Option<Duration>; 3],
 }
 
@@ -76,8 +73,7 @@ const FULL: Scale = Scale {
     fuzzy_batch: 1_000,
     naive_fuzzy_batch: 20,
     queries: 1_000,
-    anatomy: 30,
-    prototype: 1_000,
+    check: 500,
     budgets: [Some(Duration::from_secs(75)), Some(Duration::from_secs(45)), Some(Duration::from_secs(45))],
 };
 
@@ -88,8 +84,7 @@ const SMOKE: Scale = Scale {
     fuzzy_batch: 100,
     naive_fuzzy_batch: 5,
     queries: 50,
-    anatomy: 10,
-    prototype: 100,
+    check: 200,
     budgets: [None, None, Some(Duration::from_secs(10))],
 };
 
@@ -364,25 +359,6 @@ fn pass_row(out: &mut String, name: &str, p: &Pass) {
     );
 }
 
-fn anatomy_row(out: &mut String, name: &str, a: &Anatomy) {
-    let each = |ms: f64| format!("{:.3} µs", a.per_result_us(ms));
-    let _ = writeln!(
-        out,
-        "| {name} | {} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {:.1}% |",
-        ms(a.query_ms),
-        a.postings,
-        a.candidates,
-        a.results,
-        ms(a.gather_hashset_ms),
-        ms(a.gather_dense_ms),
-        each(a.rescore_ms),
-        each(a.numeric_ms),
-        each(a.tables_ms),
-        ms(a.sort_ms),
-        a.agreement * 100.0
-    );
-}
-
 /// Everything measured, for the report.
 struct Results {
     benchmarking: bool,
@@ -401,10 +377,11 @@ struct Results {
     fuzzy_free: usize,
     naive_right: usize,
     fuzzy_work: anatomy::FuzzyWork,
-    projects_anatomy: Anatomy,
-    partners_anatomy: Anatomy,
     head: (f64, f64),
-    trial: prototype::Trial,
+    /// Members whose recomputed top 20 (projects, partners) equal their single queries', of `checked`.
+    same_projects: usize,
+    same_partners: usize,
+    checked: usize,
 }
 
 fn main() {
@@ -449,22 +426,38 @@ fn main() {
     let fuzzy_free = s.typos.iter().filter(|(t, _)| s.vocab.normalise(t).concept.is_none()).count();
     let naive_right = few.iter().filter(|(t, c)| s.labels.normalise(t, s.vocab.fuzzy_threshold) == Some(*c)).count();
 
-    eprintln!("matching bench: full recompute, 1 thread…");
+    eprintln!("matching bench: single queries one member after another, 1 thread…");
     let one = measure::recompute(&s.index, &s.vocab, &s.members, &s.order, 1, scale.budgets[0]);
-    eprintln!("matching bench: full recompute, 2 threads…");
-    let two = measure::recompute(&s.index, &s.vocab, &s.members, &s.order, 2, scale.budgets[1]);
+    eprintln!("matching bench: full recompute (MatchIndex::recompute_all), 2 threads…");
+    let (two, tops) = measure::batch_recompute(&s.index, &s.vocab, 2);
+    assert_eq!(tops.len(), s.members.len(), "the recompute covers every member");
+    eprintln!("matching bench: the recompute's top 20 against single queries…");
+    let by_member: std::collections::HashMap<Uuid, &matchmaker::matching::index::MemberTops> =
+        tops.iter().map(|t| (t.member, t)).collect();
+    let (mut same_projects, mut same_partners, mut checked) = (0, 0, 0);
+    for &i in s.order.iter().take(scale.check) {
+        let id = s.members[i];
+        let top = by_member[&id];
+        let ranked = |v: Vec<matchmaker::matching::index::Scored>| v.into_iter().map(|x| (x.id, x.score)).collect();
+        let single: Vec<(Uuid, f64)> = ranked(measure::top20_projects(&s.index, &s.vocab, id, generator::now()).0);
+        let batch: Vec<(Uuid, f64)> = top.projects.iter().map(|r| (r.id, r.score)).collect();
+        same_projects += usize::from(single == batch);
+        let single: Vec<(Uuid, f64)> = ranked(measure::top20_partners(&s.index, &s.vocab, id).0);
+        let batch: Vec<(Uuid, f64)> = top.partners.iter().map(|r| (r.id, r.score)).collect();
+        same_partners += usize::from(single == batch);
+        checked += 1;
+    }
+    assert!(
+        same_projects == checked && same_partners == checked,
+        "the recompute differs from single queries: projects {same_projects}/{checked}, partners {same_partners}/{checked}"
+    );
+    drop(by_member);
+    drop(tops);
     eprintln!("matching bench: naive recompute on a sample, 2 threads…");
     let sample = &s.order[..scale.naive_sample.min(s.order.len())];
     let naive_two = measure::naive_recompute(&s.naive, sample, s.members.len(), 2, scale.budgets[2]);
-    eprintln!("matching bench: where the time goes…");
-    let dissected = &s.order[..scale.anatomy.min(s.order.len())];
-    let projects_anatomy = anatomy::projects(&s.index, &s.vocab, &s.members, &s.projects, dissected);
-    let partners_anatomy = anatomy::partners(&s.index, &s.vocab, &s.members, &s.projects, dissected);
     let fuzzy_work = anatomy::fuzzy_work(&s.vocab, &s.typos);
-    let head = anatomy::head_shares(&s.index, &s.vocab, &s.members);
-    eprintln!("matching bench: term-at-a-time prototype…");
-    let tried = &s.order[..scale.prototype.min(s.order.len())];
-    let trial = prototype::trial(&s.index, &s.vocab, &s.members, &s.projects, tried, scale.anatomy);
+    let head = anatomy::head_shares(&s.index, &s.members);
     let load_end = measure::loadavg();
 
     // Criterion's medians (ns per iteration; for a query, one random member per iteration).
@@ -494,10 +487,10 @@ fn main() {
         fuzzy_free,
         naive_right,
         fuzzy_work,
-        projects_anatomy,
-        partners_anatomy,
         head,
-        trial,
+        same_projects,
+        same_partners,
+        checked,
     };
     let out = report(&s, &r);
     println!("\n{out}");
@@ -602,9 +595,9 @@ fn report(s: &Setup, r: &Results) -> String {
     );
     let _ = writeln!(
         out,
-        "| Full recompute: every member's top-20 projects and top-20 partners | ≤ {RECOMPUTE_S} s | 2 threads: {} (on-CPU only: {:.0} s); 1 thread: {} | 2 threads: {} (sample: the first {} members of the pinned order) | {} |",
+        "| Full recompute: every member's top-20 projects and top-20 partners | ≤ {RECOMPUTE_S} s | `recompute_all`, 2 threads: {} ({:.1} CPU-seconds); single queries one after another, 1 thread: {} | 2 threads: {} (sample: the first {} members of the pinned order) | {} |",
         two.describe(),
-        two.uncontended_secs(),
+        two.cpu_secs,
         one.describe(),
         naive_two.describe(),
         r.naive_sample,
@@ -688,18 +681,20 @@ fn report(s: &Setup, r: &Results) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| Pass | Time for all {} members | on a CPU | projects p50 / p95 / p99 | partners p50 / p95 / p99 | projects scored per query (mean) | partners scored per query (mean) |",
+        "| Pass | Time for all {} members | on a CPU | projects p50 / p95 / p99 | partners p50 / p95 / p99 | projects results per query (mean) | partners results per query (mean) |",
         s.members.len()
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
-    pass_row(&mut out, "index, 1 thread", one);
-    pass_row(&mut out, "index, 2 threads", two);
+    pass_row(&mut out, "single queries (pages of 20, explained), 1 thread", one);
+    pass_row(&mut out, "`recompute_all` (top 20, scores only), 2 threads", two);
     pass_row(&mut out, "naive, 2 threads, sample (extrapolated)", naive_two);
     let _ = writeln!(out);
     let _ = writeln!(
         out,
         "Budgets per pass: {}. Members are taken in a pinned random order, so a pass cut short is a random sample. \
-         \"On a CPU\": the share of the threads' time running rather than waiting for a CPU held by other processes.",
+         \"On a CPU\": the share of the threads' time running rather than waiting for a CPU held by other processes (for \
+         `recompute_all`, process CPU time over 2 × wall time). Results per query: all results a single query ranked \
+         (score > 0); for `recompute_all`, those kept.",
         r.scale
             .budgets
             .iter()
@@ -708,45 +703,14 @@ fn report(s: &Setup, r: &Results) -> String {
             .join(" / ")
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "## Where a query's time goes ({} members, 1 thread)", r.projects_anatomy.members);
+    let _ = writeln!(out, "## Bulk recompute against single queries");
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| Query | library query (mean) | posting entries walked | candidates | results (score > 0) | candidate set as a HashSet<u32> (replica) | candidate set as dense marks (replica) | `score_*` with explanation, per result | numeric only, the library's loops (replica), per result | numeric only, member-side tables (replica), per result | sorting all results | replicas agree with the library |"
-    );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
-    anatomy_row(&mut out, "top-20 projects", &r.projects_anatomy);
-    anatomy_row(&mut out, "top-20 partners", &r.partners_anatomy);
-    let t = &r.trial;
-    let _ = writeln!(out);
-    let _ = writeln!(out, "## Prototype: term-at-a-time ranking (bench-side, not the library)");
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "Postings carrying each term's strength; scores accumulated in dense per-slot arrays (reused across queries, only \
-         the touched entries reset) while walking the postings of the member's concepts (and their neighbours); the \
-         top 20 picked with `select_nth_unstable`; only those 20 \
-         explained, with the library's `score_project` / `score_partner`. Over {} random members, 1 thread: top-20 \
-         projects p50 {} (p95 {}), top-20 partners p50 {} (p95 {}); a full recompute at that rate: {:.1} s on 1 thread, \
-         {:.1} s on 2 (extrapolated). Same top 20 as the library (ids and scores) for {}/{} members' projects and {}/{} \
-         members' partners; same top-20 scores for {}/{} and {}/{} (ties at equal scores may order apart). Its flat \
-         copy of the index took {:.1} s to build.",
-        t.timed,
-        ms(t.projects.pct_ms(50.0)),
-        ms(t.projects.pct_ms(95.0)),
-        ms(t.partners.pct_ms(50.0)),
-        ms(t.partners.pct_ms(95.0)),
-        (t.projects.mean_ms() + t.partners.mean_ms()) / 1e3 * s.members.len() as f64,
-        (t.projects.mean_ms() + t.partners.mean_ms()) / 1e3 * s.members.len() as f64 / 2.0,
-        t.same_projects,
-        t.members,
-        t.same_partners,
-        t.members,
-        t.same_project_scores,
-        t.members,
-        t.same_partner_scores,
-        t.members,
-        t.build_secs
+        "`MatchIndex::recompute_all` (2 threads; each member's top 20 projects and partners, ids and scores) against \
+         single queries (`top_projects_for_member` / `top_partners_for_member`) for the first {} members of the pinned \
+         order: the same top 20 (ids, scores, order) for {} members' projects and {} members' partners.",
+        r.checked, r.same_projects, r.same_partners
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "## Fuzzy normalisation");
@@ -767,10 +731,13 @@ fn report(s: &Setup, r: &Results) -> String {
     );
     let _ = writeln!(
         out,
-        "A term takes {:.0} µs. It has {:.1} distinct trigrams, whose label postings hold {:.0} entries: one map increment \
-         each in the candidate count. Then 24 candidates (FUZZY_CANDIDATES) get a full `similarity`, {:.2} µs a call \
-         (≈ {:.0} µs a term): Jaro-Winkler alone {:.2} µs, normalised Damerau-Levenshtein alone {:.2} µs; the \
-         restricted edit distance (`strsim::osa_distance`, normalised) {:.2} µs.",
+        "A term takes {:.0} µs. It has {:.1} distinct trigrams, whose label postings hold {:.0} entries: one increment \
+         each in the candidate count (a flat array of counters, one a label). Then at most 24 candidates \
+         (FUZZY_CANDIDATES) are compared, with strsim's Jaro-Winkler and Damerau-Levenshtein ported to run over reused \
+         buffers (the same figures; a unit test checks them against strsim), after a bound from character counts skips \
+         those that cannot reach the threshold. For scale, strsim's own `similarity` takes {:.2} µs a call on \
+         typo/label pairs (≈ {:.0} µs for 24): Jaro-Winkler alone {:.2} µs, normalised Damerau-Levenshtein alone \
+         {:.2} µs; the restricted edit distance (`strsim::osa_distance`, normalised) {:.2} µs.",
         1e6 / fuzzy,
         fw.grams,
         fw.increments,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use matchmaker::matching::MatchIndex;
-use matchmaker::matching::index::Scored;
+use matchmaker::matching::index::{MemberTops, Scored, Window};
 use matchmaker::matching::model::{MemberProfile, ProjectProfile, Term};
 use matchmaker::matching::vocabulary::{Lang, Vocabulary};
 use uuid::Uuid;
@@ -65,20 +65,53 @@ impl Latencies {
     }
 }
 
-/// What the index answers for one member: its top-20 projects (with how many it scored).
+/// What the index answers for one member: its top-20 projects, explained (with how many it ranked in all).
 pub fn top20_projects(index: &MatchIndex, vocab: &Vocabulary, id: Uuid, now: DateTime<Utc>) -> (Vec<Scored>, usize) {
-    let mut v = index.projects_for_member(vocab, Lang::En, id, now, |_: &ProjectProfile| true);
-    let scored = v.len();
-    v.truncate(20);
-    (v, scored)
+    let page = index.top_projects_for_member(vocab, Lang::En, id, now, |_: &ProjectProfile| true, Window::top(20));
+    (page.items, page.total)
 }
 
 /// …and its top-20 partners.
 pub fn top20_partners(index: &MatchIndex, vocab: &Vocabulary, id: Uuid) -> (Vec<Scored>, usize) {
-    let mut v = index.partners_for_member(vocab, Lang::En, id);
-    let scored = v.len();
-    v.truncate(20);
-    (v, scored)
+    let page = index.top_partners_for_member(vocab, Lang::En, id, Window::top(20));
+    (page.items, page.total)
+}
+
+/// CPU time this process has used (all threads, user and system), from `/proc/self/stat`, in seconds.
+pub fn process_cpu_secs() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces), from the state: utime and stime
+    // are the 12th and 13th, in clock ticks (100 a second on Linux).
+    let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (field(11) + field(12)) / 100.0
+}
+
+/// The library's bulk recompute of every member's top-20 projects and partners, timed as one pass.
+pub fn batch_recompute(index: &MatchIndex, vocab: &Vocabulary, threads: usize) -> (Pass, Vec<MemberTops>) {
+    let now = super::generator::now();
+    let cpu0 = process_cpu_secs();
+    let start = Instant::now();
+    let tops = index.recompute_all(vocab, now, 20, threads);
+    let elapsed = start.elapsed();
+    let cpu = process_cpu_secs() - cpu0;
+    let n = tops.len();
+    let mean = |f: &dyn Fn(&MemberTops) -> usize| tops.iter().map(f).sum::<usize>() as f64 / n.max(1) as f64;
+    let pass = Pass {
+        threads,
+        done: n,
+        total: n,
+        elapsed,
+        projects: Latencies::default(),
+        partners: Latencies::default(),
+        projects_scored: mean(&|t| t.projects.len()),
+        partners_scored: mean(&|t| t.partners.len()),
+        cpu_secs: cpu,
+        // Waiting for a CPU is not visible process-wide: what the threads did not run of their wall time.
+        wait_secs: (elapsed.as_secs_f64() * threads as f64 - cpu).max(0.0),
+    };
+    (pass, tops)
 }
 
 /// One recompute pass over members (each member: top-20 projects, then top-20 partners).
@@ -114,14 +147,6 @@ impl Pass {
     /// Share of the pass's threads' time spent running: below 100% is the shared machine's contention.
     pub fn on_cpu(&self) -> f64 {
         self.cpu_secs / (self.cpu_secs + self.wait_secs).max(f64::MIN_POSITIVE)
-    }
-
-    /// The total as if the threads had never waited for a CPU: on-CPU seconds, extrapolated, over the threads.
-    pub fn uncontended_secs(&self) -> f64 {
-        if self.done == 0 {
-            return f64::NAN;
-        }
-        self.cpu_secs * self.total as f64 / self.done as f64 / self.threads as f64
     }
 
     /// Extrapolated total of one side, from the latencies (summed per thread, divided by threads).

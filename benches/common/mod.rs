@@ -4,4 +4,3 @@ pub mod anatomy;
 pub mod generator;
 pub mod measure;
 pub mod naive;
-pub mod prototype;

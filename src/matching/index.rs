@@ -1,8 +1,17 @@
 //! The in-memory index: concept → members and projects, so a query touches only candidates that share something
 //! with it. Updated one profile or project at a time. Scoring lives here too, next to the postings it reads.
+//!
+//! Rankings run term at a time: the querying side's concepts are walked once, and each posting adds its share of a
+//! score component into a per-candidate accumulator (dense by slot, reused across queries). Only the page asked for
+//! is explained, with the same `score_*` functions that score a single pair, so a ranking and an explanation never
+//! disagree. Accumulators add the same terms as the single-pair scoring, in another order; a score whose rounding
+//! that could change (one within a hair of a rounding boundary) is recomputed exactly, so rankings return exactly
+//! what scoring each candidate would.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -13,41 +22,362 @@ use super::vocabulary::{ConceptIdx, Lang, MatchKind, Vocabulary};
 
 type Slot = u32;
 
+/// Concept → (slot, strength 1..=5), one list per concept index.
 #[derive(Debug, Default, Clone)]
-struct Postings(HashMap<ConceptIdx, Vec<Slot>>);
+struct Postings(Vec<Vec<(Slot, u8)>>);
 
 impl Postings {
-    fn add(&mut self, concepts: impl Iterator<Item = ConceptIdx>, slot: Slot) {
-        let mut seen = HashSet::new();
-        for c in concepts {
-            if seen.insert(c) {
-                self.0.entry(c).or_default().push(slot);
-            }
+    fn push(&mut self, c: ConceptIdx, slot: Slot, strength: u8) {
+        let i = c as usize;
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, Vec::new);
+        }
+        // Kept in slot order, so that walking a list sweeps the rankings' per-slot tables in memory order.
+        let list = &mut self.0[i];
+        let at = list.partition_point(|(s, _)| *s < slot);
+        list.insert(at, (slot, strength));
+    }
+
+    fn remove(&mut self, c: ConceptIdx, slot: Slot) {
+        if let Some(list) = self.0.get_mut(c as usize) {
+            list.retain(|(s, _)| *s != slot);
         }
     }
 
-    fn remove(&mut self, concepts: impl Iterator<Item = ConceptIdx>, slot: Slot) {
-        for c in concepts {
-            if let Some(list) = self.0.get_mut(&c) {
-                list.retain(|s| *s != slot);
-                if list.is_empty() {
-                    self.0.remove(&c);
-                }
-            }
+    fn get(&self, c: ConceptIdx) -> &[(Slot, u8)] {
+        self.0.get(c as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// The entries of slots after `after` (all of them for `None`).
+    fn after(&self, c: ConceptIdx, after: Option<Slot>) -> &[(Slot, u8)] {
+        let list = self.get(c);
+        match after {
+            Some(a) => &list[list.partition_point(|(s, _)| *s <= a)..],
+            None => list,
         }
-    }
-
-    fn get(&self, c: ConceptIdx) -> &[Slot] {
-        self.0.get(&c).map_or(&[], Vec::as_slice)
-    }
-
-    fn df(&self, c: ConceptIdx) -> usize {
-        self.get(c).len()
     }
 }
 
 fn concepts(terms: &[Term]) -> impl Iterator<Item = ConceptIdx> + '_ {
     terms.iter().filter_map(|t| t.concept)
+}
+
+/// Each concept once, with the highest strength any of the terms gives it.
+fn best_strengths(terms: &[Term]) -> Vec<(ConceptIdx, u8)> {
+    let mut out: Vec<(ConceptIdx, u8)> = Vec::new();
+    for t in terms {
+        let Some(c) = t.concept else { continue };
+        let s = t.strength.clamp(1, 5);
+        match out.iter_mut().find(|(x, _)| *x == c) {
+            Some(best) => best.1 = best.1.max(s),
+            None => out.push((c, s)),
+        }
+    }
+    out
+}
+
+fn distinct(terms: &[Term]) -> Vec<ConceptIdx> {
+    let mut v: Vec<ConceptIdx> = concepts(terms).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn bit<T: Copy>(x: T, index: impl Fn(T) -> u32) -> u32 {
+    1_u32.checked_shl(index(x)).unwrap_or(0)
+}
+
+/// What a ranking needs of a member besides its postings, by slot.
+#[derive(Debug, Clone, Default)]
+struct MemberRow {
+    active: bool,
+    /// Active and discoverable: may be proposed as a partner.
+    visible: bool,
+    country: u32,
+    sectors: u32,
+    scopes: u32,
+    /// Distinct interest concepts.
+    interests: u16,
+}
+
+/// What a ranking needs of a project besides its postings, by slot.
+#[derive(Debug, Clone, Default)]
+struct ProjectRow {
+    id: Uuid,
+    closed: bool,
+    deadline: Option<DateTime<Utc>>,
+    /// Anyone, or only the countries listed: interned codes below 128 as bits, the others listed.
+    anyone: bool,
+    countries: u128,
+    other_countries: Box<[u32]>,
+    lead: Option<Uuid>,
+    sectors: u32,
+    scope: u32,
+    /// Themes that have a concept.
+    themes: u32,
+}
+
+impl ProjectRow {
+    fn admits(&self, m: &MemberRow, id: Uuid, now: DateTime<Utc>) -> bool {
+        m.active
+            && !self.closed
+            && self.deadline.is_none_or(|d| d > now)
+            && (self.anyone
+                || match 1_u128.checked_shl(m.country) {
+                    Some(bit) => self.countries & bit != 0,
+                    None => self.other_countries.contains(&m.country),
+                })
+            && self.lead != Some(id)
+    }
+}
+
+/// What depends on every member at once (the inverse frequencies, and the weights built from them): computed on the
+/// first ranking after a change, then shared by every ranking until the next change.
+#[derive(Debug, Clone, Default)]
+struct Derived {
+    /// By concept.
+    idf: Vec<f64>,
+    /// For a concept no member offers, or no concept.
+    idf_none: f64,
+    /// By member slot: the summed weight of its needs.
+    need_want: Vec<f64>,
+    /// Their reciprocals (0 for none): rankings multiply rather than divide.
+    need_per: Vec<f64>,
+    /// By project slot: the summed weight of its required skills.
+    required_want: Vec<f64>,
+    required_per: Vec<f64>,
+}
+
+impl Derived {
+    fn idf(&self, c: Option<ConceptIdx>) -> f64 {
+        c.and_then(|c| self.idf.get(c as usize)).copied().unwrap_or(self.idf_none)
+    }
+}
+
+/// One candidate's sums, as a ranking's last pass reads them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Acc {
+    /// Member → project: skills; project → member: skills; partners: their offers for the querying member's needs.
+    x: f64,
+    /// Partners: the querying member's offers for their needs.
+    y: f64,
+    /// Themes hit, or shared interests.
+    z: u16,
+}
+
+/// Working memory of a ranking, reused across rankings (one per thread): no ranking allocates anything the size of
+/// the index, nor clears more than it touched. The sums are kept a table each (not a struct a candidate), so that
+/// each stage of a ranking sweeps only the table it adds to; all are zero between rankings.
+#[derive(Debug, Default)]
+struct Scratch {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    z: Vec<u16>,
+    /// The want (need or required skill) a candidate was last credited for (from 1, shifted 8 bits up) and the
+    /// credit (the low 8 bits: an index into the ranking's credit table).
+    mark: Vec<u32>,
+    /// A bit a slot: touched by this ranking. Walked in slot order at the end (memory order for the tables and rows).
+    seen: Vec<u64>,
+    /// By concept: the best credit the querying member's offers give a want of that concept…
+    credit: Vec<f64>,
+    in_reach: Vec<bool>,
+    /// …and the concepts that have one.
+    reach: Vec<ConceptIdx>,
+    /// Concepts next to an offer that its credit does not reach (only where the hierarchy is not symmetric): their
+    /// projects are candidates all the same, as a concept-by-concept ranking sees them.
+    beside: Vec<ConceptIdx>,
+    topics: Vec<ConceptIdx>,
+    /// (score in tenths, slot) of the results…
+    results: Vec<(u32, Slot)>,
+    /// …and, if `keep_sums`, their sums (for rankings that return every result with its components).
+    sums: Vec<Acc>,
+    keep_sums: bool,
+    histogram: Vec<u32>,
+}
+
+/// Scores are in tenths from 0 to 1000 (more only with a related credit above 1): the histogram's last bucket holds
+/// everything from there up.
+const BUCKETS: usize = 1001;
+
+/// The credit an offer of each level (1..=5) gives a want of its own concept (`[0..5]`) and of a neighbour
+/// (`[5..10]`), as `credit` computes it.
+fn credit_table(related_credit: f64) -> [f64; 10] {
+    std::array::from_fn(|k| {
+        let level = level_factor(u8::try_from(k % 5 + 1).unwrap_or(1));
+        if k < 5 { level } else { related_credit * level }
+    })
+}
+
+/// Where a want's tag starts: the index of the want, from 1 (0 is "none yet").
+fn tag(i: usize) -> u16 {
+    u16::try_from(i + 1).unwrap_or(u16::MAX)
+}
+
+impl Scratch {
+    fn begin(&mut self, slots: usize) {
+        if self.x.len() < slots {
+            self.x.resize(slots, 0.0);
+            self.y.resize(slots, 0.0);
+            self.z.resize(slots, 0);
+            self.mark.resize(slots, 0);
+            self.seen.resize(slots.div_ceil(64), 0);
+        }
+        self.results.clear();
+        self.sums.clear();
+        for &c in self.reach.iter().chain(&self.beside) {
+            self.in_reach[c as usize] = false;
+        }
+        self.reach.clear();
+        self.beside.clear();
+    }
+
+    #[inline]
+    fn touch(&mut self, slot: Slot) {
+        self.seen[(slot >> 6) as usize] |= 1_u64 << (slot & 63);
+    }
+
+    /// Every slot touched by the ranking, in slot order, with its sums: those `f` scores (in tenths) are results.
+    /// Leaves the tables zero.
+    fn drain(&mut self, mut f: impl FnMut(Slot, &Acc) -> Option<u32>) {
+        for (w, word) in self.seen.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                let slot = u32::try_from(w * 64).unwrap_or(u32::MAX) + bits.trailing_zeros();
+                bits &= bits - 1;
+                let i = slot as usize;
+                let acc = Acc {
+                    x: std::mem::take(&mut self.x[i]),
+                    y: std::mem::take(&mut self.y[i]),
+                    z: std::mem::take(&mut self.z[i]),
+                };
+                self.mark[i] = 0;
+                if let Some(t) = f(slot, &acc) {
+                    self.results.push((t, slot));
+                    if self.keep_sums {
+                        self.sums.push(acc);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Note concept `c` as a neighbour of an offer, if it is not reached already.
+    fn beside(&mut self, c: ConceptIdx) {
+        let i = c as usize;
+        if self.in_reach.len() <= i {
+            self.credit.resize(i + 1, 0.0);
+            self.in_reach.resize(i + 1, false);
+        }
+        if !self.in_reach[i] {
+            self.in_reach[i] = true;
+            self.beside.push(c);
+        }
+    }
+
+    /// Credit `v` for wants of concept `c` (the best one counts).
+    fn raise(&mut self, c: ConceptIdx, v: f64) {
+        let i = c as usize;
+        if self.credit.len() <= i {
+            self.credit.resize(i + 1, 0.0);
+            self.in_reach.resize(i + 1, false);
+        }
+        if !self.in_reach[i] {
+            self.in_reach[i] = true;
+            self.credit[i] = v;
+            self.reach.push(c);
+        } else if v > self.credit[i] {
+            self.credit[i] = v;
+        }
+    }
+
+    /// The `want` best results, best first (ties by id), from `results`.
+    fn best(&mut self, want: usize, id: impl Fn(Slot) -> Uuid) -> Vec<(u32, Slot)> {
+        let order = |a: &(u32, Slot), b: &(u32, Slot)| b.0.cmp(&a.0).then_with(|| id(a.1).cmp(&id(b.1)));
+        if want == 0 {
+            return Vec::new();
+        }
+        if self.results.len() <= want {
+            let mut out = self.results.clone();
+            out.sort_unstable_by(order);
+            return out;
+        }
+        // The lowest score that makes the cut, from a histogram of the scores: only results at or above it are sorted.
+        self.histogram.clear();
+        self.histogram.resize(BUCKETS, 0);
+        for &(s, _) in &self.results {
+            self.histogram[(s as usize).min(BUCKETS - 1)] += 1;
+        }
+        let mut seen = 0;
+        let mut cut = 0;
+        for bucket in (0..BUCKETS).rev() {
+            seen += self.histogram[bucket] as usize;
+            if seen >= want {
+                cut = u32::try_from(bucket).unwrap_or(0);
+                break;
+            }
+        }
+        let mut out: Vec<(u32, Slot)> = self.results.iter().copied().filter(|r| r.0 >= cut).collect();
+        out.sort_unstable_by(order);
+        out.truncate(want);
+        out
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Run `f` with this thread's scratch. Taken out while in use: a ranking started from inside `f` (say, from a
+/// caller's filter) gets a fresh one rather than a borrow error.
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    let mut sc = SCRATCH.with(RefCell::take);
+    let r = f(&mut sc);
+    SCRATCH.with(|s| s.replace(sc));
+    r
+}
+
+/// How close to a rounding boundary (in units of the rounded digit) a figure summed in another order must not be for
+/// its rounding to be certain. Sums of a few dozen terms in f64 differ by far less.
+const ROUNDING_GUARD: f64 = 1e-6;
+
+/// (Negative figures, which only negative weights give, count as near: they are computed exactly.) Truncating casts
+/// rather than `floor` and `round`, which are library calls on baseline x86-64.
+fn near_boundary(x10: f64) -> bool {
+    !(x10 >= 0.0) || ((x10 - (x10 as i64) as f64) - 0.5).abs() < ROUNDING_GUARD
+}
+
+/// A score (0..100, unrounded) in tenths, as `round1` would round it; `None` if too close to call.
+fn tenths(raw: f64) -> Option<u32> {
+    let x10 = raw * 10.0;
+    (!near_boundary(x10)).then(|| u32::try_from((x10 + 0.5) as i64).unwrap_or(u32::MAX))
+}
+
+/// What a ranking multiplies by instead of dividing: 1/n for small counts, and 100 / (the summed weight of the
+/// components that apply) by which of them apply (a bit each, in the order `combine` takes them).
+#[derive(Debug, Clone, Copy)]
+struct Reciprocals {
+    of: [f64; 64],
+    scale: [f64; 16],
+}
+
+impl Reciprocals {
+    fn new(weights: &[f64]) -> Self {
+        let of = std::array::from_fn(|n| if n == 0 { 0.0 } else { 1.0 / n as f64 });
+        let scale = std::array::from_fn(|mask| {
+            let mut sum = 0.0;
+            for (i, w) in weights.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    sum += w;
+                }
+            }
+            if sum > 0.0 { 100.0 / sum } else { 0.0 }
+        });
+        Self { of, scale }
+    }
+
+    fn of(&self, n: u32) -> f64 {
+        self.of.get(n as usize).copied().unwrap_or_else(|| 1.0 / f64::from(n))
+    }
 }
 
 /// One component of a score.
@@ -101,19 +431,76 @@ pub struct Scored {
     pub explanation: Explanation,
 }
 
+/// Which part of a ranking to return: ranks `offset..offset + limit` among the results scoring at least `min_score`
+/// (every result scores more than 0).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub offset: usize,
+    pub limit: usize,
+    pub min_score: f64,
+}
+
+impl Window {
+    /// The best `k`.
+    pub fn top(k: usize) -> Self {
+        Self { offset: 0, limit: k, min_score: 0.0 }
+    }
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Self::top(20)
+    }
+}
+
+/// One page of a ranking: its results, best first and explained, and how many results the whole ranking has.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page {
+    pub items: Vec<Scored>,
+    pub total: usize,
+}
+
+/// A ranked id and its score, without explanation (for bulk recomputes).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Ranked {
+    pub id: Uuid,
+    pub score: f64,
+}
+
+/// One member's best projects and best partners, best first (a recompute's output).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemberTops {
+    pub member: Uuid,
+    pub projects: Vec<Ranked>,
+    pub partners: Vec<Ranked>,
+}
+
 /// The index of every member and project.
 #[derive(Debug, Default, Clone)]
 pub struct MatchIndex {
     members: Vec<Option<Arc<MemberProfile>>>,
+    member_rows: Vec<MemberRow>,
+    /// By slot (nil for a free slot).
+    member_ids: Vec<Uuid>,
     member_slots: HashMap<Uuid, Slot>,
+    free_members: Vec<Slot>,
     projects: Vec<Option<Arc<ProjectProfile>>>,
+    project_rows: Vec<ProjectRow>,
     project_slots: HashMap<Uuid, Slot>,
+    free_projects: Vec<Slot>,
+    /// Each offering member once, with its best level.
     offers: Postings,
+    /// One entry per need.
     needs: Postings,
+    /// Each interested member once.
     interests: Postings,
+    /// One entry per required skill, with its weight.
     required: Postings,
+    /// One entry per theme.
     themes: Postings,
+    countries: HashMap<String, u32>,
     member_count: usize,
+    derived: OnceLock<Derived>,
     pub weights: Weights,
 }
 
@@ -125,20 +512,50 @@ fn level_factor(strength: u8) -> f64 {
     0.5 + 0.1 * f64::from(strength.clamp(1, 5))
 }
 
-/// Weighted mean of the components that apply.
-fn combine(parts: &[(Option<f64>, &'static str, f64)]) -> (f64, Vec<Component>) {
+type Part = (Option<f64>, &'static str, f64);
+
+/// The weighted mean of the components that apply, 0..100, unrounded.
+fn raw_score(parts: &[Part]) -> f64 {
     let mut total = 0.0;
     let mut weights = 0.0;
-    let mut components = Vec::new();
-    for (value, name, weight) in parts {
+    for (value, _, weight) in parts {
         if let Some(v) = value {
             total += v * weight;
             weights += weight;
-            components.push(Component { name, score: round1(v * 100.0), weight: *weight });
         }
     }
-    let score = if weights > 0.0 { total / weights * 100.0 } else { 0.0 };
-    (round1(score), components)
+    if weights > 0.0 { total / weights * 100.0 } else { 0.0 }
+}
+
+/// Weighted mean of the components that apply.
+fn combine(parts: &[Part]) -> (f64, Vec<Component>) {
+    let components = parts
+        .iter()
+        .filter_map(|(value, name, weight)| {
+            value.map(|v| Component { name, score: round1(v * 100.0), weight: *weight })
+        })
+        .collect();
+    (round1(raw_score(parts)), components)
+}
+
+/// [`combine`] on components summed in another order than the single-pair scoring sums them: `None` when a rounded
+/// figure is too close to a rounding boundary to be sure it rounds the same.
+fn combine_checked(parts: &[Part]) -> Option<(f64, Vec<Component>)> {
+    let unsure = parts.iter().any(|(v, _, _)| v.is_some_and(|v| near_boundary(v * 1000.0)))
+        || near_boundary(raw_score(parts) * 10.0);
+    (!unsure).then(|| combine(parts))
+}
+
+fn sector_bit(s: crate::domain::member::Sector) -> u32 {
+    bit(s, |s| s as u32)
+}
+
+fn scope_bit(s: crate::domain::member::Scope) -> u32 {
+    bit(s, |s| s as u32)
+}
+
+fn mask<T: Copy>(items: &[T], bit: impl Fn(T) -> u32) -> u32 {
+    items.iter().fold(0, |m, x| m | bit(*x))
 }
 
 impl MatchIndex {
@@ -162,15 +579,51 @@ impl MatchIndex {
         self.project_slots.get(&id).and_then(|s| self.projects[*s as usize].as_ref())
     }
 
+    fn country(&mut self, code: &str) -> u32 {
+        if let Some(&c) = self.countries.get(code) {
+            return c;
+        }
+        let c = u32::try_from(self.countries.len()).unwrap_or(u32::MAX);
+        self.countries.insert(code.to_owned(), c);
+        c
+    }
+
     /// Add or replace a member.
     pub fn upsert_member(&mut self, m: MemberProfile) {
         self.remove_member(m.id);
-        let slot = Slot::try_from(self.members.len()).unwrap_or(Slot::MAX);
-        self.offers.add(concepts(&m.offers), slot);
-        self.needs.add(concepts(&m.needs), slot);
-        self.interests.add(concepts(&m.interests), slot);
+        self.derived = OnceLock::new();
+        let slot = match self.free_members.pop() {
+            Some(s) => s,
+            None => {
+                self.members.push(None);
+                self.member_rows.push(MemberRow::default());
+                self.member_ids.push(Uuid::nil());
+                Slot::try_from(self.members.len() - 1).unwrap_or(Slot::MAX)
+            }
+        };
+        for (c, s) in best_strengths(&m.offers) {
+            self.offers.push(c, slot, s);
+        }
+        for t in &m.needs {
+            if let Some(c) = t.concept {
+                self.needs.push(c, slot, t.strength.clamp(1, 5));
+            }
+        }
+        let interests = distinct(&m.interests);
+        for &c in &interests {
+            self.interests.push(c, slot, 1);
+        }
+        self.member_ids[slot as usize] = m.id;
+        self.member_rows[slot as usize] = MemberRow {
+            active: m.active,
+            visible: m.active && m.discoverable,
+            country: self.country(&m.country),
+            sectors: mask(&m.sectors, sector_bit),
+            scopes: mask(&m.scopes, scope_bit),
+            interests: u16::try_from(interests.len()).unwrap_or(u16::MAX),
+        };
         self.member_slots.insert(m.id, slot);
-        self.members.push(Some(Arc::new(m)));
+        self.members[slot as usize] = Some(Arc::new(m));
         self.member_count += 1;
     }
 
@@ -178,35 +631,106 @@ impl MatchIndex {
         if let Some(slot) = self.member_slots.remove(&id)
             && let Some(m) = self.members[slot as usize].take()
         {
-            self.offers.remove(concepts(&m.offers), slot);
-            self.needs.remove(concepts(&m.needs), slot);
-            self.interests.remove(concepts(&m.interests), slot);
+            self.derived = OnceLock::new();
+            for (c, _) in best_strengths(&m.offers) {
+                self.offers.remove(c, slot);
+            }
+            for c in distinct(&m.needs) {
+                self.needs.remove(c, slot);
+            }
+            for c in distinct(&m.interests) {
+                self.interests.remove(c, slot);
+            }
+            self.member_rows[slot as usize] = MemberRow::default();
+            self.member_ids[slot as usize] = Uuid::nil();
+            self.free_members.push(slot);
             self.member_count -= 1;
         }
     }
 
     pub fn upsert_project(&mut self, p: ProjectProfile) {
         self.remove_project(p.id);
-        let slot = Slot::try_from(self.projects.len()).unwrap_or(Slot::MAX);
-        self.required.add(concepts(&p.required), slot);
-        self.themes.add(concepts(&p.themes), slot);
+        self.derived = OnceLock::new();
+        let slot = match self.free_projects.pop() {
+            Some(s) => s,
+            None => {
+                self.projects.push(None);
+                self.project_rows.push(ProjectRow::default());
+                Slot::try_from(self.projects.len() - 1).unwrap_or(Slot::MAX)
+            }
+        };
+        for t in &p.required {
+            if let Some(c) = t.concept {
+                self.required.push(c, slot, t.strength.clamp(1, 5));
+            }
+        }
+        for c in concepts(&p.themes) {
+            self.themes.push(c, slot, 1);
+        }
+        let codes: Vec<u32> = p.eligible_countries.iter().map(|c| self.country(c)).collect();
+        let countries = codes.iter().filter_map(|&c| 1_u128.checked_shl(c)).fold(0, |m, b| m | b);
+        let other_countries = codes.into_iter().filter(|&c| c >= 128).collect();
+        self.project_rows[slot as usize] = ProjectRow {
+            id: p.id,
+            closed: p.closed,
+            deadline: p.deadline,
+            anyone: p.eligible_countries.is_empty(),
+            countries,
+            other_countries,
+            lead: p.lead,
+            sectors: mask(&p.sectors, sector_bit),
+            scope: scope_bit(p.scope),
+            themes: u32::try_from(concepts(&p.themes).count()).unwrap_or(u32::MAX),
+        };
         self.project_slots.insert(p.id, slot);
-        self.projects.push(Some(Arc::new(p)));
+        self.projects[slot as usize] = Some(Arc::new(p));
     }
 
     pub fn remove_project(&mut self, id: Uuid) {
         if let Some(slot) = self.project_slots.remove(&id)
             && let Some(p) = self.projects[slot as usize].take()
         {
-            self.required.remove(concepts(&p.required), slot);
-            self.themes.remove(concepts(&p.themes), slot);
+            self.derived = OnceLock::new();
+            for c in distinct(&p.required) {
+                self.required.remove(c, slot);
+            }
+            for c in distinct(&p.themes) {
+                self.themes.remove(c, slot);
+            }
+            self.project_rows[slot as usize] = ProjectRow::default();
+            self.free_projects.push(slot);
         }
+    }
+
+    /// The inverse frequencies and the weights built from them, as of the last change.
+    fn derived(&self) -> &Derived {
+        self.derived.get_or_init(|| {
+            let n = self.member_count as f64;
+            let idf_of = |df: usize| (1.0 + (n + 1.0) / (df as f64 + 1.0)).ln();
+            let idf: Vec<f64> = self.offers.0.iter().map(|list| idf_of(list.len())).collect();
+            let mut d = Derived { idf, idf_none: idf_of(0), ..Derived::default() };
+            let want = |terms: &[Term]| {
+                let mut want = 0.0;
+                for t in terms {
+                    want += f64::from(t.strength.clamp(1, 5)) * d.idf(t.concept);
+                }
+                want
+            };
+            let need_want = self.members.iter().map(|m| m.as_ref().map_or(0.0, |m| want(&m.needs))).collect();
+            let required_want = self.projects.iter().map(|p| p.as_ref().map_or(0.0, |p| want(&p.required))).collect();
+            d.need_want = need_want;
+            d.required_want = required_want;
+            let per = |v: &Vec<f64>| v.iter().map(|&w| if w > 0.0 { 1.0 / w } else { 0.0 }).collect();
+            d.need_per = per(&d.need_want);
+            d.required_per = per(&d.required_want);
+            d
+        })
     }
 
     /// Rarer concepts weigh more: the inverse frequency among members' offers.
     fn idf(&self, c: Option<ConceptIdx>) -> f64 {
         let n = self.member_count as f64;
-        let df = c.map_or(0, |c| self.offers.df(c)) as f64;
+        let df = c.map_or(0, |c| self.offers.get(c).len()) as f64;
         (1.0 + (n + 1.0) / (df + 1.0)).ln()
     }
 
@@ -409,16 +933,6 @@ impl MatchIndex {
         Missing { term: t.text.clone(), concept: c.map(|c| c.id.clone()), label: c.map(|c| c.label(lang).to_owned()) }
     }
 
-    /// Concepts a member's offers reach, with their neighbours.
-    fn reach(&self, vocab: &Vocabulary, terms: &[Term]) -> HashSet<ConceptIdx> {
-        let mut out = HashSet::new();
-        for c in concepts(terms) {
-            out.insert(c);
-            out.extend(vocab.neighbours(c));
-        }
-        out
-    }
-
     /// The explanation of one ranked pair, for the page shown (rankings carry scores only).
     pub fn explain_project(&self, vocab: &Vocabulary, lang: Lang, member: Uuid, project: Uuid) -> Option<Scored> {
         Some(self.score_project(vocab, lang, self.member(member)?, self.project(project)?))
@@ -428,7 +942,333 @@ impl MatchIndex {
         Some(self.score_partner(vocab, lang, self.member(member)?, self.member(partner)?))
     }
 
-    /// The best open projects for a member, best first (scores only: see [`Self::explain_project`]).
+    /// The querying member's offers as the credit they give a want of each concept (`sc.credit`, over `sc.reach`):
+    /// the same concept at the offer's level, a neighbour at the related credit times it; the best offer counts.
+    fn offer_reach(&self, vocab: &Vocabulary, offers: &[Term], sc: &mut Scratch) {
+        let rc = self.weights.related_credit;
+        for o in offers {
+            let Some(c) = o.concept else { continue };
+            let level = level_factor(o.strength);
+            sc.raise(c, level);
+            for &x in vocab.neighbour_of(c) {
+                sc.raise(x, rc * level);
+            }
+        }
+    }
+
+    /// Credit everyone offering concept `c` for one want of weight `w` (told apart from the others by `tag`): the
+    /// credit of their level from `credits` (`from` 0: the want's own concept, 5: a neighbour of it); their best offer
+    /// counts, once.
+    #[expect(clippy::too_many_arguments, reason = "one want, its credits, the slots to walk, and the scratch")]
+    fn credit_offers(
+        &self,
+        c: ConceptIdx,
+        from: usize,
+        w: f64,
+        tag: u16,
+        credits: &[f64; 10],
+        after: Option<Slot>,
+        sc: &mut Scratch,
+    ) {
+        let tag = u32::from(tag) << 8;
+        for &(slot, s) in self.offers.after(c, after) {
+            let code = from + usize::from(s.clamp(1, 5)) - 1;
+            let v = credits[code];
+            sc.touch(slot);
+            let i = slot as usize;
+            let mark = sc.mark[i];
+            if mark & !0xFF != tag {
+                sc.mark[i] = tag | code as u32;
+                sc.x[i] += w * v;
+            } else {
+                let best = credits[(mark & 0xFF) as usize];
+                if v > best {
+                    sc.x[i] += w * (v - best);
+                    sc.mark[i] = tag | code as u32;
+                }
+            }
+        }
+    }
+
+    /// Every member sharing something with `a`, with the sums behind the partner score. Returns the weight of `a`'s
+    /// needs and its number of distinct interests. With `after`, only members at later slots.
+    fn accumulate_partners(
+        &self,
+        d: &Derived,
+        vocab: &Vocabulary,
+        a: &MemberProfile,
+        after: Option<Slot>,
+        sc: &mut Scratch,
+    ) -> (f64, u16) {
+        sc.begin(self.members.len());
+        let credits = credit_table(self.weights.related_credit);
+        // Their offers for my needs.
+        let mut want = 0.0;
+        for (i, need) in a.needs.iter().enumerate() {
+            let w = f64::from(need.strength.clamp(1, 5)) * d.idf(need.concept);
+            want += w;
+            let Some(c) = need.concept else { continue };
+            self.credit_offers(c, 0, w, tag(i), &credits, after, sc);
+            for n in vocab.neighbours(c) {
+                self.credit_offers(n, 5, w, tag(i), &credits, after, sc);
+            }
+        }
+        // My offers for their needs.
+        self.offer_reach(vocab, &a.offers, sc);
+        for i in 0..sc.reach.len() {
+            let c = sc.reach[i];
+            let (idf, credit) = (d.idf(Some(c)), sc.credit[c as usize]);
+            for &(slot, s) in self.needs.after(c, after) {
+                sc.touch(slot);
+                sc.y[slot as usize] += f64::from(s) * idf * credit;
+            }
+        }
+        // Shared interests.
+        sc.topics.clear();
+        sc.topics.extend(concepts(&a.interests));
+        sc.topics.sort_unstable();
+        sc.topics.dedup();
+        for i in 0..sc.topics.len() {
+            for &(slot, _) in self.interests.after(sc.topics[i], after) {
+                sc.touch(slot);
+                sc.z[slot as usize] = sc.z[slot as usize].saturating_add(1);
+            }
+        }
+        (want, u16::try_from(sc.topics.len()).unwrap_or(u16::MAX))
+    }
+
+    fn partner_parts(&self, d: &Derived, want_a: f64, interests_a: u16, slot: Slot, acc: &Acc) -> [Part; 3] {
+        let w = self.weights;
+        let want_b = d.need_want[slot as usize];
+        let union = (u32::from(interests_a) + u32::from(self.member_rows[slot as usize].interests))
+            .saturating_sub(u32::from(acc.z));
+        [
+            ((want_a > 0.0).then(|| acc.x / want_a), "their_offers_for_your_needs", w.complement),
+            ((want_b > 0.0).then(|| acc.y / want_b), "your_offers_for_their_needs", w.complement),
+            ((union > 0).then(|| f64::from(acc.z) / f64::from(union)), "shared_interests", w.shared_interests),
+        ]
+    }
+
+    /// [`Self::partner_parts`]'s score (unrounded), multiplying by reciprocals: close to it, not equal.
+    #[expect(clippy::too_many_arguments, reason = "the querying side's figures, then the candidate's")]
+    fn partner_raw(&self, d: &Derived, r: &Reciprocals, per_a: f64, interests_a: u16, slot: Slot, acc: &Acc) -> f64 {
+        let w = self.weights;
+        let (mut total, mut applies) = (0.0, 0);
+        if per_a > 0.0 {
+            total += acc.x * per_a * w.complement;
+            applies |= 1;
+        }
+        let per_b = d.need_per[slot as usize];
+        if per_b > 0.0 {
+            total += acc.y * per_b * w.complement;
+            applies |= 2;
+        }
+        let union = (u32::from(interests_a) + u32::from(self.member_rows[slot as usize].interests))
+            .saturating_sub(u32::from(acc.z));
+        if union > 0 {
+            total += f64::from(acc.z) * r.of(union) * w.shared_interests;
+            applies |= 4;
+        }
+        total * r.scale[applies]
+    }
+
+    /// Every possible partner of `a` (at `a_slot`) scoring more than 0 and at least `min_score`, into `sc.results`.
+    fn rank_partners(&self, vocab: &Vocabulary, a_slot: Slot, a: &MemberProfile, min_score: f64, sc: &mut Scratch) {
+        let d = self.derived();
+        let (want_a, interests_a) = self.accumulate_partners(d, vocab, a, None, sc);
+        let w = self.weights;
+        let r = Reciprocals::new(&[w.complement, w.complement, w.shared_interests]);
+        let per_a = if want_a > 0.0 { 1.0 / want_a } else { 0.0 };
+        sc.drain(|slot, acc| {
+            if slot == a_slot || !self.member_rows[slot as usize].visible {
+                return None;
+            }
+            let t = match tenths(self.partner_raw(d, &r, per_a, interests_a, slot, acc)) {
+                Some(t) => t,
+                None => self.members[slot as usize]
+                    .as_ref()
+                    .map_or(0, |b| to_tenths(self.partner_score(vocab, Lang::En, a, b, false).score)),
+            };
+            (t > 0 && f64::from(t) / 10.0 >= min_score).then_some(t)
+        });
+    }
+
+    /// Every project sharing something with `m`, with the sums behind the project score.
+    fn accumulate_projects(&self, d: &Derived, vocab: &Vocabulary, m: &MemberProfile, sc: &mut Scratch) {
+        sc.begin(self.projects.len());
+        self.offer_reach(vocab, &m.offers, sc);
+        for c in concepts(&m.offers) {
+            for n in vocab.neighbours(c) {
+                sc.beside(n);
+            }
+        }
+        for i in 0..sc.beside.len() {
+            for &(slot, _) in self.required.get(sc.beside[i]) {
+                sc.touch(slot);
+            }
+        }
+        for i in 0..sc.reach.len() {
+            let c = sc.reach[i];
+            let (idf, credit) = (d.idf(Some(c)), sc.credit[c as usize]);
+            for &(slot, s) in self.required.get(c) {
+                sc.touch(slot);
+                sc.x[slot as usize] += f64::from(s) * idf * credit;
+            }
+        }
+        sc.topics.clear();
+        sc.topics.extend(concepts(&m.interests).chain(concepts(&m.offers)));
+        sc.topics.sort_unstable();
+        sc.topics.dedup();
+        for i in 0..sc.topics.len() {
+            for &(slot, _) in self.themes.get(sc.topics[i]) {
+                sc.touch(slot);
+                sc.z[slot as usize] = sc.z[slot as usize].saturating_add(1);
+            }
+        }
+    }
+
+    /// Every member sharing something with project `p`, with the sums behind the project score.
+    fn accumulate_members(&self, d: &Derived, vocab: &Vocabulary, p: &ProjectProfile, sc: &mut Scratch) {
+        sc.begin(self.members.len());
+        let credits = credit_table(self.weights.related_credit);
+        for (i, r) in p.required.iter().enumerate() {
+            let Some(c) = r.concept else { continue };
+            let w = f64::from(r.strength.clamp(1, 5)) * d.idf(Some(c));
+            self.credit_offers(c, 0, w, tag(i), &credits, None, sc);
+            for n in vocab.neighbours(c) {
+                self.credit_offers(n, 5, w, tag(i), &credits, None, sc);
+            }
+        }
+        // A theme is hit once by a member who has its concept among interests or offers.
+        for (j, t) in p.themes.iter().enumerate() {
+            let Some(c) = t.concept else { continue };
+            let tag = u32::from(tag(p.required.len() + j)) << 8;
+            for &(slot, _) in self.interests.get(c).iter().chain(self.offers.get(c)) {
+                sc.touch(slot);
+                let i = slot as usize;
+                if sc.mark[i] != tag {
+                    sc.mark[i] = tag;
+                    sc.z[i] = sc.z[i].saturating_add(1);
+                }
+            }
+        }
+    }
+
+    /// The parts of member `m`'s score for the project at `slot`, from the sums in `acc`.
+    fn project_parts(&self, d: &Derived, slot: Slot, acc: &Acc, m: &MemberRow) -> [Part; 4] {
+        let w = self.weights;
+        let row = &self.project_rows[slot as usize];
+        let want = d.required_want[slot as usize];
+        [
+            ((want > 0.0).then(|| acc.x / want), "skills", w.skills),
+            ((row.themes > 0).then(|| f64::from(acc.z) / f64::from(row.themes)), "themes", w.themes),
+            ((row.sectors != 0).then(|| f64::from(u8::from(row.sectors & m.sectors != 0))), "sectors", w.sectors),
+            (Some(f64::from(u8::from(m.scopes == 0 || m.scopes & row.scope != 0))), "scope", w.scope),
+        ]
+    }
+
+    /// [`Self::project_parts`]'s score (unrounded), multiplying by reciprocals: close to it, not equal.
+    fn project_raw(&self, d: &Derived, r: &Reciprocals, slot: Slot, acc: &Acc, m: &MemberRow) -> f64 {
+        let w = self.weights;
+        let row = &self.project_rows[slot as usize];
+        let (mut total, mut applies) = (0.0, 8);
+        let per = d.required_per[slot as usize];
+        if per > 0.0 {
+            total += acc.x * per * w.skills;
+            applies |= 1;
+        }
+        if row.themes > 0 {
+            total += f64::from(acc.z) * r.of(row.themes) * w.themes;
+            applies |= 2;
+        }
+        if row.sectors != 0 {
+            total += f64::from(u8::from(row.sectors & m.sectors != 0)) * w.sectors;
+            applies |= 4;
+        }
+        total += f64::from(u8::from(m.scopes == 0 || m.scopes & row.scope != 0)) * w.scope;
+        total * r.scale[applies]
+    }
+
+    /// Every open project for `m` (at `m_slot`) that `keep` keeps, scoring more than 0 and at least `min_score`, into
+    /// `sc.results`.
+    #[expect(clippy::too_many_arguments, reason = "the query, its filters, and the scratch")]
+    fn rank_projects(
+        &self,
+        vocab: &Vocabulary,
+        m_slot: Slot,
+        m: &MemberProfile,
+        now: DateTime<Utc>,
+        keep: &dyn Fn(&ProjectProfile) -> bool,
+        min_score: f64,
+        sc: &mut Scratch,
+    ) {
+        let d = self.derived();
+        self.accumulate_projects(d, vocab, m, sc);
+        let mrow = &self.member_rows[m_slot as usize];
+        let w = self.weights;
+        let r = Reciprocals::new(&[w.skills, w.themes, w.sectors, w.scope]);
+        sc.drain(|slot, acc| {
+            let Some(p) = self.projects[slot as usize].as_ref() else { return None };
+            if !self.project_rows[slot as usize].admits(mrow, m.id, now) || !keep(p) {
+                return None;
+            }
+            let t = tenths(self.project_raw(d, &r, slot, acc, mrow))
+                .unwrap_or_else(|| to_tenths(self.project_score(vocab, Lang::En, m, p, false).score));
+            (t > 0 && f64::from(t) / 10.0 >= min_score).then_some(t)
+        });
+    }
+
+    /// Every eligible member for project `p` (at `p_slot`) scoring more than 0 and at least `min_score`, into
+    /// `sc.results`.
+    fn rank_members(
+        &self,
+        vocab: &Vocabulary,
+        p_slot: Slot,
+        p: &ProjectProfile,
+        now: DateTime<Utc>,
+        min_score: f64,
+        sc: &mut Scratch,
+    ) {
+        let d = self.derived();
+        self.accumulate_members(d, vocab, p, sc);
+        let prow = &self.project_rows[p_slot as usize];
+        let w = self.weights;
+        let r = Reciprocals::new(&[w.skills, w.themes, w.sectors, w.scope]);
+        sc.drain(|slot, acc| {
+            let mrow = &self.member_rows[slot as usize];
+            if !prow.admits(mrow, self.member_ids[slot as usize], now) {
+                return None;
+            }
+            let t = match tenths(self.project_raw(d, &r, p_slot, acc, mrow)) {
+                Some(t) => t,
+                None => self.members[slot as usize]
+                    .as_ref()
+                    .map_or(0, |m| to_tenths(self.project_score(vocab, Lang::En, m, p, false).score)),
+            };
+            (t > 0 && f64::from(t) / 10.0 >= min_score).then_some(t)
+        });
+    }
+
+    fn member_at(&self, id: Uuid) -> Option<(Slot, &Arc<MemberProfile>)> {
+        let slot = *self.member_slots.get(&id)?;
+        Some((slot, self.members[slot as usize].as_ref()?))
+    }
+
+    fn project_at(&self, id: Uuid) -> Option<(Slot, &Arc<ProjectProfile>)> {
+        let slot = *self.project_slots.get(&id)?;
+        Some((slot, self.projects[slot as usize].as_ref()?))
+    }
+
+    fn member_id(&self, slot: Slot) -> Uuid {
+        self.member_ids[slot as usize]
+    }
+
+    fn project_id(&self, slot: Slot) -> Uuid {
+        self.project_rows[slot as usize].id
+    }
+
+    /// The best open projects for a member, best first (scores only: see [`Self::explain_project`]). Every result:
+    /// for a page, [`Self::top_projects_for_member`] is much faster.
     pub fn projects_for_member(
         &self,
         vocab: &Vocabulary,
@@ -437,50 +1277,101 @@ impl MatchIndex {
         now: DateTime<Utc>,
         keep: impl Fn(&ProjectProfile) -> bool,
     ) -> Vec<Scored> {
-        let Some(m) = self.member(member) else { return Vec::new() };
-        let mut candidates: HashSet<Slot> = HashSet::new();
-        for c in self.reach(vocab, &m.offers) {
-            candidates.extend(self.required.get(c));
-        }
-        for c in concepts(&m.interests).chain(concepts(&m.offers)) {
-            candidates.extend(self.themes.get(c));
-        }
-        let mut out: Vec<Scored> = candidates
-            .into_iter()
-            .filter_map(|s| self.projects[s as usize].as_ref())
-            .filter(|p| Self::eligible(m, p, now) && keep(p))
-            .map(|p| self.project_score(vocab, lang, m, p, false))
-            .filter(|s| s.score > 0.0)
-            .collect();
-        sort(&mut out);
-        out
+        let Some((m_slot, m)) = self.member_at(member) else { return Vec::new() };
+        with_scratch(|sc| {
+            sc.keep_sums = true;
+            self.rank_projects(vocab, m_slot, m, now, &keep, 0.0, sc);
+            sc.keep_sums = false;
+            let d = self.derived();
+            let mrow = &self.member_rows[m_slot as usize];
+            let mut out: Vec<Scored> = sc
+                .results
+                .iter()
+                .zip(&sc.sums)
+                .filter_map(|(&(_, slot), acc)| {
+                    let p = self.projects[slot as usize].as_ref()?;
+                    Some(match combine_checked(&self.project_parts(d, slot, acc, mrow)) {
+                        Some((score, components)) => unexplained(p.id, score, components),
+                        None => self.project_score(vocab, lang, m, p, false),
+                    })
+                })
+                .collect();
+            sort(&mut out);
+            out
+        })
     }
 
-    /// The best partners for a member, best first: never itself, nor anyone not discoverable or not active.
+    /// One page of a member's best open projects (those `keep` keeps), explained, and how many there are in all.
+    pub fn top_projects_for_member(
+        &self,
+        vocab: &Vocabulary,
+        lang: Lang,
+        member: Uuid,
+        now: DateTime<Utc>,
+        keep: impl Fn(&ProjectProfile) -> bool,
+        window: Window,
+    ) -> Page {
+        let Some((m_slot, m)) = self.member_at(member) else { return Page { items: Vec::new(), total: 0 } };
+        with_scratch(|sc| {
+            self.rank_projects(vocab, m_slot, m, now, &keep, window.min_score, sc);
+            let best = sc.best(window.offset.saturating_add(window.limit), |s| self.project_id(s));
+            let items = best
+                .iter()
+                .skip(window.offset)
+                .filter_map(|&(_, slot)| self.projects[slot as usize].as_ref())
+                .map(|p| self.score_project(vocab, lang, m, p))
+                .collect();
+            Page { items, total: sc.results.len() }
+        })
+    }
+
+    /// The best partners for a member, best first: never itself, nor anyone not discoverable or not active. Every
+    /// result: for a page, [`Self::top_partners_for_member`] is much faster.
     pub fn partners_for_member(&self, vocab: &Vocabulary, lang: Lang, member: Uuid) -> Vec<Scored> {
-        let Some(a) = self.member(member) else { return Vec::new() };
-        let mut candidates: HashSet<Slot> = HashSet::new();
-        for c in self.reach(vocab, &a.needs) {
-            candidates.extend(self.offers.get(c));
-        }
-        for c in self.reach(vocab, &a.offers) {
-            candidates.extend(self.needs.get(c));
-        }
-        for c in concepts(&a.interests) {
-            candidates.extend(self.interests.get(c));
-        }
-        let mut out: Vec<Scored> = candidates
-            .into_iter()
-            .filter_map(|s| self.members[s as usize].as_ref())
-            .filter(|b| b.id != a.id && b.discoverable && b.active)
-            .map(|b| self.partner_score(vocab, lang, a, b, false))
-            .filter(|s| s.score > 0.0)
-            .collect();
-        sort(&mut out);
-        out
+        let Some((a_slot, a)) = self.member_at(member) else { return Vec::new() };
+        with_scratch(|sc| {
+            sc.keep_sums = true;
+            self.rank_partners(vocab, a_slot, a, 0.0, sc);
+            sc.keep_sums = false;
+            let d = self.derived();
+            let want_a = d.need_want[a_slot as usize];
+            let interests_a = self.member_rows[a_slot as usize].interests;
+            let mut out: Vec<Scored> = sc
+                .results
+                .iter()
+                .zip(&sc.sums)
+                .filter_map(|(&(_, slot), acc)| {
+                    let b = self.members[slot as usize].as_ref()?;
+                    let parts = self.partner_parts(d, want_a, interests_a, slot, acc);
+                    Some(match combine_checked(&parts) {
+                        Some((score, components)) => unexplained(b.id, score, components),
+                        None => self.partner_score(vocab, lang, a, b, false),
+                    })
+                })
+                .collect();
+            sort(&mut out);
+            out
+        })
     }
 
-    /// The best members for a project, best first.
+    /// One page of a member's best partners, explained, and how many there are in all.
+    pub fn top_partners_for_member(&self, vocab: &Vocabulary, lang: Lang, member: Uuid, window: Window) -> Page {
+        let Some((a_slot, a)) = self.member_at(member) else { return Page { items: Vec::new(), total: 0 } };
+        with_scratch(|sc| {
+            self.rank_partners(vocab, a_slot, a, window.min_score, sc);
+            let best = sc.best(window.offset.saturating_add(window.limit), |s| self.member_id(s));
+            let items = best
+                .iter()
+                .skip(window.offset)
+                .filter_map(|&(_, slot)| self.members[slot as usize].as_ref())
+                .map(|b| self.score_partner(vocab, lang, a, b))
+                .collect();
+            Page { items, total: sc.results.len() }
+        })
+    }
+
+    /// The best members for a project, best first. Every result: for a page, [`Self::top_members_for_project`] is
+    /// much faster.
     pub fn members_for_project(
         &self,
         vocab: &Vocabulary,
@@ -488,36 +1379,217 @@ impl MatchIndex {
         project: Uuid,
         now: DateTime<Utc>,
     ) -> Vec<Scored> {
-        let Some(p) = self.project(project) else { return Vec::new() };
-        let mut candidates: HashSet<Slot> = HashSet::new();
-        for c in concepts(&p.required) {
-            candidates.extend(self.offers.get(c));
-            for n in vocab.neighbours(c) {
-                candidates.extend(self.offers.get(n));
-            }
-        }
-        for c in concepts(&p.themes) {
-            candidates.extend(self.interests.get(c));
-            candidates.extend(self.offers.get(c));
-        }
-        let mut out: Vec<Scored> = candidates
-            .into_iter()
-            .filter_map(|s| self.members[s as usize].as_ref())
-            .filter(|m| Self::eligible(m, p, now))
-            .map(|m| {
-                let mut s = self.project_score(vocab, lang, m, p, false);
-                s.id = m.id;
-                s
-            })
-            .filter(|s| s.score > 0.0)
+        let Some((p_slot, p)) = self.project_at(project) else { return Vec::new() };
+        with_scratch(|sc| {
+            sc.keep_sums = true;
+            self.rank_members(vocab, p_slot, p, now, 0.0, sc);
+            sc.keep_sums = false;
+            let d = self.derived();
+            let mut out: Vec<Scored> = sc
+                .results
+                .iter()
+                .zip(&sc.sums)
+                .filter_map(|(&(_, slot), acc)| {
+                    let m = self.members[slot as usize].as_ref()?;
+                    let mrow = &self.member_rows[slot as usize];
+                    Some(match combine_checked(&self.project_parts(d, p_slot, acc, mrow)) {
+                        Some((score, components)) => unexplained(m.id, score, components),
+                        None => Scored { id: m.id, ..self.project_score(vocab, lang, m, p, false) },
+                    })
+                })
+                .collect();
+            sort(&mut out);
+            out
+        })
+    }
+
+    /// One page of a project's best members, explained (the member's view of the project), and how many there are.
+    pub fn top_members_for_project(
+        &self,
+        vocab: &Vocabulary,
+        lang: Lang,
+        project: Uuid,
+        now: DateTime<Utc>,
+        window: Window,
+    ) -> Page {
+        let Some((p_slot, p)) = self.project_at(project) else { return Page { items: Vec::new(), total: 0 } };
+        with_scratch(|sc| {
+            self.rank_members(vocab, p_slot, p, now, window.min_score, sc);
+            let best = sc.best(window.offset.saturating_add(window.limit), |s| self.member_id(s));
+            let items = best
+                .iter()
+                .skip(window.offset)
+                .filter_map(|&(_, slot)| self.members[slot as usize].as_ref())
+                .map(|m| Scored { id: m.id, ..self.score_project(vocab, lang, m, p) })
+                .collect();
+            Page { items, total: sc.results.len() }
+        })
+    }
+
+    /// Every member's best `k` open projects and best `k` partners (ids and scores, as the top of
+    /// [`Self::projects_for_member`] and [`Self::partners_for_member`]), in member slot order, on `threads` threads
+    /// (0: one per available CPU).
+    pub fn recompute_all(&self, vocab: &Vocabulary, now: DateTime<Utc>, k: usize, threads: usize) -> Vec<MemberTops> {
+        let slots: Vec<Slot> = (0..self.members.len())
+            .filter(|&s| self.members[s].is_some())
+            .filter_map(|s| Slot::try_from(s).ok())
             .collect();
-        sort(&mut out);
-        out
+        self.recompute_slots(vocab, now, k, threads, &slots)
+    }
+
+    /// The same for some members (say, those whose profiles or candidates changed), in the order given; unknown ids
+    /// are skipped.
+    pub fn recompute(
+        &self,
+        vocab: &Vocabulary,
+        now: DateTime<Utc>,
+        members: &[Uuid],
+        k: usize,
+        threads: usize,
+    ) -> Vec<MemberTops> {
+        let mut seen = HashSet::new();
+        let slots: Vec<Slot> =
+            members.iter().filter_map(|id| self.member_slots.get(id).copied()).filter(|s| seen.insert(*s)).collect();
+        self.recompute_slots(vocab, now, k, threads, &slots)
+    }
+
+    /// Projects a member at a time. Partners a pair at a time when every member is recomputed: a partner score is the
+    /// same both ways round, so each pair is scored once, by the member at the lower slot, which walks only postings
+    /// of later slots and offers the score to both members' tops (a thread's own, merged at the end).
+    fn recompute_slots(
+        &self,
+        vocab: &Vocabulary,
+        now: DateTime<Utc>,
+        k: usize,
+        threads: usize,
+        slots: &[Slot],
+    ) -> Vec<MemberTops> {
+        /// Members a thread takes at a time.
+        const CHUNK: usize = 16;
+        let d = self.derived();
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        }
+        .clamp(1, slots.len().div_ceil(CHUNK).max(1));
+        // Ranks of member ids: ties at equal scores go to the smaller id.
+        let mut by_id: Vec<Slot> = (0..self.members.len())
+            .filter(|&s| self.members[s].is_some())
+            .filter_map(|s| Slot::try_from(s).ok())
+            .collect();
+        by_id.sort_unstable_by_key(|&s| self.member_ids[s as usize]);
+        let mut rank = vec![u32::MAX; self.members.len()];
+        for (r, &s) in by_id.iter().enumerate() {
+            rank[s as usize] = u32::try_from(r).unwrap_or(u32::MAX);
+        }
+        // Every member: each pair once, by its lower slot. Some: each wanted member scores all its pairs.
+        let every = slots.len() == self.member_count;
+        let next = AtomicUsize::new(0);
+        type Part = (Vec<(usize, Vec<Ranked>)>, Tops);
+        let parts: Vec<Part> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut sc = Scratch::default();
+                        let mut tops = Tops::new(self.members.len(), k);
+                        let mut projects = Vec::new();
+                        loop {
+                            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                            if start >= slots.len() {
+                                break;
+                            }
+                            for (i, &slot) in slots.iter().enumerate().skip(start).take(CHUNK) {
+                                let Some(m) = self.members[slot as usize].as_ref() else { continue };
+                                self.rank_projects(vocab, slot, m, now, &|_| true, 0.0, &mut sc);
+                                let best = sc
+                                    .best(k, |s| self.project_id(s))
+                                    .into_iter()
+                                    .map(|(t, s)| Ranked { id: self.project_id(s), score: f64::from(t) / 10.0 })
+                                    .collect();
+                                projects.push((i, best));
+                                let after = every.then_some(slot);
+                                self.pair_partners(d, vocab, slot, m, after, &rank, &mut tops, &mut sc);
+                            }
+                        }
+                        (projects, tops)
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        });
+        let mut all: Vec<(usize, Vec<Ranked>)> = Vec::with_capacity(slots.len());
+        for (projects, _) in &parts {
+            all.extend(projects.iter().cloned());
+        }
+        all.sort_unstable_by_key(|(i, _)| *i);
+        let mut merged: Vec<u64> = Vec::new();
+        all.into_iter()
+            .map(|(i, projects)| {
+                let slot = slots[i];
+                merged.clear();
+                for (_, t) in &parts {
+                    merged.extend_from_slice(t.of(slot));
+                }
+                merged.sort_unstable_by(|a, b| b.cmp(a));
+                let partners = merged
+                    .iter()
+                    .take(k)
+                    .map(|&key| {
+                        let (t, r) = Tops::split(key);
+                        Ranked { id: self.member_id(by_id[r as usize]), score: f64::from(t) / 10.0 }
+                    })
+                    .collect();
+                MemberTops { member: self.member_id(slot), projects, partners }
+            })
+            .collect()
+    }
+
+    /// Score member `a` (at `a_slot`) against every possible partner (with `after`: at later slots only, offering
+    /// each score back to that member's tops too, if `a` may be proposed).
+    #[expect(clippy::too_many_arguments, reason = "the querying side, the bulk tables, and the scratch")]
+    fn pair_partners(
+        &self,
+        d: &Derived,
+        vocab: &Vocabulary,
+        a_slot: Slot,
+        a: &MemberProfile,
+        after: Option<Slot>,
+        rank: &[u32],
+        tops: &mut Tops,
+        sc: &mut Scratch,
+    ) {
+        let (want_a, interests_a) = self.accumulate_partners(d, vocab, a, after, sc);
+        let w = self.weights;
+        let r = Reciprocals::new(&[w.complement, w.complement, w.shared_interests]);
+        let per_a = if want_a > 0.0 { 1.0 / want_a } else { 0.0 };
+        let back_to = after.is_some() && self.member_rows[a_slot as usize].visible;
+        let a_rank = rank[a_slot as usize];
+        sc.drain(|slot, acc| {
+            let b_visible = self.member_rows[slot as usize].visible;
+            if slot == a_slot || !(b_visible || back_to) {
+                return None;
+            }
+            let t = match tenths(self.partner_raw(d, &r, per_a, interests_a, slot, acc)) {
+                Some(t) => t,
+                None => self.members[slot as usize]
+                    .as_ref()
+                    .map_or(0, |b| to_tenths(self.partner_score(vocab, Lang::En, a, b, false).score)),
+            };
+            if t > 0 {
+                if b_visible {
+                    tops.offer(a_slot, t, rank[slot as usize]);
+                }
+                if back_to {
+                    tops.offer(slot, t, a_rank);
+                }
+            }
+            None
+        });
     }
 
     /// Members offering `c` (for consortia).
     pub(crate) fn offering(&self, c: ConceptIdx) -> impl Iterator<Item = &Arc<MemberProfile>> {
-        self.offers.get(c).iter().filter_map(|s| self.members[*s as usize].as_ref())
+        self.offers.get(c).iter().filter_map(|(s, _)| self.members[*s as usize].as_ref())
     }
 
     /// All live members (for consortia when a project has no concept-bearing skills).
@@ -540,6 +1612,68 @@ impl MatchIndex {
     }
 }
 
+/// Each member's best `k` partners so far in a bulk recompute, as keys (score in tenths above, the inverted id rank
+/// below: a larger key is better, and no two are equal), with the key a newcomer must beat: most offers are turned
+/// down by one look at it.
+#[derive(Debug)]
+struct Tops {
+    k: usize,
+    keys: Vec<u64>,
+    len: Vec<u8>,
+    floor: Vec<u64>,
+}
+
+impl Tops {
+    fn new(members: usize, k: usize) -> Self {
+        let k = k.min(255);
+        Self { k, keys: vec![0; members * k], len: vec![0; members], floor: vec![0; members] }
+    }
+
+    fn key(t: u32, rank: u32) -> u64 {
+        (u64::from(t) << 32) | u64::from(u32::MAX - rank)
+    }
+
+    fn split(key: u64) -> (u32, u32) {
+        let low = u32::try_from(key & 0xFFFF_FFFF).unwrap_or(0);
+        (u32::try_from(key >> 32).unwrap_or(0), u32::MAX - low)
+    }
+
+    fn offer(&mut self, slot: Slot, t: u32, rank: u32) {
+        let key = Self::key(t, rank);
+        let i = slot as usize;
+        if self.k == 0 || key <= self.floor[i] {
+            return;
+        }
+        let keys = &mut self.keys[i * self.k..(i + 1) * self.k];
+        let len = usize::from(self.len[i]);
+        if len < self.k {
+            keys[len] = key;
+            self.len[i] += 1;
+            if len + 1 == self.k {
+                self.floor[i] = keys.iter().copied().min().unwrap_or(0);
+            }
+        } else {
+            if let Some(worst) = keys.iter_mut().min() {
+                *worst = key;
+            }
+            self.floor[i] = keys.iter().copied().min().unwrap_or(0);
+        }
+    }
+
+    fn of(&self, slot: Slot) -> &[u64] {
+        let i = slot as usize;
+        &self.keys[i * self.k..i * self.k + usize::from(self.len[i])]
+    }
+}
+
+fn to_tenths(score: f64) -> u32 {
+    (score * 10.0).round() as u32
+}
+
+fn unexplained(id: Uuid, score: f64, components: Vec<Component>) -> Scored {
+    Scored { id, score, explanation: Explanation { components, matched: Vec::new(), missing: Vec::new() } }
+}
+
 /// Best first; ties by id so that pages are stable.
 fn sort(v: &mut [Scored]) {
     v.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
@@ -548,4 +1682,276 @@ fn sort(v: &mut [Scored]) {
 /// A term's match as stored, for building profiles.
 pub fn term(text: String, concept: Option<ConceptIdx>, kind: MatchKind, strength: u8) -> Term {
     Term { text, concept, kind, strength }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::member::{Scope, Sector};
+
+    /// SplitMix64, for reproducible random profiles.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn chance(&mut self, percent: usize) -> bool {
+            self.below(100) < percent
+        }
+
+        fn uuid(&mut self) -> Uuid {
+            Uuid::from_u64_pair(self.next(), self.next())
+        }
+    }
+
+    /// A small, tangled pool of concepts: some with neighbours in the hierarchy, and those neighbours.
+    fn pool(vocab: &Vocabulary) -> Vec<ConceptIdx> {
+        let mut pool = Vec::new();
+        for (c, _) in vocab.concept_ids() {
+            if vocab.neighbours(c).next().is_some() {
+                pool.push(c);
+                pool.extend(vocab.neighbours(c));
+            }
+            if pool.len() > 30 {
+                break;
+            }
+        }
+        pool.sort_unstable();
+        pool.dedup();
+        pool
+    }
+
+    fn terms(rng: &mut Rng, pool: &[ConceptIdx], most: usize, strength: bool) -> Vec<Term> {
+        let n = rng.below(most);
+        (0..n)
+            .map(|i| {
+                let concept = (!rng.chance(8)).then(|| pool[rng.below(pool.len())]);
+                let s = if strength { u8::try_from(1 + rng.below(5)).unwrap() } else { 1 };
+                term(format!("term {i}"), concept, MatchKind::Exact, s)
+            })
+            .collect()
+    }
+
+    const COUNTRIES: [&str; 4] = ["LU", "FR", "DE", "BE"];
+
+    fn member(rng: &mut Rng, pool: &[ConceptIdx], id: Uuid) -> MemberProfile {
+        let sectors = <Sector as crate::domain::parse::Vocabulary>::ALL;
+        let scopes = <Scope as crate::domain::parse::Vocabulary>::ALL;
+        MemberProfile {
+            id,
+            name: "m".to_owned(),
+            country: COUNTRIES[rng.below(COUNTRIES.len())].to_owned(),
+            city: None,
+            website: None,
+            sectors: (0..rng.below(3)).map(|_| sectors[rng.below(sectors.len())]).collect(),
+            scopes: (0..rng.below(3)).map(|_| scopes[rng.below(scopes.len())]).collect(),
+            offers: terms(rng, pool, 7, true),
+            needs: terms(rng, pool, 6, true),
+            interests: terms(rng, pool, 4, false),
+            discoverable: rng.chance(85),
+            active: rng.chance(90),
+        }
+    }
+
+    fn project(rng: &mut Rng, pool: &[ConceptIdx], members: &[Uuid]) -> ProjectProfile {
+        let sectors = <Sector as crate::domain::parse::Vocabulary>::ALL;
+        let scopes = <Scope as crate::domain::parse::Vocabulary>::ALL;
+        ProjectProfile {
+            id: rng.uuid(),
+            title: "p".to_owned(),
+            scope: scopes[rng.below(scopes.len())],
+            sectors: (0..rng.below(3)).map(|_| sectors[rng.below(sectors.len())]).collect(),
+            required: terms(rng, pool, 6, true),
+            themes: terms(rng, pool, 3, false),
+            eligible_countries: if rng.chance(30) { vec![COUNTRIES[rng.below(2)].to_owned()] } else { Vec::new() },
+            deadline: rng.chance(90).then(|| now() + chrono::Duration::days(i64::try_from(rng.below(20)).unwrap() - 5)),
+            closed: rng.chance(5),
+            min_partners: 1,
+            max_partners: 3,
+            min_countries: 1,
+            lead: rng.chance(30).then(|| members[rng.below(members.len())]),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_780_000_000, 0).unwrap()
+    }
+
+    /// An index of random profiles, with members replaced and removed along the way (slots get reused).
+    fn index(vocab: &Vocabulary, weights: Weights, seed: u64) -> MatchIndex {
+        let pool = pool(vocab);
+        let mut rng = Rng(seed);
+        let mut index = MatchIndex::new(weights);
+        let ids: Vec<Uuid> = (0..300).map(|_| rng.uuid()).collect();
+        for &id in &ids {
+            index.upsert_member(member(&mut rng, &pool, id));
+        }
+        for _ in 0..120 {
+            index.upsert_project(project(&mut rng, &pool, &ids));
+        }
+        for &id in ids.iter().step_by(7) {
+            index.remove_member(id);
+        }
+        for &id in ids.iter().step_by(5) {
+            index.upsert_member(member(&mut rng, &pool, id));
+        }
+        for id in index.project_ids().into_iter().step_by(9) {
+            index.remove_project(id);
+        }
+        index
+    }
+
+    /// Concepts of `terms` and their neighbours.
+    fn around(vocab: &Vocabulary, terms: &[Term]) -> HashSet<ConceptIdx> {
+        concepts(terms).flat_map(|c| std::iter::once(c).chain(vocab.neighbours(c))).collect()
+    }
+
+    /// Candidates are what shares a concept with the query (then they may score on sectors and scope too).
+    fn project_shares(vocab: &Vocabulary, m: &MemberProfile, p: &ProjectProfile) -> bool {
+        let topics: HashSet<ConceptIdx> = concepts(&m.interests).chain(concepts(&m.offers)).collect();
+        let reach = around(vocab, &m.offers);
+        concepts(&p.required).any(|c| reach.contains(&c)) || concepts(&p.themes).any(|c| topics.contains(&c))
+    }
+
+    fn partner_shares(vocab: &Vocabulary, a: &MemberProfile, b: &MemberProfile) -> bool {
+        let (needs, offers) = (around(vocab, &a.needs), around(vocab, &a.offers));
+        let interests: HashSet<ConceptIdx> = concepts(&a.interests).collect();
+        concepts(&b.offers).any(|c| needs.contains(&c))
+            || concepts(&b.needs).any(|c| offers.contains(&c))
+            || concepts(&b.interests).any(|c| interests.contains(&c))
+    }
+
+    fn member_shares(vocab: &Vocabulary, p: &ProjectProfile, m: &MemberProfile) -> bool {
+        let required = around(vocab, &p.required);
+        let themes: HashSet<ConceptIdx> = concepts(&p.themes).collect();
+        concepts(&m.offers).any(|c| required.contains(&c))
+            || concepts(&m.interests).chain(concepts(&m.offers)).any(|c| themes.contains(&c))
+    }
+
+    /// Shared interests come out of a hash set, in no fixed order: compare explanations with their rows sorted.
+    fn settled(mut page: Page) -> Page {
+        for s in &mut page.items {
+            s.explanation.matched.sort_by(|a, b| (a.relation, &a.concept).cmp(&(b.relation, &b.concept)));
+        }
+        page
+    }
+
+    fn ranked(mut v: Vec<Scored>) -> Vec<Scored> {
+        v.retain(|s| s.score > 0.0);
+        sort(&mut v);
+        v
+    }
+
+    fn scores_only(v: &[Scored]) -> Vec<Scored> {
+        v.iter()
+            .map(|s| Scored {
+                explanation: Explanation { matched: Vec::new(), missing: Vec::new(), ..s.explanation.clone() },
+                ..s.clone()
+            })
+            .collect()
+    }
+
+    /// Rankings equal scoring every pair one by one: the same results, scores, components and order.
+    fn rankings_equal_pairwise_scoring(weights: Weights, seed: u64) {
+        let vocab = Vocabulary::shipped().unwrap();
+        let index = index(&vocab, weights, seed);
+        let members: Vec<Arc<MemberProfile>> =
+            index.member_ids().into_iter().map(|id| index.member(id).unwrap().clone()).collect();
+        let projects: Vec<Arc<ProjectProfile>> =
+            index.project_ids().into_iter().map(|id| index.project(id).unwrap().clone()).collect();
+        let window = Window { offset: 2, limit: 5, min_score: 10.0 };
+        let paged = |all: &[Scored]| -> (Vec<Scored>, usize) {
+            let kept: Vec<Scored> = all.iter().filter(|s| s.score >= window.min_score).cloned().collect();
+            (kept.iter().skip(window.offset).take(window.limit).cloned().collect(), kept.len())
+        };
+        let tops = index.recompute_all(&vocab, now(), 7, 2);
+        assert_eq!(tops.len(), members.len());
+        let mut nonempty = (0, 0, 0);
+        for m in &members {
+            let keep = |p: &ProjectProfile| p.scope != Scope::International;
+            let expected = ranked(
+                projects
+                    .iter()
+                    .filter(|p| MatchIndex::eligible(m, p, now()) && keep(p) && project_shares(&vocab, m, p))
+                    .map(|p| index.score_project(&vocab, Lang::Fr, m, p))
+                    .collect(),
+            );
+            nonempty.0 += usize::from(!expected.is_empty());
+            let got = index.projects_for_member(&vocab, Lang::Fr, m.id, now(), keep);
+            assert_eq!(got, scores_only(&expected));
+            let page = index.top_projects_for_member(&vocab, Lang::Fr, m.id, now(), keep, window);
+            let (items, total) = paged(&expected);
+            assert_eq!(settled(page), settled(Page { items, total }));
+
+            let expected = ranked(
+                members
+                    .iter()
+                    .filter(|b| b.id != m.id && b.active && b.discoverable && partner_shares(&vocab, m, b))
+                    .map(|b| index.score_partner(&vocab, Lang::De, m, b))
+                    .collect(),
+            );
+            nonempty.1 += usize::from(!expected.is_empty());
+            assert_eq!(index.partners_for_member(&vocab, Lang::De, m.id), scores_only(&expected));
+            let page = index.top_partners_for_member(&vocab, Lang::De, m.id, window);
+            let (items, total) = paged(&expected);
+            assert_eq!(settled(page), settled(Page { items, total }));
+
+            let top = tops.iter().find(|t| t.member == m.id).unwrap();
+            let all = index.projects_for_member(&vocab, Lang::En, m.id, now(), |_| true);
+            let want: Vec<Ranked> = all.iter().take(7).map(|s| Ranked { id: s.id, score: s.score }).collect();
+            assert_eq!(top.projects, want);
+            let want: Vec<Ranked> = expected.iter().take(7).map(|s| Ranked { id: s.id, score: s.score }).collect();
+            assert_eq!(top.partners, want);
+        }
+        for p in &projects {
+            let expected = ranked(
+                members
+                    .iter()
+                    .filter(|m| MatchIndex::eligible(m, p, now()) && member_shares(&vocab, p, m))
+                    .map(|m| Scored { id: m.id, ..index.score_project(&vocab, Lang::En, m, p) })
+                    .collect(),
+            );
+            nonempty.2 += usize::from(!expected.is_empty());
+            assert_eq!(index.members_for_project(&vocab, Lang::En, p.id, now()), scores_only(&expected));
+            let page = index.top_members_for_project(&vocab, Lang::En, p.id, now(), window);
+            let (items, total) = paged(&expected);
+            assert_eq!(settled(page), settled(Page { items, total }));
+        }
+        // The check means something only if most rankings have results.
+        assert!(nonempty.0 > members.len() / 2 && nonempty.1 > members.len() / 2 && nonempty.2 > projects.len() / 2);
+    }
+
+    #[test]
+    fn rankings_equal_pairwise_scoring_default_weights() {
+        rankings_equal_pairwise_scoring(Weights::default(), 1);
+    }
+
+    #[test]
+    fn rankings_equal_pairwise_scoring_other_weights() {
+        let weights = Weights { related_credit: 0.0, shared_interests: 0.5, themes: 0.0, ..Weights::default() };
+        rankings_equal_pairwise_scoring(weights, 2);
+        let weights = Weights { related_credit: 1.0, complement: 0.3, sectors: 0.25, ..Weights::default() };
+        rankings_equal_pairwise_scoring(weights, 3);
+    }
+
+    #[test]
+    fn unknown_ids_rank_nothing() {
+        let vocab = Vocabulary::shipped().unwrap();
+        let index = index(&vocab, Weights::default(), 4);
+        let nobody = Uuid::nil();
+        assert!(index.partners_for_member(&vocab, Lang::En, nobody).is_empty());
+        assert_eq!(index.top_partners_for_member(&vocab, Lang::En, nobody, Window::default()).total, 0);
+        assert!(index.members_for_project(&vocab, Lang::En, nobody, now()).is_empty());
+        assert!(index.recompute(&vocab, now(), &[nobody], 20, 1).is_empty());
+    }
 }

@@ -5,6 +5,7 @@
 //! `strsim` over candidates that share character trigrams with the term (never a scan of every label). Anything
 //! else stays a free term, text intact.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -180,6 +181,9 @@ pub struct Vocabulary {
     gram_counts: Vec<u16>,
     /// (folded word-suffix of a label, label index), sorted: prefix search for the autocomplete.
     prefixes: Vec<(String, u32)>,
+    /// By concept `c`: the concepts that have `c` among their [`Vocabulary::neighbours`] (rankings walk the
+    /// hierarchy from an offer to the wants it gives partial credit to).
+    neighbour_of: Vec<Vec<ConceptIdx>>,
     pub fuzzy_threshold: f64,
 }
 
@@ -211,26 +215,358 @@ fn key(folded: &str) -> String {
 }
 
 fn trigrams(folded: &str) -> Vec<u32> {
-    let chars: Vec<char> = format!(" {folded} ").chars().collect();
-    let mut out: Vec<u32> = chars
-        .windows(3)
-        .map(|w| {
-            let mut h: u32 = 2_166_136_261;
-            for c in w {
-                h = (h ^ (*c as u32)).wrapping_mul(16_777_619);
-            }
-            h
-        })
-        .collect();
+    let mut out = Vec::new();
+    trigrams_into(folded, &mut Vec::new(), &mut out);
+    out
+}
+
+/// The distinct trigram hashes of ` folded ` (sorted), into `out`; `chars` is a buffer.
+fn trigrams_into(folded: &str, chars: &mut Vec<char>, out: &mut Vec<u32>) {
+    chars.clear();
+    chars.push(' ');
+    chars.extend(folded.chars());
+    chars.push(' ');
+    out.clear();
+    out.extend(chars.windows(3).map(|w| {
+        let mut h: u32 = 2_166_136_261;
+        for c in w {
+            h = (h ^ (*c as u32)).wrapping_mul(16_777_619);
+        }
+        h
+    }));
     out.sort_unstable();
     out.dedup();
-    out
 }
 
 /// The similarity used for fuzzy matching: the mean of Jaro-Winkler (kind to typos late in a word) and normalised
 /// Damerau-Levenshtein (kind to transpositions, strict on length), on folded text.
 pub fn similarity(a: &str, b: &str) -> f64 {
     (strsim::jaro_winkler(a, b) + strsim::normalized_damerau_levenshtein(a, b)) / 2.0
+}
+
+/// Reused buffers of a fuzzy lookup.
+#[derive(Debug, Default)]
+struct FuzzyScratch {
+    chars: Vec<char>,
+    grams: Vec<u32>,
+    counts: Vec<u16>,
+    candidates: Vec<(u32, u32)>,
+    compare: Compare,
+}
+
+thread_local! {
+    static FUZZY_SCRATCH: RefCell<FuzzyScratch> = RefCell::new(FuzzyScratch::default());
+}
+
+/// A character of a compared string: bytes when both strings are ASCII (most folded labels are), else `char`s.
+trait Sym: Copy + Eq {
+    fn code(self) -> u32;
+    /// The character as a byte, if it is one (always, for bytes).
+    fn small(self) -> Option<u8>;
+}
+
+impl Sym for u8 {
+    fn code(self) -> u32 {
+        u32::from(self)
+    }
+
+    fn small(self) -> Option<u8> {
+        Some(self)
+    }
+}
+
+impl Sym for char {
+    fn code(self) -> u32 {
+        self as u32
+    }
+
+    fn small(self) -> Option<u8> {
+        u8::try_from(self as u32).ok()
+    }
+}
+
+/// [`similarity`] without allocating: strsim's Jaro-Winkler and Damerau-Levenshtein (the same algorithms, step for
+/// step, so the same figures) over reused buffers.
+#[derive(Debug)]
+struct Compare {
+    a: Vec<char>,
+    b: Vec<char>,
+    flags: Vec<bool>,
+    fr: Vec<isize>,
+    r1: Vec<isize>,
+    r: Vec<isize>,
+    /// Last row in which each character (below 256) was seen; -1 for none.
+    last_row: Box<[isize; 256]>,
+    /// The same for the other characters.
+    last_row_wide: Vec<(u32, isize)>,
+    /// Jaro on strings of at most 64 characters: the positions of each character (below 256) in the second string,
+    /// as bits (zero between comparisons).
+    positions: Box<[u64; 256]>,
+    /// Character counts of one string less the other's, by character below 256 (zero between comparisons).
+    bag: Vec<isize>,
+}
+
+impl Default for Compare {
+    fn default() -> Self {
+        Self {
+            a: Vec::new(),
+            b: Vec::new(),
+            flags: Vec::new(),
+            fr: Vec::new(),
+            r1: Vec::new(),
+            r: Vec::new(),
+            last_row: Box::new([-1; 256]),
+            positions: Box::new([0; 256]),
+            last_row_wide: Vec::new(),
+            bag: vec![0; 256],
+        }
+    }
+}
+
+impl Compare {
+    /// `similarity(a, b)`, or `None` when it is certainly below `cut` (the edit distance is then not computed).
+    fn similarity_above(&mut self, a: &str, b: &str, cut: f64) -> Option<f64> {
+        if a.is_ascii() && b.is_ascii() {
+            return self.similarity_of(a.as_bytes(), b.as_bytes(), cut);
+        }
+        let (mut ca, mut cb) = (std::mem::take(&mut self.a), std::mem::take(&mut self.b));
+        ca.clear();
+        ca.extend(a.chars());
+        cb.clear();
+        cb.extend(b.chars());
+        let sim = self.similarity_of(&ca, &cb, cut);
+        (self.a, self.b) = (ca, cb);
+        sim
+    }
+
+    fn similarity_of<T: Sym>(&mut self, a: &[T], b: &[T], cut: f64) -> Option<f64> {
+        if a.is_empty() && b.is_empty() {
+            return Some(1.0);
+        }
+        let long = a.len().max(b.len());
+        let (common, surplus) = self.bags(a, b).unwrap_or((a.len().min(b.len()), long - a.len().min(b.len())));
+        // An edit changes at most one character's surplus on either side: the distance is at least the larger surplus.
+        let levenshtein_bound = 1.0 - surplus as f64 / long as f64;
+        // Jaro matches pairs of equal characters: at best all the common ones, in order. Winkler adds at most 0.4 of
+        // the rest.
+        let common = common as f64;
+        let jaro_bound = (common / a.len() as f64 + common / b.len() as f64 + 1.0) / 3.0;
+        if (jaro_bound + 0.4 * (1.0 - jaro_bound) + levenshtein_bound) / 2.0 < cut {
+            return None;
+        }
+        let jw = self.jaro_winkler(a, b);
+        if (jw + levenshtein_bound) / 2.0 < cut {
+            return None;
+        }
+        let distance = self.damerau_levenshtein(a, b);
+        let ndl = 1.0 - (distance as f64) / (a.len().max(b.len()) as f64);
+        Some((jw + ndl) / 2.0)
+    }
+
+    /// The characters `a` and `b` have in common (as multisets), and the larger of what either has over the other;
+    /// `None` if a character is beyond the table.
+    fn bags<T: Sym>(&mut self, a: &[T], b: &[T]) -> Option<(usize, usize)> {
+        if !a.iter().chain(b).all(|x| (x.code() as usize) < self.bag.len()) {
+            return None;
+        }
+        for x in a {
+            self.bag[x.code() as usize] += 1;
+        }
+        for x in b {
+            self.bag[x.code() as usize] -= 1;
+        }
+        let (mut over_a, mut over_b) = (0_usize, 0_usize);
+        for x in a.iter().chain(b) {
+            let d = std::mem::take(&mut self.bag[x.code() as usize]);
+            over_a += usize::try_from(d).unwrap_or(0);
+            over_b += usize::try_from(-d).unwrap_or(0);
+        }
+        Some((a.len() - over_a, over_a.max(over_b)))
+    }
+
+    /// strsim's `generic_jaro`.
+    fn jaro<T: Sym>(&mut self, a: &[T], b: &[T]) -> f64 {
+        let (a_len, b_len) = (a.len(), b.len());
+        if a_len == 0 && b_len == 0 {
+            return 1.0;
+        } else if a_len == 0 || b_len == 0 {
+            return 0.0;
+        }
+        let search_range = (a_len.max(b_len) / 2).saturating_sub(1);
+        if a_len <= 64 && b_len <= 64 && a.iter().chain(b).all(|x| x.small().is_some()) {
+            return self.jaro_bits(a, b, search_range);
+        }
+        let mut flags = std::mem::take(&mut self.flags);
+        flags.clear();
+        flags.resize(a_len + b_len, false);
+        let (a_flags, b_flags) = flags.split_at_mut(a_len);
+        let mut matches = 0_usize;
+        for (i, x) in a.iter().enumerate() {
+            let lo = i.saturating_sub(search_range);
+            let hi = b_len.min(i + search_range + 1);
+            for j in lo..hi {
+                if *x == b[j] && !b_flags[j] {
+                    a_flags[i] = true;
+                    b_flags[j] = true;
+                    matches += 1;
+                    break;
+                }
+            }
+        }
+        if matches == 0 {
+            self.flags = flags;
+            return 0.0;
+        }
+        let mut transpositions = 0_usize;
+        let mut k = 0;
+        for (i, x) in a.iter().enumerate() {
+            if a_flags[i] {
+                while !b_flags[k] {
+                    k += 1;
+                }
+                if *x != b[k] {
+                    transpositions += 1;
+                }
+                k += 1;
+            }
+        }
+        transpositions /= 2;
+        self.flags = flags;
+        ((matches as f64 / a_len as f64)
+            + (matches as f64 / b_len as f64)
+            + ((matches - transpositions) as f64 / matches as f64))
+            / 3.0
+    }
+
+    /// [`Self::jaro`] on short strings of bytes, with the same matches: each character of `a` in turn takes the
+    /// first unmatched equal character of `b` within the window (the lowest set bit of a mask, not a scan).
+    fn jaro_bits<T: Sym>(&mut self, a: &[T], b: &[T], search_range: usize) -> f64 {
+        let (a_len, b_len) = (a.len(), b.len());
+        let byte = |x: &T| usize::from(x.small().unwrap_or(0));
+        for (j, y) in b.iter().enumerate() {
+            self.positions[byte(y)] |= 1 << j;
+        }
+        let below = |n: usize| if n >= 64 { u64::MAX } else { (1_u64 << n) - 1 };
+        let (mut a_matched, mut b_matched, mut matches) = (0_u64, 0_u64, 0_usize);
+        for (i, x) in a.iter().enumerate() {
+            let lo = i.saturating_sub(search_range);
+            let hi = b_len.min(i + search_range + 1);
+            if lo >= hi {
+                continue;
+            }
+            let free = self.positions[byte(x)] & below(hi) & !below(lo) & !b_matched;
+            if free != 0 {
+                b_matched |= free & free.wrapping_neg();
+                a_matched |= 1 << i;
+                matches += 1;
+            }
+        }
+        for y in b {
+            self.positions[byte(y)] = 0;
+        }
+        if matches == 0 {
+            return 0.0;
+        }
+        let mut transpositions = 0_usize;
+        let (mut am, mut bm) = (a_matched, b_matched);
+        while am != 0 {
+            let (i, j) = (am.trailing_zeros() as usize, bm.trailing_zeros() as usize);
+            if a[i] != b[j] {
+                transpositions += 1;
+            }
+            am &= am - 1;
+            bm &= bm - 1;
+        }
+        transpositions /= 2;
+        ((matches as f64 / a_len as f64)
+            + (matches as f64 / b_len as f64)
+            + ((matches - transpositions) as f64 / matches as f64))
+            / 3.0
+    }
+
+    /// strsim's `generic_jaro_winkler`.
+    fn jaro_winkler<T: Sym>(&mut self, a: &[T], b: &[T]) -> f64 {
+        let sim = self.jaro(a, b);
+        if sim > 0.7 {
+            let prefix_length = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
+            sim + 0.1 * prefix_length as f64 * (1.0 - sim)
+        } else {
+            sim
+        }
+    }
+
+    fn last_row<T: Sym>(&self, c: T) -> isize {
+        match c.small() {
+            Some(b) => self.last_row[usize::from(b)],
+            None => self.last_row_wide.iter().find(|(x, _)| *x == c.code()).map_or(-1, |(_, row)| *row),
+        }
+    }
+
+    fn set_last_row<T: Sym>(&mut self, c: T, row: isize) {
+        match c.small() {
+            Some(b) => self.last_row[usize::from(b)] = row,
+            None => match self.last_row_wide.iter_mut().find(|(x, _)| *x == c.code()) {
+                Some(entry) => entry.1 = row,
+                None => self.last_row_wide.push((c.code(), row)),
+            },
+        }
+    }
+
+    /// strsim's `damerau_levenshtein` (Zhao and Sahni's linear-space algorithm), step for step.
+    fn damerau_levenshtein<T: Sym>(&mut self, s1: &[T], s2: &[T]) -> usize {
+        let (len1, len2) = (s1.len(), s2.len());
+        let max_val = len1.max(len2) as isize + 1;
+        let size = len2 + 2;
+        // Out of `self` while in use: the loop then keeps its pointers in registers.
+        let (mut fr, mut r1, mut r) =
+            (std::mem::take(&mut self.fr), std::mem::take(&mut self.r1), std::mem::take(&mut self.r));
+        fr.clear();
+        fr.resize(size, max_val);
+        r1.clear();
+        r1.resize(size, max_val);
+        r.clear();
+        r.push(max_val);
+        r.extend(0..(size - 1) as isize);
+        for (i, &ch1) in s1.iter().enumerate() {
+            let i = i as isize + 1;
+            std::mem::swap(&mut r, &mut r1);
+            let (r, r1, fr) = (&mut r[..size], &r1[..size], &mut fr[..size]);
+            let mut last_col_id: isize = -1;
+            let mut last_i2l1 = r[1];
+            r[1] = i;
+            let mut t = max_val;
+            for (j, &ch2) in s2.iter().enumerate() {
+                let j = j + 1;
+                let diag = r1[j] + isize::from(ch1 != ch2);
+                let left = r[j] + 1;
+                let up = r1[j + 1] + 1;
+                let mut temp = diag.min(left.min(up));
+                if ch1 == ch2 {
+                    last_col_id = j as isize;
+                    fr[j + 1] = r1[j - 1];
+                    t = last_i2l1;
+                } else {
+                    let k = self.last_row(ch2);
+                    let l = last_col_id;
+                    if j as isize - l == 1 {
+                        temp = temp.min(fr[j + 1] + (i - k));
+                    } else if i - k == 1 {
+                        temp = temp.min(t + (j as isize - l));
+                    }
+                }
+                last_i2l1 = r[j + 1];
+                r[j + 1] = temp;
+            }
+            self.set_last_row(ch1, i);
+        }
+        for &ch in s1 {
+            self.set_last_row(ch, -1);
+        }
+        self.last_row_wide.clear();
+        let distance = r[len2 + 1] as usize;
+        (self.fr, self.r1, self.r) = (fr, r1, r);
+        distance
+    }
 }
 
 /// One row of a concepts file.
@@ -371,6 +707,16 @@ impl Vocabulary {
             }
         }
         self.prefixes.sort_unstable();
+        self.neighbour_of = vec![Vec::new(); self.concepts.len()];
+        for i in 0..self.concepts.len() {
+            let Ok(c) = ConceptIdx::try_from(i) else { break };
+            let around: Vec<ConceptIdx> = self.neighbours(c).collect();
+            for n in around {
+                if let Some(list) = self.neighbour_of.get_mut(n as usize) {
+                    list.push(c);
+                }
+            }
+        }
     }
 
     /// Follow merges to the surviving concept.
@@ -443,42 +789,66 @@ impl Vocabulary {
         if folded.chars().count() < FUZZY_MIN_CHARS {
             return None;
         }
-        let grams = trigrams(folded);
+        // Buffers reused from term to term (taken out while in use).
+        let mut sc = FUZZY_SCRATCH.with(RefCell::take);
+        let found = self.fuzzy_in(folded, &mut sc);
+        FUZZY_SCRATCH.with(|s| s.replace(sc));
+        found
+    }
+
+    fn fuzzy_in(&self, folded: &str, sc: &mut FuzzyScratch) -> Option<Normalised> {
+        trigrams_into(folded, &mut sc.chars, &mut sc.grams);
         // Counting in a flat array (one slot a label) is an order of magnitude faster than a hash map here.
-        let mut counts = vec![0_u16; self.labels.len()];
-        let mut touched: Vec<u32> = Vec::with_capacity(1024);
-        for g in &grams {
+        if sc.counts.len() < self.labels.len() {
+            sc.counts.resize(self.labels.len(), 0);
+        }
+        // A local slice keeps its bounds in registers through the loop (each increment could alias `sc`'s fields).
+        let counts = &mut sc.counts[..self.labels.len()];
+        for g in &sc.grams {
             if let Some(list) = self.grams.get(g) {
                 for &label in list {
-                    let c = &mut counts[label as usize];
-                    if *c == 0 {
-                        touched.push(label);
+                    if let Some(c) = counts.get_mut(label as usize) {
+                        *c += 1;
                     }
-                    *c += 1;
                 }
             }
         }
         // Rank by the Dice overlap of trigram sets, so that long labels sharing many trigrams by sheer length do not
-        // crowd out the short label a typo came from.
-        let q = grams.len() as f64;
-        let mut candidates: Vec<(u32, u32)> = touched
-            .into_iter()
-            .filter_map(|label| {
-                let n = counts[label as usize];
-                let dice = 2.0 * f64::from(n) / (q + f64::from(self.gram_counts[label as usize]));
-                (dice >= 0.3).then_some(((dice * 10_000.0) as u32, label))
-            })
-            .collect();
-        let keep = FUZZY_CANDIDATES.min(candidates.len());
+        // crowd out the short label a typo came from. Dice ≥ 0.3 is 20·n ≥ 3·(q + g) in integers (a ratio of small
+        // integers is never within rounding of 0.3 unless equal to it), which spares a division for most labels.
+        let q = sc.grams.len();
+        sc.candidates.clear();
+        // Every label, a block at a time (a branch on "touched" would be mispredicted half the time; a block with no
+        // candidate, the common case, is one branch).
+        const BLOCK: usize = 16;
+        let q3 = u32::try_from(3 * q).unwrap_or(u32::MAX);
+        for (b, (ns, gs)) in counts.chunks(BLOCK).zip(self.gram_counts.chunks(BLOCK)).enumerate() {
+            let hit = ns.iter().zip(gs).fold(false, |hit, (n, g)| hit | (20 * u32::from(*n) >= q3 + 3 * u32::from(*g)));
+            if !hit {
+                continue;
+            }
+            for (i, (&shared, &g)) in ns.iter().zip(gs).enumerate() {
+                if 20 * u32::from(shared) >= q3 + 3 * u32::from(g) {
+                    let dice = 2.0 * f64::from(shared) / (q as f64 + f64::from(g));
+                    let label = u32::try_from(b * BLOCK + i).unwrap_or(u32::MAX);
+                    sc.candidates.push(((dice * 10_000.0) as u32, label));
+                }
+            }
+        }
+        counts.fill(0);
+        let keep = FUZZY_CANDIDATES.min(sc.candidates.len());
         if keep == 0 {
             return None;
         }
-        candidates.select_nth_unstable_by(keep - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        sc.candidates.select_nth_unstable_by(keep - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        // A candidate that cannot come within the runner-up margin of the threshold changes nothing: neither the best
+        // (which must reach the threshold) nor the runner-up that could make it ambiguous.
+        let cut = self.fuzzy_threshold - 0.01 - 1e-9;
         let mut best: Option<(f64, ConceptIdx)> = None;
         let mut runner_up: Option<(f64, ConceptIdx)> = None;
-        for &(_, label) in &candidates[..keep] {
+        for &(_, label) in &sc.candidates[..keep] {
             let entry = &self.labels[label as usize];
-            let sim = similarity(folded, &entry.folded);
+            let Some(sim) = sc.compare.similarity_above(folded, &entry.folded, cut) else { continue };
             let concept = self.resolve(entry.concept);
             match best {
                 Some((b, c)) if sim > b => {
@@ -664,6 +1034,12 @@ impl Vocabulary {
         let c = &self.concepts[idx as usize];
         c.broader.iter().chain(c.narrower.iter()).map(|&n| self.resolve(n)).filter(move |&n| n != idx)
     }
+
+    /// The concepts that have `idx` among their neighbours: the inverse of [`Self::neighbours`] (the same set when
+    /// the hierarchy is symmetric, as it is unless merges left it otherwise).
+    pub fn neighbour_of(&self, idx: ConceptIdx) -> &[ConceptIdx] {
+        self.neighbour_of.get(idx as usize).map_or(&[], Vec::as_slice)
+    }
 }
 
 fn resolve_in(concepts: &[Concept], mut idx: ConceptIdx) -> ConceptIdx {
@@ -747,5 +1123,124 @@ mod tests {
         assert_eq!(v.find("esco:gd"), Some(design), "the old id stays as an alias");
         assert_eq!(v.normalise("conception graphique").concept, Some(design));
         assert!(v.neighbours(design).all(|n| n != design));
+    }
+
+    /// The fuzzy lookup as it was before its comparisons and counts were made allocation-free: strsim's
+    /// `similarity` on every candidate, candidates in the order the counting met them.
+    fn fuzzy_reference(v: &Vocabulary, folded: &str) -> Option<Normalised> {
+        if folded.chars().count() < FUZZY_MIN_CHARS {
+            return None;
+        }
+        let grams = trigrams(folded);
+        let mut counts = vec![0_u16; v.labels.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        for g in &grams {
+            for &label in v.grams.get(g).map_or(&[][..], Vec::as_slice) {
+                if counts[label as usize] == 0 {
+                    touched.push(label);
+                }
+                counts[label as usize] += 1;
+            }
+        }
+        let q = grams.len() as f64;
+        let mut candidates: Vec<(u32, u32)> = touched
+            .into_iter()
+            .filter_map(|label| {
+                let dice = 2.0 * f64::from(counts[label as usize]) / (q + f64::from(v.gram_counts[label as usize]));
+                (dice >= 0.3).then_some(((dice * 10_000.0) as u32, label))
+            })
+            .collect();
+        let keep = FUZZY_CANDIDATES.min(candidates.len());
+        if keep == 0 {
+            return None;
+        }
+        candidates.select_nth_unstable_by(keep - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut best: Option<(f64, ConceptIdx)> = None;
+        let mut runner_up: Option<(f64, ConceptIdx)> = None;
+        for &(_, label) in &candidates[..keep] {
+            let entry = &v.labels[label as usize];
+            let sim = similarity(folded, &entry.folded);
+            let concept = v.resolve(entry.concept);
+            match best {
+                Some((b, c)) if sim > b => {
+                    if c != concept {
+                        runner_up = Some((b, c));
+                    }
+                    best = Some((sim, concept));
+                }
+                Some((b, c)) if c != concept && runner_up.is_none_or(|(r, _)| sim > r) && sim <= b => {
+                    runner_up = Some((sim, concept));
+                }
+                None => best = Some((sim, concept)),
+                _ => {}
+            }
+        }
+        let (sim, concept) = best?;
+        if sim < v.fuzzy_threshold || runner_up.is_some_and(|(r, _)| sim - r < 0.01) {
+            return None;
+        }
+        Some(Normalised {
+            concept: Some(concept),
+            kind: MatchKind::Fuzzy { similarity: (sim * 1000.0).round() / 1000.0 },
+        })
+    }
+
+    /// Slips of the keyboard on every label: each letter dropped, doubled, swapped with the next.
+    fn slips(v: &Vocabulary, every: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for label in v.labels.iter().step_by(every) {
+            let chars: Vec<char> = label.folded.chars().collect();
+            for i in 1..chars.len() {
+                let mut dropped = chars.clone();
+                dropped.remove(i);
+                let mut doubled = chars.clone();
+                doubled.insert(i, chars[i]);
+                let mut swapped = chars.clone();
+                swapped.swap(i - 1, i);
+                for c in [dropped, doubled, swapped] {
+                    out.push(c.into_iter().collect());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fast_similarity_is_strsims() {
+        let v = Vocabulary::shipped().unwrap();
+        let mut compare = Compare::default();
+        let terms = slips(&v, 97);
+        let labels: Vec<&str> = v.labels.iter().step_by(13).map(|l| l.folded.as_str()).collect();
+        let mut pairs = 0;
+        for (i, t) in terms.iter().enumerate() {
+            for label in labels.iter().skip(i % 7).step_by(40) {
+                let exact = similarity(t, label);
+                assert_eq!(compare.similarity_above(t, label, f64::NEG_INFINITY), Some(exact), "{t} / {label}");
+                // A pair turned down for a cut is below it.
+                if compare.similarity_above(t, label, 0.8).is_none() {
+                    assert!(exact < 0.8, "{t} / {label}: {exact}");
+                }
+                pairs += 1;
+            }
+        }
+        for (a, b) in [("évènement", "evenement"), ("straße", "strasse"), ("ab", "bca"), ("", "x"), ("été", "ete")]
+        {
+            assert_eq!(compare.similarity_above(a, b, f64::NEG_INFINITY), Some(similarity(a, b)), "{a} / {b}");
+        }
+        assert!(pairs > 10_000, "{pairs}");
+    }
+
+    #[test]
+    fn fuzzy_lookups_are_unchanged() {
+        let v = Vocabulary::shipped().unwrap();
+        let terms = slips(&v, 61);
+        let mut resolved = 0;
+        for t in &terms {
+            let folded = fold(t);
+            let got = v.fuzzy(&folded);
+            assert_eq!(got, fuzzy_reference(&v, &folded), "{t}");
+            resolved += usize::from(got.is_some());
+        }
+        assert!(resolved > terms.len() / 2, "{resolved} of {}", terms.len());
     }
 }
