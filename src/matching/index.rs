@@ -343,7 +343,7 @@ const ROUNDING_GUARD: f64 = 1e-6;
 /// (Negative figures, which only negative weights give, count as near: they are computed exactly.) Truncating casts
 /// rather than `floor` and `round`, which are library calls on baseline x86-64.
 fn near_boundary(x10: f64) -> bool {
-    !(x10 >= 0.0) || ((x10 - (x10 as i64) as f64) - 0.5).abs() < ROUNDING_GUARD
+    x10.is_nan() || x10 < 0.0 || ((x10 - (x10 as i64) as f64) - 0.5).abs() < ROUNDING_GUARD
 }
 
 /// A score (0..100, unrounded) in tenths, as `round1` would round it; `None` if too close to call.
@@ -1050,7 +1050,6 @@ impl MatchIndex {
     }
 
     /// [`Self::partner_parts`]'s score (unrounded), multiplying by reciprocals: close to it, not equal.
-    #[expect(clippy::too_many_arguments, reason = "the querying side's figures, then the candidate's")]
     fn partner_raw(&self, d: &Derived, r: &Reciprocals, per_a: f64, interests_a: u16, slot: Slot, acc: &Acc) -> f64 {
         let w = self.weights;
         let (mut total, mut applies) = (0.0, 0);
@@ -1208,7 +1207,7 @@ impl MatchIndex {
         let w = self.weights;
         let r = Reciprocals::new(&[w.skills, w.themes, w.sectors, w.scope]);
         sc.drain(|slot, acc| {
-            let Some(p) = self.projects[slot as usize].as_ref() else { return None };
+            let p = self.projects[slot as usize].as_ref()?;
             if !self.project_rows[slot as usize].admits(mrow, m.id, now) || !keep(p) {
                 return None;
             }
