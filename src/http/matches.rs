@@ -11,7 +11,7 @@ use crate::domain::member::Scope;
 use crate::domain::parse::Vocabulary as _;
 use crate::error::ApiError;
 use crate::matching::consortium;
-use crate::matching::index::Scored;
+use crate::matching::index::{Page, Scored, Window};
 use crate::matching::vocabulary::Lang;
 use crate::startup::AppState;
 
@@ -72,11 +72,16 @@ fn rank_query(req: &HttpRequest, with_scope: bool) -> Result<RankQuery, ApiError
     }
 }
 
-/// One page of a ranking, each item rendered (and explained) by `item`; with the ranking's length.
-fn page_items(q: &RankQuery, ranked: Vec<Scored>, item: impl Fn(&Scored) -> Option<Value>) -> (Vec<Value>, usize) {
-    let kept: Vec<Scored> = ranked.into_iter().filter(|s| s.score >= q.min_score).collect();
-    let limit = usize::try_from(q.limit).unwrap_or(20);
-    (kept.iter().skip(q.offset).take(limit).filter_map(item).collect(), kept.len())
+impl RankQuery {
+    /// The part of the ranking this query asks for.
+    fn window(&self) -> Window {
+        Window { offset: self.offset, limit: usize::try_from(self.limit).unwrap_or(20), min_score: self.min_score }
+    }
+}
+
+/// One page of a ranking (explained by the index), each item rendered by `item`; with the ranking's length.
+fn page_items(page: &Page, item: impl Fn(&Scored) -> Option<Value>) -> (Vec<Value>, usize) {
+    (page.items.iter().filter_map(item).collect(), page.total)
 }
 
 fn page(req: &HttpRequest, q: &RankQuery, (items, total): (Vec<Value>, usize)) -> HttpResponse {
@@ -117,10 +122,10 @@ pub async fn projects_for_member(
         if index.member(id).is_none() {
             return Err(ApiError::NotFound("no member has this id".to_owned()));
         }
-        let ranked = index.projects_for_member(&vocab, q.lang, id, now, |p| q.scope.is_none_or(|s| s == p.scope));
-        let result = page_items(&q, ranked, |s| {
+        let keep = |p: &crate::matching::model::ProjectProfile| q.scope.is_none_or(|s| s == p.scope);
+        let ranked = index.top_projects_for_member(&vocab, q.lang, id, now, keep, q.window());
+        let result = page_items(&ranked, |s| {
             let p = index.project(s.id)?;
-            let s = index.explain_project(&vocab, q.lang, id, s.id)?;
             Some(json!({
                 "project": {"id": p.id, "title": p.title, "scope": p.scope, "deadline": p.deadline.map(crate::domain::member::timestamp)},
                 "score": s.score,
@@ -153,10 +158,9 @@ pub async fn partners_for_member(
         if index.member(id).is_none() {
             return Err(ApiError::NotFound("no member has this id".to_owned()));
         }
-        let ranked = index.partners_for_member(&vocab, q.lang, id);
-        let result = page_items(&q, ranked, |s| {
+        let ranked = index.top_partners_for_member(&vocab, q.lang, id, q.window());
+        let result = page_items(&ranked, |s| {
             let m = index.member(s.id)?;
-            let s = index.explain_partner(&vocab, q.lang, id, s.id)?;
             Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
         });
         Ok((q, result))
@@ -180,10 +184,9 @@ pub async fn members_for_project(
         if index.project(id).is_none() {
             return Err(ApiError::NotFound("no project has this id".to_owned()));
         }
-        let ranked = index.members_for_project(&vocab, q.lang, id, now);
-        let result = page_items(&q, ranked, |s| {
+        let ranked = index.top_members_for_project(&vocab, q.lang, id, now, q.window());
+        let result = page_items(&ranked, |s| {
             let m = index.member(s.id)?;
-            let s = index.explain_project(&vocab, q.lang, s.id, id)?;
             Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
         });
         Ok((q, result))

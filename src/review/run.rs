@@ -14,7 +14,7 @@ use super::{Reaction, SuggestionKind, SuggestionStatus};
 use crate::config::ReviewSettings;
 use crate::db::schema::members;
 use crate::db::{DbConnection, DbError};
-use crate::matching::index::Scored;
+use crate::matching::index::{Scored, Window};
 use crate::matching::vocabulary::Lang;
 use crate::matching::{MatchIndex, Matcher, Vocabulary};
 
@@ -121,19 +121,20 @@ fn explained(scored: &Scored, objected: Option<&HashSet<String>>, penalty_per: f
     (score, value, labels)
 }
 
-/// The best `top_n` of a ranking above the minimum, after feedback: explains a few more than needed, as the
-/// penalty can reorder them.
+/// How much of a ranking a run explains: a few more than it keeps, as the feedback penalty can reorder them.
+fn window(s: &ReviewSettings) -> Window {
+    Window { offset: 0, limit: s.top_n.saturating_mul(3), min_score: s.min_score }
+}
+
+/// The best `top_n` of an explained ranking above the minimum, after feedback.
 fn best(
-    ranked: Vec<Scored>,
-    explain: impl Fn(Uuid) -> Option<Scored>,
+    explained_page: Vec<Scored>,
     objected: Option<&HashSet<String>>,
     s: &ReviewSettings,
 ) -> Vec<(Uuid, f64, Value, Vec<String>)> {
-    let mut out: Vec<(Uuid, f64, Value, Vec<String>)> = ranked
+    let mut out: Vec<(Uuid, f64, Value, Vec<String>)> = explained_page
         .into_iter()
         .filter(|r| r.score >= s.min_score)
-        .take(s.top_n.saturating_mul(3))
-        .filter_map(|r| explain(r.id))
         .map(|full| {
             let (score, value, labels) = explained(&full, objected, s.feedback_penalty);
             (full.id, score, value, labels)
@@ -170,12 +171,12 @@ pub fn propose(
             rationale: rationale(lang, kind, &labels),
         });
     };
-    let projects = index.projects_for_member(vocab, lang, member, now, |_| true);
-    for (id, score, value, labels) in best(projects, |p| index.explain_project(vocab, lang, member, p), objected, s) {
+    let projects = index.top_projects_for_member(vocab, lang, member, now, |_| true, window(s)).items;
+    for (id, score, value, labels) in best(projects, objected, s) {
         push(SuggestionKind::Project, id.to_string(), Some(id), None, (score, value, labels));
     }
-    let partners = index.partners_for_member(vocab, lang, member);
-    for (id, score, value, labels) in best(partners, |b| index.explain_partner(vocab, lang, member, b), objected, s) {
+    let partners = index.top_partners_for_member(vocab, lang, member, window(s)).items;
+    for (id, score, value, labels) in best(partners, objected, s) {
         push(SuggestionKind::Partner, id.to_string(), None, Some(id), (score, value, labels));
     }
     for project in led {
@@ -183,17 +184,15 @@ pub fn propose(
         if !p.is_open(now) {
             continue;
         }
+        // One more than the window: the lead itself may be among them.
+        let wider = Window { limit: window(s).limit + 1, ..window(s) };
         let ranked: Vec<Scored> = index
-            .members_for_project(vocab, lang, *project, now)
+            .top_members_for_project(vocab, lang, *project, now, wider)
+            .items
             .into_iter()
             .filter(|c| c.id != member && index.member(c.id).is_some_and(|m| m.discoverable && m.active))
             .collect();
-        let explain = |c: Uuid| {
-            let mut scored = index.explain_project(vocab, lang, c, *project)?;
-            scored.id = c;
-            Some(scored)
-        };
-        for (id, score, value, labels) in best(ranked, explain, None, s) {
+        for (id, score, value, labels) in best(ranked, None, s) {
             push(
                 SuggestionKind::Candidate,
                 format!("{project}/{id}"),
