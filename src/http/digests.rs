@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::extract::{decode_cursor, limit, page_response, query_params};
+use super::extract::{limit, page_response, query_params};
 use crate::auth::Caller;
 use crate::db::audit::{self, AuditEvent};
 use crate::db::schema::members;
@@ -23,12 +23,7 @@ use crate::startup::AppState;
 const CURSOR_KIND: &str = "d1";
 
 fn offset(params: &std::collections::HashMap<String, String>, errors: &mut Vec<FieldError>) -> i64 {
-    params.get("cursor").map_or(0, |c| {
-        decode_cursor(CURSOR_KIND, c).and_then(|v| v.parse::<i64>().ok()).filter(|n| *n >= 0).unwrap_or_else(|| {
-            errors.push(FieldError::new("?cursor", "is not a cursor this service gave out"));
-            0
-        })
-    })
+    super::extract::offset_cursor(CURSOR_KIND, params, errors)
 }
 
 fn week_param(params: &std::collections::HashMap<String, String>, errors: &mut Vec<FieldError>) -> Option<IsoWeek> {

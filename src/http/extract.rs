@@ -177,3 +177,17 @@ pub fn page_response<T>(
     let body: Vec<serde_json::Value> = items.iter().map(to_json).collect();
     response.json(serde_json::json!({"items": body, "next": next}))
 }
+
+/// The position of a list paged by offset: 0 without a cursor; a cursor this service did not give out is an error.
+pub fn offset_cursor(
+    kind: &str,
+    params: &std::collections::HashMap<String, String>,
+    errors: &mut Vec<crate::domain::FieldError>,
+) -> i64 {
+    params.get("cursor").map_or(0, |c| {
+        decode_cursor(kind, c).and_then(|v| v.parse::<i64>().ok()).filter(|n| *n >= 0).unwrap_or_else(|| {
+            errors.push(crate::domain::FieldError::new("?cursor", "is not a cursor this service gave out"));
+            0
+        })
+    })
+}

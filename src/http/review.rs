@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
-use super::extract::{JsonBody, decode_cursor, if_match, limit, page_response, query_params};
+use super::extract::{JsonBody, if_match, limit, page_response, query_params};
 use crate::auth::Caller;
 use crate::db::members::Precondition;
 use crate::db::{self, DbConnection, DbError};
@@ -54,14 +54,8 @@ pub async fn get_run(state: web::Data<AppState>, path: web::Path<String>) -> Res
     Ok(HttpResponse::Ok().json(run_json(&run)))
 }
 
-/// An offset carried in a cursor.
 fn offset(params: &std::collections::HashMap<String, String>, errors: &mut Vec<FieldError>) -> i64 {
-    params.get("cursor").map_or(0, |c| {
-        decode_cursor(CURSOR_KIND, c).and_then(|v| v.parse::<i64>().ok()).filter(|n| *n >= 0).unwrap_or_else(|| {
-            errors.push(FieldError::new("?cursor", "is not a cursor this service gave out"));
-            0
-        })
-    })
+    super::extract::offset_cursor(CURSOR_KIND, params, errors)
 }
 
 fn enum_param<T: parse::Vocabulary>(
