@@ -157,6 +157,8 @@ pub const DEFAULT_FUZZY_THRESHOLD: f64 = 0.82;
 const FUZZY_MIN_CHARS: usize = 5;
 /// How many trigram-sharing candidates get a full string comparison.
 const FUZZY_CANDIDATES: usize = 24;
+/// Two concepts whose similarities are closer than this are too close to call.
+const FUZZY_MARGIN: f64 = 0.01;
 
 /// A suggestion of the autocomplete.
 #[derive(Debug, Clone, Serialize)]
@@ -176,8 +178,13 @@ pub struct Vocabulary {
     labels: Vec<LabelEntry>,
     exact: HashMap<String, Hit>,
     keyed: HashMap<String, Hit>,
+    /// Labels by rank: in order of length (in characters), so that the labels a term's length can reach are one range
+    /// of ranks. `by_len[rank]` is the label, `rank_chars[rank]` its length (ascending).
+    by_len: Vec<u32>,
+    rank_chars: Vec<u16>,
+    /// Trigram → the ranks of the labels that have it, ascending.
     grams: HashMap<u32, Vec<u32>>,
-    /// How many distinct trigrams each label has (for the overlap ratio).
+    /// By rank: how many distinct trigrams the label has (for the overlap ratio).
     gram_counts: Vec<u16>,
     /// (folded word-suffix of a label, label index), sorted: prefix search for the autocomplete.
     prefixes: Vec<(String, u32)>,
@@ -212,6 +219,26 @@ fn key(folded: &str) -> String {
     words.sort_unstable();
     words.dedup();
     words.join(" ")
+}
+
+/// A text's length in characters (saturating at `u16::MAX`).
+fn chars_u16(text: &str) -> u16 {
+    u16::try_from(text.chars().count()).unwrap_or(u16::MAX)
+}
+
+/// The label lengths (in characters, inclusive) that can come within `cut` of a term of `len` characters: the
+/// similarity is at most the mean of 1 (Jaro-Winkler) and `1 - |len - l| / max(len, l)` (an edit distance is at least
+/// the difference in length), so `l` must be within a factor `2·cut - 1` of `len`.
+fn length_reach(len: usize, cut: f64) -> (u16, u16) {
+    let r = 2.0 * cut - 1.0;
+    if r <= 0.0 || len == 0 {
+        return (0, u16::MAX);
+    }
+    let len = len as f64;
+    // Rounded outwards, with a margin for rounding in the bound itself.
+    let lo = (r * len - 1e-6).ceil().max(0.0);
+    let hi = (len / r + 1e-6).floor().min(f64::from(u16::MAX));
+    (lo as u16, hi as u16)
 }
 
 fn trigrams(folded: &str) -> Vec<u32> {
@@ -684,6 +711,19 @@ impl Vocabulary {
         self.grams.clear();
         self.gram_counts.clear();
         self.prefixes.clear();
+        let mut by_len: Vec<(u16, u32)> = (0..self.labels.len())
+            .filter_map(|i| Some((chars_u16(&self.labels[i].folded), u32::try_from(i).ok()?)))
+            .collect();
+        by_len.sort_unstable();
+        (self.rank_chars, self.by_len) = by_len.into_iter().unzip();
+        for (rank, &i) in self.by_len.iter().enumerate() {
+            let rank = u32::try_from(rank).unwrap_or(u32::MAX);
+            let grams = trigrams(&self.labels[i as usize].folded);
+            self.gram_counts.push(u16::try_from(grams.len()).unwrap_or(u16::MAX));
+            for g in grams {
+                self.grams.entry(g).or_default().push(rank);
+            }
+        }
         for (i, label) in self.labels.iter().enumerate() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
             let concept = self.resolve(label.concept);
@@ -694,11 +734,6 @@ impl Vocabulary {
                 {
                     *entry = Hit::Ambiguous;
                 }
-            }
-            let grams = trigrams(&label.folded);
-            self.gram_counts.push(u16::try_from(grams.len()).unwrap_or(u16::MAX));
-            for g in grams {
-                self.grams.entry(g).or_default().push(i);
             }
             let mut start = 0;
             for word in label.folded.split(' ') {
@@ -784,30 +819,48 @@ impl Vocabulary {
         self.fuzzy(&folded).unwrap_or(Normalised::FREE)
     }
 
-    /// Candidates share trigrams with the term; only the best-sharing few are compared in full.
+    /// Candidates share trigrams with the term and have a length that can reach the threshold; only the best-sharing
+    /// few are compared in full.
     fn fuzzy(&self, folded: &str) -> Option<Normalised> {
-        if folded.chars().count() < FUZZY_MIN_CHARS {
+        let len = folded.chars().count();
+        if len < FUZZY_MIN_CHARS {
             return None;
         }
         // Buffers reused from term to term (taken out while in use).
         let mut sc = FUZZY_SCRATCH.with(RefCell::take);
-        let found = self.fuzzy_in(folded, &mut sc);
+        let found = self.fuzzy_in(folded, len, &mut sc);
         FUZZY_SCRATCH.with(|s| s.replace(sc));
         found
     }
 
-    fn fuzzy_in(&self, folded: &str, sc: &mut FuzzyScratch) -> Option<Normalised> {
+    /// The similarity a candidate must reach to change the outcome: within the runner-up margin of the threshold
+    /// (neither the best, which must reach the threshold, nor a runner-up that could make it ambiguous, is below).
+    fn fuzzy_cut(&self) -> f64 {
+        self.fuzzy_threshold - FUZZY_MARGIN - 1e-9
+    }
+
+    /// The ranks of the labels whose length can reach the cut for a term of `len` characters.
+    fn ranks_within_reach(&self, len: usize) -> std::ops::Range<usize> {
+        let (lo, hi) = length_reach(len, self.fuzzy_cut());
+        self.rank_chars.partition_point(|&n| n < lo)..self.rank_chars.partition_point(|&n| n <= hi)
+    }
+
+    fn fuzzy_in(&self, folded: &str, len: usize, sc: &mut FuzzyScratch) -> Option<Normalised> {
         trigrams_into(folded, &mut sc.chars, &mut sc.grams);
-        // Counting in a flat array (one slot a label) is an order of magnitude faster than a hash map here.
-        if sc.counts.len() < self.labels.len() {
-            sc.counts.resize(self.labels.len(), 0);
+        let reach = self.ranks_within_reach(len);
+        let (lo, hi) = (u32::try_from(reach.start).unwrap_or(u32::MAX), u32::try_from(reach.end).unwrap_or(u32::MAX));
+        // Counting in a flat array (one slot a label within reach) is an order of magnitude faster than a hash map.
+        if sc.counts.len() < reach.len() {
+            sc.counts.resize(reach.len(), 0);
         }
         // A local slice keeps its bounds in registers through the loop (each increment could alias `sc`'s fields).
-        let counts = &mut sc.counts[..self.labels.len()];
+        let counts = &mut sc.counts[..reach.len()];
         for g in &sc.grams {
             if let Some(list) = self.grams.get(g) {
-                for &label in list {
-                    if let Some(c) = counts.get_mut(label as usize) {
+                let from = list.partition_point(|&r| r < lo);
+                let to = from + list[from..].partition_point(|&r| r < hi);
+                for &rank in &list[from..to] {
+                    if let Some(c) = counts.get_mut((rank - lo) as usize) {
                         *c += 1;
                     }
                 }
@@ -818,11 +871,12 @@ impl Vocabulary {
         // integers is never within rounding of 0.3 unless equal to it), which spares a division for most labels.
         let q = sc.grams.len();
         sc.candidates.clear();
-        // Every label, a block at a time (a branch on "touched" would be mispredicted half the time; a block with no
-        // candidate, the common case, is one branch).
+        // Every label within reach, a block at a time (a branch on "touched" would be mispredicted half the time; a
+        // block with no candidate, the common case, is one branch).
         const BLOCK: usize = 16;
         let q3 = u32::try_from(3 * q).unwrap_or(u32::MAX);
-        for (b, (ns, gs)) in counts.chunks(BLOCK).zip(self.gram_counts.chunks(BLOCK)).enumerate() {
+        let gram_counts = &self.gram_counts[reach.clone()];
+        for (b, (ns, gs)) in counts.chunks(BLOCK).zip(gram_counts.chunks(BLOCK)).enumerate() {
             let hit = ns.iter().zip(gs).fold(false, |hit, (n, g)| hit | (20 * u32::from(*n) >= q3 + 3 * u32::from(*g)));
             if !hit {
                 continue;
@@ -830,7 +884,7 @@ impl Vocabulary {
             for (i, (&shared, &g)) in ns.iter().zip(gs).enumerate() {
                 if 20 * u32::from(shared) >= q3 + 3 * u32::from(g) {
                     let dice = 2.0 * f64::from(shared) / (q as f64 + f64::from(g));
-                    let label = u32::try_from(b * BLOCK + i).unwrap_or(u32::MAX);
+                    let label = self.by_len[reach.start + b * BLOCK + i];
                     sc.candidates.push(((dice * 10_000.0) as u32, label));
                 }
             }
@@ -840,14 +894,16 @@ impl Vocabulary {
         if keep == 0 {
             return None;
         }
-        sc.candidates.select_nth_unstable_by(keep - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        // A candidate that cannot come within the runner-up margin of the threshold changes nothing: neither the best
-        // (which must reach the threshold) nor the runner-up that could make it ambiguous.
-        let cut = self.fuzzy_threshold - 0.01 - 1e-9;
+        let by_overlap = |a: &(u32, u32), b: &(u32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        sc.candidates.select_nth_unstable_by(keep - 1, by_overlap);
+        // The best-sharing first: the best match usually comes early and raises the cut for the rest.
+        sc.candidates[..keep].sort_unstable_by(by_overlap);
         let mut best: Option<(f64, ConceptIdx)> = None;
         let mut runner_up: Option<(f64, ConceptIdx)> = None;
         for &(_, label) in &sc.candidates[..keep] {
             let entry = &self.labels[label as usize];
+            // Below the best by more than the margin, a candidate can neither win nor make the best ambiguous.
+            let cut = best.map_or(self.fuzzy_cut(), |(b, _)| self.fuzzy_cut().max(b - FUZZY_MARGIN - 1e-9));
             let Some(sim) = sc.compare.similarity_above(folded, &entry.folded, cut) else { continue };
             let concept = self.resolve(entry.concept);
             match best {
@@ -866,7 +922,7 @@ impl Vocabulary {
         }
         let (sim, concept) = best?;
         // Two different concepts almost equally close: too uncertain to pick one.
-        if sim < self.fuzzy_threshold || runner_up.is_some_and(|(r, _)| sim - r < 0.01) {
+        if sim < self.fuzzy_threshold || runner_up.is_some_and(|(r, _)| sim - r < FUZZY_MARGIN) {
             return None;
         }
         Some(Normalised {
@@ -1125,29 +1181,35 @@ mod tests {
         assert!(v.neighbours(design).all(|n| n != design));
     }
 
-    /// The fuzzy lookup as it was before its comparisons and counts were made allocation-free: strsim's
-    /// `similarity` on every candidate, candidates in the order the counting met them.
+    /// The fuzzy lookup, written plainly: every label sharing a trigram is counted, those within reach by length
+    /// and with a Dice overlap of at least 0.3 are candidates, the 24 best by overlap are compared with strsim's
+    /// `similarity`, in the order the counting met them; the best wins unless below the threshold or a different
+    /// concept is within the margin.
     fn fuzzy_reference(v: &Vocabulary, folded: &str) -> Option<Normalised> {
-        if folded.chars().count() < FUZZY_MIN_CHARS {
+        let len = folded.chars().count();
+        if len < FUZZY_MIN_CHARS {
             return None;
         }
+        let (lo, hi) = length_reach(len, v.fuzzy_threshold - FUZZY_MARGIN - 1e-9);
         let grams = trigrams(folded);
         let mut counts = vec![0_u16; v.labels.len()];
         let mut touched: Vec<u32> = Vec::new();
         for g in &grams {
-            for &label in v.grams.get(g).map_or(&[][..], Vec::as_slice) {
-                if counts[label as usize] == 0 {
-                    touched.push(label);
+            for &rank in v.grams.get(g).map_or(&[][..], Vec::as_slice) {
+                if counts[rank as usize] == 0 {
+                    touched.push(rank);
                 }
-                counts[label as usize] += 1;
+                counts[rank as usize] += 1;
             }
         }
         let q = grams.len() as f64;
         let mut candidates: Vec<(u32, u32)> = touched
             .into_iter()
-            .filter_map(|label| {
-                let dice = 2.0 * f64::from(counts[label as usize]) / (q + f64::from(v.gram_counts[label as usize]));
-                (dice >= 0.3).then_some(((dice * 10_000.0) as u32, label))
+            .filter_map(|rank| {
+                let label = v.by_len[rank as usize];
+                let chars = chars_u16(&v.labels[label as usize].folded);
+                let dice = 2.0 * f64::from(counts[rank as usize]) / (q + f64::from(v.gram_counts[rank as usize]));
+                (dice >= 0.3 && (lo..=hi).contains(&chars)).then_some(((dice * 10_000.0) as u32, label))
             })
             .collect();
         let keep = FUZZY_CANDIDATES.min(candidates.len());
@@ -1211,7 +1273,7 @@ mod tests {
         let mut compare = Compare::default();
         let terms = slips(&v, 97);
         let labels: Vec<&str> = v.labels.iter().step_by(13).map(|l| l.folded.as_str()).collect();
-        let mut pairs = 0;
+        let (mut pairs, mut reached) = (0, 0);
         for (i, t) in terms.iter().enumerate() {
             for label in labels.iter().skip(i % 7).step_by(40) {
                 let exact = similarity(t, label);
@@ -1219,6 +1281,12 @@ mod tests {
                 // A pair turned down for a cut is below it.
                 if compare.similarity_above(t, label, 0.8).is_none() {
                     assert!(exact < 0.8, "{t} / {label}: {exact}");
+                }
+                // Nor can a label whose length is out of reach.
+                let (lo, hi) = length_reach(t.chars().count(), 0.8);
+                if !(lo..=hi).contains(&chars_u16(label)) {
+                    assert!(exact < 0.8, "{t} / {label}: {exact} out of reach");
+                    reached += 1;
                 }
                 pairs += 1;
             }
@@ -1228,6 +1296,7 @@ mod tests {
             assert_eq!(compare.similarity_above(a, b, f64::NEG_INFINITY), Some(similarity(a, b)), "{a} / {b}");
         }
         assert!(pairs > 10_000, "{pairs}");
+        assert!(reached > 1_000, "{reached} pairs out of reach by length");
     }
 
     #[test]
