@@ -264,9 +264,11 @@ pub fn execute(
             propose(&index, &vocab, s, *member, lang, led.get(member).unwrap_or(&none), objected.get(&key), now)
         };
         crate::db::write(conn, |conn| {
+            let pairs: Vec<(SuggestionKind, &str)> = proposals.iter().map(|p| (p.kind, p.target.as_str())).collect();
+            let histories = store::pair_histories(conn, &key, &pairs)?;
             for p in &proposals {
-                let history = store::pair_history(conn, &key, p.kind, &p.target)?;
-                match admit(&history, p.score, s, now) {
+                let history = histories.get(&(p.kind, p.target.clone())).map_or(&[][..], Vec::as_slice);
+                match admit(history, p.score, s, now) {
                     Admission::Live => counts.kept += 1,
                     Admission::HeldBack => counts.held_back += 1,
                     Admission::Create => {

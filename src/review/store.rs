@@ -1,5 +1,7 @@
 //! Suggestions, their transitions and matching runs in the database.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -175,20 +177,31 @@ pub fn owner(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Uuid>> {
     Ok(member.and_then(|m| Uuid::parse_str(&m).ok()))
 }
 
-/// Every earlier suggestion for a pair, newest first.
-pub fn pair_history(
+/// Every earlier suggestion of `member` for each of `pairs` (kind, target), newest first: one query for a member's
+/// proposals rather than one a pair.
+pub fn pair_histories(
     conn: &mut DbConnection,
     member: &str,
-    kind: SuggestionKind,
-    target: &str,
-) -> QueryResult<Vec<SuggestionRow>> {
-    suggestions::table
+    pairs: &[(SuggestionKind, &str)],
+) -> QueryResult<HashMap<(SuggestionKind, String), Vec<SuggestionRow>>> {
+    let mut out: HashMap<(SuggestionKind, String), Vec<SuggestionRow>> = HashMap::new();
+    if pairs.is_empty() {
+        return Ok(out);
+    }
+    let targets: Vec<&str> = pairs.iter().map(|(_, t)| *t).collect();
+    let rows = suggestions::table
         .filter(suggestions::member_id.eq(member))
-        .filter(suggestions::kind.eq(kind.as_str()))
-        .filter(suggestions::target.eq(target))
+        .filter(suggestions::target.eq_any(targets))
         .order((suggestions::created_at.desc(), suggestions::id.desc()))
         .select(SuggestionRow::as_select())
-        .load(conn)
+        .load(conn)?;
+    for row in rows {
+        let kind = row.kind();
+        if pairs.iter().any(|(k, t)| *k == kind && *t == row.target) {
+            out.entry((kind, row.target.clone())).or_default().push(row);
+        }
+    }
+    Ok(out)
 }
 
 /// Suggestions a member marked not relevant for a reason about their content.
