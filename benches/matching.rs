@@ -731,15 +731,17 @@ fn report(s: &Setup, r: &Results) -> String {
     );
     let _ = writeln!(
         out,
-        "A term takes {:.0} µs. It has {:.1} distinct trigrams, whose label postings hold {:.0} entries: one increment \
-         each in the candidate count (a flat array of counters, one a label). Then at most 24 candidates \
-         (FUZZY_CANDIDATES) are compared, with strsim's Jaro-Winkler and Damerau-Levenshtein ported to run over reused \
-         buffers (the same figures; a unit test checks them against strsim), after a bound from character counts skips \
-         those that cannot reach the threshold. For scale, strsim's own `similarity` takes {:.2} µs a call on \
+        "A term takes {:.0} µs. It has {:.1} distinct trigrams, whose label postings hold {:.0} entries, {:.0} of them \
+         for labels whose length can reach the threshold: one increment each in the candidate count (a flat array of \
+         counters, one a label within reach). Then at most 24 candidates (FUZZY_CANDIDATES) are compared, best \
+         overlap first, with strsim's Jaro-Winkler and Damerau-Levenshtein ported to run over reused buffers (the same \
+         figures; a unit test checks them against strsim), after a bound from character counts skips those that \
+         cannot come within the runner-up margin of the threshold, or of the best so far. For scale, strsim's own `similarity` takes {:.2} µs a call on \
          typo/label pairs (≈ {:.0} µs for 24): Jaro-Winkler alone {:.2} µs, normalised Damerau-Levenshtein alone \
          {:.2} µs; the restricted edit distance (`strsim::osa_distance`, normalised) {:.2} µs.",
         1e6 / fuzzy,
         fw.grams,
+        fw.postings,
         fw.increments,
         fw.similarity_us,
         24.0 * fw.similarity_us,

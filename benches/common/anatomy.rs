@@ -39,7 +39,9 @@ pub fn head_shares(index: &MatchIndex, members: &[Uuid]) -> (f64, f64) {
 pub struct FuzzyWork {
     /// Mean distinct trigrams of a term.
     pub grams: f64,
-    /// Mean label-trigram postings a term's candidate count walks (one map increment each).
+    /// Mean label-trigram postings of a term's trigrams…
+    pub postings: f64,
+    /// …and those of labels whose length can reach the threshold: what the candidate count walks (one increment each).
     pub increments: f64,
     /// µs per call over typo/label pairs: the library's `similarity`, and its two halves alone; then the restricted
     /// (optimal string alignment) edit distance, normalised, which needs no map.
@@ -67,19 +69,27 @@ fn per_call_us(pairs: &[(String, String)], f: impl Fn(&str, &str) -> f64) -> f64
 
 pub fn fuzzy_work(vocab: &Vocabulary, typos: &[(String, ConceptIdx)]) -> FuzzyWork {
     use matchmaker::domain::fold::fold;
-    let mut df: HashMap<[char; 3], usize> = HashMap::new();
+    // Trigram → the lengths (in characters) of the labels that have it.
+    let mut df: HashMap<[char; 3], Vec<u16>> = HashMap::new();
     for (idx, _) in vocab.concept_ids() {
         for (label, _) in vocab.labels_of(idx) {
-            for g in grams(&fold(label)) {
-                *df.entry(g).or_default() += 1;
+            let folded = fold(label);
+            let chars = u16::try_from(folded.chars().count()).unwrap_or(u16::MAX);
+            for g in grams(&folded) {
+                df.entry(g).or_default().push(chars);
             }
         }
     }
-    let (mut n_grams, mut increments) = (0usize, 0usize);
+    let (mut n_grams, mut postings, mut increments) = (0usize, 0usize, 0usize);
     for (t, _) in typos {
-        let gs = grams(&fold(t));
+        let folded = fold(t);
+        let (lo, hi) = vocab.fuzzy_length_reach(folded.chars().count());
+        let gs = grams(&folded);
         n_grams += gs.len();
-        increments += gs.iter().map(|g| df.get(g).copied().unwrap_or(0)).sum::<usize>();
+        for lengths in gs.iter().filter_map(|g| df.get(g)) {
+            postings += lengths.len();
+            increments += lengths.iter().filter(|l| (lo..=hi).contains(l)).count();
+        }
     }
     let pairs: Vec<(String, String)> = typos
         .iter()
@@ -91,6 +101,7 @@ pub fn fuzzy_work(vocab: &Vocabulary, typos: &[(String, ConceptIdx)]) -> FuzzyWo
     let n = typos.len().max(1) as f64;
     FuzzyWork {
         grams: n_grams as f64 / n,
+        postings: postings as f64 / n,
         increments: increments as f64 / n,
         similarity_us: per_call_us(&pairs, matchmaker::matching::vocabulary::similarity),
         jaro_winkler_us: per_call_us(&pairs, strsim::jaro_winkler),

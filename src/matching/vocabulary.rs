@@ -839,9 +839,14 @@ impl Vocabulary {
         self.fuzzy_threshold - FUZZY_MARGIN - 1e-9
     }
 
+    /// The label lengths (in characters, inclusive) a fuzzy lookup of a term of `len` characters considers.
+    pub fn fuzzy_length_reach(&self, len: usize) -> (u16, u16) {
+        length_reach(len, self.fuzzy_cut())
+    }
+
     /// The ranks of the labels whose length can reach the cut for a term of `len` characters.
     fn ranks_within_reach(&self, len: usize) -> std::ops::Range<usize> {
-        let (lo, hi) = length_reach(len, self.fuzzy_cut());
+        let (lo, hi) = self.fuzzy_length_reach(len);
         self.rank_chars.partition_point(|&n| n < lo)..self.rank_chars.partition_point(|&n| n <= hi)
     }
 
