@@ -195,6 +195,11 @@ struct Scratch {
     histogram: Vec<u32>,
 }
 
+/// A score in tenths, if it is a result: above 0 and at least `min_score`.
+fn kept(t: u32, min_score: f64) -> Option<u32> {
+    (t > 0 && f64::from(t) / 10.0 >= min_score).then_some(t)
+}
+
 /// Scores are in tenths from 0 to 1000 (more only with a related credit above 1): the histogram's last bucket holds
 /// everything from there up.
 const BUCKETS: usize = 1001;
@@ -288,6 +293,13 @@ impl Scratch {
         } else if v > self.credit[i] {
             self.credit[i] = v;
         }
+    }
+
+    /// The window's page of the results (ties by id), each explained by `explain`, and how many results there are.
+    fn page(&mut self, window: Window, id: impl Fn(Slot) -> Uuid, explain: impl Fn(Slot) -> Option<Scored>) -> Page {
+        let best = self.best(window.offset.saturating_add(window.limit), id);
+        let items = best.iter().skip(window.offset).filter_map(|&(_, slot)| explain(slot)).collect();
+        Page { items, total: self.results.len() }
     }
 
     /// The `want` best results, best first (ties by id), from `results`.
@@ -1088,7 +1100,7 @@ impl MatchIndex {
                     .as_ref()
                     .map_or(0, |b| to_tenths(self.partner_score(vocab, Lang::En, a, b, false).score)),
             };
-            (t > 0 && f64::from(t) / 10.0 >= min_score).then_some(t)
+            kept(t, min_score)
         });
     }
 
@@ -1213,7 +1225,7 @@ impl MatchIndex {
             }
             let t = tenths(self.project_raw(d, &r, slot, acc, mrow))
                 .unwrap_or_else(|| to_tenths(self.project_score(vocab, Lang::En, m, p, false).score));
-            (t > 0 && f64::from(t) / 10.0 >= min_score).then_some(t)
+            kept(t, min_score)
         });
     }
 
@@ -1244,7 +1256,7 @@ impl MatchIndex {
                     .as_ref()
                     .map_or(0, |m| to_tenths(self.project_score(vocab, Lang::En, m, p, false).score)),
             };
-            (t > 0 && f64::from(t) / 10.0 >= min_score).then_some(t)
+            kept(t, min_score)
         });
     }
 
@@ -1313,14 +1325,11 @@ impl MatchIndex {
         let Some((m_slot, m)) = self.member_at(member) else { return Page { items: Vec::new(), total: 0 } };
         with_scratch(|sc| {
             self.rank_projects(vocab, m_slot, m, now, &keep, window.min_score, sc);
-            let best = sc.best(window.offset.saturating_add(window.limit), |s| self.project_id(s));
-            let items = best
-                .iter()
-                .skip(window.offset)
-                .filter_map(|&(_, slot)| self.projects[slot as usize].as_ref())
-                .map(|p| self.score_project(vocab, lang, m, p))
-                .collect();
-            Page { items, total: sc.results.len() }
+            sc.page(
+                window,
+                |s| self.project_id(s),
+                |slot| Some(self.score_project(vocab, lang, m, self.projects[slot as usize].as_ref()?)),
+            )
         })
     }
 
@@ -1358,14 +1367,11 @@ impl MatchIndex {
         let Some((a_slot, a)) = self.member_at(member) else { return Page { items: Vec::new(), total: 0 } };
         with_scratch(|sc| {
             self.rank_partners(vocab, a_slot, a, window.min_score, sc);
-            let best = sc.best(window.offset.saturating_add(window.limit), |s| self.member_id(s));
-            let items = best
-                .iter()
-                .skip(window.offset)
-                .filter_map(|&(_, slot)| self.members[slot as usize].as_ref())
-                .map(|b| self.score_partner(vocab, lang, a, b))
-                .collect();
-            Page { items, total: sc.results.len() }
+            sc.page(
+                window,
+                |s| self.member_id(s),
+                |slot| Some(self.score_partner(vocab, lang, a, self.members[slot as usize].as_ref()?)),
+            )
         })
     }
 
@@ -1414,14 +1420,14 @@ impl MatchIndex {
         let Some((p_slot, p)) = self.project_at(project) else { return Page { items: Vec::new(), total: 0 } };
         with_scratch(|sc| {
             self.rank_members(vocab, p_slot, p, now, window.min_score, sc);
-            let best = sc.best(window.offset.saturating_add(window.limit), |s| self.member_id(s));
-            let items = best
-                .iter()
-                .skip(window.offset)
-                .filter_map(|&(_, slot)| self.members[slot as usize].as_ref())
-                .map(|m| Scored { id: m.id, ..self.score_project(vocab, lang, m, p) })
-                .collect();
-            Page { items, total: sc.results.len() }
+            sc.page(
+                window,
+                |s| self.member_id(s),
+                |slot| {
+                    let m = self.members[slot as usize].as_ref()?;
+                    Some(Scored { id: m.id, ..self.score_project(vocab, lang, m, p) })
+                },
+            )
         })
     }
 
