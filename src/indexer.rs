@@ -1,8 +1,8 @@
 //! Keeps an instance's matcher in step with the database: builds the vocabulary (shipped data plus staff edits) and
 //! the index at start-up, applies this instance's own writes at once, and polls the change log for other instances'.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use uuid::Uuid;
@@ -37,11 +37,17 @@ pub fn load_index(conn: &mut DbConnection, vocab: &Vocabulary, weights: Weights)
 }
 
 /// The matcher and where this instance has read the change log up to.
+///
+/// Requests apply their own writes and the poller applies everyone's, on different threads. Each update reads the
+/// database and then installs what it read; `apply` makes read-then-install one step. Without it a slow update
+/// that read before a commit could install its older copy over a newer one read after, and the instance would
+/// serve a vocabulary without a synonym or merge it had just acknowledged, until the next vocabulary change.
 #[derive(Debug)]
 pub struct Sync {
     pub matcher: Arc<Matcher>,
     seen: AtomicI64,
     threshold: f64,
+    apply: Mutex<()>,
 }
 
 impl Sync {
@@ -58,11 +64,23 @@ impl Sync {
             projects = index.project_count(),
             "matching index built"
         );
-        Ok(Self { matcher: Arc::new(Matcher::new(vocab, index)), seen: AtomicI64::new(seen), threshold })
+        Ok(Self {
+            matcher: Arc::new(Matcher::new(vocab, index)),
+            seen: AtomicI64::new(seen),
+            threshold,
+            apply: Mutex::new(()),
+        })
+    }
+
+    /// Held from reading the database to installing what was read. It guards no data, so a panic elsewhere
+    /// while holding it leaves nothing half-done to refuse.
+    fn one_at_a_time(&self) -> MutexGuard<'_, ()> {
+        self.apply.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Re-read one member into the index (or drop it).
     pub fn refresh_member(&self, conn: &mut DbConnection, id: Uuid) -> Result<(), DbError> {
+        let _turn = self.one_at_a_time();
         let vocab = self.matcher.vocabulary();
         let found = members::find(conn, id)?;
         let mut index = self.matcher.write_index();
@@ -74,6 +92,7 @@ impl Sync {
     }
 
     pub fn refresh_project(&self, conn: &mut DbConnection, id: Uuid) -> Result<(), DbError> {
+        let _turn = self.one_at_a_time();
         let vocab = self.matcher.vocabulary();
         let found = projects::find(conn, id)?;
         let mut index = self.matcher.write_index();
@@ -86,9 +105,18 @@ impl Sync {
 
     /// Rebuild vocabulary and index (after a vocabulary change).
     pub fn reload_all(&self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        self.reload_all_then(conn, || {})
+    }
+
+    /// [`Self::reload_all`], calling `before_install` between reading the database and installing what it read:
+    /// lets a test hold one reload at the point where a concurrent one could overtake it.
+    #[doc(hidden)]
+    pub fn reload_all_then(&self, conn: &mut DbConnection, before_install: impl FnOnce()) -> anyhow::Result<()> {
+        let _turn = self.one_at_a_time();
         let vocab = load_vocabulary(conn, self.threshold)?;
         let weights = self.matcher.read_index().weights;
         let index = load_index(conn, &vocab, weights)?;
+        before_install();
         self.matcher.set_vocabulary(vocab);
         *self.matcher.write_index() = index;
         Ok(())

@@ -1,14 +1,23 @@
-//! Many writers at once: no 5xx, no "database is locked", and every acknowledged write readable afterwards.
+//! Many writers at once: no 5xx, no "database is locked", and every acknowledged write readable afterwards; and
+//! an instance's matcher never falls back behind a change it has acknowledged.
 
 use std::collections::HashMap;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use matchmaker::clock::Clock;
+use matchmaker::db::changes::{self, Entity};
+use matchmaker::db::{self, DbError, vocabulary};
+use matchmaker::indexer::Sync;
+use matchmaker::matching::model::Weights;
+use matchmaker::matching::vocabulary::{DEFAULT_FUZZY_THRESHOLD, Lang};
 use serde_json::json;
 
 use crate::helpers::{TestApp, studio};
+use crate::matching::GRAPHIC_DESIGN;
 use crate::on_both_backends;
 
-on_both_backends!(concurrent_writers_lose_nothing);
+on_both_backends!(concurrent_writers_lose_nothing, reloads_never_install_an_older_vocabulary);
 
 const WRITERS: usize = 32;
 
@@ -71,4 +80,50 @@ async fn concurrent_writers_lose_nothing(app: TestApp) {
         assert_eq!(member["description"].as_str(), expected.get(&location).map(String::as_str), "{location}");
     }
     eprintln!("{:?}: {total} acknowledged writes by {WRITERS} writers", app.backend);
+}
+
+/// Requests apply their own vocabulary changes while the poller applies everyone's, so reloads overlap. A reload
+/// that read the database before a synonym committed is held just before it installs; meanwhile the synonym is
+/// stored and reloaded as the synonym route does. The held reload must not then replace the newer vocabulary: the
+/// acknowledged synonym has to stay live. (Unserialised, the second reload finishes first and the held one
+/// overwrites it; serialised, the second waits for the first and reads after it.)
+async fn reloads_never_install_an_older_vocabulary(app: TestApp) {
+    let pool = app.pool.clone();
+    let now = app.clock.now();
+    tokio::task::spawn_blocking(move || {
+        let sync = Arc::new(Sync::start(&pool, DEFAULT_FUZZY_THRESHOLD, Weights::default()).unwrap());
+        let (read_tx, read_rx) = mpsc::channel::<()>();
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let held = {
+            let (sync, pool) = (sync.clone(), pool.clone());
+            std::thread::spawn(move || {
+                sync.reload_all_then(&mut pool.get().unwrap(), || {
+                    read_tx.send(()).unwrap();
+                    // Wait for the other reload, or give up when it is (rightly) waiting for this one.
+                    let _ = done_rx.recv_timeout(Duration::from_millis(500));
+                })
+            })
+        };
+        read_rx.recv().unwrap();
+        let label = "Prüfetikett";
+        let mut conn = pool.get().unwrap();
+        db::write(&mut conn, |c| {
+            vocabulary::insert_label(c, GRAPHIC_DESIGN, Lang::De, label, "test", now)?;
+            changes::record(c, Entity::Vocabulary, GRAPHIC_DESIGN, now)?;
+            Ok::<_, DbError>(())
+        })
+        .unwrap();
+        sync.reload_all(&mut conn).unwrap();
+        let _ = done_tx.send(());
+        held.join().unwrap().unwrap();
+        let v = sync.matcher.vocabulary();
+        let idx = v.find(GRAPHIC_DESIGN).unwrap();
+        assert!(
+            v.labels_of(idx).any(|(t, _)| t == label),
+            "the acknowledged synonym must stay in the live vocabulary after the older reload finishes"
+        );
+        assert_eq!(v.normalise(label).concept, Some(idx), "and it names its concept");
+    })
+    .await
+    .unwrap();
 }
