@@ -118,7 +118,7 @@ pub async fn get(
         let Some(d) = outbox::find(conn, &id)? else { return Ok(None) };
         let mut items = Vec::new();
         for s in store::in_digest(conn, &d.id)? {
-            items.push(if staff { view::for_staff(conn, &s, now, false)? } else { view::for_member(conn, &s, now)? });
+            items.push(view::for_caller(conn, &s, now, staff, false)?);
         }
         let mut v = d.to_json(&items, true);
         if !staff && let Some(o) = v.as_object_mut() {

@@ -98,7 +98,7 @@ async fn page(
     let now = state.clock.now();
     let views = db::run(&state.pool, move |conn| {
         rows.iter()
-            .map(|r| if staff { view::for_staff(conn, r, now, false) } else { view::for_member(conn, r, now) })
+            .map(|r| view::for_caller(conn, r, now, staff, false))
             .collect::<Result<Vec<Value>, _>>()
             .map_err(DbError::from)
     })
@@ -280,7 +280,7 @@ pub async fn get(
         if !staff && !row.status().visible_to_member() {
             return Ok(None);
         }
-        let v = if staff { view::for_staff(conn, &row, now, true)? } else { view::for_member(conn, &row, now)? };
+        let v = view::for_caller(conn, &row, now, staff, true)?;
         Ok::<_, DbError>(Some((v, row.etag())))
     })
     .await?;

@@ -81,6 +81,18 @@ pub fn for_member(conn: &mut DbConnection, row: &SuggestionRow, now: DateTime<Ut
     }))
 }
 
+/// A suggestion as its caller may see it: staff all of it (its history when `history` is set), anyone else the
+/// member's view.
+pub fn for_caller(
+    conn: &mut DbConnection,
+    row: &SuggestionRow,
+    now: DateTime<Utc>,
+    staff: bool,
+    history: bool,
+) -> QueryResult<Value> {
+    if staff { for_staff(conn, row, now, history) } else { for_member(conn, row, now) }
+}
+
 /// A suggestion as staff see it; with its history when `history` is set.
 pub fn for_staff(
     conn: &mut DbConnection,
