@@ -109,6 +109,28 @@ impl From<diesel::result::Error> for CliError {
     }
 }
 
+/// `matchmaker check`: the report of stored rows that today's rules refuse, and whether there were any.
+pub async fn check(settings: Settings) -> anyhow::Result<(String, bool)> {
+    let pool = prepare_database(&settings).await?;
+    let findings = db::run(&pool, |conn| crate::check::stored_rows(conn).map_err(DbError::from))
+        .await
+        .map_err(anyhow::Error::from)?;
+    let mut out = String::new();
+    for f in &findings {
+        out.push_str(&format!("{f}\n"));
+    }
+    if findings.is_empty() {
+        out.push_str("every stored member and project passes today's rules\n");
+    } else {
+        out.push_str(&format!(
+            "{} stored rows fail today's rules: fix the fields named above (PATCH /v1/members/{{id}} or \
+             /v1/projects/{{id}}); an import reference can only be replaced by deleting and re-importing the call\n",
+            findings.len()
+        ));
+    }
+    Ok((out, findings.is_empty()))
+}
+
 /// `matchmaker import calls FILE`: with a progress bar on standard error and a summary on standard output.
 pub async fn import_calls(settings: Settings, file: std::path::PathBuf) -> anyhow::Result<String> {
     let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -122,18 +144,12 @@ pub async fn import_calls(settings: Settings, file: std::path::PathBuf) -> anyho
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         let now = SystemClock.now();
-        let summary = crate::import::import(
-            conn,
-            &data,
-            &vocab,
-            now,
-            |done, total| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            },
-            |_, _| Ok(()),
-        )
+        let prepared = crate::import::prepare(&data, &vocab, now, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (summary, _) = crate::import::store(conn, prepared, now).map_err(|e| anyhow::anyhow!("{e}"))?;
         bar.finish_and_clear();
         Ok::<_, anyhow::Error>(summary)
     })

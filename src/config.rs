@@ -108,11 +108,33 @@ pub struct Settings {
     pub pool_size: u32,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+    pub http: HttpSettings,
     pub auth: AuthSettings,
     pub matching: MatchSettings,
     pub review: ReviewSettings,
     pub mail: MailSettings,
     pub scheduler: SchedulerSettings,
+}
+
+/// What the HTTP server tolerates from a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// How long a request body may take: an initial allowance, extended by a second per `min_rate` bytes received.
+    pub body_deadline: crate::http::limits::BodyDeadline,
+    /// Most open connections per instance; `None`: as many as the file-descriptor limit leaves room for.
+    pub max_connections: Option<usize>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            body_deadline: crate::http::limits::BodyDeadline {
+                initial: std::time::Duration::from_secs(20),
+                min_rate: 64 * 1024,
+            },
+            max_connections: None,
+        }
+    }
 }
 
 /// What a matching run keeps as suggestions for staff to review.
@@ -302,6 +324,23 @@ impl Settings {
             addr_raw.parse().map_err(|_| ConfigError::BadAddr { name: "MATCHMAKER_ADDR", value: addr_raw.clone() })?;
         let pool_size = number(&get, "MATCHMAKER_DB_POOL_SIZE", 10, 1, 200)?;
         let workers = number(&get, "MATCHMAKER_WORKERS", 0, 0, 256)?;
+        let http_defaults = HttpSettings::default();
+        let http = HttpSettings {
+            body_deadline: crate::http::limits::BodyDeadline {
+                initial: std::time::Duration::from_secs(number(
+                    &get,
+                    "MATCHMAKER_BODY_TIMEOUT_SECONDS",
+                    http_defaults.body_deadline.initial.as_secs(),
+                    1,
+                    3_600,
+                )?),
+                min_rate: number(&get, "MATCHMAKER_BODY_MIN_RATE", http_defaults.body_deadline.min_rate, 1, 1 << 30)?,
+            },
+            max_connections: match get("MATCHMAKER_MAX_CONNECTIONS") {
+                None => None,
+                Some(_) => Some(number(&get, "MATCHMAKER_MAX_CONNECTIONS", 0, 1, 1_000_000)? as usize),
+            },
+        };
         let defaults = AuthSettings::default();
         let auth = AuthSettings {
             issuer: get("MATCHMAKER_JWT_ISSUER").unwrap_or(defaults.issuer),
@@ -413,6 +452,7 @@ impl Settings {
             addr,
             pool_size: pool_size as u32,
             workers: workers as usize,
+            http,
             auth,
             matching,
             review,
@@ -428,6 +468,7 @@ impl Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             pool_size: 10,
             workers: 2,
+            http: HttpSettings::default(),
             auth: AuthSettings::default(),
             matching: MatchSettings {
                 poll_interval: std::time::Duration::from_millis(200),

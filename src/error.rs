@@ -20,6 +20,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("the body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("the request body did not arrive in time; send it again at a steadier pace")]
+    RequestTimeout,
     #[error("{detail}")]
     Validation { detail: String, errors: Vec<FieldError> },
     #[error("{0}")]
@@ -61,6 +63,7 @@ impl ApiError {
             Self::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            Self::RequestTimeout => ("request-timeout", "Request timeout"),
             Self::Validation { .. } => ("validation", "Invalid request"),
             Self::Unprocessable(_) => ("unprocessable", "Request cannot be processed"),
             Self::NotFound(_) => ("not-found", "Not found"),
@@ -100,6 +103,7 @@ impl ResponseError for ApiError {
             Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Validation { .. } | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,

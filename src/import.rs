@@ -12,10 +12,12 @@ use crate::db::changes::{self, Entity};
 use crate::db::members::WriteError;
 use crate::db::{DbConnection, projects};
 use crate::domain::member::Scope;
+use crate::domain::parse::Vocabulary as _;
 use crate::domain::project::ProjectDraft;
 use crate::domain::term::{Resolution, Term, TermItem};
 use crate::matching::Vocabulary;
 use crate::matching::vocabulary::ConceptKind;
+use serde_json::json;
 
 /// What an import did.
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
@@ -39,11 +41,73 @@ pub struct Skipped {
 const MAX_SKILLS: usize = 8;
 const MAX_THEMES: usize = 6;
 
-/// Text of an HTML fragment: tags dropped, entities decoded, white space folded.
+/// The most HTML read from one field of a call: far beyond any real call's text (the stored description is cut at
+/// [`DESCRIPTION_MAX`] characters anyway), and a bound on the work a hostile file can ask for.
+pub const HTML_MAX_BYTES: usize = 512 * 1024;
+
+/// The longest description stored (the limit of `POST /v1/projects`).
+const DESCRIPTION_MAX: usize = 50_000;
+
+/// Text of an HTML fragment: tags dropped, entities decoded, scripts and styles left out, white space folded; at most
+/// [`HTML_MAX_BYTES`] of input are read.
+///
+/// It runs html5ever's tokenizer alone, which is linear in its input; its tree builder is not, on deeply nested
+/// markup (every start tag searches the stack of open elements), and a text needs no tree.
 pub fn strip_html(html: &str) -> String {
-    let fragment = scraper::Html::parse_fragment(html);
-    let text: Vec<&str> = fragment.root_element().text().collect();
-    text.join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
+    use html5ever::tendril::StrTendril;
+    use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer};
+
+    /// Collects character data; a tag separates words.
+    struct Text {
+        out: std::cell::RefCell<String>,
+        skipping: std::cell::Cell<bool>,
+    }
+
+    impl TokenSink for Text {
+        type Handle = ();
+
+        fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+            match token {
+                Token::CharacterTokens(t) if !self.skipping.get() => self.out.borrow_mut().push_str(&t),
+                Token::TagToken(tag) => {
+                    self.out.borrow_mut().push(' ');
+                    let raw = matches!(&*tag.name, "script" | "style");
+                    if raw && tag.kind == TagKind::StartTag {
+                        // As the tree builder would: what follows is raw text up to the end tag, and not shown.
+                        self.skipping.set(true);
+                        return TokenSinkResult::RawData(html5ever::tokenizer::states::RawKind::Rawtext);
+                    }
+                    if raw {
+                        self.skipping.set(false);
+                    }
+                }
+                _ => {}
+            }
+            TokenSinkResult::Continue
+        }
+    }
+
+    let mut end = html.len().min(HTML_MAX_BYTES);
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end < html.len()
+        && let Some(open) = html[..end].rfind('<')
+        && !html[open..end].contains('>')
+    {
+        // Cut before a tag the bound would split, not inside it.
+        end = open;
+    }
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(&html[..end]));
+    let tokenizer = Tokenizer::new(
+        Text { out: std::cell::RefCell::new(String::new()), skipping: std::cell::Cell::new(false) },
+        Default::default(),
+    );
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    let text = tokenizer.sink.out.take();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A deadline as the export writes it (`2025-03-04T17:00:00`, Brussels time), in UTC.
@@ -106,27 +170,48 @@ fn term(text: &str, concept: &str, strength: Option<u8>) -> TermItem {
     }
 }
 
-/// One export row as a project, or why not.
+/// The page of a call on the Funding & Tenders portal, the identifier percent-encoded as one path segment.
+pub fn topic_url(identifier: &str) -> Option<String> {
+    let mut url = url::Url::parse(
+        "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details",
+    )
+    .ok()?;
+    url.path_segments_mut().ok()?.push(&identifier.to_lowercase());
+    Some(url.to_string())
+}
+
+/// Longest `reference` kept: the export's are some fifty characters.
+const REFERENCE_MAX: usize = 200;
+
+/// The problems of a row as one line of the import's report: `title: must be a single line; …`.
+fn describe(errors: &[crate::domain::FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| match e.pointer.trim_start_matches('/') {
+            "" => e.detail.clone(),
+            field => format!("{}: {}", field.replace('/', "."), e.detail),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One export row as a project, or why not. The row is checked by the rules of `POST /v1/projects` (the same
+/// parser reads it), so an imported call is one that staff can later edit.
 pub fn row_to_draft(
     row: &HashMap<String, String>,
     vocab: &Vocabulary,
     now: DateTime<Utc>,
 ) -> Result<(String, ProjectDraft), String> {
     let get = |k: &str| row.get(k).map(|s| s.trim()).unwrap_or_default();
-    let reference = get("reference");
-    if reference.is_empty() {
-        return Err("no reference".to_owned());
-    }
+    let reference = crate::domain::parse::line(&json!(get("reference")), 1, REFERENCE_MAX)
+        .map_err(|e| format!("reference: {}", describe(&e)))?;
     let title = get("title");
-    if title.is_empty() {
-        return Err("no title".to_owned());
-    }
     let identifier = get("identifier");
     let mut cutoffs = Vec::new();
     for k in ["deadline", "deadline2"] {
         let raw = get(k);
         if !raw.is_empty() {
-            cutoffs.push(brussels(raw).ok_or_else(|| format!("{k} `{raw}` is not a date-time"))?);
+            cutoffs.push(brussels(raw).ok_or_else(|| format!("{k}: `{raw}` is not a date-time"))?);
         }
     }
     let description = strip_html(get("description"));
@@ -155,13 +240,6 @@ pub fn row_to_draft(
         }
     }
     let (min_partners, min_countries) = partner_rules(identifier, get("action_type"));
-    let programme = identifier.split('-').next().filter(|p| !p.is_empty()).map(str::to_owned);
-    let source_url = (!identifier.is_empty()).then(|| {
-        format!(
-            "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/{}",
-            identifier.to_lowercase()
-        )
-    });
     let mut budget_min = money(get("budget_min"));
     let budget_max = money(get("budget_max"));
     if let (Some(min), Some(max)) = (budget_min, budget_max)
@@ -169,27 +247,34 @@ pub fn row_to_draft(
     {
         budget_min = None;
     }
-    let draft = ProjectDraft {
-        title: title.chars().take(300).collect(),
-        description: description.chars().take(50_000).collect(),
-        scope: Scope::European,
-        programme,
-        call_id: (!identifier.is_empty()).then(|| identifier.to_owned()),
-        deadline: next_cutoff(&cutoffs, now),
-        budget_min,
-        budget_max,
-        source_url,
-        required_skills: skills,
-        themes,
-        sectors: Vec::new(),
-        eligible_countries: Vec::new(),
-        min_partners,
-        max_partners: None,
-        min_countries,
-        lead_member_id: None,
-        closed: false,
+    let terms = |list: &[TermItem], key: &str| -> Vec<serde_json::Value> {
+        list.iter()
+            .map(|t| match t.strength {
+                Some(s) => json!({"term": t.term.as_str(), key: s}),
+                None => json!({"term": t.term.as_str()}),
+            })
+            .collect()
     };
-    Ok((reference.to_owned(), draft))
+    let body = json!({
+        "title": title,
+        "description": description.chars().take(DESCRIPTION_MAX).collect::<String>(),
+        "scope": Scope::European.as_str(),
+        "programme": identifier.split('-').next().filter(|p| !p.is_empty()),
+        "call_id": (!identifier.is_empty()).then_some(identifier),
+        "deadline": next_cutoff(&cutoffs, now).map(|d| d.to_rfc3339()),
+        "budget_min": budget_min,
+        "budget_max": budget_max,
+        "source_url": (!identifier.is_empty()).then(|| topic_url(identifier)).flatten(),
+        "required_skills": terms(&skills, "weight"),
+        "themes": terms(&themes, "weight"),
+        "min_partners": min_partners,
+        "min_countries": min_countries,
+    });
+    let mut draft = ProjectDraft::parse(&body).map_err(|e| describe(&e))?;
+    // The terms were read against the vocabulary already: keep the concepts the scan found.
+    draft.required_skills = skills;
+    draft.themes = themes;
+    Ok((reference, draft))
 }
 
 /// Import one parsed row inside a write transaction: create, update, or leave alone. Returns the project id when
@@ -222,10 +307,10 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// Parse an export: its records as maps by header, each with its line number.
 /// A record of the export: its line number and its fields by column name.
 pub type Row = (usize, HashMap<String, String>);
 
+/// Parse an export: its records as maps by header, each with its line number.
 pub fn read_rows(data: &[u8]) -> Result<Vec<Row>, String> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
     let headers = reader.headers().map_err(|e| format!("the header row cannot be read: {e}"))?.clone();
@@ -243,38 +328,63 @@ pub fn read_rows(data: &[u8]) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-/// Import every row; `progress` is called after each.
-pub fn import(
-    conn: &mut DbConnection,
+/// The rows of an export that passed the checks, ready to store, and the summary so far (with the skipped ones).
+#[derive(Debug)]
+pub struct Prepared {
+    pub rows: Vec<(String, ProjectDraft)>,
+    pub summary: Summary,
+}
+
+/// Read an export and check every row: no database needed, so none is held (on SQLite, no writer waits) while the
+/// HTML is stripped and the texts are read. `progress` is called after each row.
+pub fn prepare(
     data: &[u8],
     vocab: &Vocabulary,
     now: DateTime<Utc>,
     mut progress: impl FnMut(usize, usize),
-    mut changed: impl FnMut(&mut DbConnection, uuid::Uuid) -> Result<(), WriteError>,
-) -> Result<Summary, ImportError> {
+) -> Result<Prepared, ImportError> {
     let rows = read_rows(data).map_err(ImportError::Format)?;
-    let mut summary = Summary { rows: rows.len(), ..Summary::default() };
     let total = rows.len();
+    let mut prepared =
+        Prepared { rows: Vec::with_capacity(total), summary: Summary { rows: total, ..Summary::default() } };
     for (n, (line, row)) in rows.into_iter().enumerate() {
         match row_to_draft(&row, vocab, now) {
-            Err(reason) => {
-                summary.skipped.push(Skipped { row: line, reference: row.get("reference").cloned(), reason })
-            }
-            Ok((reference, draft)) => {
-                let (outcome, id) = crate::db::write(conn, |conn| upsert(conn, &reference, draft, now))?;
-                match outcome {
-                    Outcome::Created => summary.created += 1,
-                    Outcome::Updated => summary.updated += 1,
-                    Outcome::Unchanged => summary.unchanged += 1,
-                }
-                if outcome != Outcome::Unchanged {
-                    changed(conn, id)?;
-                }
-            }
+            Ok(ready) => prepared.rows.push(ready),
+            Err(reason) => prepared.summary.skipped.push(Skipped {
+                row: line,
+                reference: row.get("reference").map(|r| r.chars().take(REFERENCE_MAX).collect()),
+                reason,
+            }),
         }
         progress(n + 1, total);
     }
-    Ok(summary)
+    Ok(prepared)
+}
+
+/// Store the prepared rows in one write transaction: every row, or none when storage fails. Returns the summary and
+/// the projects that changed (for the caller to refresh its index once committed).
+pub fn store(
+    conn: &mut DbConnection,
+    prepared: Prepared,
+    now: DateTime<Utc>,
+) -> Result<(Summary, Vec<uuid::Uuid>), ImportError> {
+    let Prepared { rows, mut summary } = prepared;
+    let changed = crate::db::write(conn, |conn| {
+        let mut changed = Vec::new();
+        for (reference, draft) in rows {
+            let (outcome, id) = upsert(conn, &reference, draft, now)?;
+            match outcome {
+                Outcome::Created => summary.created += 1,
+                Outcome::Updated => summary.updated += 1,
+                Outcome::Unchanged => summary.unchanged += 1,
+            }
+            if outcome != Outcome::Unchanged {
+                changed.push(id);
+            }
+        }
+        Ok::<_, WriteError>(changed)
+    })?;
+    Ok((summary, changed))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -295,12 +405,29 @@ impl From<crate::db::DbError> for ImportError {
 mod tests {
     use super::*;
 
+    /// Deep nesting made the tree builder quadratic (100,000 nested `<div>`s took 27 s); the tokenizer reads it in
+    /// one pass, and input past the bound is not read at all.
+    #[test]
+    fn html_is_read_in_one_pass_up_to_a_bound() {
+        let depth = 100_000;
+        let nested = format!("{}deep{}", "<div>".repeat(depth), "</div>".repeat(depth));
+        assert_eq!(strip_html(&nested), "deep");
+        let huge = format!("<p>{}</p><p>after the bound</p>", "word ".repeat(HTML_MAX_BYTES / 5));
+        let text = strip_html(&huge);
+        assert!(!text.contains("after the bound"));
+        assert!(text.len() <= HTML_MAX_BYTES);
+        let multibyte = "é".repeat(HTML_MAX_BYTES);
+        assert!(strip_html(&multibyte).chars().all(|c| c == 'é'), "cut on a character boundary");
+    }
+
     #[test]
     fn html_and_brussels_time() {
         assert_eq!(
             strip_html("<span>Objective</span>:<p>The aim &amp; <strong>scope</strong></p>"),
             "Objective : The aim & scope"
         );
+        assert_eq!(strip_html("<p>a</p><script>var x = '<p>no</p>';</script><style>p{}</style>b"), "a b");
+        assert_eq!(strip_html("caf&eacute; &lt;3&gt; &#x41;"), "café <3> A");
         assert_eq!(brussels("2025-03-04T17:00:00").unwrap().to_rfc3339(), "2025-03-04T16:00:00+00:00", "CET");
         assert_eq!(brussels("2025-09-04T17:00:00").unwrap().to_rfc3339(), "2025-09-04T15:00:00+00:00", "CEST");
         assert!(brussels("soon").is_none());

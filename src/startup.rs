@@ -3,6 +3,7 @@
 use std::net::{SocketAddr, TcpListener};
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
@@ -98,17 +99,21 @@ impl Application {
             TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;
         let data = web::Data::new(state.clone());
-        let mut server = HttpServer::new(move || {
+        let body_deadline = settings.http.body_deadline;
+        let workers = if settings.workers > 0 { settings.workers } else { std::thread::available_parallelism()?.get() };
+        let per_worker = connection_cap(settings).div_ceil(workers);
+        let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .wrap(from_fn(move |req, next| http::limits::body_deadline(body_deadline, req, next)))
+                .wrap(from_fn(http::limits::refuse_nul_in_path))
                 .wrap(TracingLogger::default())
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
         })
+        .workers(workers)
+        .max_connections(per_worker)
         .listen(listener)?;
-        if settings.workers > 0 {
-            server = server.workers(settings.workers);
-        }
         tracing::info!(address = %format!("http://{addr}"), database = %settings.database, "listening");
         Ok(Self { addr, server: server.run(), state })
     }
@@ -131,6 +136,28 @@ impl Application {
     /// Give up the server future (tests spawn it).
     pub fn into_server(self) -> Server {
         self.server
+    }
+}
+
+/// File descriptors kept free for the database, logs and files when connections are capped.
+const RESERVED_DESCRIPTORS: u64 = 128;
+
+/// Most client connections this instance keeps open: as configured, and always below the file-descriptor limit
+/// (raised to its hard maximum first), so the process never runs out of descriptors and a flood of idle or slow
+/// clients waits in the listen backlog instead.
+fn connection_cap(settings: &Settings) -> usize {
+    let limit = rlimit::increase_nofile_limit(u64::MAX)
+        .or_else(|_| rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft))
+        .unwrap_or(1024);
+    let reserved = RESERVED_DESCRIPTORS + 4 * u64::from(settings.pool_size);
+    let room = usize::try_from(limit.saturating_sub(reserved).max(16)).unwrap_or(usize::MAX);
+    match settings.http.max_connections {
+        Some(wanted) if wanted > room => {
+            tracing::warn!(wanted, room, "MATCHMAKER_MAX_CONNECTIONS is above what the file-descriptor limit allows");
+            room
+        }
+        Some(wanted) => wanted,
+        None => room.min(25_000),
     }
 }
 

@@ -97,7 +97,7 @@ pub struct MemberFilter {
     pub country: Option<String>,
     pub scope: Option<Scope>,
     /// Words that must all appear in the name or description.
-    pub q: Option<String>,
+    pub q: Option<crate::domain::fold::SearchWords>,
     /// Text that must appear in one of the offers' terms.
     pub skill: Option<String>,
 }
@@ -366,7 +366,7 @@ pub fn list(conn: &mut DbConnection, f: &MemberFilter, after: Option<Uuid>, limi
         query = query.filter(members::id.eq_any(ids));
     }
     if let Some(q) = &f.q {
-        for word in fold(q).split(' ').filter(|w| !w.is_empty()) {
+        for word in q.words() {
             query = query.filter(members::search_folded.like(contains_pattern(word)).escape('\\'));
         }
     }

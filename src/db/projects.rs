@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::members::{Precondition, WriteError, stored_term};
 use super::schema::{project_sectors, project_terms, projects};
-use crate::domain::fold::{contains_pattern, fold};
+use crate::domain::fold::contains_pattern;
 use crate::domain::member::{Scope, Sector};
 use crate::domain::parse::Vocabulary;
 use crate::domain::project::{Project, ProjectDraft, ProjectStatus};
@@ -237,7 +237,7 @@ pub struct ProjectFilter {
     pub scope: Option<Scope>,
     pub sector: Option<Sector>,
     pub status: Option<ProjectStatus>,
-    pub q: Option<String>,
+    pub q: Option<crate::domain::fold::SearchWords>,
     pub lead: Option<Uuid>,
 }
 
@@ -276,7 +276,7 @@ pub fn list(
         None => {}
     }
     if let Some(text) = &f.q {
-        for word in fold(text).split(' ').filter(|w| !w.is_empty()) {
+        for word in text.words() {
             q = q.filter(projects::search_folded.like(contains_pattern(word)).escape('\\'));
         }
     }

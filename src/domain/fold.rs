@@ -35,6 +35,38 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// The words of a free-text search: folded, each once, at most [`SearchWords::MAX_WORDS`] of them from at most
+/// [`SearchWords::MAX_CHARS`] characters. Every word becomes one condition of a query, so the bound lives in the
+/// type: a query built from it can't grow with its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchWords(Vec<String>);
+
+impl SearchWords {
+    pub const MAX_CHARS: usize = 200;
+    pub const MAX_WORDS: usize = 10;
+
+    /// `None` for a text with no words; an error saying which limit it exceeds.
+    pub fn parse(text: &str) -> Result<Option<Self>, String> {
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(format!("must have at most {} characters", Self::MAX_CHARS));
+        }
+        let mut words: Vec<String> = Vec::new();
+        for word in fold(text).split(' ').filter(|w| !w.is_empty()) {
+            if !words.iter().any(|w| w == word) {
+                words.push(word.to_owned());
+            }
+        }
+        if words.len() > Self::MAX_WORDS {
+            return Err(format!("must have at most {} different words", Self::MAX_WORDS));
+        }
+        Ok((!words.is_empty()).then_some(Self(words)))
+    }
+
+    pub fn words(&self) -> &[String] {
+        &self.0
+    }
+}
+
 /// Escape `%`, `_` and the escape character itself for a `LIKE … ESCAPE '\'` pattern.
 pub fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -65,6 +97,17 @@ mod tests {
         assert_eq!(fold("3D-Modellierung"), "3d modellierung");
         assert_eq!(fold("ｆｕｌｌ　ｗｉｄｔｈ"), "full width");
         assert_eq!(fold("!!!"), "");
+    }
+
+    #[test]
+    fn search_words_are_folded_distinct_and_bounded() {
+        let w = SearchWords::parse("Atelier  atelier Lumen-Esch").unwrap().unwrap();
+        assert_eq!(w.words(), ["atelier", "lumen", "esch"]);
+        assert_eq!(SearchWords::parse(" ,; ").unwrap(), None);
+        assert!(SearchWords::parse(&"a ".repeat(9000)).is_err(), "too long");
+        assert_eq!(SearchWords::parse(&"a ".repeat(50)).unwrap().unwrap().words(), ["a"], "repeats are one word");
+        let eleven = "k1-k2-k3-k4-k5-k6-k7-k8-k9-k10-k11";
+        assert!(SearchWords::parse(eleven).unwrap_err().contains("10 different words"), "counted after folding");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::DateTime;
 
-use super::extract::{decode_cursor, limit, page_response, query_params};
+use super::extract::{bounded_text, decode_cursor, limit, page_response, query_params};
 use crate::db::audit::{self, AuditFilter, AuditRow};
 use crate::db::{self, DbError};
 use crate::domain::FieldError;
@@ -11,6 +11,8 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 
 const CURSOR_KIND: &str = "a1";
+/// Longest value of a text filter (an actor, action or target is an id or a short name).
+const FILTER_MAX: usize = 200;
 const PARAMS: &[&str] = &["actor", "action", "target", "since", "until", "limit", "cursor"];
 
 /// `GET /v1/audit`: newest first.
@@ -35,16 +37,16 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             None
         })
     });
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
     let filter = AuditFilter {
-        actor: params.get("actor").cloned(),
-        action: params.get("action").cloned(),
-        target: params.get("target").cloned(),
+        actor: bounded_text(&params, "actor", FILTER_MAX, &mut errors),
+        action: bounded_text(&params, "action", FILTER_MAX, &mut errors),
+        target: bounded_text(&params, "target", FILTER_MAX, &mut errors),
         since,
         until,
     };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
     let page = db::run(&state.pool, move |conn| {
         audit::list(conn, &filter, before.as_deref(), limit + 1).map_err(DbError::from)
     })

@@ -57,12 +57,18 @@ async fn read_fields(req: &HttpRequest, payload: web::Payload) -> Result<Vec<(St
         .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
         .unwrap_or_default();
     let bad = |d: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", d);
-    let bytes = match payload.to_bytes_limited(TOKEN_BODY_LIMIT).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(_)) => return Err(bad("the body could not be read")),
-        Err(_) => return Err(bad("the body is too large")),
+    let bytes = match super::extract::read_body(payload.into_inner(), TOKEN_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(ApiError::RequestTimeout) => {
+            let mut slow =
+                oauth_error(StatusCode::REQUEST_TIMEOUT, "invalid_request", "the body did not arrive in time");
+            slow.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+            return Err(slow);
+        }
+        Err(ApiError::PayloadTooLarge { .. }) => return Err(bad("the body is too large")),
+        Err(_) => return Err(bad("the body could not be read")),
     };
-    match media.as_str() {
+    let fields: Vec<(String, String)> = match media.as_str() {
         "application/x-www-form-urlencoded" => {
             Ok(url::form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
         }
@@ -77,7 +83,12 @@ async fn read_fields(req: &HttpRequest, payload: web::Payload) -> Result<Vec<(St
             _ => Err(bad("the body must be a JSON object of strings")),
         },
         _ => Err(bad("send application/x-www-form-urlencoded (or application/json)")),
+    }?;
+    // Storage can't hold a NUL: a request carrying one names no account or client.
+    if fields.iter().any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return Err(bad("a parameter contains a NUL character"));
     }
+    Ok(fields)
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {

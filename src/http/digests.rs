@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::extract::{limit, page_response, query_params};
+use super::extract::{limit, offset_page, query_params};
 use crate::auth::Caller;
 use crate::db::audit::{self, AuditEvent};
 use crate::db::schema::members;
@@ -57,8 +57,7 @@ async fn list_page(
 ) -> Result<HttpResponse, ApiError> {
     let rows =
         db::run(&state.pool, move |conn| outbox::list(conn, &filter, offset, limit).map_err(DbError::from)).await?;
-    let next = offset + limit;
-    Ok(page_response(req, CURSOR_KIND, rows, limit, |_| next.to_string(), |d| summary(d, staff)))
+    Ok(offset_page(req, CURSOR_KIND, rows, offset, limit, |d| summary(d, staff)))
 }
 
 /// `GET /v1/members/{id}/digests`: newest first.

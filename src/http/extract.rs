@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use crate::domain::FieldError;
+use crate::domain::fold::SearchWords;
 
 use crate::db::members::Precondition;
 use crate::error::ApiError;
@@ -43,7 +44,7 @@ impl FromRequest for JsonBody {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let payload = actix_web::body::BodyStream::new(payload.take());
+        let payload = payload.take();
         Box::pin(async move {
             match media.as_deref() {
                 Some(m) if accepted.contains(&m) => {}
@@ -63,15 +64,48 @@ impl FromRequest for JsonBody {
             if declared_length.is_some_and(|n| n > BODY_LIMIT) {
                 return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
             }
-            let bytes = match actix_web::body::to_bytes_limited(payload, BODY_LIMIT).await {
-                Ok(Ok(bytes)) => bytes,
-                Ok(Err(e)) => {
-                    return Err(ApiError::MalformedJson(format!("the body could not be read: {e}")));
-                }
-                Err(_) => return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT }),
-            };
-            serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::MalformedJson(e.to_string()))
+            let bytes = read_body(payload, BODY_LIMIT).await?;
+            let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+            let mut errors = Vec::new();
+            find_nul(&value, String::new(), &mut errors);
+            if errors.is_empty() { Ok(JsonBody(value)) } else { Err(ApiError::validation(errors)) }
         })
+    }
+}
+
+/// Read a whole body of at most `limit` bytes. A body that outgrows the limit is 413; one that did not arrive before
+/// its deadline (see [`super::limits`]) is 408.
+pub async fn read_body(payload: dev::Payload, limit: usize) -> Result<actix_web::web::Bytes, ApiError> {
+    match actix_web::body::to_bytes_limited(actix_web::body::BodyStream::new(payload), limit).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) if super::limits::is_timeout(&e) => Err(ApiError::RequestTimeout),
+        Ok(Err(e)) => Err(ApiError::MalformedJson(format!("the body could not be read: {e}"))),
+        Err(_) => Err(ApiError::PayloadTooLarge { limit }),
+    }
+}
+
+/// Storage can't hold a NUL character (PostgreSQL refuses it in text), so no string of a request may carry one.
+pub const NUL_REFUSED: &str = "must not contain a NUL character";
+
+/// Every string (and key) of a JSON document that holds a NUL, as errors at their JSON Pointers.
+fn find_nul(value: &Value, pointer: String, errors: &mut Vec<FieldError>) {
+    match value {
+        Value::String(s) if s.contains('\0') => errors.push(FieldError::new(pointer, NUL_REFUSED)),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_nul(item, format!("{pointer}/{i}"), errors);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let at = format!("{pointer}/{}", crate::domain::parse::pointer_segment(key));
+                if key.contains('\0') {
+                    errors.push(FieldError::new(at.clone(), NUL_REFUSED));
+                }
+                find_nul(item, at, errors);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -111,8 +145,10 @@ pub fn query_params(query: &str, allowed: &[&str]) -> Result<std::collections::H
     let mut out = std::collections::HashMap::new();
     let mut errors = Vec::new();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        let pointer = format!("?{name}");
-        if !allowed.contains(&name.as_ref()) {
+        let pointer = format!("?{}", name.replace('\0', "\\0"));
+        if name.contains('\0') || value.contains('\0') {
+            errors.push(FieldError::new(pointer, NUL_REFUSED));
+        } else if !allowed.contains(&name.as_ref()) {
             errors.push(FieldError::new(pointer, format!("is not a parameter; use {}", allowed.join(", "))));
         } else if out.insert(name.to_string(), value.trim().to_owned()).is_some() {
             errors.push(FieldError::new(pointer, "is given more than once"));
@@ -140,9 +176,12 @@ pub fn encode_cursor(kind: &str, position: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{kind}:{position}"))
 }
 
+/// The position a cursor of `kind` holds; `None` for anything this service could not have given out (another kind,
+/// not base64, control characters).
 pub fn decode_cursor(kind: &str, raw: &str) -> Option<String> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-    text.strip_prefix(kind)?.strip_prefix(':').map(str::to_owned)
+    let position = text.strip_prefix(kind)?.strip_prefix(':')?;
+    (!position.chars().any(char::is_control)).then(|| position.to_owned())
 }
 
 /// The `Link` header for the next page: the same query with the cursor replaced.
@@ -178,16 +217,73 @@ pub fn page_response<T>(
     response.json(serde_json::json!({"items": body, "next": next}))
 }
 
-/// The position of a list paged by offset: 0 without a cursor; a cursor this service did not give out is an error.
+/// The largest offset a cursor of this service can hold: far beyond any list it serves, far below any overflow.
+pub const MAX_OFFSET: i64 = 10_000_000;
+
+/// A page of a list paged by offset: `items` fetched with one extra, the cursor of the next page holding its offset
+/// (none past [`MAX_OFFSET`]).
+pub fn offset_page<T>(
+    req: &HttpRequest,
+    kind: &str,
+    mut items: Vec<T>,
+    offset: i64,
+    limit: i64,
+    to_json: impl Fn(&T) -> serde_json::Value,
+) -> actix_web::HttpResponse {
+    let next = next_offset(offset, limit);
+    if next.is_none() {
+        items.truncate(usize::try_from(limit).unwrap_or(0));
+    }
+    let next = next.unwrap_or(offset).to_string();
+    page_response(req, kind, items, limit, |_| next.clone(), to_json)
+}
+
+/// The position of a list paged by offset: 0 without a cursor; a cursor this service did not give out (another
+/// kind, not a number, negative, or beyond [`MAX_OFFSET`]) is an error.
 pub fn offset_cursor(
     kind: &str,
     params: &std::collections::HashMap<String, String>,
     errors: &mut Vec<crate::domain::FieldError>,
 ) -> i64 {
     params.get("cursor").map_or(0, |c| {
-        decode_cursor(kind, c).and_then(|v| v.parse::<i64>().ok()).filter(|n| *n >= 0).unwrap_or_else(|| {
-            errors.push(crate::domain::FieldError::new("?cursor", "is not a cursor this service gave out"));
-            0
-        })
+        decode_cursor(kind, c)
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|n| (0..=MAX_OFFSET).contains(n))
+            .unwrap_or_else(|| {
+                errors.push(crate::domain::FieldError::new("?cursor", "is not a cursor this service gave out"));
+                0
+            })
+    })
+}
+
+/// The offset of the page after one at `offset` of `limit` items, if it is one a cursor may hold.
+pub fn next_offset(offset: i64, limit: i64) -> Option<i64> {
+    offset.checked_add(limit).filter(|n| *n <= MAX_OFFSET)
+}
+
+/// A text parameter of at most `max_chars` characters; `None` when absent or blank.
+pub fn bounded_text(
+    params: &std::collections::HashMap<String, String>,
+    name: &str,
+    max_chars: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = params.get(name)?;
+    if value.chars().count() > max_chars {
+        errors.push(FieldError::new(format!("?{name}"), format!("must have at most {max_chars} characters")));
+        return None;
+    }
+    Some(value.clone()).filter(|v| !v.is_empty())
+}
+
+/// A free-text search parameter, as its bounded words (see [`SearchWords`]); `None` when absent or blank.
+pub fn search_param(
+    params: &std::collections::HashMap<String, String>,
+    name: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<SearchWords> {
+    SearchWords::parse(params.get(name)?).unwrap_or_else(|why| {
+        errors.push(FieldError::new(format!("?{name}"), why));
+        None
     })
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::extract::{decode_cursor, encode_cursor, limit, query_params};
+use super::extract::{encode_cursor, limit, next_offset, offset_cursor, query_params};
 use crate::auth::Caller;
 use crate::domain::FieldError;
 use crate::domain::member::Scope;
@@ -58,13 +58,7 @@ fn rank_query(req: &HttpRequest, with_scope: bool) -> Result<RankQuery, ApiError
             Lang::En
         }),
     };
-    let offset = match params.get("cursor") {
-        None => 0,
-        Some(c) => decode_cursor(CURSOR_KIND, c).and_then(|v| v.parse::<usize>().ok()).unwrap_or_else(|| {
-            errors.push(FieldError::new("?cursor", "is not a cursor this service gave out"));
-            0
-        }),
-    };
+    let offset = usize::try_from(offset_cursor(CURSOR_KIND, &params, &mut errors)).unwrap_or(0);
     if errors.is_empty() {
         Ok(RankQuery { scope, min_score, lang, limit, offset })
     } else {
@@ -85,8 +79,11 @@ fn page_items(page: &Page, item: impl Fn(&Scored) -> Option<Value>) -> (Vec<Valu
 }
 
 fn page(req: &HttpRequest, q: &RankQuery, (items, total): (Vec<Value>, usize)) -> HttpResponse {
-    let next_offset = q.offset + usize::try_from(q.limit).unwrap_or(20);
-    let next = (total > next_offset).then(|| encode_cursor(CURSOR_KIND, &next_offset.to_string()));
+    let next = i64::try_from(q.offset)
+        .ok()
+        .and_then(|offset| next_offset(offset, q.limit))
+        .filter(|n| usize::try_from(*n).is_ok_and(|n| total > n))
+        .map(|n| encode_cursor(CURSOR_KIND, &n.to_string()));
     let mut response = HttpResponse::Ok();
     if let Some(cursor) = &next {
         let link = super::extract::next_link(req.path(), req.query_string(), cursor);

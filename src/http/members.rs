@@ -6,8 +6,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::extract::{JsonBody, decode_cursor, idempotency_key, if_match, limit, page_response, query_params};
-use crate::auth::Caller;
+use super::extract::{
+    JsonBody, bounded_text, decode_cursor, idempotency_key, if_match, limit, page_response, query_params, search_param,
+};
+use crate::auth::{Caller, ClientScope};
 use crate::db::changes::{self, Entity};
 use crate::db::idempotency::{self, StoredResponse};
 use crate::db::members::{self, MemberFilter, Visibility, WriteError};
@@ -43,6 +45,22 @@ fn member_response(status: actix_web::http::StatusCode, member: &Member) -> Http
     HttpResponse::build(status).insert_header((header::ETAG, member.etag())).json(member.to_json())
 }
 
+/// Whether the caller may read profiles: a write-only portal (`members:write` without `members:read`) gets the id
+/// and `ETag` of what it wrote back, never the profile.
+fn reads_members(caller: &Caller) -> bool {
+    caller.has_scope(ClientScope::MembersRead)
+}
+
+/// The answer a write-only caller gets in place of the profile.
+fn written_only(id: Uuid) -> Value {
+    serde_json::json!({ "id": id })
+}
+
+/// The member a stored create answer is about.
+fn stored_member(stored: &StoredResponse) -> Option<Uuid> {
+    stored.location.as_deref().and_then(|l| l.rsplit('/').next()).and_then(|id| Uuid::parse_str(id).ok())
+}
+
 /// What a create attempt ended with.
 enum Created {
     New(Box<Member>),
@@ -53,6 +71,8 @@ enum Created {
 enum CreateError {
     #[error("this Idempotency-Key was used with a different body")]
     KeyReused,
+    #[error("the member this request created is no longer linked to this portal")]
+    NoLongerVisible,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -89,11 +109,16 @@ pub async fn create(
             if let Some(key) = &key
                 && let Some(stored) = idempotency::find(conn, &owner, key, now)?
             {
-                return if stored.request_hash == request_hash {
-                    Ok(Created::Replay(Box::new(stored)))
-                } else {
-                    Err(CreateError::KeyReused)
-                };
+                if stored.request_hash != request_hash {
+                    return Err(CreateError::KeyReused);
+                }
+                // A replay answers only what the caller may still see: a portal unlinked since then gets nothing.
+                if let (Some(client_id), Some(created)) = (&portal, stored_member(&stored))
+                    && !accounts::is_linked(conn, client_id, created)?
+                {
+                    return Err(CreateError::NoLongerVisible);
+                }
+                return Ok(Created::Replay(Box::new(stored)));
             }
             let member = members::insert(conn, draft.clone(), now)?;
             if let Some(client_id) = &portal {
@@ -131,15 +156,18 @@ pub async fn create(
     })
     .await;
 
+    let reads = reads_members(&caller);
     match created {
         Ok(Created::New(member)) => {
             tracing::info!(member_id = %member.id, "member created");
+            let body = if reads { member.to_json() } else { written_only(member.id) };
             Ok(HttpResponse::Created()
                 .insert_header((header::LOCATION, location(member.id)))
                 .insert_header((header::ETAG, member.etag()))
-                .json(member.to_json()))
+                .json(body))
         }
         Ok(Created::Replay(stored)) => {
+            let created_id = stored_member(&stored);
             let status = actix_web::http::StatusCode::from_u16(u16::try_from(stored.status).unwrap_or(500))
                 .map_err(|e| ApiError::Unexpected(e.into()))?;
             let mut response = HttpResponse::build(status);
@@ -151,11 +179,15 @@ pub async fn create(
             if let Some(e) = stored.etag {
                 response.insert_header((header::ETAG, e));
             }
-            Ok(response.body(stored.body))
+            match created_id {
+                Some(id) if !reads => Ok(response.body(written_only(id).to_string())),
+                _ => Ok(response.body(stored.body)),
+            }
         }
         Err(CreateError::KeyReused) => Err(ApiError::Unprocessable(
             "this Idempotency-Key was already used with a different body; use a new key for a new request".to_owned(),
         )),
+        Err(e @ CreateError::NoLongerVisible) => Err(ApiError::NotFound(e.to_string())),
         Err(CreateError::Db(e)) => Err(e.into()),
     }
 }
@@ -196,7 +228,11 @@ pub async fn update(
     })
     .await
     .map_err(ApiError::from)?;
-    Ok(member_response(actix_web::http::StatusCode::OK, &member))
+    if reads_members(&caller) {
+        Ok(member_response(actix_web::http::StatusCode::OK, &member))
+    } else {
+        Ok(HttpResponse::NoContent().insert_header((header::ETAG, member.etag())).finish())
+    }
 }
 
 /// `DELETE /v1/members/{id}`
@@ -252,15 +288,8 @@ fn parse_list_query(query: &str) -> Result<(MemberFilter, i64, Option<Uuid>), Ap
                     errors.push(FieldError::new(pointer, "must be an ISO 3166-1 alpha-2 country code"));
                 }
             }
-            "q" | "skill" => {
-                let max = if *name == "q" { 200 } else { 100 };
-                if value.chars().count() > max {
-                    errors.push(FieldError::new(pointer, format!("must have at most {max} characters")));
-                } else if !value.is_empty() {
-                    let slot = if *name == "q" { &mut filter.q } else { &mut filter.skill };
-                    *slot = Some(value.clone());
-                }
-            }
+            "q" => filter.q = search_param(&params, "q", &mut errors),
+            "skill" => filter.skill = bounded_text(&params, "skill", crate::domain::term::TERM_MAX, &mut errors),
             "cursor" => match decode_cursor(CURSOR_KIND, value).and_then(|v| Uuid::parse_str(&v).ok()) {
                 Some(id) => after = Some(id),
                 None => errors.push(FieldError::new(pointer, "is not a cursor this service gave out")),

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod digests;
 pub mod extract;
 pub mod health;
+pub mod limits;
 pub mod matches;
 pub mod members;
 pub mod portals;

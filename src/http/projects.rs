@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;
 
-use super::extract::{JsonBody, decode_cursor, if_match, limit, page_response, query_params};
+use super::extract::{JsonBody, decode_cursor, if_match, limit, page_response, query_params, search_param};
 use crate::auth::{Caller, ClientScope};
 use crate::db::changes::{self, Entity};
 use crate::db::members::WriteError;
@@ -94,6 +94,23 @@ fn response(
     HttpResponse::build(status).insert_header((header::ETAG, p.etag())).json(p.to_json(now, show_lead))
 }
 
+/// The answer to a write: the project, or for a write-only portal (`members:write` without `members:read`) only its
+/// id (on create) or nothing (on change), with the new `ETag` either way.
+fn written(
+    caller: &Caller,
+    status: actix_web::http::StatusCode,
+    p: &Project,
+    now: chrono::DateTime<chrono::Utc>,
+) -> HttpResponse {
+    match caller.has_scope(READ) {
+        true => response(status, p, now, true),
+        false if status == actix_web::http::StatusCode::CREATED => {
+            HttpResponse::build(status).insert_header((header::ETAG, p.etag())).json(serde_json::json!({ "id": p.id }))
+        }
+        false => HttpResponse::NoContent().insert_header((header::ETAG, p.etag())).finish(),
+    }
+}
+
 /// The members whose lead role this caller may see: `None` for all (staff).
 fn visible_leads(conn: &mut DbConnection, caller: &Caller) -> Result<Option<Vec<Uuid>>, crate::db::DbError> {
     Ok(match caller {
@@ -121,9 +138,10 @@ pub async fn create(
     resolve_project(&state.sync.matcher.vocabulary(), &mut draft).map_err(ApiError::validation)?;
     let now = state.clock.now();
     let sync = state.sync.clone();
+    let who = caller.clone();
     let project = db::run(&state.pool, move |conn| {
         let p = db::write(conn, |conn| {
-            check_lead(conn, &caller, &mut draft)?;
+            check_lead(conn, &who, &mut draft)?;
             let p = projects::insert(conn, draft, None, now)?;
             changes::record(conn, Entity::Project, &p.id.to_string(), now)?;
             Ok::<_, WriteError>(p)
@@ -132,7 +150,7 @@ pub async fn create(
         Ok::<_, WriteError>(p)
     })
     .await?;
-    let mut r = response(actix_web::http::StatusCode::CREATED, &project, now, true);
+    let mut r = written(&caller, actix_web::http::StatusCode::CREATED, &project, now);
     if let Ok(v) = header::HeaderValue::from_str(&format!("/v1/projects/{}", project.id)) {
         r.headers_mut().insert(header::LOCATION, v);
     }
@@ -168,13 +186,14 @@ pub async fn update(
     let now = state.clock.now();
     let vocab = state.sync.matcher.vocabulary();
     let sync = state.sync.clone();
+    let who = caller.clone();
     let p = db::run(&state.pool, move |conn| {
         let p = db::write(conn, |conn| {
             let lead_before = projects::find(conn, id)?.ok_or(WriteError::NotFound)?;
-            check_owner(conn, &caller, &lead_before)?;
+            check_owner(conn, &who, &lead_before)?;
             let p = projects::patch(conn, id, &precondition, &patch, now, |conn, _, draft| {
                 resolve_project(&vocab, draft).map_err(WriteError::Invalid)?;
-                check_lead(conn, &caller, draft)
+                check_lead(conn, &who, draft)
             })?;
             changes::record(conn, Entity::Project, &id.to_string(), now)?;
             Ok::<_, WriteError>(p)
@@ -183,7 +202,7 @@ pub async fn update(
         Ok::<_, WriteError>(p)
     })
     .await?;
-    Ok(response(actix_web::http::StatusCode::OK, &p, now, true))
+    Ok(written(&caller, actix_web::http::StatusCode::OK, &p, now))
 }
 
 /// `DELETE /v1/projects/{id}`
@@ -232,7 +251,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest, caller: Caller) 
     filter.scope = params.get("scope").and_then(|v| Scope::from_name(v));
     filter.sector = params.get("sector").and_then(|v| Sector::from_name(v));
     filter.status = params.get("status").and_then(|v| ProjectStatus::from_name(v));
-    filter.q = params.get("q").filter(|q| !q.is_empty()).cloned();
+    filter.q = search_param(&params, "q", &mut errors);
     if let Some(lead) = params.get("lead") {
         match Uuid::parse_str(lead) {
             Ok(id) => filter.lead = Some(id),
@@ -276,6 +295,13 @@ pub const WRITE: ClientScope = ClientScope::MembersWrite;
 /// The import endpoint takes a whole export.
 pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 
+fn import_error(e: crate::import::ImportError) -> ApiError {
+    match e {
+        crate::import::ImportError::Format(why) => ApiError::validation(vec![FieldError::new("", why)]),
+        crate::import::ImportError::Write(w) => w.into(),
+    }
+}
+
 /// `POST /v1/projects/import` (staff): a Funding & Tenders CSV export, as `text/csv`.
 pub async fn import(
     state: web::Data<AppState>,
@@ -290,22 +316,24 @@ pub async fn import(
     if media.as_deref() != Some("text/csv") {
         return Err(ApiError::UnsupportedMediaType("send the export as text/csv".to_owned()));
     }
-    let data = match payload.to_bytes_limited(IMPORT_LIMIT).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(e)) => return Err(ApiError::MalformedJson(format!("the body could not be read: {e}"))),
-        Err(_) => return Err(ApiError::PayloadTooLarge { limit: IMPORT_LIMIT }),
-    };
+    let data = super::extract::read_body(payload.into_inner(), IMPORT_LIMIT).await?;
     let now = state.clock.now();
     let vocab = state.sync.matcher.vocabulary();
+    // Read and check every row first, on the blocking pool and without a connection; then store them in one go.
+    let prepared = web::block(move || crate::import::prepare(&data, &vocab, now, |_, _| {}))
+        .await
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("{e}")))?
+        .map_err(import_error)?;
     let sync = state.sync.clone();
     let summary = db::run(&state.pool, move |conn| {
-        crate::import::import(conn, &data, &vocab, now, |_, _| {}, |conn, id| Ok(sync.refresh_project(conn, id)?))
+        let (summary, changed) = crate::import::store(conn, prepared, now)?;
+        for id in changed {
+            sync.refresh_project(conn, id).map_err(|e| crate::import::ImportError::Write(e.into()))?;
+        }
+        Ok(summary)
     })
     .await
-    .map_err(|e| match e {
-        crate::import::ImportError::Format(why) => ApiError::validation(vec![FieldError::new("", why)]),
-        crate::import::ImportError::Write(w) => w.into(),
-    })?;
+    .map_err(import_error)?;
     tracing::info!(
         created = summary.created,
         updated = summary.updated,

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
-use super::extract::{JsonBody, if_match, limit, page_response, query_params};
+use super::extract::{JsonBody, if_match, limit, offset_page, query_params};
 use crate::auth::Caller;
 use crate::db::members::Precondition;
 use crate::db::{self, DbConnection, DbError};
@@ -103,8 +103,7 @@ async fn page(
             .map_err(DbError::from)
     })
     .await?;
-    let next = offset + limit;
-    Ok(page_response(req, CURSOR_KIND, views, limit, |_| next.to_string(), Clone::clone))
+    Ok(offset_page(req, CURSOR_KIND, views, offset, limit, Clone::clone))
 }
 
 /// `GET /v1/review/queue`: pending suggestions; `kind`, `sector` (the member's), `scope` (the project's),
