@@ -2,6 +2,7 @@
 //! cluster.
 
 pub mod auth;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -47,6 +47,8 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Report stored members and projects that today's validation rules refuse (exit 1 if there are any).
+    Check,
     /// Weekly digests.
     Digest {
         #[command(subcommand)]
@@ -132,6 +134,13 @@ fn main() -> ExitCode {
         Command::Digest { command: DigestCommand::Run { week, dry_run } } => {
             actix_web::rt::System::new().block_on(cli::digest_run(settings, week, dry_run)).map(|text| print_out(&text))
         }
+        Command::Check => match actix_web::rt::System::new().block_on(cli::check(settings)) {
+            Ok((report, clean)) => {
+                print_out(&report);
+                return if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+            }
+            Err(e) => Err(e),
+        },
         Command::Client { command: ClientCommand::Add { name, scopes } } => {
             actix_web::rt::System::new().block_on(cli::add_client(settings, name, scopes)).map(|text| print_out(&text))
         }

@@ -103,15 +103,18 @@ impl ManageConnection for Manager {
     }
 }
 
-/// Build the pool. Creates the SQLite file's folder when needed. Does not wait for the database: a server that is
+/// Build the pool. Creates the SQLite file's folder when needed, and the file itself readable by its owner only. Does not wait for the database: a server that is
 /// down makes [`check`] and requests fail with a clear error instead of blocking start-up for long.
 pub fn pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<DbPool> {
-    if let Some(path) = url.sqlite_path()
-        && let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display()))?;
+    if let Some(path) = url.sqlite_path() {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display()))?;
+        }
+        // Password and secret hashes and members' addresses live here: owner only, like the key files.
+        crate::fsutil::private_database(path)?;
     }
     let pool = r2d2::Pool::builder()
         .max_size(max_size)

@@ -135,7 +135,10 @@ impl Mailer {
         let bad =
             |what: &str, e: &dyn std::fmt::Display| SendError { message: format!("{what}: {e}"), permanent: true };
         let from: Mailbox = self.settings.from.parse().map_err(|e| bad("the sender address", &e))?;
-        let to: Mailbox = row.recipient.parse().map_err(|e| bad("the recipient address", &e))?;
+        let to = Mailbox::new(
+            None,
+            crate::domain::email::parse_address(&row.recipient).map_err(|e| bad("the recipient address", &e))?,
+        );
         let member = Uuid::parse_str(&row.member_id).map_err(|e| bad("the member id", &e))?;
         Message::builder()
             .from(from)

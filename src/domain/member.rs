@@ -1,7 +1,5 @@
 //! A member organisation of the cluster (or one of its partners abroad) and its profile.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -81,9 +79,9 @@ pub fn website(value: &Value) -> Check<String> {
 
 pub fn email(value: &Value) -> Check<String> {
     let s = line(value, 1, EMAIL_MAX)?;
-    match email_address::EmailAddress::from_str(&s) {
-        Ok(_) if s.contains('@') && !s.contains(' ') => Ok(s),
-        _ => fail("must be an e-mail address such as studio@example.lu"),
+    match super::email::parse_address(&s) {
+        Ok(_) => Ok(s),
+        Err(_) => fail("must be an e-mail address the mailer can send to, such as studio@example.lu"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Domain types: parsed, valid values and the entities made of them. No I/O.
 
 pub mod codes;
+pub mod email;
 pub mod fold;
 pub mod member;
 pub mod parse;

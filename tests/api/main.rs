@@ -7,6 +7,7 @@ mod compose;
 mod concurrency;
 mod contract;
 mod errors;
+mod hardening;
 mod health;
 mod helpers;
 mod matching;
