@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use croner::Cron;
-use croner::parser::{CronParser, Seconds};
 use uuid::Uuid;
 
 use crate::clock::SharedClock;
@@ -24,15 +23,6 @@ use crate::digest::outbox::{self, Delivery, Mailer, pending_in_week};
 /// Told about each step of a period's work.
 pub type Step = Arc<dyn Fn(&str) + Send + Sync>;
 use crate::review::{run as matching_run, store};
-
-/// Parse a cron expression: 5 fields (minute first), or 6 with seconds first.
-pub fn parse_cron(pattern: &str) -> Result<Cron, String> {
-    CronParser::builder()
-        .seconds(Seconds::Optional)
-        .build()
-        .parse(pattern)
-        .map_err(|e| format!("`{pattern}` is not a cron expression (e.g. `0 8 * * MON`): {e}"))
-}
 
 /// A name for this instance in leases: host, process, and a random part (a restarted process is a new owner).
 pub fn instance_id() -> String {
@@ -362,12 +352,9 @@ fn next_fire(cron: &Cron, after: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<Dat
 }
 
 /// Run the scheduler until the process ends.
-pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) -> anyhow::Result<()> {
+pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) {
     let settings = settings.clone();
-    let schedules = [
-        (Job::Matching, parse_cron(&settings.matching_cron).map_err(|e| anyhow::anyhow!(e))?),
-        (Job::Digest, parse_cron(&settings.digest_cron).map_err(|e| anyhow::anyhow!(e))?),
-    ];
+    let schedules = [(Job::Matching, settings.matching.cron().clone()), (Job::Digest, settings.digest.cron().clone())];
     tokio::spawn(async move {
         let mut last = jobs.clock.now();
         loop {
@@ -398,7 +385,6 @@ pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) -> anyhow::Result<()
             tokio::time::sleep(settings.tick).await;
         }
     });
-    Ok(())
 }
 
 #[cfg(test)]
@@ -407,13 +393,12 @@ mod tests {
 
     #[test]
     fn schedules_fire_in_their_time_zone() {
-        let monday = parse_cron("0 8 * * MON").unwrap();
+        let monday = crate::config::Schedule::parse("0 8 * * MON").unwrap().cron().clone();
         let after = DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").unwrap().to_utc();
         let at = next_fire(&monday, after, chrono_tz::Europe::Luxembourg).unwrap();
         assert_eq!(at.to_rfc3339(), "2026-11-30T07:00:00+00:00", "08:00 in Luxembourg is 07:00 UTC in winter");
         assert_eq!(IsoWeek::of(at, chrono_tz::Europe::Luxembourg).to_string(), "2026-W49");
-        let every_second = parse_cron("* * * * * *").unwrap();
+        let every_second = crate::config::Schedule::parse("* * * * * *").unwrap().cron().clone();
         assert!(next_fire(&every_second, after, chrono_tz::UTC).unwrap() <= after + chrono::TimeDelta::seconds(1));
-        assert!(parse_cron("every monday").is_err());
     }
 }

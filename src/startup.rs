@@ -82,10 +82,10 @@ impl Application {
             &settings.scheduler,
         ));
         if settings.scheduler.enabled {
-            crate::scheduler::spawn(jobs.clone(), &settings.scheduler)?;
+            crate::scheduler::spawn(jobs.clone(), &settings.scheduler);
             tracing::info!(
-                matching = %settings.scheduler.matching_cron,
-                digest = %settings.scheduler.digest_cron,
+                matching = %settings.scheduler.matching,
+                digest = %settings.scheduler.digest,
                 time_zone = %settings.scheduler.time_zone,
                 owner = %jobs.owner,
                 "scheduler on"

@@ -5,19 +5,6 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-/// Parse `MATCHMAKER_TRUSTED_PROXIES`: addresses or CIDR ranges, comma- or space-separated.
-pub fn parse_trusted(text: &str) -> Result<Vec<IpNet>, String> {
-    text.split([',', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<IpNet>()
-                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("`{s}` is not an IP address or CIDR range"))
-        })
-        .collect()
-}
-
 fn trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
     proxies.iter().any(|net| net.contains(&ip))
 }
@@ -35,6 +22,7 @@ pub fn client_address(peer: Option<IpAddr>, forwarded_for: &[&str], proxies: &[I
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::parse_trusted;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

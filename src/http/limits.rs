@@ -26,16 +26,8 @@ use actix_web::{HttpMessage, ResponseError};
 use futures_core::Stream;
 use tokio::time::{Instant, Sleep};
 
+use crate::config::BodyDeadline;
 use crate::error::ApiError;
-
-/// How long a request body may take to arrive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BodyDeadline {
-    /// Allowed from the end of the headers before any byte of the body counts.
-    pub initial: Duration,
-    /// Each `min_rate` bytes received extend the deadline by one second.
-    pub min_rate: u64,
-}
 
 /// The message of the I/O error a body stream fails with when its deadline passes.
 const TIMED_OUT: &str = "the request body did not arrive in time";

@@ -1,0 +1,44 @@
+//! What the HTTP server tolerates from a client.
+
+use std::time::Duration;
+
+use super::{ConfigError, Env};
+
+/// How long a request body may take to arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyDeadline {
+    /// Allowed from the end of the headers before any byte of the body counts.
+    pub initial: Duration,
+    /// Each `min_rate` bytes received extend the deadline by one second.
+    pub min_rate: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// How long a request body may take: an initial allowance, extended by a second per `min_rate` bytes received.
+    pub body_deadline: BodyDeadline,
+    /// Most open connections per instance; `None`: as many as the file-descriptor limit leaves room for.
+    pub max_connections: Option<usize>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            body_deadline: BodyDeadline { initial: Duration::from_secs(20), min_rate: 64 * 1024 },
+            max_connections: None,
+        }
+    }
+}
+
+impl HttpSettings {
+    pub(super) fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            body_deadline: BodyDeadline {
+                initial: env.seconds("MATCHMAKER_BODY_TIMEOUT_SECONDS", d.body_deadline.initial, 1, 3_600)?,
+                min_rate: env.number("MATCHMAKER_BODY_MIN_RATE", d.body_deadline.min_rate, 1, 1 << 30)?,
+            },
+            max_connections: env.optional_number("MATCHMAKER_MAX_CONNECTIONS", 1, 1_000_000)?,
+        })
+    }
+}

@@ -1,0 +1,42 @@
+//! Matching: score weights, the fuzzy threshold, how often other instances' changes are picked up.
+
+use std::time::Duration;
+
+use super::{ConfigError, Env};
+use crate::matching::model::Weights;
+
+#[derive(Debug, Clone)]
+pub struct MatchSettings {
+    pub weights: Weights,
+    pub fuzzy_threshold: f64,
+    pub poll_interval: Duration,
+}
+
+impl Default for MatchSettings {
+    fn default() -> Self {
+        Self {
+            weights: Weights::default(),
+            fuzzy_threshold: crate::matching::vocabulary::DEFAULT_FUZZY_THRESHOLD,
+            poll_interval: Duration::from_millis(1000),
+        }
+    }
+}
+
+impl MatchSettings {
+    pub(super) fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let weights = match env.text("MATCHMAKER_MATCH_WEIGHTS") {
+            None => d.weights,
+            Some(v) => serde_json::from_str(&v).map_err(|e| ConfigError::Bad {
+                name: "MATCHMAKER_MATCH_WEIGHTS",
+                message: format!("a JSON object such as {{\"skills\": 0.6, \"themes\": 0.2}}: {e}"),
+            })?,
+        };
+        let poll_ms = u64::try_from(d.poll_interval.as_millis()).unwrap_or(u64::MAX);
+        Ok(Self {
+            weights,
+            fuzzy_threshold: env.number("MATCHMAKER_FUZZY_THRESHOLD", d.fuzzy_threshold, 0.5, 1.0)?,
+            poll_interval: Duration::from_millis(env.number("MATCHMAKER_INDEX_POLL_MS", poll_ms, 50, 600_000)?),
+        })
+    }
+}
