@@ -10,7 +10,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db::audit::{self, AuditEvent};
 use crate::db::{self, DbError, accounts, members};
-use crate::domain::parse::Vocabulary;
+use crate::domain::parse::ApiEnum;
 use crate::startup::prepare_database;
 
 /// The password for `user add`: `MATCHMAKER_PASSWORD`, or the first line of standard input.

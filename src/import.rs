@@ -12,7 +12,7 @@ use crate::db::changes::{self, Entity};
 use crate::db::members::WriteError;
 use crate::db::{DbConnection, projects};
 use crate::domain::member::Scope;
-use crate::domain::parse::Vocabulary as _;
+use crate::domain::parse::ApiEnum as _;
 use crate::domain::project::ProjectDraft;
 use crate::domain::term::{Resolution, Term, TermItem};
 use crate::matching::Vocabulary;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use matchmaker::domain::fold::fold;
 use matchmaker::domain::member::{Scope, Sector};
-use matchmaker::domain::parse::Vocabulary as ApiEnum;
+use matchmaker::domain::parse::ApiEnum;
 use matchmaker::matching::MatchIndex;
 use matchmaker::matching::model::{MemberProfile, ProjectProfile, Term};
 use matchmaker::matching::vocabulary::{ConceptIdx, ConceptKind, Lang, MatchKind, Vocabulary};

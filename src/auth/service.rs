@@ -15,7 +15,7 @@ use super::{Caller, ClientScope, Role, parse_scopes, scope_string};
 use crate::config::Settings;
 use crate::db::accounts::{self, Client, User};
 use crate::db::{self, DbError, DbPool};
-use crate::domain::parse::Vocabulary;
+use crate::domain::parse::ApiEnum;
 use crate::error::ApiError;
 
 /// Identity state shared by every request.

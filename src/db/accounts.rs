@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::DbConnection;
 use super::schema::{client_members, clients, users};
-use crate::auth::{ClientScope, Role, parse_scopes, scope_string};
+use crate::domain::account::{ClientScope, Role, parse_scopes, scope_string};
 use crate::domain::member::timestamp;
-use crate::domain::parse::Vocabulary;
+use crate::domain::parse::ApiEnum;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]

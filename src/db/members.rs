@@ -15,7 +15,7 @@ use crate::domain::member::{
     DigestFrequency, Member, MemberDraft, MemberStatus, PreferredLanguage, ProfileTerm, Scope, Sector, Size, Term,
     TermKind,
 };
-use crate::domain::parse::Vocabulary;
+use crate::domain::parse::ApiEnum;
 use crate::domain::term::Resolution;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
@@ -106,7 +106,7 @@ fn corrupt(what: &str, value: &str) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(format!("stored {what} `{value}` is not valid").into())
 }
 
-fn stored_enum<T: Vocabulary>(what: &str, value: &str) -> QueryResult<T> {
+fn stored_enum<T: ApiEnum>(what: &str, value: &str) -> QueryResult<T> {
     T::from_name(value).ok_or_else(|| corrupt(what, value))
 }
 

@@ -11,7 +11,7 @@ use super::members::{Precondition, WriteError, stored_term};
 use super::schema::{project_sectors, project_terms, projects};
 use crate::domain::fold::contains_pattern;
 use crate::domain::member::{Scope, Sector};
-use crate::domain::parse::Vocabulary;
+use crate::domain::parse::ApiEnum;
 use crate::domain::project::{Project, ProjectDraft, ProjectStatus};
 use crate::domain::term::TermItem;
 

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::codes;
 use super::fold::fold;
-use super::parse::{Check, FieldError, ObjectParser, Vocabulary, array, boolean, fail, line, text, unique_by};
+use super::parse::{ApiEnum, Check, FieldError, ObjectParser, array, boolean, fail, line, text, unique_by};
 use crate::api_enum;
 
 pub const NAME_MAX: usize = 200;
@@ -126,7 +126,7 @@ pub fn codes_list(value: &Value, what: &str, item: impl FnMut(&Value) -> Check<S
     unique_by(list, Clone::clone, what)
 }
 
-pub fn enum_set<T: Vocabulary + PartialEq>(value: &Value, min: usize) -> Check<Vec<T>> {
+pub fn enum_set<T: ApiEnum + PartialEq>(value: &Value, min: usize) -> Check<Vec<T>> {
     let list = array(value, T::ALL.len() * 2, T::parse_value)?;
     if list.len() < min {
         return fail(format!("must name at least {min} of {}", T::choices()));

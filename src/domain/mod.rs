@@ -1,5 +1,6 @@
 //! Domain types: parsed, valid values and the entities made of them. No I/O.
 
+pub mod account;
 pub mod codes;
 pub mod email;
 pub mod fold;

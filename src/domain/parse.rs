@@ -208,7 +208,7 @@ pub fn unique_by<T, K: PartialEq>(items: Vec<T>, key: impl Fn(&T) -> K, what: &s
 }
 
 /// A closed set of string values (an enum in the API).
-pub trait Vocabulary: Sized + Copy + 'static {
+pub trait ApiEnum: Sized + Copy + 'static {
     const ALL: &'static [Self];
     fn as_str(self) -> &'static str;
 
@@ -228,7 +228,7 @@ pub trait Vocabulary: Sized + Copy + 'static {
     }
 }
 
-/// Define an API enum: its variants, their wire names, and its [`Vocabulary`] and serde impls.
+/// Define an API enum: its variants, their wire names, and its [`ApiEnum`] and serde impls.
 #[macro_export]
 macro_rules! api_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
@@ -236,7 +236,7 @@ macro_rules! api_enum {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),+ }
 
-        impl $crate::domain::parse::Vocabulary for $name {
+        impl $crate::domain::parse::ApiEnum for $name {
             const ALL: &'static [Self] = &[$(Self::$variant),+];
             fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $wire),+ }
@@ -245,13 +245,13 @@ macro_rules! api_enum {
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str($crate::domain::parse::Vocabulary::as_str(*self))
+                s.serialize_str($crate::domain::parse::ApiEnum::as_str(*self))
             }
         }
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str($crate::domain::parse::Vocabulary::as_str(*self))
+                f.write_str($crate::domain::parse::ApiEnum::as_str(*self))
             }
         }
     };

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::member::{Scope, Sector, codes_list, country, enum_set, timestamp, website};
-use super::parse::{Check, FieldError, ObjectParser, Vocabulary, fail, integer, line, text};
+use super::parse::{ApiEnum, Check, FieldError, ObjectParser, fail, integer, line, text};
 use super::term::{self, TermItem};
 use crate::api_enum;
 

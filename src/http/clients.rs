@@ -12,7 +12,7 @@ use crate::db::accounts::{self, Client};
 use crate::db::audit::AuditEvent;
 use crate::db::{self, DbError};
 use crate::domain::FieldError;
-use crate::domain::parse::{Check, ObjectParser, Vocabulary, array, boolean, fail, line, unique_by};
+use crate::domain::parse::{ApiEnum, Check, ObjectParser, array, boolean, fail, line, unique_by};
 use crate::error::ApiError;
 use crate::startup::AppState;
 

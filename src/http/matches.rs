@@ -8,7 +8,7 @@ use super::extract::{encode_cursor, limit, next_offset, offset_cursor, query_par
 use crate::auth::Caller;
 use crate::domain::FieldError;
 use crate::domain::member::Scope;
-use crate::domain::parse::Vocabulary as _;
+use crate::domain::parse::ApiEnum as _;
 use crate::error::ApiError;
 use crate::matching::consortium;
 use crate::matching::index::{Page, Scored, Window};

@@ -16,7 +16,7 @@ use crate::db::members::{self, MemberFilter, Visibility, WriteError};
 use crate::db::{self, DbError, accounts};
 use crate::domain::FieldError;
 use crate::domain::member::{Member, MemberDraft, Scope, Sector};
-use crate::domain::parse::Vocabulary;
+use crate::domain::parse::ApiEnum;
 use crate::error::ApiError;
 use crate::matching::resolve::resolve_profile;
 use crate::startup::AppState;

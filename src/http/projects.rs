@@ -12,7 +12,7 @@ use crate::db::projects::{self, ProjectFilter};
 use crate::db::{self, DbConnection, accounts};
 use crate::domain::FieldError;
 use crate::domain::member::{Scope, Sector};
-use crate::domain::parse::Vocabulary as _;
+use crate::domain::parse::ApiEnum as _;
 use crate::domain::project::{Project, ProjectDraft, ProjectStatus};
 use crate::error::ApiError;
 use crate::matching::Vocabulary;

@@ -11,7 +11,7 @@ use crate::db::members::Precondition;
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::FieldError;
 use crate::domain::member::{Scope, Sector, timestamp};
-use crate::domain::parse::{self, Check, ObjectParser, Vocabulary as _};
+use crate::domain::parse::{self, ApiEnum as _, Check, ObjectParser};
 use crate::error::ApiError;
 use crate::review::store::{self, DecideError, Decision, Filter, ReactError, RunRow, SuggestionRow};
 use crate::review::{Reaction, ReactionReason, SuggestionKind, SuggestionStatus, view};
@@ -58,7 +58,7 @@ fn offset(params: &std::collections::HashMap<String, String>, errors: &mut Vec<F
     super::extract::offset_cursor(CURSOR_KIND, params, errors)
 }
 
-fn enum_param<T: parse::Vocabulary>(
+fn enum_param<T: parse::ApiEnum>(
     params: &std::collections::HashMap<String, String>,
     name: &str,
     errors: &mut Vec<FieldError>,

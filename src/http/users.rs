@@ -14,7 +14,7 @@ use crate::db::audit::AuditEvent;
 use crate::db::{self, DbError, members};
 use crate::domain::FieldError;
 use crate::domain::member::email;
-use crate::domain::parse::{Check, ObjectParser, Vocabulary, boolean, fail};
+use crate::domain::parse::{ApiEnum, Check, ObjectParser, boolean, fail};
 use crate::error::ApiError;
 use crate::startup::AppState;
 

@@ -1750,8 +1750,8 @@ mod tests {
     const COUNTRIES: [&str; 4] = ["LU", "FR", "DE", "BE"];
 
     fn member(rng: &mut Rng, pool: &[ConceptIdx], id: Uuid) -> MemberProfile {
-        let sectors = <Sector as crate::domain::parse::Vocabulary>::ALL;
-        let scopes = <Scope as crate::domain::parse::Vocabulary>::ALL;
+        let sectors = <Sector as crate::domain::parse::ApiEnum>::ALL;
+        let scopes = <Scope as crate::domain::parse::ApiEnum>::ALL;
         MemberProfile {
             id,
             name: "m".to_owned(),
@@ -1769,8 +1769,8 @@ mod tests {
     }
 
     fn project(rng: &mut Rng, pool: &[ConceptIdx], members: &[Uuid]) -> ProjectProfile {
-        let sectors = <Sector as crate::domain::parse::Vocabulary>::ALL;
-        let scopes = <Scope as crate::domain::parse::Vocabulary>::ALL;
+        let sectors = <Sector as crate::domain::parse::ApiEnum>::ALL;
+        let scopes = <Scope as crate::domain::parse::ApiEnum>::ALL;
         ProjectProfile {
             id: rng.uuid(),
             title: "p".to_owned(),

@@ -306,7 +306,7 @@ pub fn execute(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::parse::Vocabulary as _;
+    use crate::domain::parse::ApiEnum as _;
 
     fn row(status: SuggestionStatus, score: f64, at: DateTime<Utc>) -> SuggestionRow {
         let mut r = SuggestionRow::new_pending(

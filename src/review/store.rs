@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{Reaction, ReactionReason, SuggestionKind, SuggestionStatus};
 use crate::db::schema::{matching_runs, member_sectors, projects, suggestion_events, suggestions};
 use crate::db::{DbConnection, DbError};
-use crate::domain::parse::Vocabulary as _;
+use crate::domain::parse::ApiEnum as _;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = suggestions)]

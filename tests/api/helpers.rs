@@ -12,7 +12,7 @@ use matchmaker::auth::{ClientScope, Role, password, scope_string};
 use matchmaker::clock::{Clock, FrozenClock};
 use matchmaker::config::{DatabaseUrl, Settings};
 use matchmaker::db::{self, DbPool, accounts};
-use matchmaker::domain::parse::Vocabulary;
+use matchmaker::domain::parse::ApiEnum;
 use matchmaker::startup::Application;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
