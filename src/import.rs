@@ -8,8 +8,8 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::Brussels;
 use serde::Serialize;
 
+use crate::db::WriteError;
 use crate::db::changes::{self, Entity};
-use crate::db::members::WriteError;
 use crate::db::{DbConnection, projects};
 use crate::domain::member::Scope;
 use crate::domain::parse::ApiEnum as _;

@@ -43,14 +43,14 @@ pub fn load_index(conn: &mut DbConnection, vocab: &Vocabulary, weights: Weights)
 /// that read before a commit could install its older copy over a newer one read after, and the instance would
 /// serve a vocabulary without a synonym or merge it had just acknowledged, until the next vocabulary change.
 #[derive(Debug)]
-pub struct Sync {
+pub struct IndexSync {
     pub matcher: Arc<Matcher>,
     seen: AtomicI64,
     threshold: f64,
     apply: Mutex<()>,
 }
 
-impl Sync {
+impl IndexSync {
     /// Read the change log position first, then load: whatever changes meanwhile is applied again by the poller.
     pub fn start(pool: &DbPool, threshold: f64, weights: Weights) -> anyhow::Result<Self> {
         let mut conn = pool.get().map_err(DbError::from)?;
@@ -103,6 +103,15 @@ impl Sync {
         Ok(())
     }
 
+    /// Re-read one changed member or project (a vocabulary change rebuilds everything: see [`Self::reload_all`]).
+    pub fn refresh(&self, conn: &mut DbConnection, entity: Entity, id: Uuid) -> anyhow::Result<()> {
+        match entity {
+            Entity::Member => Ok(self.refresh_member(conn, id)?),
+            Entity::Project => Ok(self.refresh_project(conn, id)?),
+            Entity::Vocabulary => self.reload_all(conn),
+        }
+    }
+
     /// Rebuild vocabulary and index (after a vocabulary change).
     pub fn reload_all(&self, conn: &mut DbConnection) -> anyhow::Result<()> {
         self.reload_all_then(conn, || {})
@@ -135,11 +144,8 @@ impl Sync {
                 self.reload_all(conn)?;
             } else {
                 for (_, entity, id) in &batch {
-                    let Ok(id) = Uuid::parse_str(id) else { continue };
-                    match entity {
-                        Entity::Member => self.refresh_member(conn, id)?,
-                        Entity::Project => self.refresh_project(conn, id)?,
-                        Entity::Vocabulary => {}
+                    if let Ok(id) = Uuid::parse_str(id) {
+                        self.refresh(conn, *entity, id)?;
                     }
                 }
             }
@@ -152,7 +158,7 @@ impl Sync {
 }
 
 /// Poll the change log every `every` until the process ends.
-pub fn spawn_poller(sync: Arc<Sync>, pool: DbPool, every: Duration) {
+pub fn spawn_poller(sync: Arc<IndexSync>, pool: DbPool, every: Duration) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -1,6 +1,7 @@
 //! Cluster Matchmaker: member profiles, explained matches, staff review and weekly digests for a creative-industries
 //! cluster.
 
+pub mod app;
 pub mod auth;
 pub mod check;
 pub mod cli;
@@ -9,7 +10,6 @@ pub mod config;
 pub mod db;
 pub mod digest;
 pub mod domain;
-pub mod error;
 pub mod fsutil;
 pub mod http;
 pub mod import;

@@ -74,7 +74,7 @@ pub enum Outcome {
 pub struct Jobs {
     pub pool: DbPool,
     pub clock: SharedClock,
-    pub matcher: Option<Arc<crate::indexer::Sync>>,
+    pub matcher: Option<Arc<crate::indexer::IndexSync>>,
     pub review: ReviewSettings,
     pub mailer: Mailer,
     pub owner: String,
@@ -99,7 +99,7 @@ impl Jobs {
     pub fn new(
         pool: DbPool,
         clock: SharedClock,
-        matcher: Option<Arc<crate::indexer::Sync>>,
+        matcher: Option<Arc<crate::indexer::IndexSync>>,
         review: ReviewSettings,
         mailer: Mailer,
         scheduler: &SchedulerSettings,

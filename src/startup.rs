@@ -8,6 +8,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use crate::app::Services;
 use crate::auth::service::{AuthState, FIRST_ADMIN, load_keys};
 use crate::auth::{Role, password};
 use crate::clock::SharedClock;
@@ -15,21 +16,11 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::http;
 
-/// What every handler can reach.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub pool: DbPool,
-    pub clock: SharedClock,
-    pub auth: std::sync::Arc<AuthState>,
-    pub sync: std::sync::Arc<crate::indexer::Sync>,
-    pub jobs: std::sync::Arc<crate::scheduler::Jobs>,
-}
-
 /// A bound, migrated, not yet running server.
 pub struct Application {
     addr: SocketAddr,
     server: Server,
-    pub state: AppState,
+    pub state: Services,
 }
 
 /// Open the pool and apply pending migrations.
@@ -67,7 +58,7 @@ impl Application {
         first_run(settings, &pool, &auth, clock.now()).await?;
         let sync = {
             let (pool, m) = (pool.clone(), settings.matching.clone());
-            actix_web::web::block(move || crate::indexer::Sync::start(&pool, m.fuzzy_threshold, m.weights))
+            actix_web::web::block(move || crate::indexer::IndexSync::start(&pool, m.fuzzy_threshold, m.weights))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))??
         };
@@ -94,7 +85,7 @@ impl Application {
         if settings.mail.smtp_url.is_none() {
             tracing::warn!("no SMTP server configured (MATCHMAKER_SMTP_URL): digests are composed but not sent");
         }
-        let state = AppState { pool, clock, auth, sync, jobs };
+        let state = Services { pool, clock, auth, index: sync, jobs };
         let listener =
             TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;

@@ -45,7 +45,7 @@ pub enum Record {
 }
 
 /// The outcome of a check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Allow,
     /// Answer as if the thing did not exist: another member's id, a portal not linked to that member.
@@ -113,6 +113,39 @@ pub fn decide(access: Access, caller: &Caller, member: Option<Uuid>, portal_link
             }
         }
     }
+}
+
+/// Setting a member's `status` is agency staff's decision.
+pub fn may_set_member_status(caller: &Caller) -> Decision {
+    if caller.is_staff() { Decision::Allow } else { Decision::Forbidden("`status` is set by agency staff") }
+}
+
+/// Who may name `lead` as a project's lead: staff any member (or none); a member only itself; a portal only a member
+/// linked to it (`portal_linked`), and a portal must name one.
+pub fn may_lead(caller: &Caller, lead: Option<Uuid>, portal_linked: bool) -> Decision {
+    match caller {
+        _ if caller.is_staff() => Decision::Allow,
+        Caller::Person { .. } if caller.own_member().is_none() => {
+            Decision::Forbidden("this account is not tied to a member organisation")
+        }
+        Caller::Person { .. } if lead == caller.own_member() => Decision::Allow,
+        Caller::Person { .. } => Decision::Forbidden("a member can only lead its own projects"),
+        Caller::Portal { .. } if lead.is_none() => {
+            Decision::Forbidden("a portal posts projects that one of its members leads: name it in lead_member_id")
+        }
+        Caller::Portal { .. } if portal_linked => Decision::Allow,
+        Caller::Portal { .. } => Decision::Forbidden("the lead must be a member linked to this portal"),
+    }
+}
+
+/// Who may change or delete a project led by `lead`: staff; the lead itself; a portal linked to the lead.
+pub fn may_change_project(caller: &Caller, lead: Option<Uuid>, portal_linked: bool) -> Decision {
+    let allowed = match caller {
+        _ if caller.is_staff() => true,
+        Caller::Person { .. } => lead.is_some() && lead == caller.own_member(),
+        Caller::Portal { .. } => lead.is_some() && portal_linked,
+    };
+    if allowed { Decision::Allow } else { Decision::Forbidden("only staff and the project's lead may change it") }
 }
 
 fn scope_message(scope: ClientScope) -> &'static str {

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
@@ -16,7 +15,6 @@ use crate::config::Settings;
 use crate::db::accounts::{self, Client, User};
 use crate::db::{self, DbError, DbPool};
 use crate::domain::parse::ApiEnum;
-use crate::error::ApiError;
 
 /// Identity state shared by every request.
 #[derive(Debug)]
@@ -144,13 +142,14 @@ impl AuthState {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let Some(value) = headers.get(AUTHORIZATION) else { return Err(ApiError::no_token()) };
-    let value = value.to_str().map_err(|_| ApiError::invalid_token("the Authorization header is malformed"))?;
-    match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
-        _ => Err(ApiError::no_token()),
-    }
+/// Why a request's token was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The token is malformed, forged, expired or revoked, or its account is gone or disabled.
+    #[error("{0}")]
+    Refused(TokenError),
+    #[error(transparent)]
+    Storage(#[from] DbError),
 }
 
 /// Who makes this request: the token's signature and claims, then the account or client as it is now (it exists,
@@ -158,11 +157,10 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 pub async fn authenticate(
     auth: &AuthState,
     pool: &DbPool,
-    headers: &HeaderMap,
+    token: &str,
     now: DateTime<Utc>,
-) -> Result<Caller, ApiError> {
-    let token = bearer(headers)?;
-    let claims = token::verify(&auth.keys, &auth.tokens, token, now).map_err(ApiError::invalid_token)?;
+) -> Result<Caller, AuthError> {
+    let claims = token::verify(&auth.keys, &auth.tokens, token, now).map_err(AuthError::Refused)?;
     let checked = db::run(pool, move |conn| -> Result<Result<Caller, TokenError>, DbError> {
         if let Some(id) = claims.sub.strip_prefix("user:") {
             let Ok(id) = Uuid::parse_str(id) else { return Ok(Err(TokenError::Malformed)) };
@@ -191,5 +189,5 @@ pub async fn authenticate(
         Ok(Err(TokenError::Malformed))
     })
     .await?;
-    checked.map_err(ApiError::invalid_token)
+    checked.map_err(AuthError::Refused)
 }

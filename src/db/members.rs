@@ -8,8 +8,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{client_members, member_scopes, member_sectors, member_terms, members};
-use super::{DbConnection, DbError};
-use crate::domain::FieldError;
+use super::{DbConnection, WriteError};
 use crate::domain::fold::{contains_pattern, fold};
 use crate::domain::member::{
     DigestFrequency, Member, MemberDraft, MemberStatus, PreferredLanguage, ProfileTerm, Scope, Sector, Size, Term,
@@ -57,26 +56,6 @@ struct TermRow {
 }
 
 /// Why a conditional write did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    #[error("no such member")]
-    NotFound,
-    #[error("the member changed since the given entity tag")]
-    Stale,
-    #[error("the result is not valid")]
-    Invalid(Vec<FieldError>),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<diesel::result::Error> for WriteError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(DbError::Query(e))
-    }
-}
-
 /// Which members a caller may list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Visibility {
@@ -384,8 +363,8 @@ pub fn list(conn: &mut DbConnection, f: &MemberFilter, after: Option<Uuid>, limi
     assemble(conn, rows)
 }
 
-/// Replace a member's profile if it is still at `expected_version`. Call inside a write transaction.
-fn update(
+/// Replace a member's profile if it is still at the version it was read at. Call inside a write transaction.
+pub fn update(
     conn: &mut DbConnection,
     current: &Member,
     draft: MemberDraft,
@@ -408,53 +387,9 @@ fn update(
     Ok(Member { id: current.id, profile: draft, version, created_at: current.created_at, updated_at: now })
 }
 
-/// What an `If-Match` header asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Precondition {
-    /// `*`: any current version.
-    Any,
-    /// One of these entity tags.
-    Tags(Vec<String>),
-}
-
-impl Precondition {
-    pub fn holds(&self, current_etag: &str) -> bool {
-        match self {
-            Self::Any => true,
-            Self::Tags(tags) => tags.iter().any(|t| t == current_etag),
-        }
-    }
-}
-
-/// Apply a merge patch to a member, if the precondition holds. Call inside a write transaction.
-pub fn patch(
-    conn: &mut DbConnection,
-    id: Uuid,
-    precondition: &Precondition,
-    patch: &serde_json::Value,
-    now: DateTime<Utc>,
-    prepare: impl FnOnce(&mut MemberDraft) -> Result<(), WriteError>,
-) -> Result<Member, WriteError> {
-    let current = find(conn, id)?.ok_or(WriteError::NotFound)?;
-    if !precondition.holds(&current.etag()) {
-        return Err(WriteError::Stale);
-    }
-    let mut draft = current.profile.patched(patch).map_err(WriteError::Invalid)?;
-    prepare(&mut draft)?;
-    if draft == current.profile {
-        // Nothing changes: keep the version (and ETag) as they are.
-        return Ok(current);
-    }
-    update(conn, &current, draft, now)
-}
-
-/// Delete a member, if the precondition holds. Call inside a write transaction.
-pub fn delete(conn: &mut DbConnection, id: Uuid, precondition: &Precondition) -> Result<(), WriteError> {
-    let current = find(conn, id)?.ok_or(WriteError::NotFound)?;
-    if !precondition.holds(&current.etag()) {
-        return Err(WriteError::Stale);
-    }
-    let key = id.to_string();
+/// Delete a member if it is still at the version it was read at. Call inside a write transaction.
+pub fn delete(conn: &mut DbConnection, current: &Member) -> Result<(), WriteError> {
+    let key = current.id.to_string();
     delete_children(conn, &key)?;
     let gone = diesel::delete(members::table.filter(members::id.eq(&key)).filter(members::version.eq(current.version)))
         .execute(conn)?;

@@ -55,6 +55,24 @@ pub enum DbError {
     Other(#[from] anyhow::Error),
 }
 
+/// The error of a query (diesel's); named here so that no layer above storage needs to name diesel.
+pub type QueryError = diesel::result::Error;
+
+/// A guarded write that did not happen: the row changed since it was read (its version moved on), or storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the row changed since it was read")]
+    Stale,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<QueryError> for WriteError {
+    fn from(e: QueryError) -> Self {
+        Self::Db(DbError::Query(e))
+    }
+}
+
 /// Builds connections for the pool. Chooses the backend from the URL scheme instead of letting the derived enum
 /// try each backend in turn, so a wrong password or a stopped server reports libpq's own message.
 #[derive(Debug, Clone)]

@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::DbConnection;
-use super::members::{Precondition, WriteError, stored_term};
+use super::WriteError;
+use super::members::stored_term;
 use super::schema::{project_sectors, project_terms, projects};
 use crate::domain::fold::contains_pattern;
 use crate::domain::member::{Scope, Sector};
@@ -306,39 +307,9 @@ pub fn replace(
     Ok(Project { draft, version, updated_at: now, ..current.clone() })
 }
 
-/// Apply a merge patch if the precondition holds; `prepare` resolves terms and checks who may write.
-pub fn patch(
-    conn: &mut DbConnection,
-    id: Uuid,
-    precondition: &Precondition,
-    patch: &serde_json::Value,
-    now: DateTime<Utc>,
-    prepare: impl FnOnce(&mut DbConnection, &Project, &mut ProjectDraft) -> Result<(), WriteError>,
-) -> Result<Project, WriteError> {
-    let current = find(conn, id)?.ok_or(WriteError::NotFound)?;
-    if !precondition.holds(&current.etag()) {
-        return Err(WriteError::Stale);
-    }
-    let mut draft = current.draft.patched(patch).map_err(WriteError::Invalid)?;
-    prepare(conn, &current, &mut draft)?;
-    if draft == current.draft {
-        return Ok(current);
-    }
-    replace(conn, &current, draft, now)
-}
-
-pub fn delete(
-    conn: &mut DbConnection,
-    id: Uuid,
-    precondition: &Precondition,
-    check: impl FnOnce(&Project) -> Result<(), WriteError>,
-) -> Result<(), WriteError> {
-    let current = find(conn, id)?.ok_or(WriteError::NotFound)?;
-    if !precondition.holds(&current.etag()) {
-        return Err(WriteError::Stale);
-    }
-    check(&current)?;
-    let key = id.to_string();
+/// Delete a project if it is still at the version it was read at. Call inside a write transaction.
+pub fn delete(conn: &mut DbConnection, current: &Project) -> Result<(), WriteError> {
+    let key = current.id.to_string();
     delete_children(conn, &key)?;
     let gone =
         diesel::delete(projects::table.filter(projects::id.eq(&key)).filter(projects::version.eq(current.version)))

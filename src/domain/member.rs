@@ -346,9 +346,7 @@ impl Member {
     }
 }
 
-pub fn etag_for(version: i64) -> String {
-    format!("\"v{version}\"")
-}
+pub use super::version::etag_for;
 
 /// RFC 3339 in UTC with microseconds, the one timestamp format of the API.
 pub fn timestamp(t: DateTime<Utc>) -> String {

@@ -8,5 +8,6 @@ pub mod member;
 pub mod parse;
 pub mod project;
 pub mod term;
+pub mod version;
 
 pub use parse::FieldError;

@@ -3,12 +3,12 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::DateTime;
 
+use super::AppState;
 use super::extract::{bounded_text, decode_cursor, limit, page_response, query_params};
 use crate::db::audit::{self, AuditFilter, AuditRow};
 use crate::db::{self, DbError};
 use crate::domain::FieldError;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::error::ApiError;
 
 const CURSOR_KIND: &str = "a1";
 /// Longest value of a text filter (an actor, action or target is an id or a short name).

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
+use super::AppState;
 use super::client_ip;
 use super::extract::JsonBody;
 use crate::auth::service::FIRST_ADMIN;
@@ -15,8 +16,7 @@ use crate::db::audit::{self, AuditEvent};
 use crate::db::{self, DbError};
 use crate::domain::FieldError;
 use crate::domain::parse::{ObjectParser, text};
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::error::ApiError;
 
 /// Token requests are small.
 const TOKEN_BODY_LIMIT: usize = 16 * 1024;

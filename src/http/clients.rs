@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
+use super::AppState;
 use super::auth::record;
 use super::client_ip;
 use super::extract::{JsonBody, decode_cursor, limit, page_response, query_params};
@@ -13,8 +14,7 @@ use crate::db::audit::AuditEvent;
 use crate::db::{self, DbError};
 use crate::domain::FieldError;
 use crate::domain::parse::{ApiEnum, Check, ObjectParser, array, boolean, fail, line, unique_by};
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::error::ApiError;
 
 const CURSOR_KIND: &str = "c1";
 

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::AppState;
 use super::extract::{limit, offset_page, query_params};
 use crate::auth::Caller;
 use crate::db::audit::{self, AuditEvent};
@@ -16,9 +17,8 @@ use crate::digest::outbox::{self, DigestFilter, DigestRow, RetryError};
 use crate::digest::render::{self, PageState};
 use crate::digest::{IsoWeek, mail_language};
 use crate::domain::FieldError;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::review::{store, view};
-use crate::startup::AppState;
 
 const CURSOR_KIND: &str = "d1";
 

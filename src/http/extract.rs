@@ -13,8 +13,8 @@ use serde_json::Value;
 use crate::domain::FieldError;
 use crate::domain::fold::SearchWords;
 
-use crate::db::members::Precondition;
-use crate::error::ApiError;
+use crate::domain::version::Precondition;
+use crate::http::error::ApiError;
 
 /// Largest JSON body accepted by the ordinary routes.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -286,4 +286,9 @@ pub fn search_param(
         errors.push(FieldError::new(format!("?{name}"), why));
         None
     })
+}
+
+/// A decision of the rule book as an answer: allowed, or 404 / 403.
+pub fn verdict(decision: crate::auth::policy::Decision) -> Result<(), ApiError> {
+    crate::app::allowed(decision).map_err(ApiError::from)
 }

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use super::AppState;
 use crate::db;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::error::ApiError;
 
 /// The process is up.
 pub async fn live() -> HttpResponse {

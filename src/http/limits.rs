@@ -27,7 +27,7 @@ use futures_core::Stream;
 use tokio::time::{Instant, Sleep};
 
 use crate::config::BodyDeadline;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// The message of the I/O error a body stream fails with when its deadline passes.
 const TIMED_OUT: &str = "the request body did not arrive in time";

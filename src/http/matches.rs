@@ -4,16 +4,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::AppState;
 use super::extract::{encode_cursor, limit, next_offset, offset_cursor, query_params};
 use crate::auth::Caller;
 use crate::domain::FieldError;
 use crate::domain::member::Scope;
 use crate::domain::parse::ApiEnum as _;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::matching::consortium;
 use crate::matching::index::{Page, Scored, Window};
 use crate::matching::vocabulary::Lang;
-use crate::startup::AppState;
 
 const CURSOR_KIND: &str = "r1";
 
@@ -112,7 +112,7 @@ pub async fn projects_for_member(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&path, "member")?;
     let q = rank_query(&req, true)?;
-    let (matcher, now) = (state.sync.matcher.clone(), state.clock.now());
+    let (matcher, now) = (state.index.matcher.clone(), state.clock.now());
     let (q, result) = off_executor(move || {
         let vocab = matcher.vocabulary();
         let index = matcher.read_index();
@@ -148,7 +148,7 @@ pub async fn partners_for_member(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&path, "member")?;
     let q = rank_query(&req, false)?;
-    let matcher = state.sync.matcher.clone();
+    let matcher = state.index.matcher.clone();
     let (q, result) = off_executor(move || {
         let vocab = matcher.vocabulary();
         let index = matcher.read_index();
@@ -174,7 +174,7 @@ pub async fn members_for_project(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&path, "project")?;
     let q = rank_query(&req, false)?;
-    let (matcher, now) = (state.sync.matcher.clone(), state.clock.now());
+    let (matcher, now) = (state.index.matcher.clone(), state.clock.now());
     let (q, result) = off_executor(move || {
         let vocab = matcher.vocabulary();
         let index = matcher.read_index();
@@ -205,7 +205,7 @@ pub async fn consortia(
         Some(l) => Lang::parse(l)
             .ok_or_else(|| ApiError::validation(vec![FieldError::new("?lang", "must be en, fr, de or lb")]))?,
     };
-    let (matcher, now) = (state.sync.matcher.clone(), state.clock.now());
+    let (matcher, now) = (state.index.matcher.clone(), state.clock.now());
     let result = off_executor(move || {
         let vocab = matcher.vocabulary();
         let index = matcher.read_index();

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod digests;
+pub mod error;
 pub mod extract;
 pub mod health;
 pub mod limits;
@@ -26,11 +27,13 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Route, web}
 use uuid::Uuid;
 
 use crate::auth::policy::{Access, Decision, Record, decide};
-use crate::auth::service::authenticate;
+use crate::auth::service::{AuthError, authenticate};
 use crate::auth::{Caller, ClientScope};
 use crate::db::{self, DbError, accounts};
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::error::ApiError;
+
+/// What every handler can reach: the use-cases' services.
+pub type AppState = crate::app::Services;
 
 /// One route: method, path template (the same syntax as the OpenAPI document), who may call it, and its handler.
 #[derive(Debug, Clone, Copy)]
@@ -232,6 +235,16 @@ fn method(name: &str) -> Method {
     Method::from_bytes(name.as_bytes()).unwrap_or(Method::GET)
 }
 
+/// The bearer token of a request; 401 without one.
+fn bearer(headers: &actix_web::http::header::HeaderMap) -> Result<&str, ApiError> {
+    let Some(value) = headers.get(actix_web::http::header::AUTHORIZATION) else { return Err(ApiError::no_token()) };
+    let value = value.to_str().map_err(|_| ApiError::invalid_token("the Authorization header is malformed"))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(ApiError::no_token()),
+    }
+}
+
 /// Authenticate and authorise a request before its handler runs; the verified [`Caller`] is left in the request's
 /// extensions for the handler.
 async fn guard(
@@ -243,7 +256,11 @@ async fn guard(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))?;
-    let caller = authenticate(&state.auth, &state.pool, req.headers(), state.clock.now()).await?;
+    let token = bearer(req.headers())?;
+    let caller = authenticate(&state.auth, &state.pool, token, state.clock.now()).await.map_err(|e| match e {
+        AuthError::Refused(why) => ApiError::invalid_token(why),
+        AuthError::Storage(db) => ApiError::from(db),
+    })?;
     let member = match access {
         Access::OwnMember { .. } => req.match_info().get("id").and_then(|id| Uuid::parse_str(id).ok()),
         Access::OwnRecord { record, .. } => match req.match_info().get("id").map(str::to_owned) {

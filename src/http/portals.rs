@@ -4,14 +4,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::AppState;
 use super::auth::record;
 use super::client_ip;
 use crate::auth::Caller;
 use crate::db::audit::AuditEvent;
 use crate::db::{self, DbError, accounts, members};
 use crate::domain::member::timestamp;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::error::ApiError;
 
 fn member_not_found() -> ApiError {
     ApiError::NotFound("no member has this id".to_owned())

@@ -5,17 +5,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
+use super::AppState;
 use super::extract::{JsonBody, if_match, limit, offset_page, query_params};
 use crate::auth::Caller;
-use crate::db::members::Precondition;
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::FieldError;
 use crate::domain::member::{Scope, Sector, timestamp};
 use crate::domain::parse::{self, ApiEnum as _, Check, ObjectParser};
-use crate::error::ApiError;
+use crate::domain::version::Precondition;
+use crate::http::error::ApiError;
 use crate::review::store::{self, DecideError, Decision, Filter, ReactError, RunRow, SuggestionRow};
 use crate::review::{Reaction, ReactionReason, SuggestionKind, SuggestionStatus, view};
-use crate::startup::AppState;
 
 const CURSOR_KIND: &str = "s1";
 pub const REASON_MAX: usize = 1000;

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::AppState;
 use super::auth::record;
 use super::client_ip;
 use super::extract::{JsonBody, decode_cursor, limit, page_response, query_params};
@@ -15,8 +16,7 @@ use crate::db::{self, DbError, members};
 use crate::domain::FieldError;
 use crate::domain::member::email;
 use crate::domain::parse::{ApiEnum, Check, ObjectParser, boolean, fail};
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::error::ApiError;
 
 const CURSOR_KIND: &str = "u1";
 

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use super::AppState;
 use super::auth::record;
 use super::client_ip;
 use super::extract::{JsonBody, query_params};
@@ -12,10 +13,9 @@ use crate::db::changes::{self, Entity};
 use crate::db::{self, DbError, members, projects, vocabulary};
 use crate::domain::FieldError;
 use crate::domain::parse::{ObjectParser, line};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::matching::resolve::resolve_term;
 use crate::matching::vocabulary::Lang;
-use crate::startup::AppState;
 
 fn lang_param(v: Option<&String>, errors: &mut Vec<FieldError>) -> Option<Lang> {
     v.and_then(|l| {
@@ -45,7 +45,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let items = state.sync.matcher.vocabulary().search(&q, lang, limit);
+    let items = state.index.matcher.vocabulary().search(&q, lang, limit);
     Ok(HttpResponse::Ok().json(json!({"items": items})))
 }
 
@@ -53,7 +53,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
 pub async fn concept(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let params = query_params(req.query_string(), &["id"])?;
     let id = params.get("id").ok_or_else(|| ApiError::validation(vec![FieldError::new("?id", "is required")]))?;
-    let vocab = state.sync.matcher.vocabulary();
+    let vocab = state.index.matcher.vocabulary();
     let idx = vocab.find(id).ok_or_else(|| ApiError::NotFound("no concept has this id".to_owned()))?;
     let c = vocab.concept(idx);
     let labels: serde_json::Map<String, serde_json::Value> = Lang::ALL
@@ -92,7 +92,7 @@ pub async fn add_synonym(
     });
     let label = p.required("label", |v| line(v, 1, 100));
     let (concept, lang, label) = p.finish(|| Some((concept?, lang?, label?))).map_err(ApiError::validation)?;
-    let mut vocab = (*state.sync.matcher.vocabulary()).clone();
+    let mut vocab = (*state.index.matcher.vocabulary()).clone();
     // A private copy to check the label and re-normalise with; the live one is rebuilt from the database below.
     let idx = vocab
         .find(&concept)
@@ -103,7 +103,7 @@ pub async fn add_synonym(
     }
     let now = state.clock.now();
     let by = caller.subject();
-    let sync = state.sync.clone();
+    let sync = state.index.clone();
     let (c2, l2) = (survivor.clone(), label.clone());
     let renormalised = db::run(&state.pool, move |conn| {
         let n = db::write(conn, |conn| {
@@ -158,7 +158,7 @@ pub async fn merge(
     let from = p.required("from", |v| line(v, 1, 300));
     let into = p.required("into", |v| line(v, 1, 300));
     let (from, into) = p.finish(|| Some((from?, into?))).map_err(ApiError::validation)?;
-    let vocab = state.sync.matcher.vocabulary();
+    let vocab = state.index.matcher.vocabulary();
     let mut errors = Vec::new();
     let f = vocab.find(&from);
     let i = vocab.find(&into);
@@ -175,7 +175,7 @@ pub async fn merge(
     let (from_id, into_id) = (vocab.concept(f).id.clone(), vocab.concept(i).id.clone());
     let now = state.clock.now();
     let by = caller.subject();
-    let sync = state.sync.clone();
+    let sync = state.index.clone();
     let (a, b) = (from_id.clone(), into_id.clone());
     let moved = db::run(&state.pool, move |conn| {
         let moved = db::write(conn, |conn| {

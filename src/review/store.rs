@@ -240,7 +240,7 @@ pub enum DecideError {
 pub fn decide(
     conn: &mut DbConnection,
     id: &str,
-    precondition: &crate::db::members::Precondition,
+    precondition: &crate::domain::version::Precondition,
     decision: &Decision,
     actor: &str,
     now: DateTime<Utc>,

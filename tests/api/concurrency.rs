@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use matchmaker::clock::Clock;
 use matchmaker::db::changes::{self, Entity};
 use matchmaker::db::{self, DbError, vocabulary};
-use matchmaker::indexer::Sync;
+use matchmaker::indexer::IndexSync;
 use matchmaker::matching::model::Weights;
 use matchmaker::matching::vocabulary::{DEFAULT_FUZZY_THRESHOLD, Lang};
 use serde_json::json;
@@ -91,7 +91,7 @@ async fn reloads_never_install_an_older_vocabulary(app: TestApp) {
     let pool = app.pool.clone();
     let now = app.clock.now();
     tokio::task::spawn_blocking(move || {
-        let sync = Arc::new(Sync::start(&pool, DEFAULT_FUZZY_THRESHOLD, Weights::default()).unwrap());
+        let sync = Arc::new(IndexSync::start(&pool, DEFAULT_FUZZY_THRESHOLD, Weights::default()).unwrap());
         let (read_tx, read_rx) = mpsc::channel::<()>();
         let (done_tx, done_rx) = mpsc::channel::<()>();
         let held = {

@@ -217,8 +217,8 @@ fn about_review(path: &str) -> bool {
 fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
     use diesel::RunQueryDsl;
     use matchmaker::clock::Clock;
-    use matchmaker::db::members::Precondition;
     use matchmaker::digest::outbox::DigestRow;
+    use matchmaker::domain::version::Precondition;
     use matchmaker::review::store::{self, Decision, SuggestionRow};
     use matchmaker::review::{Reaction, SuggestionKind};
 

@@ -6,8 +6,8 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::app::AppError;
 use crate::db::DbError;
-use crate::db::members::WriteError;
 use crate::domain::FieldError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -195,14 +195,20 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
-impl From<WriteError> for ApiError {
-    fn from(e: WriteError) -> Self {
+/// The one place where what a use-case refused becomes an answer.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            WriteError::NotFound => Self::NotFound("there is nothing with this id".to_owned()),
-            WriteError::Forbidden(why) => Self::Forbidden(why),
-            WriteError::Stale => Self::PreconditionFailed,
-            WriteError::Invalid(errors) => Self::validation(errors),
-            WriteError::Db(db) => Self::from(db),
+            AppError::NotFound(why) => Self::NotFound(why),
+            AppError::Forbidden(why) => Self::Forbidden(why),
+            AppError::Invalid(errors) => Self::validation(errors),
+            AppError::Conflict(why) => Self::Conflict(why),
+            AppError::Unprocessable(why) => Self::Unprocessable(why),
+            AppError::Stale => Self::PreconditionFailed,
+            AppError::TooManyRequests { retry_after } => Self::TooManyRequests { retry_after },
+            AppError::Unauthorized(why) => Self::invalid_token(why),
+            AppError::Storage(db) => Self::from(db),
+            AppError::Unexpected(cause) => Self::Unexpected(cause),
         }
     }
 }

@@ -1,0 +1,134 @@
+//! What a caller can do: each use-case written once and called by every interface (the API's handlers, the
+//! command line). A use-case takes parsed values and the caller, runs its transaction, records the change for the
+//! other instances, refreshes this instance's index and writes the audit log; it knows nothing of HTTP. Interfaces
+//! parse, authorise through the rule book (`auth::policy`) and render.
+
+pub mod audit;
+pub mod members;
+pub mod projects;
+
+use std::sync::Arc;
+
+use crate::auth::Caller;
+use crate::auth::policy::Decision;
+use crate::auth::service::AuthState;
+use crate::clock::SharedClock;
+use crate::db::changes::{self, Entity};
+use crate::db::{self, DbConnection, DbError, DbPool, QueryError, WriteError};
+use crate::domain::FieldError;
+use crate::indexer::IndexSync;
+use crate::scheduler::Jobs;
+
+/// What the use-cases work with: storage, the clock, identity, this instance's index and its jobs.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub pool: DbPool,
+    pub clock: SharedClock,
+    pub auth: Arc<AuthState>,
+    pub index: Arc<IndexSync>,
+    pub jobs: Arc<Jobs>,
+}
+
+/// Who acts, and from where: what the audit log records of a change.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub caller: Caller,
+    /// The client's address, as the interface saw it.
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn new(caller: Caller, ip: Option<String>) -> Self {
+        Self { caller, ip }
+    }
+
+    /// The command line: no address, and the name given.
+    pub fn subject(&self) -> String {
+        self.caller.subject()
+    }
+}
+
+/// Why a use-case did not do what was asked. Each interface renders these its own way (the API as problem+json).
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the request is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    /// The thing changed since the version the caller named.
+    #[error("it has changed since the version given")]
+    Stale,
+    #[error("too many attempts; retry in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
+    /// The caller's credentials no longer hold (the account is gone).
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error(transparent)]
+    Storage(#[from] DbError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// One invalid field.
+    pub fn invalid(pointer: &str, detail: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(pointer, detail)])
+    }
+}
+
+/// A decision of the rule book as an outcome: allowed, or refused as not there (404) or forbidden (403).
+pub fn allowed(decision: Decision) -> Result<(), AppError> {
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::NotFound => Err(AppError::NotFound("there is nothing here for you".to_owned())),
+        Decision::Forbidden(why) => Err(AppError::Forbidden(why.to_owned())),
+    }
+}
+
+impl From<QueryError> for AppError {
+    fn from(e: QueryError) -> Self {
+        Self::Storage(DbError::Query(e))
+    }
+}
+
+impl From<WriteError> for AppError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Stale => Self::Stale,
+            WriteError::Db(db) => Self::Storage(db),
+        }
+    }
+}
+
+/// A change to one member or project: `write` runs in one write transaction and says which row it changed (none:
+/// nothing changed, as for an empty patch or a replayed create); the change is recorded there for the other
+/// instances, and once committed this instance's index re-reads the row. Every member and project write goes
+/// through here, so none can forget a step.
+pub(crate) async fn change<T: Send + 'static>(
+    svc: &Services,
+    entity: Entity,
+    write: impl FnOnce(&mut DbConnection) -> Result<(T, Option<uuid::Uuid>), AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let now = svc.clock.now();
+    let index = svc.index.clone();
+    db::run(&svc.pool, move |conn| {
+        let (value, changed) = db::write(conn, |conn| {
+            let (value, changed) = write(conn)?;
+            if let Some(id) = changed {
+                changes::record(conn, entity, &id.to_string(), now)?;
+            }
+            Ok::<_, AppError>((value, changed))
+        })?;
+        if let Some(id) = changed {
+            index.refresh(conn, entity, id)?;
+        }
+        Ok(value)
+    })
+    .await
+}
