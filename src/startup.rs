@@ -85,7 +85,7 @@ impl Application {
         if settings.mail.smtp_url.is_none() {
             tracing::warn!("no SMTP server configured (MATCHMAKER_SMTP_URL): digests are composed but not sent");
         }
-        let state = Services { pool, clock, auth, index: sync, jobs };
+        let state = Services { store: crate::app::Store { pool, clock }, auth, index: sync, jobs };
         let listener =
             TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;

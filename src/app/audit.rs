@@ -1,6 +1,6 @@
 //! The audit trail: what was done, by whom, from where, and whether it succeeded.
 
-use super::{Actor, AppError, Services};
+use super::{Actor, AppError, Store};
 use crate::db::audit::{self, AuditEvent, AuditFilter, AuditRow};
 use crate::db::{self, DbError};
 
@@ -12,7 +12,7 @@ impl Actor {
 }
 
 /// Write an audit event; a failure to record is logged, and does not change the outcome of what it records.
-pub async fn record(svc: &Services, event: AuditEvent) {
+pub async fn record(svc: &Store, event: AuditEvent) {
     let now = svc.clock.now();
     let action = event.action;
     let result = db::run(&svc.pool, move |conn| audit::record(conn, &event, now).map_err(DbError::from)).await;
@@ -21,13 +21,13 @@ pub async fn record(svc: &Services, event: AuditEvent) {
     }
 }
 
-/// Entries newest first, before the cursor's entry.
+/// Entries newest first, before the cursor's entry (one more than `limit`, to tell whether more follow).
 pub async fn list(
-    svc: &Services,
+    svc: &Store,
     filter: AuditFilter,
     before: Option<String>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, AppError> {
-    Ok(db::run(&svc.pool, move |conn| audit::list(conn, &filter, before.as_deref(), limit).map_err(DbError::from))
+    Ok(db::run(&svc.pool, move |conn| audit::list(conn, &filter, before.as_deref(), limit + 1).map_err(DbError::from))
         .await?)
 }

@@ -3,9 +3,13 @@
 //! other instances, refreshes this instance's index and writes the audit log; it knows nothing of HTTP. Interfaces
 //! parse, authorise through the rule book (`auth::policy`) and render.
 
+pub mod accounts;
 pub mod audit;
+pub mod matches;
 pub mod members;
 pub mod projects;
+pub mod signin;
+pub mod vocabulary;
 
 use std::sync::Arc;
 
@@ -19,32 +23,53 @@ use crate::domain::FieldError;
 use crate::indexer::IndexSync;
 use crate::scheduler::Jobs;
 
-/// What the use-cases work with: storage, the clock, identity, this instance's index and its jobs.
+/// What every use-case works with: storage and the clock. The command line has just this (no index, no jobs).
 #[derive(Debug, Clone)]
-pub struct Services {
+pub struct Store {
     pub pool: DbPool,
     pub clock: SharedClock,
+}
+
+/// What a serving instance's use-cases work with: storage and the clock, identity, this instance's index, its jobs.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub store: Store,
     pub auth: Arc<AuthState>,
     pub index: Arc<IndexSync>,
     pub jobs: Arc<Jobs>,
 }
 
+/// A serving instance's services include storage: a use-case that needs only storage takes a [`Store`], and the
+/// API and the command line both call it.
+impl std::ops::Deref for Services {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
 /// Who acts, and from where: what the audit log records of a change.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub caller: Caller,
+    /// `user:<id>`, `client:<client_id>`, or `cli` for the command line.
+    pub subject: String,
     /// The client's address, as the interface saw it.
     pub ip: Option<String>,
 }
 
 impl Actor {
-    pub fn new(caller: Caller, ip: Option<String>) -> Self {
-        Self { caller, ip }
+    pub fn new(caller: &Caller, ip: Option<String>) -> Self {
+        Self { subject: caller.subject(), ip }
     }
 
-    /// The command line: no address, and the name given.
+    /// The command line.
+    pub fn cli() -> Self {
+        Self { subject: "cli".to_owned(), ip: None }
+    }
+
     pub fn subject(&self) -> String {
-        self.caller.subject()
+        self.subject.clone()
     }
 }
 
@@ -80,6 +105,11 @@ impl AppError {
     pub fn invalid(pointer: &str, detail: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError::new(pointer, detail)])
     }
+}
+
+/// Whether the database answers (and, on SQLite, its file is still where it was opened).
+pub async fn database_ready(store: &Store) -> Result<(), DbError> {
+    db::run(&store.pool, db::check).await
 }
 
 /// A decision of the rule book as an outcome: allowed, or refused as not there (404) or forbidden (403).

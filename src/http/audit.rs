@@ -5,8 +5,8 @@ use chrono::DateTime;
 
 use super::AppState;
 use super::extract::{bounded_text, decode_cursor, limit, page_response, query_params};
-use crate::db::audit::{self, AuditFilter, AuditRow};
-use crate::db::{self, DbError};
+use crate::app::audit;
+use crate::db::audit::{AuditFilter, AuditRow};
 use crate::domain::FieldError;
 use crate::http::error::ApiError;
 
@@ -47,9 +47,6 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let page = db::run(&state.pool, move |conn| {
-        audit::list(conn, &filter, before.as_deref(), limit + 1).map_err(DbError::from)
-    })
-    .await?;
+    let page = audit::list(&state, filter, before, limit).await?;
     Ok(page_response(&req, CURSOR_KIND, page, limit, |r| r.id.clone(), AuditRow::to_json))
 }

@@ -8,13 +8,9 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::client_ip;
-use super::extract::JsonBody;
-use crate::auth::service::FIRST_ADMIN;
-use crate::auth::{Caller, ClientScope, parse_scopes, password, secret};
-use crate::db::accounts::{self, Client, User};
-use crate::db::audit::{self, AuditEvent};
-use crate::db::{self, DbError};
-use crate::domain::FieldError;
+use super::extract::{JsonBody, actor};
+use crate::app::signin::{self, Issued, SignInError};
+use crate::auth::{Caller, parse_scopes, password};
 use crate::domain::parse::{ObjectParser, text};
 use crate::http::error::ApiError;
 
@@ -41,11 +37,29 @@ fn too_many(wait: u64) -> HttpResponse {
     response
 }
 
-fn token_response(access_token: &str, expires_in: i64, scope: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(json!({"access_token": access_token, "token_type": "Bearer", "expires_in": expires_in, "scope": scope}))
+fn token_response(issued: &Issued) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache")).json(
+        json!({"access_token": issued.access_token, "token_type": "Bearer", "expires_in": issued.expires_in, "scope": issued.scope}),
+    )
+}
+
+/// A refused token request as RFC 6749 §5.2 wants it (`WWW-Authenticate: Basic` when the client used Basic).
+fn refusal(e: SignInError, used_basic: bool) -> Result<HttpResponse, ApiError> {
+    Ok(match e {
+        SignInError::TooMany(wait) => too_many(wait),
+        SignInError::InvalidGrant => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", &e.to_string()),
+        SignInError::InvalidScope(why) => oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", why),
+        SignInError::InvalidClient => {
+            let mut response = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &e.to_string());
+            if used_basic {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"matchmaker\""));
+            }
+            response
+        }
+        SignInError::Failed(e) => return Err(e.into()),
+    })
 }
 
 /// The fields of a token request, from a form (RFC 6749) or a JSON object.
@@ -115,13 +129,10 @@ pub async fn token(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
     let ip = client_ip(&req, &state).map(|a| a.to_string());
-    let address_key = format!("address:{}", ip.as_deref().unwrap_or("unknown"));
-    if let Err(wait) = state.auth.per_address.check(&address_key, now) {
-        return Ok(too_many(wait));
+    if let Err(e) = signin::admit_address(&state, ip.as_deref()) {
+        return refusal(e, false);
     }
-    state.auth.per_address.record(&address_key, now);
     let fields = match read_fields(&req, payload).await {
         Ok(f) => f,
         Err(response) => return Ok(response),
@@ -146,51 +157,28 @@ async fn password_grant(
     let (Some(username), Some(password)) = (field(fields, "username"), field(fields, "password")) else {
         return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "username and password are required"));
     };
-    let now = state.clock.now();
-    let email = accounts::normalise_email(username);
-    let account_key = format!("account:{email}");
-    if let Err(wait) = state.auth.per_account.check(&account_key, now) {
-        return Ok(too_many(wait));
+    match signin::password_grant(state, ip, username, password.to_owned()).await {
+        Ok(issued) => Ok(token_response(&issued)),
+        Err(e) => refusal(e, false),
     }
-    let password = password.to_owned();
-    let lookup = email.clone();
-    // The lookup and the Argon2 verification run together off the executor; an unknown e-mail is verified against
-    // a dummy hash so that it takes as long as a wrong password.
-    let (user, verified): (Option<User>, bool) = db::run(&state.pool, move |conn| {
-        let found = accounts::find_user_by_email(conn, &lookup).map_err(DbError::from)?;
-        let verified = password::verify(&password, found.as_ref().map(|(_, h)| h.as_str()));
-        Ok::<_, DbError>((found.map(|(u, _)| u), verified))
-    })
-    .await?;
-    let outcome = match &user {
-        Some(u) if verified && !u.disabled => Ok(u.clone()),
-        Some(u) if verified => Err(("account disabled", Some(u.id))),
-        Some(u) => Err(("wrong password", Some(u.id))),
-        None => Err(("unknown account", None)),
+}
+
+/// The client's credentials: from HTTP Basic or the body, not both.
+fn client_credentials(
+    req: &HttpRequest,
+    fields: &[(String, String)],
+) -> Result<((String, String), bool), HttpResponse> {
+    let from_basic = basic_credentials(req);
+    let from_body = match (field(fields, "client_id"), field(fields, "client_secret")) {
+        (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
+        _ => None,
     };
-    match outcome {
-        Ok(user) => {
-            state.auth.per_account.clear(&account_key);
-            let (token, scope) = state.auth.token_for_user(&user, now)?;
-            record(
-                state,
-                AuditEvent::new(format!("user:{}", user.id), "auth.sign_in", ip).target(format!("user:{}", user.id)),
-            )
-            .await;
-            tracing::info!(user_id = %user.id, "signed in");
-            Ok(token_response(&token, state.auth.tokens.ttl_seconds, &scope))
-        }
-        Err((reason, user_id)) => {
-            state.auth.per_account.record(&account_key, now);
-            let target = user_id.map_or_else(|| format!("email:{email}"), |id| format!("user:{id}"));
-            let event = AuditEvent::new("anonymous", "auth.sign_in_failed", ip)
-                .target(target)
-                .failed()
-                .details(json!({"reason": reason}));
-            record(state, event).await;
-            tracing::info!(reason, "sign-in refused");
-            Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the e-mail or password is wrong"))
-        }
+    let bad = |d: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", d);
+    match (from_basic, from_body) {
+        (Some(c), None) => Ok((c, true)),
+        (None, Some(c)) => Ok((c, false)),
+        (Some(_), Some(_)) => Err(bad("send the client credentials once, not twice")),
+        (None, None) => Err(bad("client_id and client_secret are required")),
     }
 }
 
@@ -200,97 +188,18 @@ async fn client_grant(
     fields: &[(String, String)],
     ip: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let from_basic = basic_credentials(req);
-    let from_body = match (field(fields, "client_id"), field(fields, "client_secret")) {
-        (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
-        _ => None,
+    let ((client_id, client_secret), used_basic) = match client_credentials(req, fields) {
+        Ok(c) => c,
+        Err(response) => return Ok(response),
     };
-    let used_basic = from_basic.is_some();
-    let (client_id, client_secret) = match (from_basic, from_body) {
-        (Some(c), None) | (None, Some(c)) => c,
-        (Some(_), Some(_)) => {
-            return Ok(oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "send the client credentials once, not twice",
-            ));
-        }
-        (None, None) => {
-            return Ok(oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "client_id and client_secret are required",
-            ));
-        }
-    };
-    let now = state.clock.now();
-    let account_key = format!("client:{client_id}");
-    if let Err(wait) = state.auth.per_account.check(&account_key, now) {
-        return Ok(too_many(wait));
-    }
     let requested = match field(fields, "scope").map(parse_scopes) {
         Some(None) => return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "unknown scope requested")),
         Some(Some(s)) => Some(s),
         None => None,
     };
-    let lookup = client_id.clone();
-    let found: Option<(Client, String)> =
-        db::run(&state.pool, move |conn| accounts::find_client(conn, &lookup).map_err(DbError::from)).await?;
-    // Compare against something even for an unknown client, in constant time.
-    let stored = found.as_ref().map_or_else(|| secret::hash_client_secret("no such client"), |(_, h)| h.clone());
-    let matches = secret::client_secret_matches(&client_secret, &stored) && found.is_some();
-    let client = match found {
-        Some((client, _)) if matches && !client.disabled => client,
-        other => {
-            state.auth.per_account.record(&account_key, now);
-            let reason = match other {
-                None => "unknown client",
-                Some((c, _)) if matches && c.disabled => "client disabled",
-                Some(_) => "wrong secret",
-            };
-            let event = AuditEvent::new("anonymous", "auth.sign_in_failed", ip)
-                .target(format!("client:{client_id}"))
-                .failed()
-                .details(json!({"reason": reason}));
-            record(state, event).await;
-            let mut response =
-                oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "the client credentials are wrong");
-            if used_basic {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"matchmaker\""));
-            }
-            return Ok(response);
-        }
-    };
-    let scopes: Vec<ClientScope> = match requested {
-        Some(r) if r.iter().all(|s| client.scopes.contains(s)) => r,
-        Some(_) => {
-            return Ok(oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_scope",
-                "a requested scope is not granted to this client",
-            ));
-        }
-        None => client.scopes.clone(),
-    };
-    state.auth.per_account.clear(&account_key);
-    let (token, scope) = state.auth.token_for_client(&client, &scopes, now)?;
-    let event = AuditEvent::new(format!("client:{}", client.client_id), "auth.token_issued", ip)
-        .target(format!("client:{}", client.client_id))
-        .details(json!({"scope": scope}));
-    record(state, event).await;
-    tracing::info!(client_id = %client.client_id, "token issued");
-    Ok(token_response(&token, state.auth.tokens.ttl_seconds, &scope))
-}
-
-/// Write an audit event; a failure to record is logged, and does not change the answer.
-pub async fn record(state: &AppState, event: AuditEvent) {
-    let now = state.clock.now();
-    let action = event.action;
-    let result = db::run(&state.pool, move |conn| audit::record(conn, &event, now).map_err(DbError::from)).await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, action, "could not write the audit log");
+    match signin::client_grant(state, ip, client_id, &client_secret, requested).await {
+        Ok(issued) => Ok(token_response(&issued)),
+        Err(e) => refusal(e, used_basic),
     }
 }
 
@@ -316,79 +225,12 @@ pub async fn change_password(
         v.as_str().map(str::to_owned).map_or_else(|| crate::domain::parse::fail("must be a string"), Ok)
     });
     let (current, new) = p.finish(|| Some((current?, new?))).map_err(ApiError::validation)?;
-    let now = state.clock.now();
-    let account_key = format!("user:{user_id}");
-    if let Err(wait) = state.auth.per_account.check(&account_key, now) {
-        return Err(ApiError::TooManyRequests { retry_after: wait });
-    }
-    let user = db::run(&state.pool, move |conn| accounts::find_user(conn, user_id).map_err(DbError::from))
-        .await?
-        .ok_or_else(ApiError::no_token)?;
-    if let Some(problem) = password::policy_problem(&new, &[&user.email]) {
-        return Err(ApiError::validation(vec![FieldError::new("/new_password", problem)]));
-    }
-    if new == current {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "/new_password",
-            "must differ from the current password",
-        )]));
-    }
-    let changed = db::run(&state.pool, move |conn| {
-        let stored = accounts::password_hash(conn, user_id).map_err(DbError::from)?;
-        if !password::verify(&current, stored.as_deref()) {
-            return Ok(false);
-        }
-        let hash = password::hash(&new)?;
-        accounts::set_password(conn, user_id, &hash, false, now).map_err(DbError::from)?;
-        Ok::<_, ApiError>(true)
-    })
-    .await?;
-    let ip = client_ip(&req, &state).map(|a| a.to_string());
-    if !changed {
-        state.auth.per_account.record(&account_key, now);
-        record(
-            &state,
-            AuditEvent::new(format!("user:{user_id}"), "auth.password_change_failed", ip)
-                .target(format!("user:{user_id}"))
-                .failed(),
-        )
-        .await;
-        return Err(ApiError::validation(vec![FieldError::new("/current_password", "is not your current password")]));
-    }
-    state.auth.per_account.clear(&account_key);
-    record(
-        &state,
-        AuditEvent::new(format!("user:{user_id}"), "auth.password_changed", ip).target(format!("user:{user_id}")),
-    )
-    .await;
-    if user.must_change_password
-        && user.email == FIRST_ADMIN
-        && let Some(file) = &state.auth.first_run_file
-        && file.exists()
-    {
-        match std::fs::remove_file(file) {
-            Ok(()) => tracing::info!(credentials_file = %file.display(), "first-run credentials file deleted"),
-            Err(e) => {
-                tracing::error!(credentials_file = %file.display(), error = %e, "could not delete the first-run credentials file")
-            }
-        }
-    }
+    signin::change_password(&state, &actor(&req, &state, &caller), user_id, current, new).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /v1/auth/logout`: every token of the calling account or client stops working.
 pub async fn logout(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let who = caller.subject();
-    let c = caller.clone();
-    db::run(&state.pool, move |conn| {
-        match &c {
-            Caller::Person { user_id, .. } => accounts::revoke_user_tokens(conn, *user_id),
-            Caller::Portal { client_id, .. } => accounts::revoke_client_tokens(conn, client_id),
-        }
-        .map_err(DbError::from)
-    })
-    .await?;
-    let ip = client_ip(&req, &state).map(|a| a.to_string());
-    record(&state, AuditEvent::new(who.clone(), "auth.logout", ip).target(who)).await;
+    signin::logout(&state, &actor(&req, &state, &caller), caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }

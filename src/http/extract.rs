@@ -292,3 +292,8 @@ pub fn search_param(
 pub fn verdict(decision: crate::auth::policy::Decision) -> Result<(), ApiError> {
     crate::app::allowed(decision).map_err(ApiError::from)
 }
+
+/// Who acts in a request, and from which address, for the audit log.
+pub fn actor(req: &HttpRequest, state: &super::AppState, caller: &crate::auth::Caller) -> crate::app::Actor {
+    crate::app::Actor::new(caller, super::client_ip(req, state).map(|a| a.to_string()))
+}

@@ -6,13 +6,13 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::extract::{encode_cursor, limit, next_offset, offset_cursor, query_params};
-use crate::auth::Caller;
+use crate::app::matches::{self, Ranking};
 use crate::domain::FieldError;
 use crate::domain::member::Scope;
 use crate::domain::parse::ApiEnum as _;
 use crate::http::error::ApiError;
-use crate::matching::consortium;
-use crate::matching::index::{Page, Scored, Window};
+use crate::matching::index::{Scored, Window};
+use crate::matching::model::{MemberProfile, ProjectProfile};
 use crate::matching::vocabulary::Lang;
 
 const CURSOR_KIND: &str = "r1";
@@ -73,11 +73,6 @@ impl RankQuery {
     }
 }
 
-/// One page of a ranking (explained by the index), each item rendered by `item`; with the ranking's length.
-fn page_items(page: &Page, item: impl Fn(&Scored) -> Option<Value>) -> (Vec<Value>, usize) {
-    (page.items.iter().filter_map(item).collect(), page.total)
-}
-
 fn page(req: &HttpRequest, q: &RankQuery, (items, total): (Vec<Value>, usize)) -> HttpResponse {
     let next = i64::try_from(q.offset)
         .ok()
@@ -92,52 +87,42 @@ fn page(req: &HttpRequest, q: &RankQuery, (items, total): (Vec<Value>, usize)) -
     response.json(json!({"items": items, "next": next, "total": total}))
 }
 
-/// Rankings are CPU work: run them on the blocking pool, not on the server's async workers.
-async fn off_executor<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    web::block(f).await.map_err(|e| ApiError::Unexpected(anyhow::anyhow!("ranking task failed: {e}")))?
-}
-
 fn id_of(raw: &str, what: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(format!("no {what} has this id")))
+}
+
+/// A member as another member (or staff) may see it in a match: no contact e-mail.
+pub fn card(m: &MemberProfile) -> Value {
+    json!({"id": m.id, "name": m.name, "sectors": m.sectors, "country": m.country, "city": m.city, "website": m.website})
+}
+
+fn project_item(p: &ProjectProfile, s: &Scored) -> Value {
+    let deadline = p.deadline.map(crate::domain::member::timestamp);
+    json!({
+        "project": {"id": p.id, "title": p.title, "scope": p.scope, "deadline": deadline},
+        "score": s.score,
+        "explanation": s.explanation,
+    })
+}
+
+fn member_item(m: &MemberProfile, s: &Scored) -> Value {
+    json!({"member": card(m), "score": s.score, "explanation": s.explanation})
+}
+
+fn rendered<T>(ranking: &Ranking<T>, item: impl Fn(&T, &Scored) -> Value) -> (Vec<Value>, usize) {
+    (ranking.items.iter().map(|(t, s)| item(t, s)).collect(), ranking.total)
 }
 
 /// `GET /v1/members/{id}/matches/projects`
 pub async fn projects_for_member(
     state: web::Data<AppState>,
     req: HttpRequest,
-    _caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&path, "member")?;
     let q = rank_query(&req, true)?;
-    let (matcher, now) = (state.index.matcher.clone(), state.clock.now());
-    let (q, result) = off_executor(move || {
-        let vocab = matcher.vocabulary();
-        let index = matcher.read_index();
-        if index.member(id).is_none() {
-            return Err(ApiError::NotFound("no member has this id".to_owned()));
-        }
-        let keep = |p: &crate::matching::model::ProjectProfile| q.scope.is_none_or(|s| s == p.scope);
-        let ranked = index.top_projects_for_member(&vocab, q.lang, id, now, keep, q.window());
-        let result = page_items(&ranked, |s| {
-            let p = index.project(s.id)?;
-            Some(json!({
-                "project": {"id": p.id, "title": p.title, "scope": p.scope, "deadline": p.deadline.map(crate::domain::member::timestamp)},
-                "score": s.score,
-                "explanation": s.explanation,
-            }))
-        });
-        Ok((q, result))
-    })
-    .await?;
-    Ok(page(&req, &q, result))
-}
-
-/// A member as another member (or staff) may see it in a match: no contact e-mail.
-pub fn card(m: &crate::matching::model::MemberProfile) -> Value {
-    json!({"id": m.id, "name": m.name, "sectors": m.sectors, "country": m.country, "city": m.city, "website": m.website})
+    let ranking = matches::projects_for_member(&state, id, q.scope, q.lang, q.window()).await?;
+    Ok(page(&req, &q, rendered(&ranking, project_item)))
 }
 
 /// `GET /v1/members/{id}/matches/partners` (staff)
@@ -148,22 +133,8 @@ pub async fn partners_for_member(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&path, "member")?;
     let q = rank_query(&req, false)?;
-    let matcher = state.index.matcher.clone();
-    let (q, result) = off_executor(move || {
-        let vocab = matcher.vocabulary();
-        let index = matcher.read_index();
-        if index.member(id).is_none() {
-            return Err(ApiError::NotFound("no member has this id".to_owned()));
-        }
-        let ranked = index.top_partners_for_member(&vocab, q.lang, id, q.window());
-        let result = page_items(&ranked, |s| {
-            let m = index.member(s.id)?;
-            Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
-        });
-        Ok((q, result))
-    })
-    .await?;
-    Ok(page(&req, &q, result))
+    let ranking = matches::partners_for_member(&state, id, q.lang, q.window()).await?;
+    Ok(page(&req, &q, rendered(&ranking, member_item)))
 }
 
 /// `GET /v1/projects/{id}/matches/members` (staff)
@@ -174,22 +145,8 @@ pub async fn members_for_project(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&path, "project")?;
     let q = rank_query(&req, false)?;
-    let (matcher, now) = (state.index.matcher.clone(), state.clock.now());
-    let (q, result) = off_executor(move || {
-        let vocab = matcher.vocabulary();
-        let index = matcher.read_index();
-        if index.project(id).is_none() {
-            return Err(ApiError::NotFound("no project has this id".to_owned()));
-        }
-        let ranked = index.top_members_for_project(&vocab, q.lang, id, now, q.window());
-        let result = page_items(&ranked, |s| {
-            let m = index.member(s.id)?;
-            Some(json!({"member": card(m), "score": s.score, "explanation": s.explanation}))
-        });
-        Ok((q, result))
-    })
-    .await?;
-    Ok(page(&req, &q, result))
+    let ranking = matches::members_for_project(&state, id, q.lang, q.window()).await?;
+    Ok(page(&req, &q, rendered(&ranking, member_item)))
 }
 
 /// `GET /v1/projects/{id}/consortia` (staff)
@@ -205,13 +162,5 @@ pub async fn consortia(
         Some(l) => Lang::parse(l)
             .ok_or_else(|| ApiError::validation(vec![FieldError::new("?lang", "must be en, fr, de or lb")]))?,
     };
-    let (matcher, now) = (state.index.matcher.clone(), state.clock.now());
-    let result = off_executor(move || {
-        let vocab = matcher.vocabulary();
-        let index = matcher.read_index();
-        consortium::propose(&index, &vocab, lang, id, now)
-            .ok_or_else(|| ApiError::NotFound("no project has this id".to_owned()))
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(result))
+    Ok(HttpResponse::Ok().json(matches::consortia(&state, id, lang).await?))
 }

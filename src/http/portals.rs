@@ -5,32 +5,19 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::AppState;
-use super::auth::record;
-use super::client_ip;
+use super::error::ApiError;
+use super::extract::actor;
+use crate::app::accounts;
 use crate::auth::Caller;
-use crate::db::audit::AuditEvent;
-use crate::db::{self, DbError, accounts, members};
 use crate::domain::member::timestamp;
-use crate::http::error::ApiError;
-
-fn member_not_found() -> ApiError {
-    ApiError::NotFound("no member has this id".to_owned())
-}
 
 fn member_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| member_not_found())
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("no member has this id".to_owned()))
 }
 
 /// `GET /v1/members/{id}/portals`
 pub async fn list(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = member_id(&path)?;
-    let portals = db::run(&state.pool, move |conn| {
-        if members::find(conn, id)?.is_none() {
-            return Err(member_not_found());
-        }
-        accounts::member_portals(conn, id).map_err(ApiError::from)
-    })
-    .await?;
+    let portals = accounts::portals(&state, member_id(&path)?).await?;
     let items: Vec<_> = portals
         .iter()
         .map(|(c, at)| json!({"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "linked_at": timestamp(*at)}))
@@ -45,29 +32,8 @@ pub async fn link(
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (raw_id, client_id) = path.into_inner();
-    let id = member_id(&raw_id)?;
-    let now = state.clock.now();
-    let target = client_id.clone();
-    let created = db::run(&state.pool, move |conn| {
-        db::write(conn, |conn| {
-            if members::find(conn, id)?.is_none() {
-                return Err(member_not_found());
-            }
-            if accounts::find_client(conn, &target)?.is_none() {
-                return Err(ApiError::NotFound("no client has this id".to_owned()));
-            }
-            Ok(accounts::link(conn, &target, id, now)?)
-        })
-    })
-    .await?;
-    if created {
-        let ip = client_ip(&req, &state).map(|a| a.to_string());
-        let event = AuditEvent::new(caller.subject(), "portal.linked", ip)
-            .target(format!("member:{id}"))
-            .details(json!({"client_id": client_id}));
-        record(&state, event).await;
-    }
+    let (member, client_id) = path.into_inner();
+    accounts::link(&state, &actor(&req, &state, &caller), member_id(&member)?, client_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -78,17 +44,7 @@ pub async fn unlink(
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (raw_id, client_id) = path.into_inner();
-    let id = member_id(&raw_id)?;
-    let target = client_id.clone();
-    let removed = db::run(&state.pool, move |conn| accounts::unlink(conn, &target, id).map_err(DbError::from)).await?;
-    if !removed {
-        return Err(ApiError::NotFound("this portal is not linked to this member".to_owned()));
-    }
-    let ip = client_ip(&req, &state).map(|a| a.to_string());
-    let event = AuditEvent::new(caller.subject(), "portal.unlinked", ip)
-        .target(format!("member:{id}"))
-        .details(json!({"client_id": client_id}));
-    record(&state, event).await;
+    let (member, client_id) = path.into_inner();
+    accounts::unlink(&state, &actor(&req, &state, &caller), member_id(&member)?, client_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

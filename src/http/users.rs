@@ -6,51 +6,27 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::AppState;
-use super::auth::record;
-use super::client_ip;
-use super::extract::{JsonBody, decode_cursor, limit, page_response, query_params};
-use crate::auth::{Caller, Role, password};
-use crate::db::accounts::{self, User};
-use crate::db::audit::AuditEvent;
-use crate::db::{self, DbError, members};
+use super::error::ApiError;
+use super::extract::{JsonBody, actor, decode_cursor, limit, page_response, query_params};
+use crate::app::accounts::{self, NewPassword, UserChange};
+use crate::auth::{Caller, Role};
+use crate::db::accounts::User;
 use crate::domain::FieldError;
 use crate::domain::member::email;
 use crate::domain::parse::{ApiEnum, Check, ObjectParser, boolean, fail};
-use crate::http::error::ApiError;
 
 const CURSOR_KIND: &str = "u1";
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("no account has this id".to_owned())
-}
-
 fn user_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| not_found())
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("no account has this id".to_owned()))
 }
 
 fn uuid_value(value: &Value) -> Check<Uuid> {
     value.as_str().and_then(|s| Uuid::parse_str(s).ok()).map_or_else(|| fail("must be a UUID"), Ok)
 }
 
-/// A member id must name an existing member, and goes with the member role only.
-fn check_member(conn: &mut db::DbConnection, role: Role, member_id: Option<Uuid>) -> Result<(), ApiError> {
-    match (role, member_id) {
-        (Role::Member, None) => {
-            Err(ApiError::validation(vec![FieldError::new("/member_id", "is required for the member role")]))
-        }
-        (Role::Member, Some(id)) => match members::find(conn, id)? {
-            Some(_) => Ok(()),
-            None => Err(ApiError::validation(vec![FieldError::new("/member_id", "no member has this id")])),
-        },
-        (_, Some(_)) => {
-            Err(ApiError::validation(vec![FieldError::new("/member_id", "goes with the member role only")]))
-        }
-        (_, None) => Ok(()),
-    }
-}
-
-/// `GET /v1/users`
-pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// `?role=` and `?cursor=` of the list.
+fn list_query(req: &HttpRequest) -> Result<(Option<Role>, Option<Uuid>, i64), ApiError> {
     let params = query_params(req.query_string(), &["role", "limit", "cursor"])?;
     let mut errors = Vec::new();
     let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
@@ -66,12 +42,13 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             None
         })
     });
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let page =
-        db::run(&state.pool, move |conn| accounts::list_users(conn, role, after, limit + 1).map_err(DbError::from))
-            .await?;
+    if errors.is_empty() { Ok((role, after, limit)) } else { Err(ApiError::validation(errors)) }
+}
+
+/// `GET /v1/users`
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (role, after, limit) = list_query(&req)?;
+    let page = accounts::users(&state, role, after, limit).await?;
     Ok(page_response(&req, CURSOR_KIND, page, limit, |u| u.id.to_string(), User::to_json))
 }
 
@@ -88,32 +65,9 @@ pub async fn create(
     let role = p.required("role", Role::parse_value);
     let member_id = p.nullable("member_id", uuid_value);
     let (address, role, member_id) = p.finish(|| Some((address?, role?, member_id?))).map_err(ApiError::validation)?;
-    let one_time = password::one_time()?;
-    let now = state.clock.now();
-    let secret = one_time.clone();
-    let user = db::run(&state.pool, move |conn| {
-        let hash = password::hash(&secret)?;
-        db::write(conn, |conn| {
-            check_member(conn, role, member_id)?;
-            if accounts::find_user_by_email(conn, &address)?.is_some() {
-                return Err(ApiError::Conflict("an account with this e-mail already exists".to_owned()));
-            }
-            db::savepoint(conn, |conn| accounts::insert_user(conn, &address, &hash, role, member_id, true, now))
-                .map_err(|e| {
-                    if db::is_unique_violation(&e) {
-                        ApiError::Conflict("an account with this e-mail already exists".to_owned())
-                    } else {
-                        e.into()
-                    }
-                })
-        })
-    })
-    .await?;
-    let ip = client_ip(&req, &state).map(|a| a.to_string());
-    let event = AuditEvent::new(caller.subject(), "user.created", ip)
-        .target(format!("user:{}", user.id))
-        .details(json!({"role": user.role, "member_id": user.member_id}));
-    record(&state, event).await;
+    let actor = actor(&req, &state, &caller);
+    let (user, one_time) =
+        accounts::create_user(&state, &actor, address, role, member_id, NewPassword::OneTime).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/users/{}", user.id)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -122,11 +76,21 @@ pub async fn create(
 
 /// `GET /v1/users/{id}`
 pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = user_id(&path)?;
-    let user = db::run(&state.pool, move |conn| accounts::find_user(conn, id).map_err(DbError::from))
-        .await?
-        .ok_or_else(not_found)?;
+    let user = accounts::user(&state, user_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(user.to_json()))
+}
+
+/// The fields of an account change.
+fn user_change(body: &Value) -> Result<UserChange, ApiError> {
+    let mut p = ObjectParser::new(body).map_err(ApiError::validation)?;
+    p.only(&["role", "disabled", "member_id"], &["id", "email", "created_at", "updated_at", "must_change_password"]);
+    let role = p.nullable("role", Role::parse_value);
+    let disabled = p.nullable("disabled", boolean);
+    let member_given = body.get("member_id").is_some();
+    let member_id = p.nullable("member_id", uuid_value);
+    let (role, disabled, member_id) =
+        p.finish(|| Some((role?, disabled?, member_id?))).map_err(ApiError::validation)?;
+    Ok(UserChange { role, disabled, member_id: member_given.then_some(member_id) })
 }
 
 /// `PATCH /v1/users/{id}`: role, member, disabled. An admin cannot lock themselves out.
@@ -138,45 +102,9 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path)?;
-    let mut p = ObjectParser::new(&body).map_err(ApiError::validation)?;
-    p.only(&["role", "disabled", "member_id"], &["id", "email", "created_at", "updated_at", "must_change_password"]);
-    let role = p.nullable("role", Role::parse_value);
-    let disabled = p.nullable("disabled", boolean);
-    let member_given = body.get("member_id").is_some();
-    let member_id = p.nullable("member_id", uuid_value);
-    let (role, disabled, member_id) =
-        p.finish(|| Some((role?, disabled?, member_id?))).map_err(ApiError::validation)?;
-    let now = state.clock.now();
-    let self_edit = matches!(&caller, Caller::Person { user_id, .. } if *user_id == id);
-    let (before, after) = db::run(&state.pool, move |conn| {
-        db::write(conn, |conn| {
-            let user = accounts::find_user(conn, id)?.ok_or_else(not_found)?;
-            let new_role = role.unwrap_or(user.role);
-            let new_disabled = disabled.unwrap_or(user.disabled);
-            let new_member = if member_given {
-                member_id
-            } else if new_role == Role::Member {
-                user.member_id
-            } else {
-                None
-            };
-            if self_edit && (new_disabled || new_role != Role::Admin) {
-                return Err(ApiError::Conflict("you cannot disable or demote your own account".to_owned()));
-            }
-            check_member(conn, new_role, new_member)?;
-            let updated = accounts::update_user(conn, &user, new_role, new_member, new_disabled, now)?;
-            Ok::<_, ApiError>((user, updated))
-        })
-    })
-    .await?;
-    let ip = client_ip(&req, &state).map(|a| a.to_string());
-    let event = AuditEvent::new(caller.subject(), "user.updated", ip).target(format!("user:{id}")).details(json!({
-        "role": {"from": before.role, "to": after.role},
-        "disabled": {"from": before.disabled, "to": after.disabled},
-        "member_id": {"from": before.member_id, "to": after.member_id},
-    }));
-    record(&state, event).await;
-    Ok(HttpResponse::Ok().json(after.to_json()))
+    let change = user_change(&body)?;
+    let user = accounts::update_user(&state, &actor(&req, &state, &caller), id, change).await?;
+    Ok(HttpResponse::Ok().json(user.to_json()))
 }
 
 /// `POST /v1/users/{id}/password-reset`: a new one-time password; the account's tokens stop working.
@@ -186,20 +114,7 @@ pub async fn reset_password(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = user_id(&path)?;
-    let one_time = password::one_time()?;
-    let secret = one_time.clone();
-    let now = state.clock.now();
-    db::run(&state.pool, move |conn| {
-        let hash = password::hash(&secret)?;
-        match accounts::set_password(conn, id, &hash, true, now).map_err(DbError::from)? {
-            0 => Err(not_found()),
-            _ => Ok(()),
-        }
-    })
-    .await?;
-    let ip = client_ip(&req, &state).map(|a| a.to_string());
-    record(&state, AuditEvent::new(caller.subject(), "user.password_reset", ip).target(format!("user:{id}"))).await;
+    let one_time = accounts::reset_password(&state, &actor(&req, &state, &caller), user_id(&path)?).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({"one_time_password": one_time})))

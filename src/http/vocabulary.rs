@@ -4,17 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::AppState;
-use super::auth::record;
-use super::client_ip;
-use super::extract::{JsonBody, query_params};
+use super::extract::{JsonBody, actor, query_params};
+use crate::app::vocabulary;
 use crate::auth::Caller;
-use crate::db::audit::AuditEvent;
-use crate::db::changes::{self, Entity};
-use crate::db::{self, DbError, members, projects, vocabulary};
 use crate::domain::FieldError;
 use crate::domain::parse::{ObjectParser, line};
 use crate::http::error::ApiError;
-use crate::matching::resolve::resolve_term;
 use crate::matching::vocabulary::Lang;
 
 fn lang_param(v: Option<&String>, errors: &mut Vec<FieldError>) -> Option<Lang> {
@@ -45,7 +40,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let items = state.index.matcher.vocabulary().search(&q, lang, limit);
+    let items = vocabulary::current(&state).search(&q, lang, limit);
     Ok(HttpResponse::Ok().json(json!({"items": items})))
 }
 
@@ -53,7 +48,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
 pub async fn concept(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let params = query_params(req.query_string(), &["id"])?;
     let id = params.get("id").ok_or_else(|| ApiError::validation(vec![FieldError::new("?id", "is required")]))?;
-    let vocab = state.index.matcher.vocabulary();
+    let vocab = vocabulary::current(&state);
     let idx = vocab.find(id).ok_or_else(|| ApiError::NotFound("no concept has this id".to_owned()))?;
     let c = vocab.concept(idx);
     let labels: serde_json::Map<String, serde_json::Value> = Lang::ALL
@@ -92,58 +87,10 @@ pub async fn add_synonym(
     });
     let label = p.required("label", |v| line(v, 1, 100));
     let (concept, lang, label) = p.finish(|| Some((concept?, lang?, label?))).map_err(ApiError::validation)?;
-    let mut vocab = (*state.index.matcher.vocabulary()).clone();
-    // A private copy to check the label and re-normalise with; the live one is rebuilt from the database below.
-    let idx = vocab
-        .find(&concept)
-        .ok_or_else(|| ApiError::validation(vec![FieldError::new("/concept", "is not a concept of the vocabulary")]))?;
-    let survivor = vocab.concept(idx).id.clone();
-    if !vocab.add_label(idx, lang, &label) {
-        return Err(ApiError::Conflict("this label already names another concept".to_owned()));
-    }
-    let now = state.clock.now();
-    let by = caller.subject();
-    let sync = state.index.clone();
-    let (c2, l2) = (survivor.clone(), label.clone());
-    let renormalised = db::run(&state.pool, move |conn| {
-        let n = db::write(conn, |conn| {
-            vocabulary::insert_label(conn, &c2, lang, &l2, &by, now)?;
-            // Free terms the new label now explains move to its concept.
-            let mut n = 0;
-            for (member, kind, position, text) in members::free_terms(conn)? {
-                let item = crate::domain::member::ProfileTerm {
-                    term: crate::domain::term::Term::from_stored(text),
-                    strength: None,
-                    chosen: None,
-                    resolution: crate::domain::term::Resolution::free(),
-                };
-                if let Ok(r) = resolve_term(&vocab, &item)
-                    && r.concept.is_some()
-                {
-                    members::set_term_concept(conn, &member, &kind, position, &r)?;
-                    n += 1;
-                }
-            }
-            changes::record(conn, Entity::Vocabulary, &c2, now)?;
-            Ok::<_, DbError>(n)
-        })?;
-        sync.reload_all(conn)?;
-        Ok::<_, DbError>(n)
-    })
-    .await
-    .map_err(|e| match e {
-        DbError::Query(ref q) if db::is_unique_violation(q) => {
-            ApiError::Conflict("this label already exists".to_owned())
-        }
-        other => other.into(),
-    })?;
-    let ip = client_ip(&req, &state).map(|a| a.to_string());
-    let event = AuditEvent::new(caller.subject(), "vocabulary.synonym_added", ip)
-        .target(survivor.clone())
-        .details(json!({"lang": lang, "label": label, "terms_renormalised": renormalised}));
-    record(&state, event).await;
-    Ok(HttpResponse::Created()
-        .json(json!({"concept": survivor, "lang": lang, "label": label, "terms_renormalised": renormalised})))
+    let added = vocabulary::add_synonym(&state, &actor(&req, &state, &caller), &concept, lang, label.clone()).await?;
+    Ok(HttpResponse::Created().json(
+        json!({"concept": added.concept, "lang": lang, "label": label, "terms_renormalised": added.terms_renormalised}),
+    ))
 }
 
 /// `POST /v1/vocabulary/merges` (staff): `{from, into}`. `from` stays as an alias; stored terms move to `into`.
@@ -158,41 +105,6 @@ pub async fn merge(
     let from = p.required("from", |v| line(v, 1, 300));
     let into = p.required("into", |v| line(v, 1, 300));
     let (from, into) = p.finish(|| Some((from?, into?))).map_err(ApiError::validation)?;
-    let vocab = state.index.matcher.vocabulary();
-    let mut errors = Vec::new();
-    let f = vocab.find(&from);
-    let i = vocab.find(&into);
-    if f.is_none() {
-        errors.push(FieldError::new("/from", "is not a concept of the vocabulary"));
-    }
-    if i.is_none() {
-        errors.push(FieldError::new("/into", "is not a concept of the vocabulary"));
-    }
-    let (Some(f), Some(i)) = (f, i) else { return Err(ApiError::validation(errors)) };
-    if f == i {
-        return Err(ApiError::validation(vec![FieldError::new("/into", "is the same concept as `from`")]));
-    }
-    let (from_id, into_id) = (vocab.concept(f).id.clone(), vocab.concept(i).id.clone());
-    let now = state.clock.now();
-    let by = caller.subject();
-    let sync = state.index.clone();
-    let (a, b) = (from_id.clone(), into_id.clone());
-    let moved = db::run(&state.pool, move |conn| {
-        let moved = db::write(conn, |conn| {
-            vocabulary::insert_merge(conn, &a, &b, &by, now)?;
-            let m = members::move_concept(conn, &a, &b)?.len();
-            let p = projects::move_concept(conn, &a, &b)?.len();
-            changes::record(conn, Entity::Vocabulary, &a, now)?;
-            Ok::<_, DbError>(m + p)
-        })?;
-        sync.reload_all(conn)?;
-        Ok::<_, DbError>(moved)
-    })
-    .await?;
-    let ip = client_ip(&req, &state).map(|a| a.to_string());
-    let event = AuditEvent::new(caller.subject(), "vocabulary.merged", ip)
-        .target(from_id.clone())
-        .details(json!({"into": into_id, "profiles_and_projects_moved": moved}));
-    record(&state, event).await;
-    Ok(HttpResponse::Ok().json(json!({"from": from_id, "into": into_id, "moved": moved})))
+    let (from, into, moved) = vocabulary::merge(&state, &actor(&req, &state, &caller), &from, &into).await?;
+    Ok(HttpResponse::Ok().json(json!({"from": from, "into": into, "moved": moved})))
 }
