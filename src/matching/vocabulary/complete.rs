@@ -5,9 +5,9 @@ use serde::Serialize;
 use super::{ConceptKind, Lang, Normalised, Vocabulary};
 use crate::domain::fold::fold;
 
-/// A suggestion of the autocomplete.
+/// A completion the autocomplete offers.
 #[derive(Debug, Clone, Serialize)]
-pub struct Suggestion {
+pub struct Completion {
     pub concept: String,
     pub label: String,
     pub lang: Lang,
@@ -20,7 +20,7 @@ impl Vocabulary {
     /// Autocomplete: concepts whose labels start (or have a word that starts) with `q`, best first: whole-label
     /// prefix before word prefix, the requested language first, preferred labels first, shorter first. Falls back to
     /// the fuzzy match for a mistyped word.
-    pub fn search(&self, q: &str, lang: Option<Lang>, limit: usize) -> Vec<Suggestion> {
+    pub fn search(&self, q: &str, lang: Option<Lang>, limit: usize) -> Vec<Completion> {
         let folded = fold(q);
         if folded.is_empty() || limit == 0 {
             return Vec::new();
@@ -35,7 +35,7 @@ impl Vocabulary {
             scored.push(((whole, other_lang, alt, entry.folded.len()), *label));
         }
         scored.sort_unstable();
-        let mut out: Vec<Suggestion> = Vec::new();
+        let mut out: Vec<Completion> = Vec::new();
         for (_, label) in scored {
             let entry = &self.labels[label as usize];
             let idx = self.resolve(entry.concept);
@@ -44,7 +44,7 @@ impl Vocabulary {
                 continue;
             }
             let show = lang.unwrap_or(entry.lang);
-            out.push(Suggestion {
+            out.push(Completion {
                 concept: concept.id.clone(),
                 label: concept.label(show).to_owned(),
                 lang: show,
@@ -60,7 +60,7 @@ impl Vocabulary {
         {
             let concept = &self.concepts[idx as usize];
             let show = lang.unwrap_or(Lang::En);
-            out.push(Suggestion {
+            out.push(Completion {
                 concept: concept.id.clone(),
                 label: concept.label(show).to_owned(),
                 lang: show,

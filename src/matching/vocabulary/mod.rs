@@ -19,7 +19,7 @@ mod load;
 
 use std::collections::HashMap;
 
-pub use self::complete::Suggestion;
+pub use self::complete::Completion;
 use self::concepts::resolve_in;
 pub use self::concepts::{Concept, ConceptIdx, ConceptKind, Lang, MatchKind};
 pub use self::fuzzy::similarity;
