@@ -261,3 +261,217 @@ impl MatchIndex {
         Some(self.score_partner(vocab, lang, self.member(member)?, self.member(partner)?))
     }
 }
+
+/// Scores worked out by hand. They pin the formulas and the default weights: a calibration that changes either must
+/// change these figures on purpose.
+///
+/// With the default weights (skills 0.6, themes 0.2, sectors 0.1, scope 0.1; complement 0.4 each way, shared
+/// interests 0.2; related credit 0.5) and three members in the index:
+///
+/// - A offers graphic design at level 5 and 3D modelling at level 3, needs photography (priority 4), is interested
+///   in cultural heritage and film, works in design and games, names no scope;
+/// - B offers design (the broader concept of graphic design) at level 2 and photography at level 5, needs graphic
+///   design (priority 3) and 3D modelling (priority 1), is interested in cultural heritage, works in fashion, only
+///   nationally;
+/// - C offers graphic design at level 2, and nothing else.
+///
+/// Rarity: idf = ln(1 + (n + 1) / (df + 1)) with n = 3 members and df the members offering the concept. Graphic
+/// design (A and C): ln(1 + 4/3) = ln(7/3) ≈ 0.847298. 3D modelling, photography, design (one member each):
+/// ln(1 + 4/2) = ln 3 ≈ 1.098612.
+///
+/// Level factor: 0.5 + 0.1 × level (level 5 → 1.0, 3 → 0.8, 2 → 0.7); a neighbour in the hierarchy earns the related
+/// credit times it. Components are shown ×100 and rounded to a tenth; the total is the weighted mean of the
+/// components that apply, ×100, rounded to a tenth.
+#[cfg(test)]
+mod pinned {
+    use super::*;
+    use crate::domain::member::{Scope, Sector};
+    use crate::matching::fixtures::{member, project, term};
+    use crate::matching::model::Weights;
+
+    const CONCEPTS: &str = "concept,kind,broader\n\
+        esco:design,skill,\n\
+        esco:gd,skill,esco:design\n\
+        esco:3d,skill,\n\
+        esco:photo,skill,\n\
+        mm:theme:heritage,theme,\n\
+        mm:theme:film,theme,\n";
+    const LABELS: &str = "concept,lang,kind,label\n\
+        esco:design,en,pref,design\n\
+        esco:gd,en,pref,graphic design\n\
+        esco:3d,en,pref,3D modelling\n\
+        esco:photo,en,pref,photography\n\
+        mm:theme:heritage,en,pref,cultural heritage\n\
+        mm:theme:film,en,pref,film\n";
+
+    struct World {
+        vocab: Vocabulary,
+        index: MatchIndex,
+        a: MemberProfile,
+        b: MemberProfile,
+        c: MemberProfile,
+        /// Requires graphic design (weight 4), 3D modelling (2) and photography (3); themes cultural heritage and film;
+        /// sector design; European.
+        p: ProjectProfile,
+    }
+
+    fn world() -> World {
+        let vocab = Vocabulary::from_csv(&[CONCEPTS], &[LABELS]).unwrap();
+        let t = |id: &str, strength: u8| term(&vocab, id, strength);
+        let a = MemberProfile {
+            sectors: vec![Sector::Design, Sector::Games],
+            offers: vec![t("esco:gd", 5), t("esco:3d", 3)],
+            needs: vec![t("esco:photo", 4)],
+            interests: vec![t("mm:theme:heritage", 1), t("mm:theme:film", 1)],
+            ..member(1, "LU")
+        };
+        let b = MemberProfile {
+            sectors: vec![Sector::Fashion],
+            scopes: vec![Scope::National],
+            offers: vec![t("esco:design", 2), t("esco:photo", 5)],
+            needs: vec![t("esco:gd", 3), t("esco:3d", 1)],
+            interests: vec![t("mm:theme:heritage", 1)],
+            ..member(2, "FR")
+        };
+        let c = MemberProfile { offers: vec![t("esco:gd", 2)], ..member(3, "DE") };
+        let p = ProjectProfile {
+            scope: Scope::European,
+            sectors: vec![Sector::Design],
+            required: vec![t("esco:gd", 4), t("esco:3d", 2), t("esco:photo", 3)],
+            themes: vec![t("mm:theme:heritage", 1), t("mm:theme:film", 1)],
+            ..project(10)
+        };
+        let mut index = MatchIndex::new(Weights::default());
+        for m in [&a, &b, &c] {
+            index.upsert_member(m.clone());
+        }
+        index.upsert_project(p.clone());
+        World { vocab, index, a, b, c, p }
+    }
+
+    fn component(name: &'static str, score: f64, weight: f64) -> Component {
+        Component { name, score, weight }
+    }
+
+    /// A for P.
+    ///
+    /// Required weights (strength × idf): graphic design 4 × 0.847298 = 3.389191, 3D modelling 2 × 1.098612 =
+    /// 2.197225, photography 3 × 1.098612 = 3.295837; in all 8.882253.
+    /// skills = (3.389191 × 1.0 [graphic design, level 5] + 2.197225 × 0.8 [3D, level 3] + 0 [no photography])
+    ///        / 8.882253 = 5.146971 / 8.882253 = 0.579467 → 57.9
+    /// themes = 2 of 2 (both among A's interests) → 100; sectors: design shared → 100; scope: A names none → 100.
+    /// total = (0.6 × 0.579467 + 0.2 × 1 + 0.1 × 1 + 0.1 × 1) / 1.0 × 100 = 74.768 → 74.8
+    #[test]
+    fn member_for_project_with_exact_skills() {
+        let w = world();
+        let s = w.index.score_project(&w.vocab, Lang::En, &w.a, &w.p);
+        assert_eq!(s.id, w.p.id);
+        assert_eq!(s.score, 74.8);
+        assert_eq!(
+            s.explanation.components,
+            [
+                component("skills", 57.9, 0.6),
+                component("themes", 100.0, 0.2),
+                component("sectors", 100.0, 0.1),
+                component("scope", 100.0, 0.1),
+            ]
+        );
+        let missing: Vec<&str> = s.explanation.missing.iter().map(|m| m.term.as_str()).collect();
+        assert_eq!(missing, ["photography"]);
+    }
+
+    /// B for P.
+    ///
+    /// skills = (3.389191 × 0.35 [design is broader than graphic design: related credit 0.5 × level 2's 0.7]
+    ///          + 0 [no 3D modelling] + 3.295837 × 1.0 [photography, level 5]) / 8.882253
+    ///        = (1.186217 + 3.295837) / 8.882253 = 4.482054 / 8.882253 = 0.504608 → 50.5
+    /// themes = 1 of 2 (cultural heritage) → 50; sectors: fashion is not design → 0; scope: national only, the project
+    /// is European → 0.
+    /// total = (0.6 × 0.504608 + 0.2 × 0.5 + 0.1 × 0 + 0.1 × 0) / 1.0 × 100 = 40.2765 → 40.3
+    #[test]
+    fn member_for_project_with_related_skill() {
+        let w = world();
+        let s = w.index.score_project(&w.vocab, Lang::En, &w.b, &w.p);
+        assert_eq!(s.score, 40.3);
+        assert_eq!(
+            s.explanation.components,
+            [
+                component("skills", 50.5, 0.6),
+                component("themes", 50.0, 0.2),
+                component("sectors", 0.0, 0.1),
+                component("scope", 0.0, 0.1),
+            ]
+        );
+        let related = s.explanation.matched.iter().find(|m| m.relation == "skill" && m.concept == "esco:gd").unwrap();
+        assert_eq!((related.member_term.as_str(), related.credit), ("design", 0.35));
+    }
+
+    /// B as a partner for A.
+    ///
+    /// Their offers for your needs: A needs photography, 4 × 1.098612 = 4.394449; B offers it at level 5 (1.0):
+    /// 4.394449 / 4.394449 = 1.0 → 100.
+    /// Your offers for their needs: B needs graphic design, 3 × 0.847298 = 2.541894, which A offers at level 5 (1.0),
+    /// and 3D modelling, 1 × 1.098612, which A offers at level 3 (0.8): (2.541894 + 0.878890) / (2.541894 +
+    /// 1.098612) = 3.420783 / 3.640506 = 0.939645 → 94.0.
+    /// Shared interests: {heritage, film} ∩ {heritage} / ∪ = 1 / 2 → 50.
+    /// total = (0.4 × 1.0 + 0.4 × 0.939645 + 0.2 × 0.5) / 1.0 × 100 = 87.5858 → 87.6; the same seen from B.
+    #[test]
+    fn partners_both_ways() {
+        let w = world();
+        let s = w.index.score_partner(&w.vocab, Lang::En, &w.a, &w.b);
+        assert_eq!(s.id, w.b.id);
+        assert_eq!(s.score, 87.6);
+        assert_eq!(
+            s.explanation.components,
+            [
+                component("their_offers_for_your_needs", 100.0, 0.4),
+                component("your_offers_for_their_needs", 94.0, 0.4),
+                component("shared_interests", 50.0, 0.2),
+            ]
+        );
+        let back = w.index.score_partner(&w.vocab, Lang::En, &w.b, &w.a);
+        assert_eq!(back.score, 87.6);
+        assert_eq!(
+            back.explanation.components,
+            [
+                component("their_offers_for_your_needs", 94.0, 0.4),
+                component("your_offers_for_their_needs", 100.0, 0.4),
+                component("shared_interests", 50.0, 0.2),
+            ]
+        );
+    }
+
+    /// C as a partner for B.
+    ///
+    /// Their offers for your needs: C offers graphic design at level 2 (0.7), none of 3D modelling:
+    /// (2.541894 × 0.7) / 3.640506 = 1.779326 / 3.640506 = 0.488758 → 48.9.
+    /// Your offers for their needs: C needs nothing, so the component does not apply (it is left out of the mean, not
+    /// counted as 0).
+    /// Shared interests: B has one, C none: 0 / 1 → 0.
+    /// total = (0.4 × 0.488758 + 0.2 × 0) / (0.4 + 0.2) × 100 = 32.5839 → 32.6
+    #[test]
+    fn partner_with_one_side_applying() {
+        let w = world();
+        let s = w.index.score_partner(&w.vocab, Lang::En, &w.b, &w.c);
+        assert_eq!(s.score, 32.6);
+        assert_eq!(
+            s.explanation.components,
+            [component("their_offers_for_your_needs", 48.9, 0.4), component("shared_interests", 0.0, 0.2)]
+        );
+    }
+
+    /// The rankings give the figures the pairs do.
+    #[test]
+    fn rankings_agree_with_the_pinned_pairs() {
+        let w = world();
+        let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let projects = w.index.projects_for_member(&w.vocab, Lang::En, w.a.id, now, |_| true);
+        assert_eq!(projects.iter().map(|s| (s.id, s.score)).collect::<Vec<_>>(), [(w.p.id, 74.8)]);
+        let members = w.index.members_for_project(&w.vocab, Lang::En, w.p.id, now);
+        let scores: Vec<(Uuid, f64)> = members.iter().map(|s| (s.id, s.score)).collect();
+        assert_eq!(&scores[..2], [(w.a.id, 74.8), (w.b.id, 40.3)]);
+        let partners = w.index.partners_for_member(&w.vocab, Lang::En, w.b.id);
+        let scores: Vec<(Uuid, f64)> = partners.iter().map(|s| (s.id, s.score)).collect();
+        assert_eq!(scores, [(w.a.id, 87.6), (w.c.id, 32.6)]);
+    }
+}
