@@ -270,3 +270,264 @@ fn describe(ctx: &Ctx<'_>, lang: Lang, team: &[Arc<MemberProfile>]) -> Team {
         uncovered,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::fixtures::{member, project, term};
+    use crate::matching::model::Weights;
+
+    /// Graphic design sits under design; the others stand alone.
+    const CONCEPTS: &str = "concept,kind,broader\n\
+        esco:design,skill,\n\
+        esco:gd,skill,esco:design\n\
+        esco:3d,skill,\n\
+        esco:photo,skill,\n\
+        esco:sound,skill,\n";
+    const LABELS: &str = "concept,lang,kind,label\n\
+        esco:design,en,pref,design\n\
+        esco:gd,en,pref,graphic design\n\
+        esco:3d,en,pref,3D modelling\n\
+        esco:photo,en,pref,photography\n\
+        esco:sound,en,pref,sound design\n";
+
+    fn vocab() -> Vocabulary {
+        Vocabulary::from_csv(&[CONCEPTS], &[LABELS]).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_780_000_000, 0).unwrap()
+    }
+
+    /// A member of `country` offering `offers` (concept ids, at level 5).
+    fn offering(vocab: &Vocabulary, id: u128, country: &str, offers: &[&str]) -> MemberProfile {
+        MemberProfile { offers: offers.iter().map(|c| term(vocab, c, 5)).collect(), ..member(id, country) }
+    }
+
+    /// Propose teams for `p` among `members`.
+    fn propose_for(vocab: &Vocabulary, members: &[MemberProfile], p: &ProjectProfile) -> Consortia {
+        let mut index = MatchIndex::new(Weights::default());
+        for m in members {
+            index.upsert_member(m.clone());
+        }
+        index.upsert_project(p.clone());
+        propose(&index, vocab, Lang::En, p.id, now()).unwrap()
+    }
+
+    fn ids(team: &Team) -> Vec<Uuid> {
+        team.members.iter().map(|m| m.member).collect()
+    }
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    /// A lead offering graphic design, and partners offering the project's other skills.
+    fn with_lead(v: &Vocabulary) -> (Vec<MemberProfile>, ProjectProfile) {
+        let members = vec![
+            offering(v, 1, "LU", &["esco:gd"]),
+            offering(v, 2, "FR", &["esco:3d", "esco:photo"]),
+            offering(v, 3, "FR", &["esco:3d"]),
+            offering(v, 4, "DE", &["esco:photo"]),
+            offering(v, 5, "BE", &["esco:design"]),
+        ];
+        let p = ProjectProfile {
+            required: vec![term(v, "esco:gd", 4), term(v, "esco:3d", 2), term(v, "esco:photo", 3)],
+            lead: Some(id(1)),
+            ..project(100)
+        };
+        (members, p)
+    }
+
+    #[test]
+    fn every_team_has_the_lead() {
+        let v = vocab();
+        let (members, p) = with_lead(&v);
+        let c = propose_for(&v, &members, &p);
+        assert!(c.possible);
+        assert!(c.reasons.is_empty(), "{:?}", c.reasons);
+        assert!(c.teams.len() > 1);
+        for team in &c.teams {
+            let leads: Vec<Uuid> = team.members.iter().filter(|m| m.lead).map(|m| m.member).collect();
+            assert_eq!(leads, [id(1)], "{team:?}");
+            assert_eq!(team.members[0].member, id(1), "the lead comes first");
+        }
+    }
+
+    #[test]
+    fn teams_cover_the_required_skills_greedily() {
+        let v = vocab();
+        let (members, p) = with_lead(&v);
+        let c = propose_for(&v, &members, &p);
+        // The best team covers everything with the fewest members: the lead and the one partner offering both of
+        // the other skills.
+        let best = &c.teams[0];
+        assert_eq!(ids(best), [id(1), id(2)]);
+        assert_eq!(best.coverage, 100.0);
+        assert!(best.uncovered.is_empty());
+        assert_eq!(best.members[1].covers, ["3D modelling", "photography"]);
+        assert_eq!(best.countries, ["FR", "LU"]);
+        // Best first: by coverage, then by size.
+        for pair in c.teams.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            assert!(a.coverage > b.coverage || (a.coverage == b.coverage && a.members.len() <= b.members.len()));
+        }
+        // Past the lead and the seed, a member joins only for a skill the team does not cover yet (no rule here
+        // needs more partners or countries).
+        for team in &c.teams {
+            for (i, m) in team.members.iter().enumerate().skip(2) {
+                let before: Vec<&String> = team.members[..i].iter().flat_map(|t| &t.covers).collect();
+                assert!(m.covers.iter().any(|s| !before.contains(&s)), "{team:?}");
+            }
+        }
+        // An offer next to a required skill in the hierarchy covers it: design (the broader concept) covers graphic
+        // design.
+        let seeded_by_design = c.teams.iter().find(|t| ids(t).contains(&id(5))).unwrap();
+        let design = seeded_by_design.members.iter().find(|m| m.member == id(5)).unwrap();
+        assert_eq!(design.covers, ["graphic design"]);
+    }
+
+    #[test]
+    fn partner_counts_are_respected() {
+        let v = vocab();
+        let members: Vec<MemberProfile> = (1..=6).map(|i| offering(&v, i, "LU", &["esco:gd"])).collect();
+        // The lead covers the one skill alone: partners that cover nothing new join only to reach the minimum.
+        let p = ProjectProfile {
+            required: vec![term(&v, "esco:gd", 3)],
+            lead: Some(id(1)),
+            min_partners: 3,
+            max_partners: 5,
+            ..project(100)
+        };
+        let c = propose_for(&v, &members, &p);
+        assert!(c.possible);
+        assert!(!c.teams.is_empty());
+        for team in &c.teams {
+            assert_eq!(team.members.len(), 3, "{team:?}");
+        }
+        // Three skills for three members, but room for two: every team stops at two and says what it lacks.
+        let members = vec![
+            offering(&v, 1, "LU", &["esco:gd"]),
+            offering(&v, 2, "LU", &["esco:3d"]),
+            offering(&v, 3, "LU", &["esco:photo"]),
+        ];
+        let p = ProjectProfile {
+            required: vec![term(&v, "esco:gd", 3), term(&v, "esco:3d", 3), term(&v, "esco:photo", 3)],
+            min_partners: 1,
+            max_partners: 2,
+            ..project(100)
+        };
+        let c = propose_for(&v, &members, &p);
+        assert!(c.possible);
+        assert!(!c.teams.is_empty());
+        for team in &c.teams {
+            assert_eq!(team.members.len(), 2, "{team:?}");
+            assert_eq!(team.uncovered.len(), 1, "{team:?}");
+            assert!(team.coverage < 100.0);
+        }
+    }
+
+    #[test]
+    fn teams_meet_the_country_rule() {
+        let v = vocab();
+        // The strongest partner shares the lead's country; two members who cover nothing bring the other countries.
+        let members = vec![
+            offering(&v, 1, "LU", &["esco:gd"]),
+            offering(&v, 2, "LU", &["esco:gd", "esco:3d"]),
+            member(3, "BE"),
+            member(4, "NL"),
+        ];
+        let p = ProjectProfile {
+            required: vec![term(&v, "esco:gd", 3), term(&v, "esco:3d", 3)],
+            lead: Some(id(1)),
+            min_countries: 3,
+            max_partners: 3,
+            ..project(100)
+        };
+        let c = propose_for(&v, &members, &p);
+        assert!(c.possible, "{:?}", c.reasons);
+        assert!(!c.teams.is_empty());
+        for team in &c.teams {
+            assert!(team.countries.len() >= 3, "{team:?}");
+            assert!(team.members.len() <= 3, "{team:?}");
+        }
+        // Only the lead's fellow countryman covers 3D modelling, and taking him leaves no place for two countries.
+        assert!(c.teams.iter().all(|t| !ids(t).contains(&id(2))));
+        assert!(c.teams.iter().all(|t| t.uncovered.iter().any(|m| m.term == "3D modelling")));
+    }
+
+    #[test]
+    fn uncovered_skills_are_reported() {
+        let v = vocab();
+        let members = vec![
+            offering(&v, 1, "LU", &["esco:gd"]),
+            offering(&v, 2, "FR", &["esco:3d"]),
+            // Offers sound design, but is not active: no one eligible does.
+            MemberProfile { active: false, ..offering(&v, 3, "FR", &["esco:sound"]) },
+        ];
+        let p = ProjectProfile {
+            required: vec![term(&v, "esco:gd", 3), term(&v, "esco:sound", 3), term(&v, "esco:3d", 3)],
+            ..project(100)
+        };
+        let c = propose_for(&v, &members, &p);
+        assert!(c.possible, "a team is still possible");
+        assert_eq!(c.reasons, ["no eligible member offers “sound design”"]);
+        let best = &c.teams[0];
+        assert_eq!(ids(best).len(), 2);
+        assert_eq!(best.uncovered.len(), 1);
+        assert_eq!(best.uncovered[0].term, "sound design");
+        assert_eq!(best.uncovered[0].concept.as_deref(), Some("esco:sound"));
+        assert!(best.coverage > 0.0 && best.coverage < 100.0);
+    }
+
+    #[test]
+    fn impossible_only_for_a_reason_that_can_be_proved() {
+        let v = vocab();
+        let mut members = vec![
+            offering(&v, 1, "LU", &["esco:gd"]),
+            offering(&v, 2, "FR", &["esco:gd"]),
+            offering(&v, 3, "FR", &["esco:3d"]),
+        ];
+        // Members who offer the skills but can never be in a team: inactive, hidden, or from a country the project
+        // does not admit.
+        members.push(MemberProfile { active: false, ..offering(&v, 4, "DE", &["esco:gd"]) });
+        members.push(MemberProfile { discoverable: false, ..offering(&v, 5, "DE", &["esco:gd"]) });
+        members.push(offering(&v, 6, "IT", &["esco:3d"]));
+        let p = ProjectProfile {
+            required: vec![term(&v, "esco:gd", 3), term(&v, "esco:3d", 3)],
+            eligible_countries: vec!["LU".to_owned(), "FR".to_owned(), "DE".to_owned()],
+            ..project(100)
+        };
+
+        // At the limits of what the eligible members allow: possible.
+        let tight = ProjectProfile { min_partners: 3, max_partners: 3, min_countries: 2, ..p.clone() };
+        let c = propose_for(&v, &members, &tight);
+        assert!(c.possible, "{:?}", c.reasons);
+        assert_eq!(c.teams.len(), 1);
+        assert_eq!(ids(&c.teams[0]).len(), 3);
+
+        // One partner more than there are eligible members.
+        let c = propose_for(&v, &members, &ProjectProfile { min_partners: 4, max_partners: 5, ..p.clone() });
+        assert!(!c.possible);
+        assert!(c.teams.is_empty());
+        assert_eq!(c.reasons, ["the project needs 4 partners, and only 3 members are eligible"]);
+
+        // One country more than the eligible members come from.
+        let c = propose_for(&v, &members, &ProjectProfile { min_countries: 3, ..p.clone() });
+        assert!(!c.possible);
+        assert!(c.teams.is_empty());
+        assert_eq!(c.reasons, ["the project needs partners from 3 countries, and eligible members come from only 2"]);
+
+        // A closed project.
+        let c = propose_for(&v, &members, &ProjectProfile { closed: true, ..p });
+        assert!(!c.possible);
+        assert!(c.reasons.iter().any(|r| r == "the project is closed"), "{:?}", c.reasons);
+    }
+
+    #[test]
+    fn unknown_project_proposes_nothing() {
+        let v = vocab();
+        let index = MatchIndex::new(Weights::default());
+        assert!(propose(&index, &v, Lang::En, id(1), now()).is_none());
+    }
+}

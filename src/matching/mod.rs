@@ -2,6 +2,8 @@
 //! projects come in as values, scored and explained results go out.
 
 pub mod consortium;
+#[cfg(test)]
+mod fixtures;
 pub mod index;
 pub mod model;
 pub mod resolve;

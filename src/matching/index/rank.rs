@@ -1,6 +1,3 @@
-//! The in-memory index: concept → members and projects, so a query touches only candidates that share something
-//! with it. Updated one profile or project at a time. Scoring lives here too, next to the postings it reads.
-//!
 //! Rankings run term at a time: the querying side's concepts are walked once, and each posting adds its share of a
 //! score component into a per-candidate accumulator (dense by slot, reused across queries). Only the page asked for
 //! is explained, with the same `score_*` functions that score a single pair, so a ranking and an explanation never
@@ -9,132 +6,20 @@
 //! what scoring each candidate would.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use uuid::Uuid;
 
-use super::model::{MemberProfile, ProjectProfile, Term, Weights};
-use super::vocabulary::{ConceptIdx, Lang, MatchKind, Vocabulary};
-
-type Slot = u32;
-
-/// Concept → (slot, strength 1..=5), one list per concept index.
-#[derive(Debug, Default, Clone)]
-struct Postings(Vec<Vec<(Slot, u8)>>);
-
-impl Postings {
-    fn push(&mut self, c: ConceptIdx, slot: Slot, strength: u8) {
-        let i = c as usize;
-        if self.0.len() <= i {
-            self.0.resize_with(i + 1, Vec::new);
-        }
-        // Kept in slot order, so that walking a list sweeps the rankings' per-slot tables in memory order.
-        let list = &mut self.0[i];
-        let at = list.partition_point(|(s, _)| *s < slot);
-        list.insert(at, (slot, strength));
-    }
-
-    fn remove(&mut self, c: ConceptIdx, slot: Slot) {
-        if let Some(list) = self.0.get_mut(c as usize) {
-            list.retain(|(s, _)| *s != slot);
-        }
-    }
-
-    fn get(&self, c: ConceptIdx) -> &[(Slot, u8)] {
-        self.0.get(c as usize).map_or(&[], Vec::as_slice)
-    }
-
-    /// The entries of slots after `after` (all of them for `None`).
-    fn after(&self, c: ConceptIdx, after: Option<Slot>) -> &[(Slot, u8)] {
-        let list = self.get(c);
-        match after {
-            Some(a) => &list[list.partition_point(|(s, _)| *s <= a)..],
-            None => list,
-        }
-    }
-}
-
-fn concepts(terms: &[Term]) -> impl Iterator<Item = ConceptIdx> + '_ {
-    terms.iter().filter_map(|t| t.concept)
-}
-
-/// Each concept once, with the highest strength any of the terms gives it.
-fn best_strengths(terms: &[Term]) -> Vec<(ConceptIdx, u8)> {
-    let mut out: Vec<(ConceptIdx, u8)> = Vec::new();
-    for t in terms {
-        let Some(c) = t.concept else { continue };
-        let s = t.strength.clamp(1, 5);
-        match out.iter_mut().find(|(x, _)| *x == c) {
-            Some(best) => best.1 = best.1.max(s),
-            None => out.push((c, s)),
-        }
-    }
-    out
-}
-
-fn distinct(terms: &[Term]) -> Vec<ConceptIdx> {
-    let mut v: Vec<ConceptIdx> = concepts(terms).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
-fn bit<T: Copy>(x: T, index: impl Fn(T) -> u32) -> u32 {
-    1_u32.checked_shl(index(x)).unwrap_or(0)
-}
-
-/// What a ranking needs of a member besides its postings, by slot.
-#[derive(Debug, Clone, Default)]
-struct MemberRow {
-    active: bool,
-    /// Active and discoverable: may be proposed as a partner.
-    visible: bool,
-    country: u32,
-    sectors: u32,
-    scopes: u32,
-    /// Distinct interest concepts.
-    interests: u16,
-}
-
-/// What a ranking needs of a project besides its postings, by slot.
-#[derive(Debug, Clone, Default)]
-struct ProjectRow {
-    id: Uuid,
-    closed: bool,
-    deadline: Option<DateTime<Utc>>,
-    /// Anyone, or only the countries listed: interned codes below 128 as bits, the others listed.
-    anyone: bool,
-    countries: u128,
-    other_countries: Box<[u32]>,
-    lead: Option<Uuid>,
-    sectors: u32,
-    scope: u32,
-    /// Themes that have a concept.
-    themes: u32,
-}
-
-impl ProjectRow {
-    fn admits(&self, m: &MemberRow, id: Uuid, now: DateTime<Utc>) -> bool {
-        m.active
-            && !self.closed
-            && self.deadline.is_none_or(|d| d > now)
-            && (self.anyone
-                || match 1_u128.checked_shl(m.country) {
-                    Some(bit) => self.countries & bit != 0,
-                    None => self.other_countries.contains(&m.country),
-                })
-            && self.lead != Some(id)
-    }
-}
+use super::postings::concepts;
+use super::score::{Part, combine, level_factor, raw_score};
+use super::{Component, Explanation, MatchIndex, MemberRow, Page, Scored, Slot, Window};
+use crate::matching::model::{MemberProfile, ProjectProfile, Term};
+use crate::matching::vocabulary::{ConceptIdx, Lang, Vocabulary};
 
 /// What depends on every member at once (the inverse frequencies, and the weights built from them): computed on the
 /// first ranking after a change, then shared by every ranking until the next change.
 #[derive(Debug, Clone, Default)]
-struct Derived {
+pub(super) struct Derived {
     /// By concept.
     idf: Vec<f64>,
     /// For a concept no member offers, or no concept.
@@ -156,7 +41,7 @@ impl Derived {
 
 /// One candidate's sums, as a ranking's last pass reads them.
 #[derive(Debug, Clone, Copy, Default)]
-struct Acc {
+pub(super) struct Acc {
     /// Member → project: skills; project → member: skills; partners: their offers for the querying member's needs.
     x: f64,
     /// Partners: the querying member's offers for their needs.
@@ -169,7 +54,7 @@ struct Acc {
 /// the index, nor clears more than it touched. The sums are kept a table each (not a struct a candidate), so that
 /// each stage of a ranking sweeps only the table it adds to; all are zero between rankings.
 #[derive(Debug, Default)]
-struct Scratch {
+pub(super) struct Scratch {
     x: Vec<f64>,
     y: Vec<f64>,
     z: Vec<u16>,
@@ -243,7 +128,7 @@ impl Scratch {
 
     /// Every slot touched by the ranking, in slot order, with its sums: those `f` scores (in tenths) are results.
     /// Leaves the tables zero.
-    fn drain(&mut self, mut f: impl FnMut(Slot, &Acc) -> Option<u32>) {
+    pub(super) fn drain(&mut self, mut f: impl FnMut(Slot, &Acc) -> Option<u32>) {
         for (w, word) in self.seen.iter_mut().enumerate() {
             let mut bits = std::mem::take(word);
             while bits != 0 {
@@ -303,7 +188,7 @@ impl Scratch {
     }
 
     /// The `want` best results, best first (ties by id), from `results`.
-    fn best(&mut self, want: usize, id: impl Fn(Slot) -> Uuid) -> Vec<(u32, Slot)> {
+    pub(super) fn best(&mut self, want: usize, id: impl Fn(Slot) -> Uuid) -> Vec<(u32, Slot)> {
         let order = |a: &(u32, Slot), b: &(u32, Slot)| b.0.cmp(&a.0).then_with(|| id(a.1).cmp(&id(b.1)));
         if want == 0 {
             return Vec::new();
@@ -359,7 +244,7 @@ fn near_boundary(x10: f64) -> bool {
 }
 
 /// A score (0..100, unrounded) in tenths, as `round1` would round it; `None` if too close to call.
-fn tenths(raw: f64) -> Option<u32> {
+pub(super) fn tenths(raw: f64) -> Option<u32> {
     let x10 = raw * 10.0;
     (!near_boundary(x10)).then(|| u32::try_from((x10 + 0.5) as i64).unwrap_or(u32::MAX))
 }
@@ -367,13 +252,13 @@ fn tenths(raw: f64) -> Option<u32> {
 /// What a ranking multiplies by instead of dividing: 1/n for small counts, and 100 / (the summed weight of the
 /// components that apply) by which of them apply (a bit each, in the order `combine` takes them).
 #[derive(Debug, Clone, Copy)]
-struct Reciprocals {
+pub(super) struct Reciprocals {
     of: [f64; 64],
     scale: [f64; 16],
 }
 
 impl Reciprocals {
-    fn new(weights: &[f64]) -> Self {
+    pub(super) fn new(weights: &[f64]) -> Self {
         let of = std::array::from_fn(|n| if n == 0 { 0.0 } else { 1.0 / n as f64 });
         let scale = std::array::from_fn(|mask| {
             let mut sum = 0.0;
@@ -392,164 +277,6 @@ impl Reciprocals {
     }
 }
 
-/// One component of a score.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Component {
-    pub name: &'static str,
-    /// 0..100
-    pub score: f64,
-    pub weight: f64,
-}
-
-/// A concept both sides share, with each side's own words.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct MatchedTerm {
-    pub concept: String,
-    pub label: String,
-    /// The member's words and how they matched the concept.
-    pub member_term: String,
-    pub member_match: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub member_similarity: Option<f64>,
-    /// The other side's words (the project's, or the partner's).
-    pub other_term: String,
-    /// 1 for the same concept, less for a related one (broader or narrower).
-    pub credit: f64,
-    /// Which way it goes, for partners: `offers_for_their_need`, `needs_from_their_offer`, `shared_interest`;
-    /// for projects: `skill` or `theme`.
-    pub relation: &'static str,
-}
-
-/// What the other side asks for that is not covered.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Missing {
-    pub term: String,
-    pub concept: Option<String>,
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Explanation {
-    pub components: Vec<Component>,
-    pub matched: Vec<MatchedTerm>,
-    pub missing: Vec<Missing>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Scored {
-    pub id: Uuid,
-    /// 0..100, absolute: the same pair scores the same whatever else is in the index.
-    pub score: f64,
-    pub explanation: Explanation,
-}
-
-/// Which part of a ranking to return: ranks `offset..offset + limit` among the results scoring at least `min_score`
-/// (every result scores more than 0).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Window {
-    pub offset: usize,
-    pub limit: usize,
-    pub min_score: f64,
-}
-
-impl Window {
-    /// The best `k`.
-    pub fn top(k: usize) -> Self {
-        Self { offset: 0, limit: k, min_score: 0.0 }
-    }
-}
-
-impl Default for Window {
-    fn default() -> Self {
-        Self::top(20)
-    }
-}
-
-/// One page of a ranking: its results, best first and explained, and how many results the whole ranking has.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Page {
-    pub items: Vec<Scored>,
-    pub total: usize,
-}
-
-/// A ranked id and its score, without explanation (for bulk recomputes).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Ranked {
-    pub id: Uuid,
-    pub score: f64,
-}
-
-/// One member's best projects and best partners, best first (a recompute's output).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MemberTops {
-    pub member: Uuid,
-    pub projects: Vec<Ranked>,
-    pub partners: Vec<Ranked>,
-}
-
-/// The index of every member and project.
-#[derive(Debug, Default, Clone)]
-pub struct MatchIndex {
-    members: Vec<Option<Arc<MemberProfile>>>,
-    member_rows: Vec<MemberRow>,
-    /// By slot (nil for a free slot).
-    member_ids: Vec<Uuid>,
-    member_slots: HashMap<Uuid, Slot>,
-    free_members: Vec<Slot>,
-    projects: Vec<Option<Arc<ProjectProfile>>>,
-    project_rows: Vec<ProjectRow>,
-    project_slots: HashMap<Uuid, Slot>,
-    free_projects: Vec<Slot>,
-    /// Each offering member once, with its best level.
-    offers: Postings,
-    /// One entry per need.
-    needs: Postings,
-    /// Each interested member once.
-    interests: Postings,
-    /// One entry per required skill, with its weight.
-    required: Postings,
-    /// One entry per theme.
-    themes: Postings,
-    countries: HashMap<String, u32>,
-    member_count: usize,
-    derived: OnceLock<Derived>,
-    pub weights: Weights,
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-fn level_factor(strength: u8) -> f64 {
-    0.5 + 0.1 * f64::from(strength.clamp(1, 5))
-}
-
-type Part = (Option<f64>, &'static str, f64);
-
-/// The weighted mean of the components that apply, 0..100, unrounded.
-fn raw_score(parts: &[Part]) -> f64 {
-    let mut total = 0.0;
-    let mut weights = 0.0;
-    for (value, _, weight) in parts {
-        if let Some(v) = value {
-            total += v * weight;
-            weights += weight;
-        }
-    }
-    if weights > 0.0 { total / weights * 100.0 } else { 0.0 }
-}
-
-/// Weighted mean of the components that apply.
-fn combine(parts: &[Part]) -> (f64, Vec<Component>) {
-    let components = parts
-        .iter()
-        .filter_map(|(value, name, weight)| {
-            value.map(|v| Component { name, score: round1(v * 100.0), weight: *weight })
-        })
-        .collect();
-    (round1(raw_score(parts)), components)
-}
-
 /// [`combine`] on components summed in another order than the single-pair scoring sums them: `None` when a rounded
 /// figure is too close to a rounding boundary to be sure it rounds the same.
 fn combine_checked(parts: &[Part]) -> Option<(f64, Vec<Component>)> {
@@ -558,164 +285,22 @@ fn combine_checked(parts: &[Part]) -> Option<(f64, Vec<Component>)> {
     (!unsure).then(|| combine(parts))
 }
 
-fn sector_bit(s: crate::domain::member::Sector) -> u32 {
-    bit(s, |s| s as u32)
+pub(super) fn to_tenths(score: f64) -> u32 {
+    (score * 10.0).round() as u32
 }
 
-fn scope_bit(s: crate::domain::member::Scope) -> u32 {
-    bit(s, |s| s as u32)
+fn unexplained(id: Uuid, score: f64, components: Vec<Component>) -> Scored {
+    Scored { id, score, explanation: Explanation { components, matched: Vec::new(), missing: Vec::new() } }
 }
 
-fn mask<T: Copy>(items: &[T], bit: impl Fn(T) -> u32) -> u32 {
-    items.iter().fold(0, |m, x| m | bit(*x))
+/// Best first; ties by id so that pages are stable.
+fn sort(v: &mut [Scored]) {
+    v.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
 }
 
 impl MatchIndex {
-    pub fn new(weights: Weights) -> Self {
-        Self { weights, ..Self::default() }
-    }
-
-    pub fn member_count(&self) -> usize {
-        self.member_count
-    }
-
-    pub fn project_count(&self) -> usize {
-        self.project_slots.len()
-    }
-
-    pub fn member(&self, id: Uuid) -> Option<&Arc<MemberProfile>> {
-        self.member_slots.get(&id).and_then(|s| self.members[*s as usize].as_ref())
-    }
-
-    pub fn project(&self, id: Uuid) -> Option<&Arc<ProjectProfile>> {
-        self.project_slots.get(&id).and_then(|s| self.projects[*s as usize].as_ref())
-    }
-
-    fn country(&mut self, code: &str) -> u32 {
-        if let Some(&c) = self.countries.get(code) {
-            return c;
-        }
-        let c = u32::try_from(self.countries.len()).unwrap_or(u32::MAX);
-        self.countries.insert(code.to_owned(), c);
-        c
-    }
-
-    /// Add or replace a member.
-    pub fn upsert_member(&mut self, m: MemberProfile) {
-        self.remove_member(m.id);
-        self.derived = OnceLock::new();
-        let slot = match self.free_members.pop() {
-            Some(s) => s,
-            None => {
-                self.members.push(None);
-                self.member_rows.push(MemberRow::default());
-                self.member_ids.push(Uuid::nil());
-                Slot::try_from(self.members.len() - 1).unwrap_or(Slot::MAX)
-            }
-        };
-        for (c, s) in best_strengths(&m.offers) {
-            self.offers.push(c, slot, s);
-        }
-        for t in &m.needs {
-            if let Some(c) = t.concept {
-                self.needs.push(c, slot, t.strength.clamp(1, 5));
-            }
-        }
-        let interests = distinct(&m.interests);
-        for &c in &interests {
-            self.interests.push(c, slot, 1);
-        }
-        self.member_ids[slot as usize] = m.id;
-        self.member_rows[slot as usize] = MemberRow {
-            active: m.active,
-            visible: m.active && m.discoverable,
-            country: self.country(&m.country),
-            sectors: mask(&m.sectors, sector_bit),
-            scopes: mask(&m.scopes, scope_bit),
-            interests: u16::try_from(interests.len()).unwrap_or(u16::MAX),
-        };
-        self.member_slots.insert(m.id, slot);
-        self.members[slot as usize] = Some(Arc::new(m));
-        self.member_count += 1;
-    }
-
-    pub fn remove_member(&mut self, id: Uuid) {
-        if let Some(slot) = self.member_slots.remove(&id)
-            && let Some(m) = self.members[slot as usize].take()
-        {
-            self.derived = OnceLock::new();
-            for (c, _) in best_strengths(&m.offers) {
-                self.offers.remove(c, slot);
-            }
-            for c in distinct(&m.needs) {
-                self.needs.remove(c, slot);
-            }
-            for c in distinct(&m.interests) {
-                self.interests.remove(c, slot);
-            }
-            self.member_rows[slot as usize] = MemberRow::default();
-            self.member_ids[slot as usize] = Uuid::nil();
-            self.free_members.push(slot);
-            self.member_count -= 1;
-        }
-    }
-
-    pub fn upsert_project(&mut self, p: ProjectProfile) {
-        self.remove_project(p.id);
-        self.derived = OnceLock::new();
-        let slot = match self.free_projects.pop() {
-            Some(s) => s,
-            None => {
-                self.projects.push(None);
-                self.project_rows.push(ProjectRow::default());
-                Slot::try_from(self.projects.len() - 1).unwrap_or(Slot::MAX)
-            }
-        };
-        for t in &p.required {
-            if let Some(c) = t.concept {
-                self.required.push(c, slot, t.strength.clamp(1, 5));
-            }
-        }
-        for c in concepts(&p.themes) {
-            self.themes.push(c, slot, 1);
-        }
-        let codes: Vec<u32> = p.eligible_countries.iter().map(|c| self.country(c)).collect();
-        let countries = codes.iter().filter_map(|&c| 1_u128.checked_shl(c)).fold(0, |m, b| m | b);
-        let other_countries = codes.into_iter().filter(|&c| c >= 128).collect();
-        self.project_rows[slot as usize] = ProjectRow {
-            id: p.id,
-            closed: p.closed,
-            deadline: p.deadline,
-            anyone: p.eligible_countries.is_empty(),
-            countries,
-            other_countries,
-            lead: p.lead,
-            sectors: mask(&p.sectors, sector_bit),
-            scope: scope_bit(p.scope),
-            themes: u32::try_from(concepts(&p.themes).count()).unwrap_or(u32::MAX),
-        };
-        self.project_slots.insert(p.id, slot);
-        self.projects[slot as usize] = Some(Arc::new(p));
-    }
-
-    pub fn remove_project(&mut self, id: Uuid) {
-        if let Some(slot) = self.project_slots.remove(&id)
-            && let Some(p) = self.projects[slot as usize].take()
-        {
-            self.derived = OnceLock::new();
-            for c in distinct(&p.required) {
-                self.required.remove(c, slot);
-            }
-            for c in distinct(&p.themes) {
-                self.themes.remove(c, slot);
-            }
-            self.project_rows[slot as usize] = ProjectRow::default();
-            self.free_projects.push(slot);
-        }
-    }
-
     /// The inverse frequencies and the weights built from them, as of the last change.
-    fn derived(&self) -> &Derived {
+    pub(super) fn derived(&self) -> &Derived {
         self.derived.get_or_init(|| {
             let n = self.member_count as f64;
             let idf_of = |df: usize| (1.0 + (n + 1.0) / (df as f64 + 1.0)).ln();
@@ -737,221 +322,6 @@ impl MatchIndex {
             d.required_per = per(&d.required_want);
             d
         })
-    }
-
-    /// Rarer concepts weigh more: the inverse frequency among members' offers.
-    fn idf(&self, c: Option<ConceptIdx>) -> f64 {
-        let n = self.member_count as f64;
-        let df = c.map_or(0, |c| self.offers.get(c).len()) as f64;
-        (1.0 + (n + 1.0) / (df + 1.0)).ln()
-    }
-
-    /// How well `offers` cover the concept `want`: 1 for the same concept, `related_credit` for a neighbour,
-    /// scaled by the offer's level; with the offer that gives it.
-    fn credit<'a>(&self, vocab: &Vocabulary, offers: &'a [Term], want: ConceptIdx) -> Option<(f64, &'a Term)> {
-        let mut best: Option<(f64, &Term)> = None;
-        for o in offers {
-            let Some(c) = o.concept else { continue };
-            let base = if c == want {
-                1.0
-            } else if vocab.neighbours(want).any(|n| n == c) {
-                self.weights.related_credit
-            } else {
-                continue;
-            };
-            let credit = base * level_factor(o.strength);
-            if best.is_none_or(|(b, _)| credit > b) {
-                best = Some((credit, o));
-            }
-        }
-        best
-    }
-
-    /// Whether a member may be matched to a project at all (the hard filter).
-    pub fn eligible(m: &MemberProfile, p: &ProjectProfile, now: DateTime<Utc>) -> bool {
-        m.active && p.is_open(now) && p.admits_country(&m.country) && p.lead != Some(m.id)
-    }
-
-    /// Score one member against one project, with its explanation.
-    pub fn score_project(&self, vocab: &Vocabulary, lang: Lang, m: &MemberProfile, p: &ProjectProfile) -> Scored {
-        self.project_score(vocab, lang, m, p, true)
-    }
-
-    /// The score alone when `explain` is false: rankings score every candidate and explain only the page shown.
-    fn project_score(
-        &self,
-        vocab: &Vocabulary,
-        lang: Lang,
-        m: &MemberProfile,
-        p: &ProjectProfile,
-        explain: bool,
-    ) -> Scored {
-        let mut matched = Vec::new();
-        let mut missing = Vec::new();
-        let (mut got, mut want) = (0.0, 0.0);
-        for r in &p.required {
-            let w = f64::from(r.strength.clamp(1, 5)) * self.idf(r.concept);
-            want += w;
-            match r.concept.and_then(|c| self.credit(vocab, &m.offers, c).map(|x| (c, x))) {
-                Some((c, (credit, offer))) => {
-                    got += w * credit;
-                    if explain {
-                        matched.push(self.matched(vocab, lang, c, offer, &r.text, credit, "skill"));
-                    }
-                }
-                None if explain => missing.push(self.missing(vocab, lang, r)),
-                None => {}
-            }
-        }
-        let skills = (want > 0.0).then(|| got / want);
-        let member_topics: HashSet<ConceptIdx> = concepts(&m.interests).chain(concepts(&m.offers)).collect();
-        let theme_concepts: Vec<&Term> = p.themes.iter().filter(|t| t.concept.is_some()).collect();
-        let themes = (!theme_concepts.is_empty()).then(|| {
-            let mut hit = 0.0;
-            for t in &theme_concepts {
-                if let Some(c) = t.concept
-                    && member_topics.contains(&c)
-                {
-                    hit += 1.0;
-                    if explain && let Some(term) = m.interests.iter().chain(&m.offers).find(|x| x.concept == Some(c)) {
-                        matched.push(self.matched(vocab, lang, c, term, &t.text, 1.0, "theme"));
-                    }
-                }
-            }
-            hit / theme_concepts.len() as f64
-        });
-        let sectors =
-            (!p.sectors.is_empty()).then(|| f64::from(u8::from(p.sectors.iter().any(|s| m.sectors.contains(s)))));
-        let scope = Some(f64::from(u8::from(m.scopes.is_empty() || m.scopes.contains(&p.scope))));
-        let w = self.weights;
-        let (score, components) = combine(&[
-            (skills, "skills", w.skills),
-            (themes, "themes", w.themes),
-            (sectors, "sectors", w.sectors),
-            (scope, "scope", w.scope),
-        ]);
-        Scored { id: p.id, score, explanation: Explanation { components, matched, missing } }
-    }
-
-    /// How much of `a`'s needs `b` offers (0..1, or `None` without needs). With `matched` (and `missing`) given,
-    /// also what matched (and what is left); rankings pass neither, so scoring a candidate allocates nothing.
-    #[expect(clippy::too_many_arguments, reason = "both directions share this; the lists are the outputs")]
-    fn needs_covered(
-        &self,
-        vocab: &Vocabulary,
-        lang: Lang,
-        a: &MemberProfile,
-        b: &MemberProfile,
-        relation: &'static str,
-        mut matched: Option<&mut Vec<MatchedTerm>>,
-        mut missing: Option<&mut Vec<Missing>>,
-    ) -> Option<f64> {
-        let (mut got, mut want) = (0.0, 0.0);
-        for need in &a.needs {
-            let w = f64::from(need.strength.clamp(1, 5)) * self.idf(need.concept);
-            want += w;
-            match need.concept.and_then(|c| self.credit(vocab, &b.offers, c).map(|x| (c, x))) {
-                Some((c, (credit, offer))) => {
-                    got += w * credit;
-                    if let Some(matched) = matched.as_deref_mut() {
-                        let mut t = self.matched(vocab, lang, c, need, &offer.text, credit, relation);
-                        if relation == "offers_for_their_need" {
-                            // Seen from the member asking: their offer answers the partner's need.
-                            t.member_term.clone_from(&offer.text);
-                            t.other_term.clone_from(&need.text);
-                        }
-                        matched.push(t);
-                    }
-                }
-                None => {
-                    if let Some(missing) = missing.as_deref_mut() {
-                        missing.push(self.missing(vocab, lang, need));
-                    }
-                }
-            }
-        }
-        (want > 0.0).then(|| got / want)
-    }
-
-    /// Score a possible partner `b` for member `a`: complementarity both ways, shared interests.
-    pub fn score_partner(&self, vocab: &Vocabulary, lang: Lang, a: &MemberProfile, b: &MemberProfile) -> Scored {
-        self.partner_score(vocab, lang, a, b, true)
-    }
-
-    fn partner_score(
-        &self,
-        vocab: &Vocabulary,
-        lang: Lang,
-        a: &MemberProfile,
-        b: &MemberProfile,
-        explain: bool,
-    ) -> Scored {
-        let mut matched = Vec::new();
-        let mut missing = Vec::new();
-        let (m, g) = if explain { (Some(&mut matched), Some(&mut missing)) } else { (None, None) };
-        let theirs_for_mine = self.needs_covered(vocab, lang, a, b, "needs_from_their_offer", m, g);
-        let m = if explain { Some(&mut matched) } else { None };
-        let mine_for_theirs = self.needs_covered(vocab, lang, b, a, "offers_for_their_need", m, None);
-        let ia: HashSet<ConceptIdx> = concepts(&a.interests).collect();
-        let ib: HashSet<ConceptIdx> = concepts(&b.interests).collect();
-        let union = ia.union(&ib).count();
-        let shared = (union > 0).then(|| {
-            for c in ia.intersection(&ib).filter(|_| explain) {
-                let (Some(ta), Some(tb)) = (
-                    a.interests.iter().find(|t| t.concept == Some(*c)),
-                    b.interests.iter().find(|t| t.concept == Some(*c)),
-                ) else {
-                    continue;
-                };
-                matched.push(self.matched(vocab, lang, *c, ta, &tb.text, 1.0, "shared_interest"));
-            }
-            ia.intersection(&ib).count() as f64 / union as f64
-        });
-        let w = self.weights;
-        let (score, components) = combine(&[
-            (theirs_for_mine, "their_offers_for_your_needs", w.complement),
-            (mine_for_theirs, "your_offers_for_their_needs", w.complement),
-            (shared, "shared_interests", w.shared_interests),
-        ]);
-        Scored { id: b.id, score, explanation: Explanation { components, matched, missing } }
-    }
-
-    #[expect(clippy::too_many_arguments, reason = "one row of an explanation")]
-    fn matched(
-        &self,
-        vocab: &Vocabulary,
-        lang: Lang,
-        concept: ConceptIdx,
-        member_term: &Term,
-        other: &str,
-        credit: f64,
-        relation: &'static str,
-    ) -> MatchedTerm {
-        let c = vocab.concept(concept);
-        MatchedTerm {
-            concept: c.id.clone(),
-            label: c.label(lang).to_owned(),
-            member_term: member_term.text.clone(),
-            member_match: member_term.kind.name(),
-            member_similarity: member_term.kind.similarity(),
-            other_term: other.to_owned(),
-            credit: (credit * 100.0).round() / 100.0,
-            relation,
-        }
-    }
-
-    fn missing(&self, vocab: &Vocabulary, lang: Lang, t: &Term) -> Missing {
-        let c = t.concept.map(|c| vocab.concept(c));
-        Missing { term: t.text.clone(), concept: c.map(|c| c.id.clone()), label: c.map(|c| c.label(lang).to_owned()) }
-    }
-
-    /// The explanation of one ranked pair, for the page shown (rankings carry scores only).
-    pub fn explain_project(&self, vocab: &Vocabulary, lang: Lang, member: Uuid, project: Uuid) -> Option<Scored> {
-        Some(self.score_project(vocab, lang, self.member(member)?, self.project(project)?))
-    }
-
-    pub fn explain_partner(&self, vocab: &Vocabulary, lang: Lang, member: Uuid, partner: Uuid) -> Option<Scored> {
-        Some(self.score_partner(vocab, lang, self.member(member)?, self.member(partner)?))
     }
 
     /// The querying member's offers as the credit they give a want of each concept (`sc.credit`, over `sc.reach`):
@@ -1004,7 +374,7 @@ impl MatchIndex {
 
     /// Every member sharing something with `a`, with the sums behind the partner score. Returns the weight of `a`'s
     /// needs and its number of distinct interests. With `after`, only members at later slots.
-    fn accumulate_partners(
+    pub(super) fn accumulate_partners(
         &self,
         d: &Derived,
         vocab: &Vocabulary,
@@ -1062,7 +432,15 @@ impl MatchIndex {
     }
 
     /// [`Self::partner_parts`]'s score (unrounded), multiplying by reciprocals: close to it, not equal.
-    fn partner_raw(&self, d: &Derived, r: &Reciprocals, per_a: f64, interests_a: u16, slot: Slot, acc: &Acc) -> f64 {
+    pub(super) fn partner_raw(
+        &self,
+        d: &Derived,
+        r: &Reciprocals,
+        per_a: f64,
+        interests_a: u16,
+        slot: Slot,
+        acc: &Acc,
+    ) -> f64 {
         let w = self.weights;
         let (mut total, mut applies) = (0.0, 0);
         if per_a > 0.0 {
@@ -1203,7 +581,7 @@ impl MatchIndex {
     /// Every open project for `m` (at `m_slot`) that `keep` keeps, scoring more than 0 and at least `min_score`, into
     /// `sc.results`.
     #[expect(clippy::too_many_arguments, reason = "the query, its filters, and the scratch")]
-    fn rank_projects(
+    pub(super) fn rank_projects(
         &self,
         vocab: &Vocabulary,
         m_slot: Slot,
@@ -1258,24 +636,6 @@ impl MatchIndex {
             };
             kept(t, min_score)
         });
-    }
-
-    fn member_at(&self, id: Uuid) -> Option<(Slot, &Arc<MemberProfile>)> {
-        let slot = *self.member_slots.get(&id)?;
-        Some((slot, self.members[slot as usize].as_ref()?))
-    }
-
-    fn project_at(&self, id: Uuid) -> Option<(Slot, &Arc<ProjectProfile>)> {
-        let slot = *self.project_slots.get(&id)?;
-        Some((slot, self.projects[slot as usize].as_ref()?))
-    }
-
-    fn member_id(&self, slot: Slot) -> Uuid {
-        self.member_ids[slot as usize]
-    }
-
-    fn project_id(&self, slot: Slot) -> Uuid {
-        self.project_rows[slot as usize].id
     }
 
     /// The best open projects for a member, best first (scores only: see [`Self::explain_project`]). Every result:
@@ -1430,269 +790,18 @@ impl MatchIndex {
             )
         })
     }
-
-    /// Every member's best `k` open projects and best `k` partners (ids and scores, as the top of
-    /// [`Self::projects_for_member`] and [`Self::partners_for_member`]), in member slot order, on `threads` threads
-    /// (0: one per available CPU).
-    pub fn recompute_all(&self, vocab: &Vocabulary, now: DateTime<Utc>, k: usize, threads: usize) -> Vec<MemberTops> {
-        let slots: Vec<Slot> = (0..self.members.len())
-            .filter(|&s| self.members[s].is_some())
-            .filter_map(|s| Slot::try_from(s).ok())
-            .collect();
-        self.recompute_slots(vocab, now, k, threads, &slots)
-    }
-
-    /// The same for some members (say, those whose profiles or candidates changed), in the order given; unknown ids
-    /// are skipped.
-    pub fn recompute(
-        &self,
-        vocab: &Vocabulary,
-        now: DateTime<Utc>,
-        members: &[Uuid],
-        k: usize,
-        threads: usize,
-    ) -> Vec<MemberTops> {
-        let mut seen = HashSet::new();
-        let slots: Vec<Slot> =
-            members.iter().filter_map(|id| self.member_slots.get(id).copied()).filter(|s| seen.insert(*s)).collect();
-        self.recompute_slots(vocab, now, k, threads, &slots)
-    }
-
-    /// Projects a member at a time. Partners a pair at a time when every member is recomputed: a partner score is the
-    /// same both ways round, so each pair is scored once, by the member at the lower slot, which walks only postings
-    /// of later slots and offers the score to both members' tops (a thread's own, merged at the end).
-    fn recompute_slots(
-        &self,
-        vocab: &Vocabulary,
-        now: DateTime<Utc>,
-        k: usize,
-        threads: usize,
-        slots: &[Slot],
-    ) -> Vec<MemberTops> {
-        /// Members a thread takes at a time.
-        const CHUNK: usize = 16;
-        let d = self.derived();
-        let threads = match threads {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        }
-        .clamp(1, slots.len().div_ceil(CHUNK).max(1));
-        // Ranks of member ids: ties at equal scores go to the smaller id.
-        let mut by_id: Vec<Slot> = (0..self.members.len())
-            .filter(|&s| self.members[s].is_some())
-            .filter_map(|s| Slot::try_from(s).ok())
-            .collect();
-        by_id.sort_unstable_by_key(|&s| self.member_ids[s as usize]);
-        let mut rank = vec![u32::MAX; self.members.len()];
-        for (r, &s) in by_id.iter().enumerate() {
-            rank[s as usize] = u32::try_from(r).unwrap_or(u32::MAX);
-        }
-        // Every member: each pair once, by its lower slot. Some: each wanted member scores all its pairs.
-        let every = slots.len() == self.member_count;
-        let next = AtomicUsize::new(0);
-        type Part = (Vec<(usize, Vec<Ranked>)>, Tops);
-        let parts: Vec<Part> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut sc = Scratch::default();
-                        let mut tops = Tops::new(self.members.len(), k);
-                        let mut projects = Vec::new();
-                        loop {
-                            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-                            if start >= slots.len() {
-                                break;
-                            }
-                            for (i, &slot) in slots.iter().enumerate().skip(start).take(CHUNK) {
-                                let Some(m) = self.members[slot as usize].as_ref() else { continue };
-                                self.rank_projects(vocab, slot, m, now, &|_| true, 0.0, &mut sc);
-                                let best = sc
-                                    .best(k, |s| self.project_id(s))
-                                    .into_iter()
-                                    .map(|(t, s)| Ranked { id: self.project_id(s), score: f64::from(t) / 10.0 })
-                                    .collect();
-                                projects.push((i, best));
-                                let after = every.then_some(slot);
-                                self.pair_partners(d, vocab, slot, m, after, &rank, &mut tops, &mut sc);
-                            }
-                        }
-                        (projects, tops)
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-        });
-        let mut all: Vec<(usize, Vec<Ranked>)> = Vec::with_capacity(slots.len());
-        for (projects, _) in &parts {
-            all.extend(projects.iter().cloned());
-        }
-        all.sort_unstable_by_key(|(i, _)| *i);
-        let mut merged: Vec<u64> = Vec::new();
-        all.into_iter()
-            .map(|(i, projects)| {
-                let slot = slots[i];
-                merged.clear();
-                for (_, t) in &parts {
-                    merged.extend_from_slice(t.of(slot));
-                }
-                merged.sort_unstable_by(|a, b| b.cmp(a));
-                let partners = merged
-                    .iter()
-                    .take(k)
-                    .map(|&key| {
-                        let (t, r) = Tops::split(key);
-                        Ranked { id: self.member_id(by_id[r as usize]), score: f64::from(t) / 10.0 }
-                    })
-                    .collect();
-                MemberTops { member: self.member_id(slot), projects, partners }
-            })
-            .collect()
-    }
-
-    /// Score member `a` (at `a_slot`) against every possible partner (with `after`: at later slots only, offering
-    /// each score back to that member's tops too, if `a` may be proposed).
-    #[expect(clippy::too_many_arguments, reason = "the querying side, the bulk tables, and the scratch")]
-    fn pair_partners(
-        &self,
-        d: &Derived,
-        vocab: &Vocabulary,
-        a_slot: Slot,
-        a: &MemberProfile,
-        after: Option<Slot>,
-        rank: &[u32],
-        tops: &mut Tops,
-        sc: &mut Scratch,
-    ) {
-        let (want_a, interests_a) = self.accumulate_partners(d, vocab, a, after, sc);
-        let w = self.weights;
-        let r = Reciprocals::new(&[w.complement, w.complement, w.shared_interests]);
-        let per_a = if want_a > 0.0 { 1.0 / want_a } else { 0.0 };
-        let back_to = after.is_some() && self.member_rows[a_slot as usize].visible;
-        let a_rank = rank[a_slot as usize];
-        sc.drain(|slot, acc| {
-            let b_visible = self.member_rows[slot as usize].visible;
-            if slot == a_slot || !(b_visible || back_to) {
-                return None;
-            }
-            let t = match tenths(self.partner_raw(d, &r, per_a, interests_a, slot, acc)) {
-                Some(t) => t,
-                None => self.members[slot as usize]
-                    .as_ref()
-                    .map_or(0, |b| to_tenths(self.partner_score(vocab, Lang::En, a, b, false).score)),
-            };
-            if t > 0 {
-                if b_visible {
-                    tops.offer(a_slot, t, rank[slot as usize]);
-                }
-                if back_to {
-                    tops.offer(slot, t, a_rank);
-                }
-            }
-            None
-        });
-    }
-
-    /// Members offering `c` (for consortia).
-    pub(crate) fn offering(&self, c: ConceptIdx) -> impl Iterator<Item = &Arc<MemberProfile>> {
-        self.offers.get(c).iter().filter_map(|(s, _)| self.members[*s as usize].as_ref())
-    }
-
-    /// All live members (for consortia when a project has no concept-bearing skills).
-    pub(crate) fn all_members(&self) -> impl Iterator<Item = &Arc<MemberProfile>> {
-        self.members.iter().flatten()
-    }
-
-    /// The idf weight of a required skill (for consortia).
-    pub(crate) fn weight_of(&self, t: &Term) -> f64 {
-        f64::from(t.strength.clamp(1, 5)) * self.idf(t.concept)
-    }
-
-    /// Every live member id (for full recomputes).
-    pub fn member_ids(&self) -> Vec<Uuid> {
-        self.member_slots.keys().copied().collect()
-    }
-
-    pub fn project_ids(&self) -> Vec<Uuid> {
-        self.project_slots.keys().copied().collect()
-    }
-}
-
-/// Each member's best `k` partners so far in a bulk recompute, as keys (score in tenths above, the inverted id rank
-/// below: a larger key is better, and no two are equal), with the key a newcomer must beat: most offers are turned
-/// down by one look at it.
-#[derive(Debug)]
-struct Tops {
-    k: usize,
-    keys: Vec<u64>,
-    len: Vec<u8>,
-    floor: Vec<u64>,
-}
-
-impl Tops {
-    fn new(members: usize, k: usize) -> Self {
-        let k = k.min(255);
-        Self { k, keys: vec![0; members * k], len: vec![0; members], floor: vec![0; members] }
-    }
-
-    fn key(t: u32, rank: u32) -> u64 {
-        (u64::from(t) << 32) | u64::from(u32::MAX - rank)
-    }
-
-    fn split(key: u64) -> (u32, u32) {
-        let low = u32::try_from(key & 0xFFFF_FFFF).unwrap_or(0);
-        (u32::try_from(key >> 32).unwrap_or(0), u32::MAX - low)
-    }
-
-    fn offer(&mut self, slot: Slot, t: u32, rank: u32) {
-        let key = Self::key(t, rank);
-        let i = slot as usize;
-        if self.k == 0 || key <= self.floor[i] {
-            return;
-        }
-        let keys = &mut self.keys[i * self.k..(i + 1) * self.k];
-        let len = usize::from(self.len[i]);
-        if len < self.k {
-            keys[len] = key;
-            self.len[i] += 1;
-            if len + 1 == self.k {
-                self.floor[i] = keys.iter().copied().min().unwrap_or(0);
-            }
-        } else {
-            if let Some(worst) = keys.iter_mut().min() {
-                *worst = key;
-            }
-            self.floor[i] = keys.iter().copied().min().unwrap_or(0);
-        }
-    }
-
-    fn of(&self, slot: Slot) -> &[u64] {
-        let i = slot as usize;
-        &self.keys[i * self.k..i * self.k + usize::from(self.len[i])]
-    }
-}
-
-fn to_tenths(score: f64) -> u32 {
-    (score * 10.0).round() as u32
-}
-
-fn unexplained(id: Uuid, score: f64, components: Vec<Component>) -> Scored {
-    Scored { id, score, explanation: Explanation { components, matched: Vec::new(), missing: Vec::new() } }
-}
-
-/// Best first; ties by id so that pages are stable.
-fn sort(v: &mut [Scored]) {
-    v.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-}
-
-/// A term's match as stored, for building profiles.
-pub fn term(text: String, concept: Option<ConceptIdx>, kind: MatchKind, strength: u8) -> Term {
-    Term { text, concept, kind, strength }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use super::super::{Ranked, term};
     use super::*;
     use crate::domain::member::{Scope, Sector};
+    use crate::matching::model::Weights;
+    use crate::matching::vocabulary::MatchKind;
 
     /// SplitMix64, for reproducible random profiles.
     struct Rng(u64);

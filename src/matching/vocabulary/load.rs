@@ -1,0 +1,167 @@
+//! Reading the vocabulary: the shipped CSV files (the ESCO subset and our own layer), or any others in the same
+//! format, and the lookup indexes built from their labels.
+
+use super::fuzzy::{chars_u16, trigrams};
+use super::{
+    Concept, ConceptIdx, ConceptKind, DEFAULT_FUZZY_THRESHOLD, Hit, LabelEntry, Lang, Vocabulary, key, resolve_in,
+};
+use crate::domain::fold::fold;
+
+/// One row of a concepts file.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct ConceptRow {
+    concept: String,
+    kind: String,
+    #[serde(default)]
+    broader: String,
+}
+
+/// One row of a labels file.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct LabelRow {
+    concept: String,
+    lang: String,
+    kind: String,
+    label: String,
+}
+
+const ESCO_CONCEPTS: &str = include_str!("../../../assets/vocabulary/esco_concepts.csv");
+const ESCO_LABELS: &str = include_str!("../../../assets/vocabulary/esco_labels.csv");
+const OWN_CONCEPTS: &str = include_str!("../../../assets/vocabulary/own_concepts.csv");
+const OWN_LABELS: &str = include_str!("../../../assets/vocabulary/own_labels.csv");
+
+static SHIPPED: std::sync::LazyLock<Result<std::sync::Arc<Vocabulary>, String>> = std::sync::LazyLock::new(|| {
+    Vocabulary::from_csv(&[ESCO_CONCEPTS, OWN_CONCEPTS], &[ESCO_LABELS, OWN_LABELS])
+        .map(std::sync::Arc::new)
+        .map_err(|e| format!("the shipped vocabulary cannot be read: {e}"))
+});
+
+impl Vocabulary {
+    /// The vocabulary the service ships: the ESCO subset and our own layer.
+    pub fn shipped() -> anyhow::Result<Self> {
+        Ok((*Self::shipped_shared()?).clone())
+    }
+
+    /// The shipped vocabulary, read once per process and shared.
+    pub fn shipped_shared() -> anyhow::Result<std::sync::Arc<Self>> {
+        SHIPPED.as_ref().map(std::sync::Arc::clone).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Build from concept files (`concept,kind,broader,…`) and label files (`concept,lang,kind,label`).
+    pub fn from_csv(concept_files: &[&str], label_files: &[&str]) -> anyhow::Result<Self> {
+        let mut v = Self { fuzzy_threshold: DEFAULT_FUZZY_THRESHOLD, ..Self::default() };
+        let mut broader: Vec<(ConceptIdx, String)> = Vec::new();
+        for text in concept_files {
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            for row in reader.deserialize::<ConceptRow>() {
+                let row = row?;
+                let kind = if row.kind == "theme" { ConceptKind::Theme } else { ConceptKind::Skill };
+                if v.ids.contains_key(&row.concept) {
+                    continue;
+                }
+                let idx = v.push_concept(row.concept.clone(), kind);
+                for b in row.broader.split_whitespace() {
+                    broader.push((idx, b.to_owned()));
+                }
+            }
+        }
+        for (idx, b) in broader {
+            if let Some(&parent) = v.ids.get(&b)
+                && parent != idx
+            {
+                v.concepts[idx as usize].broader.push(parent);
+                v.concepts[parent as usize].narrower.push(idx);
+            }
+        }
+        for text in label_files {
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            for row in reader.deserialize::<LabelRow>() {
+                let row = row?;
+                let (Some(&idx), Some(lang)) = (v.ids.get(&row.concept), Lang::parse(&row.lang)) else { continue };
+                v.push_label(idx, lang, &row.label, row.kind == "pref");
+            }
+        }
+        v.reindex();
+        Ok(v)
+    }
+
+    fn push_concept(&mut self, id: String, kind: ConceptKind) -> ConceptIdx {
+        let idx = ConceptIdx::try_from(self.concepts.len()).unwrap_or(ConceptIdx::MAX);
+        self.ids.insert(id.clone(), idx);
+        self.concepts.push(Concept {
+            id,
+            kind,
+            preferred: [None, None, None, None],
+            broader: Vec::new(),
+            narrower: Vec::new(),
+            merged_into: None,
+        });
+        idx
+    }
+
+    pub(super) fn push_label(&mut self, concept: ConceptIdx, lang: Lang, text: &str, preferred: bool) {
+        let text = text.trim();
+        let folded = fold(text);
+        if folded.is_empty() {
+            return;
+        }
+        let c = &mut self.concepts[concept as usize];
+        // The label shown in a language is its preferred label, or for German and Luxembourgish (which ESCO lacks)
+        // the first one listed. How a term matched still follows the row: `pref` is exact, anything else a synonym.
+        let shown = preferred || (matches!(lang, Lang::De | Lang::Lb) && c.preferred[lang.index()].is_none());
+        if shown && (preferred || c.preferred[lang.index()].is_none()) {
+            c.preferred[lang.index()] = Some(text.to_owned());
+        }
+        self.labels.push(LabelEntry { text: text.to_owned(), folded, concept, lang, preferred });
+    }
+
+    /// Rebuild the lookup indexes from the labels.
+    pub(super) fn reindex(&mut self) {
+        self.exact.clear();
+        self.keyed.clear();
+        self.grams.clear();
+        self.gram_counts.clear();
+        self.prefixes.clear();
+        let mut by_len: Vec<(u16, u32)> = (0..self.labels.len())
+            .filter_map(|i| Some((chars_u16(&self.labels[i].folded), u32::try_from(i).ok()?)))
+            .collect();
+        by_len.sort_unstable();
+        (self.rank_chars, self.by_len) = by_len.into_iter().unzip();
+        for (rank, &i) in self.by_len.iter().enumerate() {
+            let rank = u32::try_from(rank).unwrap_or(u32::MAX);
+            let grams = trigrams(&self.labels[i as usize].folded);
+            self.gram_counts.push(u16::try_from(grams.len()).unwrap_or(u16::MAX));
+            for g in grams {
+                self.grams.entry(g).or_default().push(rank);
+            }
+        }
+        for (i, label) in self.labels.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            let concept = self.resolve(label.concept);
+            for (map, k) in [(&mut self.exact, label.folded.clone()), (&mut self.keyed, key(&label.folded))] {
+                let entry = map.entry(k).or_insert(Hit::One(i));
+                if let Hit::One(other) = *entry
+                    && resolve_in(&self.concepts, self.labels[other as usize].concept) != concept
+                {
+                    *entry = Hit::Ambiguous;
+                }
+            }
+            let mut start = 0;
+            for word in label.folded.split(' ') {
+                self.prefixes.push((label.folded[start..].to_owned(), i));
+                start += word.len() + 1;
+            }
+        }
+        self.prefixes.sort_unstable();
+        self.neighbour_of = vec![Vec::new(); self.concepts.len()];
+        for i in 0..self.concepts.len() {
+            let Ok(c) = ConceptIdx::try_from(i) else { break };
+            let around: Vec<ConceptIdx> = self.neighbours(c).collect();
+            for n in around {
+                if let Some(list) = self.neighbour_of.get_mut(n as usize) {
+                    list.push(c);
+                }
+            }
+        }
+    }
+}
