@@ -167,18 +167,17 @@ async fn password_grant(
 fn client_credentials(
     req: &HttpRequest,
     fields: &[(String, String)],
-) -> Result<((String, String), bool), HttpResponse> {
+) -> Result<((String, String), bool), &'static str> {
     let from_basic = basic_credentials(req);
     let from_body = match (field(fields, "client_id"), field(fields, "client_secret")) {
         (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
         _ => None,
     };
-    let bad = |d: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", d);
     match (from_basic, from_body) {
         (Some(c), None) => Ok((c, true)),
         (None, Some(c)) => Ok((c, false)),
-        (Some(_), Some(_)) => Err(bad("send the client credentials once, not twice")),
-        (None, None) => Err(bad("client_id and client_secret are required")),
+        (Some(_), Some(_)) => Err("send the client credentials once, not twice"),
+        (None, None) => Err("client_id and client_secret are required"),
     }
 }
 
@@ -190,7 +189,7 @@ async fn client_grant(
 ) -> Result<HttpResponse, ApiError> {
     let ((client_id, client_secret), used_basic) = match client_credentials(req, fields) {
         Ok(c) => c,
-        Err(response) => return Ok(response),
+        Err(why) => return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", why)),
     };
     let requested = match field(fields, "scope").map(parse_scopes) {
         Some(None) => return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "unknown scope requested")),
