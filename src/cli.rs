@@ -5,11 +5,12 @@ use std::io::BufRead;
 use anyhow::Context;
 use uuid::Uuid;
 
-use crate::auth::{Role, parse_scopes, password, secret};
-use crate::clock::{Clock, SystemClock};
+use crate::app::accounts::{self, NewPassword};
+use crate::app::{Actor, AppError, Store, projects};
+use crate::auth::{Role, parse_scopes};
+use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::db::audit::{self, AuditEvent};
-use crate::db::{self, DbError, accounts, members};
+use crate::db;
 use crate::domain::parse::ApiEnum;
 use crate::startup::prepare_database;
 
@@ -23,6 +24,25 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// A use-case's refusal as a line for the terminal.
+fn refused(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(errors) => {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|f| format!("{} {}", f.pointer.trim_start_matches('/').replace('/', "."), f.detail))
+                .collect();
+            anyhow::anyhow!("{}", lines.join("; "))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// Storage and the system clock, for commands that run without a server.
+async fn store(settings: &Settings) -> anyhow::Result<Store> {
+    Ok(Store { pool: prepare_database(settings).await?, clock: std::sync::Arc::new(SystemClock) })
+}
+
 /// `matchmaker user add`
 pub async fn add_user(
     settings: Settings,
@@ -33,40 +53,13 @@ pub async fn add_user(
     let role = Role::from_name(&role).context("--role must be admin, staff or member")?;
     let member_id =
         member.as_deref().map(Uuid::parse_str).transpose().context("--member must be a member id (UUID)")?;
-    match (role, member_id) {
-        (Role::Member, None) => anyhow::bail!("--member is required for the member role"),
-        (Role::Admin | Role::Staff, Some(_)) => anyhow::bail!("--member goes with the member role only"),
-        _ => {}
-    }
     crate::domain::member::email(&serde_json::Value::String(email.clone()))
         .map_err(|_| anyhow::anyhow!("--email must be an e-mail address"))?;
     let password = read_password()?;
-    if let Some(problem) = password::policy_problem(&password, &[&email]) {
-        anyhow::bail!("the password {problem}");
-    }
-    let pool = prepare_database(&settings).await?;
-    let now = SystemClock.now();
-    let user = db::run(&pool, move |conn| {
-        let hash = password::hash(&password).map_err(CliError::Other)?;
-        db::write(conn, |conn| {
-            if let Some(id) = member_id
-                && members::find(conn, id)?.is_none()
-            {
-                return Err(CliError::Other(anyhow::anyhow!("no member has the id {id}")));
-            }
-            if accounts::find_user_by_email(conn, &email)?.is_some() {
-                return Err(CliError::Other(anyhow::anyhow!("an account with this e-mail already exists")));
-            }
-            let user = accounts::insert_user(conn, &email, &hash, role, member_id, false, now)?;
-            let event = AuditEvent::new("cli", "user.created", None)
-                .target(format!("user:{}", user.id))
-                .details(serde_json::json!({"role": role, "member_id": member_id}));
-            audit::record(conn, &event, now)?;
-            Ok(user)
-        })
-    })
-    .await?;
-    tracing::info!(user_id = %user.id, role = %user.role, "account created");
+    let store = store(&settings).await?;
+    let (user, _) = accounts::create_user(&store, &Actor::cli(), email, role, member_id, NewPassword::Chosen(password))
+        .await
+        .map_err(refused)?;
     Ok(format!("user_id: {}\nemail: {}\nrole: {}\n", user.id, user.email, user.role))
 }
 
@@ -76,45 +69,15 @@ pub async fn add_client(settings: Settings, name: String, scopes: String) -> any
         .filter(|s| !s.is_empty())
         .context("--scopes must list members:read, members:write, suggestions:read or suggestions:react")?;
     anyhow::ensure!(!name.trim().is_empty() && name.chars().count() <= 200, "--name must have 1 to 200 characters");
-    let pool = prepare_database(&settings).await?;
-    let client_secret = secret::random_token(32)?;
-    let hash = secret::hash_client_secret(&client_secret);
-    let now = SystemClock.now();
-    let client = db::run(&pool, move |conn| {
-        db::write(conn, |conn| {
-            let client = accounts::insert_client(conn, name.trim(), &scopes, &hash, now)?;
-            let event = AuditEvent::new("cli", "client.created", None)
-                .target(format!("client:{}", client.client_id))
-                .details(serde_json::json!({"name": client.name, "scopes": client.scopes}));
-            audit::record(conn, &event, now)?;
-            Ok::<_, CliError>(client)
-        })
-    })
-    .await?;
-    tracing::info!(client_id = %client.client_id, "client created");
-    Ok(format!("client_id: {}\nclient_secret: {client_secret}\n", client.client_id))
-}
-
-#[derive(Debug, thiserror::Error)]
-enum CliError {
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("{0:#}")]
-    Other(anyhow::Error),
-}
-
-impl From<diesel::result::Error> for CliError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(DbError::Query(e))
-    }
+    let store = store(&settings).await?;
+    let (client, secret) =
+        accounts::create_client(&store, &Actor::cli(), name.trim().to_owned(), scopes).await.map_err(refused)?;
+    Ok(format!("client_id: {}\nclient_secret: {secret}\n", client.client_id))
 }
 
 /// `matchmaker check`: the report of stored rows that today's rules refuse, and whether there were any.
 pub async fn check(settings: Settings) -> anyhow::Result<(String, bool)> {
-    let pool = prepare_database(&settings).await?;
-    let findings = db::run(&pool, |conn| crate::check::stored_rows(conn).map_err(DbError::from))
-        .await
-        .map_err(anyhow::Error::from)?;
+    let findings = crate::app::check::stored_rows(&store(&settings).await?).await.map_err(refused)?;
     let mut out = String::new();
     for f in &findings {
         out.push_str(&format!("{f}\n"));
@@ -134,26 +97,21 @@ pub async fn check(settings: Settings) -> anyhow::Result<(String, bool)> {
 /// `matchmaker import calls FILE`: with a progress bar on standard error and a summary on standard output.
 pub async fn import_calls(settings: Settings, file: std::path::PathBuf) -> anyhow::Result<String> {
     let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-    let pool = prepare_database(&settings).await?;
+    let store = store(&settings).await?;
     let threshold = settings.matching.fuzzy_threshold;
-    let summary = db::run(&pool, move |conn| {
-        let vocab = crate::indexer::load_vocabulary(conn, threshold)?;
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} calls ({eta} left)")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        let now = SystemClock.now();
-        let prepared = crate::import::prepare(&data, &vocab, now, |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let (summary, _) = crate::import::store(conn, prepared, now).map_err(|e| anyhow::anyhow!("{e}"))?;
-        bar.finish_and_clear();
-        Ok::<_, anyhow::Error>(summary)
-    })
-    .await?;
+    let vocab = db::run(&store.pool, move |conn| crate::indexer::load_vocabulary(conn, threshold)).await?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} calls ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let shown = bar.clone();
+    let progress = move |done: usize, total: usize| {
+        shown.set_length(total as u64);
+        shown.set_position(done as u64);
+    };
+    let summary = projects::import_calls(&store, vocab, None, data, progress).await.map_err(refused)?;
+    bar.finish_and_clear();
     let mut out = format!(
         "rows: {}\ncreated: {}\nupdated: {}\nunchanged: {}\nskipped: {}\n",
         summary.rows,

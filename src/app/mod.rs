@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod check;
 pub mod matches;
 pub mod members;
 pub mod projects;

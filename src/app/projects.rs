@@ -1,9 +1,10 @@
 //! Projects and calls: create, change, delete, read, and the import of the Funding & Tenders export.
 
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
 use uuid::Uuid;
 
-use super::{AppError, Services, allowed, change};
+use super::{AppError, Services, Store, allowed, change};
 use crate::auth::policy;
 use crate::auth::{Caller, ClientScope};
 use crate::db::changes::Entity;
@@ -13,6 +14,7 @@ use crate::domain::FieldError;
 use crate::domain::project::{Project, ProjectDraft};
 use crate::domain::version::Precondition;
 use crate::import::{self, ImportError, Summary};
+use crate::indexer::IndexSync;
 use crate::matching::Vocabulary;
 use crate::matching::resolve::resolve_list;
 
@@ -193,18 +195,26 @@ fn import_error(e: ImportError) -> AppError {
 }
 
 /// Import a Funding & Tenders export: every row read and checked first, on the blocking pool and without a
-/// connection; then the accepted rows stored in one transaction, and this instance's index refreshed.
-pub async fn import_calls(svc: &Services, data: Vec<u8>, now: DateTime<Utc>) -> Result<Summary, AppError> {
-    let vocab = svc.index.matcher.vocabulary();
-    let prepared = actix_web::web::block(move || import::prepare(&data, &vocab, now, |_, _| {}))
+/// connection; then the accepted rows stored in one transaction, and `index` (this instance's, when serving)
+/// refreshed. `progress` is told after each row read.
+pub async fn import_calls(
+    store: &Store,
+    vocab: Arc<Vocabulary>,
+    index: Option<Arc<IndexSync>>,
+    data: Vec<u8>,
+    progress: impl FnMut(usize, usize) + Send + 'static,
+) -> Result<Summary, AppError> {
+    let now = store.clock.now();
+    let prepared = actix_web::web::block(move || import::prepare(&data, &vocab, now, progress))
         .await
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))?
         .map_err(import_error)?;
-    let index = svc.index.clone();
-    let summary = db::run(&svc.pool, move |conn| {
+    let summary = db::run(&store.pool, move |conn| {
         let (summary, changed) = import::store(conn, prepared, now).map_err(import_error)?;
-        for id in changed {
-            index.refresh(conn, Entity::Project, id)?;
+        if let Some(index) = &index {
+            for id in changed {
+                index.refresh(conn, Entity::Project, id)?;
+            }
         }
         Ok::<_, AppError>(summary)
     })

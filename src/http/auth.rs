@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::client_ip;
-use super::extract::{JsonBody, actor};
+use super::extract::{JsonBody, actor, media_type};
 use crate::app::signin::{self, Issued, SignInError};
 use crate::auth::{Caller, parse_scopes, password};
 use crate::domain::parse::{ObjectParser, text};
@@ -62,14 +62,30 @@ fn refusal(e: SignInError, used_basic: bool) -> Result<HttpResponse, ApiError> {
     })
 }
 
+/// The fields of a token request's body: a form (RFC 6749) or a JSON object of strings; `None` for anything else.
+fn fields_of(media: &str, bytes: &[u8]) -> Option<Vec<(String, String)>> {
+    match media {
+        "application/x-www-form-urlencoded" => {
+            Some(url::form_urlencoded::parse(bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        }
+        "application/json" => match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Some(
+                map.into_iter()
+                    .filter_map(|(k, v)| match v {
+                        Value::String(s) => Some((k, s)),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The fields of a token request, from a form (RFC 6749) or a JSON object.
 async fn read_fields(req: &HttpRequest, payload: web::Payload) -> Result<Vec<(String, String)>, HttpResponse> {
-    let media = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    let media = media_type(req).unwrap_or_default();
     let bad = |d: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", d);
     let bytes = match super::extract::read_body(payload.into_inner(), TOKEN_BODY_LIMIT).await {
         Ok(b) => b,
@@ -82,22 +98,9 @@ async fn read_fields(req: &HttpRequest, payload: web::Payload) -> Result<Vec<(St
         Err(ApiError::PayloadTooLarge { .. }) => return Err(bad("the body is too large")),
         Err(_) => return Err(bad("the body could not be read")),
     };
-    let fields: Vec<(String, String)> = match media.as_str() {
-        "application/x-www-form-urlencoded" => {
-            Ok(url::form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-        }
-        "application/json" => match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(map
-                .into_iter()
-                .filter_map(|(k, v)| match v {
-                    Value::String(s) => Some((k, s)),
-                    _ => None,
-                })
-                .collect()),
-            _ => Err(bad("the body must be a JSON object of strings")),
-        },
-        _ => Err(bad("send application/x-www-form-urlencoded (or application/json)")),
-    }?;
+    let Some(fields) = fields_of(&media, &bytes) else {
+        return Err(bad("send application/x-www-form-urlencoded, or application/json with an object of strings"));
+    };
     // Storage can't hold a NUL: a request carrying one names no account or client.
     if fields.iter().any(|(k, v)| k.contains('\0') || v.contains('\0')) {
         return Err(bad("a parameter contains a NUL character"));

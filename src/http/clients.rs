@@ -6,10 +6,9 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{JsonBody, actor, decode_cursor, limit, page_response, query_params};
+use super::extract::{JsonBody, actor, key_cursor, limit, page_response, parsed, query_params};
 use crate::app::accounts::{self, ClientChange, ClientView};
 use crate::auth::{Caller, ClientScope};
-use crate::domain::FieldError;
 use crate::domain::parse::{ApiEnum, Check, ObjectParser, array, boolean, fail, line, unique_by};
 
 const CURSOR_KIND: &str = "c1";
@@ -34,13 +33,10 @@ fn client_json(v: &ClientView) -> Value {
 /// `GET /v1/clients`
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let params = query_params(req.query_string(), &["limit", "cursor"])?;
-    let limit = limit(&params).map_err(|e| ApiError::validation(vec![e]))?;
-    let after = match params.get("cursor") {
-        None => None,
-        Some(c) => Some(decode_cursor(CURSOR_KIND, c).ok_or_else(|| {
-            ApiError::validation(vec![FieldError::new("?cursor", "is not a cursor this service gave out")])
-        })?),
-    };
+    let mut errors = Vec::new();
+    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let after = key_cursor(CURSOR_KIND, &params, &mut errors);
+    let (after, limit) = parsed((after, limit), errors)?;
     let page = accounts::clients(&state, after, limit).await?;
     Ok(page_response(&req, CURSOR_KIND, page, limit, |v| v.client.client_id.clone(), client_json))
 }

@@ -121,7 +121,28 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let (slug, title) = self.kind();
-        let detail = match self {
+        let mut body = json!({
+            "type": format!("/problems/{slug}"),
+            "title": title,
+            "status": status.as_u16(),
+            "detail": self.detail(),
+        });
+        if let Self::Validation { errors, .. } = self {
+            body["errors"] = json!(errors);
+        }
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        for h in self.headers() {
+            response.insert_header(h);
+        }
+        response.body(body.to_string())
+    }
+}
+
+impl ApiError {
+    /// What the client is told. The cause of an unexpected failure is logged (with the request's id), never sent.
+    fn detail(&self) -> String {
+        match self {
             Self::Unexpected(cause) => {
                 tracing::error!(error = ?cause, "request failed");
                 "something went wrong on our side; the request can be retried".to_owned()
@@ -131,37 +152,25 @@ impl ResponseError for ApiError {
                 "the service cannot reach its database right now; retry shortly".to_owned()
             }
             other => other.to_string(),
-        };
-        let mut body = json!({
-            "type": format!("/problems/{slug}"),
-            "title": title,
-            "status": status.as_u16(),
-            "detail": detail,
-        });
-        if let Self::Validation { errors, .. } = self {
-            body["errors"] = json!(errors);
         }
-        let mut response = HttpResponse::build(status);
-        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        if let Self::MethodNotAllowed { allow, .. } = self {
-            let allow: Vec<&str> = allow.iter().map(Method::as_str).collect();
-            response.insert_header((header::ALLOW, allow.join(", ")));
+    }
+
+    /// The headers a problem of this kind carries: `Allow`, `Retry-After`, the `WWW-Authenticate` challenge.
+    fn headers(&self) -> Vec<(header::HeaderName, String)> {
+        match self {
+            Self::MethodNotAllowed { allow, .. } => {
+                let allow: Vec<&str> = allow.iter().map(Method::as_str).collect();
+                vec![(header::ALLOW, allow.join(", "))]
+            }
+            Self::Unavailable(_) => vec![(header::RETRY_AFTER, "5".to_owned())],
+            Self::TooManyRequests { retry_after } => vec![(header::RETRY_AFTER, retry_after.to_string())],
+            Self::Unauthorized { description, invalid_token: true } => vec![(
+                header::WWW_AUTHENTICATE,
+                format!("Bearer realm=\"matchmaker\", error=\"invalid_token\", error_description=\"{description}\""),
+            )],
+            Self::Unauthorized { .. } => vec![(header::WWW_AUTHENTICATE, "Bearer realm=\"matchmaker\"".to_owned())],
+            _ => Vec::new(),
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, "5"));
-        }
-        if let Self::TooManyRequests { retry_after } = self {
-            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
-        }
-        if let Self::Unauthorized { description, invalid_token } = self {
-            let challenge = if *invalid_token {
-                format!("Bearer realm=\"matchmaker\", error=\"invalid_token\", error_description=\"{description}\"")
-            } else {
-                "Bearer realm=\"matchmaker\"".to_owned()
-            };
-            response.insert_header((header::WWW_AUTHENTICATE, challenge));
-        }
-        response.body(body.to_string())
     }
 }
 

@@ -27,9 +27,40 @@ const MERGE_PATCH: &str = "application/merge-patch+json";
 #[derive(Debug)]
 pub struct JsonBody(pub Value);
 
-fn media_type(req: &HttpRequest) -> Option<String> {
+/// The request's media type, lower-cased, without parameters.
+pub fn media_type(req: &HttpRequest) -> Option<String> {
     let raw = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
     Some(raw.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+}
+
+/// What the headers say of a JSON body, checked before any of it is read: its type, and a declared length within
+/// the limit.
+fn json_head(req: &HttpRequest) -> Result<(), ApiError> {
+    let accepted: &[&str] = if req.method() == Method::PATCH { &[MERGE_PATCH, JSON] } else { &[JSON] };
+    match media_type(req) {
+        Some(m) if accepted.contains(&m.as_str()) => {}
+        Some(m) => {
+            return Err(ApiError::UnsupportedMediaType(format!("the body is {m}; send {}", accepted.join(" or "))));
+        }
+        None => {
+            let wanted = accepted.join(" or ");
+            return Err(ApiError::UnsupportedMediaType(format!("the Content-Type header is missing; send {wanted}")));
+        }
+    }
+    let declared_length =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared_length.is_some_and(|n| n > BODY_LIMIT) {
+        return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+    }
+    Ok(())
+}
+
+/// A JSON document with no NUL in any string.
+fn json_document(bytes: &[u8]) -> Result<Value, ApiError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let mut errors = Vec::new();
+    find_nul(&value, String::new(), &mut errors);
+    parsed(value, errors)
 }
 
 impl FromRequest for JsonBody {
@@ -37,38 +68,12 @@ impl FromRequest for JsonBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
-        let accepted: &[&str] = if req.method() == Method::PATCH { &[MERGE_PATCH, JSON] } else { &[JSON] };
-        let media = media_type(req);
-        let declared_length = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let head = json_head(req);
         let payload = payload.take();
         Box::pin(async move {
-            match media.as_deref() {
-                Some(m) if accepted.contains(&m) => {}
-                Some(m) => {
-                    return Err(ApiError::UnsupportedMediaType(format!(
-                        "the body is {m}; send {}",
-                        accepted.join(" or ")
-                    )));
-                }
-                None => {
-                    return Err(ApiError::UnsupportedMediaType(format!(
-                        "the Content-Type header is missing; send {}",
-                        accepted.join(" or ")
-                    )));
-                }
-            }
-            if declared_length.is_some_and(|n| n > BODY_LIMIT) {
-                return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
-            }
+            head?;
             let bytes = read_body(payload, BODY_LIMIT).await?;
-            let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-            let mut errors = Vec::new();
-            find_nul(&value, String::new(), &mut errors);
-            if errors.is_empty() { Ok(JsonBody(value)) } else { Err(ApiError::validation(errors)) }
+            json_document(&bytes).map(JsonBody)
         })
     }
 }
@@ -296,4 +301,84 @@ pub fn verdict(decision: crate::auth::policy::Decision) -> Result<(), ApiError> 
 /// Who acts in a request, and from which address, for the audit log.
 pub fn actor(req: &HttpRequest, state: &super::AppState, caller: &crate::auth::Caller) -> crate::app::Actor {
     crate::app::Actor::new(caller, super::client_ip(req, state).map(|a| a.to_string()))
+}
+
+/// The query parameters of a request, parsed one by one into `errors`.
+pub type Params = std::collections::HashMap<String, String>;
+
+/// An API-enum parameter (`sector`, `scope`, …): `None` when absent; a value outside the enum is an error.
+pub fn enum_param<T: crate::domain::parse::ApiEnum>(
+    params: &Params,
+    name: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    let value = params.get(name)?;
+    T::from_name(value).or_else(|| {
+        errors.push(FieldError::new(format!("?{name}"), format!("must be one of {}", T::choices())));
+        None
+    })
+}
+
+/// An id parameter (`lead`, `member`, …): `None` when absent; anything but a UUID is an error.
+pub fn uuid_param(params: &Params, name: &str, errors: &mut Vec<FieldError>) -> Option<uuid::Uuid> {
+    let value = params.get(name)?;
+    uuid::Uuid::parse_str(value)
+        .map_err(|_| errors.push(FieldError::new(format!("?{name}"), "must be an id (UUID)")))
+        .ok()
+}
+
+/// An RFC 3339 date-time parameter.
+pub fn time_param(params: &Params, name: &str, errors: &mut Vec<FieldError>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let value = params.get(name)?;
+    match chrono::DateTime::parse_from_rfc3339(value) {
+        Ok(t) => Some(t.to_utc()),
+        Err(_) => {
+            errors.push(FieldError::new(format!("?{name}"), "must be an RFC 3339 date-time"));
+            None
+        }
+    }
+}
+
+/// The cursor of a list paged by id: the last id of the previous page.
+pub fn id_cursor(kind: &str, params: &Params, errors: &mut Vec<FieldError>) -> Option<uuid::Uuid> {
+    let raw = params.get("cursor")?;
+    decode_cursor(kind, raw).and_then(|v| uuid::Uuid::parse_str(&v).ok()).or_else(|| {
+        errors.push(FieldError::new("?cursor", "is not a cursor this service gave out"));
+        None
+    })
+}
+
+/// The cursor of a list paged by an opaque key (the audit log's entry ids, clients' ids).
+pub fn key_cursor(kind: &str, params: &Params, errors: &mut Vec<FieldError>) -> Option<String> {
+    let raw = params.get("cursor")?;
+    decode_cursor(kind, raw).or_else(|| {
+        errors.push(FieldError::new("?cursor", "is not a cursor this service gave out"));
+        None
+    })
+}
+
+/// What was parsed, or every error at once (422).
+pub fn parsed<T>(value: T, errors: Vec<FieldError>) -> Result<T, ApiError> {
+    if errors.is_empty() { Ok(value) } else { Err(ApiError::validation(errors)) }
+}
+
+/// A `lang` parameter: `en`, `fr`, `de` or `lb`.
+pub fn lang_param(params: &Params, errors: &mut Vec<FieldError>) -> Option<crate::matching::vocabulary::Lang> {
+    let value = params.get("lang")?;
+    crate::matching::vocabulary::Lang::parse(value).or_else(|| {
+        errors.push(FieldError::new("?lang", "must be en, fr, de or lb"));
+        None
+    })
+}
+
+/// A number parameter in `min..=max`.
+pub fn number_param(params: &Params, name: &str, min: f64, max: f64, errors: &mut Vec<FieldError>) -> Option<f64> {
+    let value = params.get(name)?;
+    match value.parse::<f64>() {
+        Ok(n) if (min..=max).contains(&n) => Some(n),
+        _ => {
+            errors.push(FieldError::new(format!("?{name}"), format!("must be a number from {min} to {max}")));
+            None
+        }
+    }
 }

@@ -5,11 +5,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::AppState;
-use super::extract::{encode_cursor, limit, next_offset, offset_cursor, query_params};
+use super::extract::{
+    encode_cursor, enum_param, lang_param, limit, next_offset, number_param, offset_cursor, parsed, query_params,
+};
 use crate::app::matches::{self, Ranking};
-use crate::domain::FieldError;
 use crate::domain::member::Scope;
-use crate::domain::parse::ApiEnum as _;
 use crate::http::error::ApiError;
 use crate::matching::index::{Scored, Window};
 use crate::matching::model::{MemberProfile, ProjectProfile};
@@ -34,36 +34,14 @@ fn rank_query(req: &HttpRequest, with_scope: bool) -> Result<RankQuery, ApiError
     };
     let params = query_params(req.query_string(), allowed)?;
     let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
-    let scope = params.get("scope").and_then(|s| {
-        Scope::from_name(s).or_else(|| {
-            errors.push(FieldError::new("?scope", format!("must be one of {}", Scope::choices())));
-            None
-        })
-    });
-    let min_score = match params.get("min_score") {
-        None => 0.0,
-        Some(v) => match v.parse::<f64>() {
-            Ok(n) if (0.0..=100.0).contains(&n) => n,
-            _ => {
-                errors.push(FieldError::new("?min_score", "must be a number from 0 to 100"));
-                0.0
-            }
-        },
+    let query = RankQuery {
+        limit: limit(&params).map_err(|e| errors.push(e)).unwrap_or_default(),
+        scope: enum_param::<Scope>(&params, "scope", &mut errors),
+        min_score: number_param(&params, "min_score", 0.0, 100.0, &mut errors).unwrap_or(0.0),
+        lang: lang_param(&params, &mut errors).unwrap_or(Lang::En),
+        offset: usize::try_from(offset_cursor(CURSOR_KIND, &params, &mut errors)).unwrap_or(0),
     };
-    let lang = match params.get("lang") {
-        None => Lang::En,
-        Some(l) => Lang::parse(l).unwrap_or_else(|| {
-            errors.push(FieldError::new("?lang", "must be en, fr, de or lb"));
-            Lang::En
-        }),
-    };
-    let offset = usize::try_from(offset_cursor(CURSOR_KIND, &params, &mut errors)).unwrap_or(0);
-    if errors.is_empty() {
-        Ok(RankQuery { scope, min_score, lang, limit, offset })
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    parsed(query, errors)
 }
 
 impl RankQuery {
@@ -157,10 +135,7 @@ pub async fn consortia(
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(&path, "project")?;
     let params = query_params(req.query_string(), &["lang"])?;
-    let lang = match params.get("lang") {
-        None => Lang::En,
-        Some(l) => Lang::parse(l)
-            .ok_or_else(|| ApiError::validation(vec![FieldError::new("?lang", "must be en, fr, de or lb")]))?,
-    };
+    let mut errors = Vec::new();
+    let lang = parsed(lang_param(&params, &mut errors).unwrap_or(Lang::En), errors)?;
     Ok(HttpResponse::Ok().json(matches::consortia(&state, id, lang).await?))
 }

@@ -8,17 +8,16 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{
-    JsonBody, bounded_text, decode_cursor, idempotency_key, if_match, limit, page_response, query_params, search_param,
-    verdict,
+    JsonBody, Params, bounded_text, enum_param, id_cursor, idempotency_key, if_match, limit, page_response, parsed,
+    query_params, search_param, verdict,
 };
 use crate::app::members::{self as use_case, Created, Idempotency, location, reads_members};
 use crate::auth::Caller;
 use crate::auth::policy::may_set_member_status;
 use crate::db::idempotency::StoredResponse;
-use crate::db::members::MemberFilter;
+use crate::db::members::{MemberFilter, Visibility};
 use crate::domain::FieldError;
 use crate::domain::member::{Member, MemberDraft, Scope, Sector};
-use crate::domain::parse::ApiEnum;
 
 fn not_found() -> ApiError {
     ApiError::NotFound("no member has this id".to_owned())
@@ -122,43 +121,32 @@ pub async fn delete(
 const LIST_PARAMS: &[&str] = &["sector", "country", "scope", "q", "skill", "limit", "cursor"];
 const CURSOR_KIND: &str = "m1";
 
+/// A `country` parameter: an assigned ISO 3166-1 alpha-2 code, any case.
+fn country_param(params: &Params, errors: &mut Vec<FieldError>) -> Option<String> {
+    let code = params.get("country")?.to_ascii_uppercase();
+    if code.len() == 2 && crate::domain::codes::is_country(&code) {
+        Some(code)
+    } else {
+        errors.push(FieldError::new("?country", "must be an ISO 3166-1 alpha-2 country code"));
+        None
+    }
+}
+
 /// The list's filters, from the query.
 fn parse_list_query(query: &str) -> Result<(MemberFilter, i64, Option<Uuid>), ApiError> {
     let params = query_params(query, LIST_PARAMS)?;
-    let mut filter = MemberFilter::default();
     let mut errors = Vec::new();
     let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
-    let mut after = None;
-    for name in LIST_PARAMS {
-        let Some(value) = params.get(*name) else { continue };
-        let pointer = format!("?{name}");
-        match *name {
-            "sector" => match Sector::from_name(value) {
-                Some(s) => filter.sector = Some(s),
-                None => errors.push(FieldError::new(pointer, format!("must be one of {}", Sector::choices()))),
-            },
-            "scope" => match Scope::from_name(value) {
-                Some(s) => filter.scope = Some(s),
-                None => errors.push(FieldError::new(pointer, format!("must be one of {}", Scope::choices()))),
-            },
-            "country" => {
-                let code = value.to_ascii_uppercase();
-                if code.len() == 2 && crate::domain::codes::is_country(&code) {
-                    filter.country = Some(code);
-                } else {
-                    errors.push(FieldError::new(pointer, "must be an ISO 3166-1 alpha-2 country code"));
-                }
-            }
-            "q" => filter.q = search_param(&params, "q", &mut errors),
-            "skill" => filter.skill = bounded_text(&params, "skill", crate::domain::term::TERM_MAX, &mut errors),
-            "cursor" => match decode_cursor(CURSOR_KIND, value).and_then(|v| Uuid::parse_str(&v).ok()) {
-                Some(id) => after = Some(id),
-                None => errors.push(FieldError::new(pointer, "is not a cursor this service gave out")),
-            },
-            _ => {}
-        }
-    }
-    if errors.is_empty() { Ok((filter, limit, after)) } else { Err(ApiError::validation(errors)) }
+    let filter = MemberFilter {
+        visible: Visibility::default(),
+        sector: enum_param::<Sector>(&params, "sector", &mut errors),
+        country: country_param(&params, &mut errors),
+        scope: enum_param::<Scope>(&params, "scope", &mut errors),
+        q: search_param(&params, "q", &mut errors),
+        skill: bounded_text(&params, "skill", crate::domain::term::TERM_MAX, &mut errors),
+    };
+    let after = id_cursor(CURSOR_KIND, &params, &mut errors);
+    parsed((filter, limit, after), errors)
 }
 
 /// `GET /v1/members`: what the caller may see (staff: all; a member: its own; a portal: its linked members).

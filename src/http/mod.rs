@@ -312,41 +312,45 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
     crate::auth::address::client_address(req.peer_addr().map(|a| a.ip()), &forwarded, &state.auth.trusted_proxies)
 }
 
-/// Register every route of [`ROUTES`]; a known path with an unknown method answers 405 with `Allow`.
+/// One route of the table for one method, behind the guard unless it is public.
+fn route(r: &RouteDef, m: Method) -> Route {
+    let route = (r.handler)().method(m);
+    if r.access == Access::Public {
+        return route;
+    }
+    let access = r.access;
+    route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| guard(access, req, next)))
+}
+
+/// Every route of one path (GET also answers HEAD); another method answers 405 with `Allow`.
+fn resource(path: &'static str) -> actix_web::Resource {
+    let routes: Vec<&RouteDef> = ROUTES.iter().filter(|r| r.path == path).collect();
+    let mut allow: Vec<Method> = Vec::new();
+    let mut resource = web::resource(path);
+    for r in routes {
+        let mut methods = vec![method(r.method)];
+        if r.method == "GET" {
+            methods.push(Method::HEAD);
+        }
+        for m in methods {
+            allow.push(m.clone());
+            resource = resource.route(route(r, m));
+        }
+    }
+    resource.default_service(web::to(move |req: HttpRequest| {
+        let allow = allow.clone();
+        async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { method: req.method().clone(), allow }) }
+    }))
+}
+
+/// Register every route of [`ROUTES`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut paths: Vec<&'static str> = Vec::new();
     for r in ROUTES {
         if !paths.contains(&r.path) {
             paths.push(r.path);
+            cfg.service(resource(r.path));
         }
-    }
-    for path in paths {
-        let routes: Vec<&RouteDef> = ROUTES.iter().filter(|r| r.path == path).collect();
-        let mut allow: Vec<Method> = routes.iter().map(|r| method(r.method)).collect();
-        if allow.contains(&Method::GET) {
-            allow.push(Method::HEAD);
-        }
-        let mut resource = web::resource(path);
-        for r in &routes {
-            let mut methods = vec![method(r.method)];
-            if r.method == "GET" {
-                methods.push(Method::HEAD);
-            }
-            for m in methods {
-                let mut route = (r.handler)().method(m);
-                if r.access != Access::Public {
-                    let access = r.access;
-                    route =
-                        route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| guard(access, req, next)));
-                }
-                resource = resource.route(route);
-            }
-        }
-        let resource = resource.default_service(web::to(move |req: HttpRequest| {
-            let allow = allow.clone();
-            async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { method: req.method().clone(), allow }) }
-        }));
-        cfg.service(resource);
     }
 }
 

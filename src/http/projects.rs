@@ -6,13 +6,14 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{JsonBody, decode_cursor, if_match, limit, page_response, query_params, read_body, search_param};
+use super::extract::{
+    JsonBody, enum_param, id_cursor, if_match, limit, media_type, page_response, parsed, query_params, read_body,
+    search_param, uuid_param,
+};
 use crate::app::projects::{self as use_case, Seen, location, reads_projects};
 use crate::auth::Caller;
 use crate::db::projects::ProjectFilter;
-use crate::domain::FieldError;
 use crate::domain::member::{Scope, Sector};
-use crate::domain::parse::ApiEnum as _;
 use crate::domain::project::{Project, ProjectDraft, ProjectStatus};
 
 const CURSOR_KIND: &str = "p1";
@@ -85,51 +86,29 @@ pub async fn delete(
 
 const LIST_PARAMS: &[&str] = &["scope", "sector", "status", "q", "lead", "limit", "cursor"];
 
-/// `GET /v1/projects`
-pub async fn list(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
+/// The list's filters, and where the page starts.
+fn list_query(req: &HttpRequest) -> Result<(ProjectFilter, Option<Uuid>, i64), ApiError> {
     let params = query_params(req.query_string(), LIST_PARAMS)?;
     let mut errors = Vec::new();
     let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
-    let mut filter = ProjectFilter::default();
-    let mut enum_param = |name: &str, parse: &dyn Fn(&str) -> Option<()>, choices: String| {
-        if let Some(v) = params.get(name)
-            && parse(v).is_none()
-        {
-            errors.push(FieldError::new(format!("?{name}"), format!("must be one of {choices}")));
-        }
+    let filter = ProjectFilter {
+        scope: enum_param::<Scope>(&params, "scope", &mut errors),
+        sector: enum_param::<Sector>(&params, "sector", &mut errors),
+        status: enum_param::<ProjectStatus>(&params, "status", &mut errors),
+        q: search_param(&params, "q", &mut errors),
+        lead: uuid_param(&params, "lead", &mut errors),
     };
-    enum_param("scope", &|v| Scope::from_name(v).map(|_| ()), Scope::choices());
-    enum_param("sector", &|v| Sector::from_name(v).map(|_| ()), Sector::choices());
-    enum_param("status", &|v| ProjectStatus::from_name(v).map(|_| ()), ProjectStatus::choices());
-    filter.scope = params.get("scope").and_then(|v| Scope::from_name(v));
-    filter.sector = params.get("sector").and_then(|v| Sector::from_name(v));
-    filter.status = params.get("status").and_then(|v| ProjectStatus::from_name(v));
-    filter.q = search_param(&params, "q", &mut errors);
-    if let Some(lead) = params.get("lead") {
-        match Uuid::parse_str(lead) {
-            Ok(id) => filter.lead = Some(id),
-            Err(_) => errors.push(FieldError::new("?lead", "must be a member id (UUID)")),
-        }
-    }
-    let after = params.get("cursor").and_then(|c| {
-        decode_cursor(CURSOR_KIND, c).and_then(|v| Uuid::parse_str(&v).ok()).or_else(|| {
-            errors.push(FieldError::new("?cursor", "is not a cursor this service gave out"));
-            None
-        })
-    });
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    let after = id_cursor(CURSOR_KIND, &params, &mut errors);
+    parsed((filter, after, limit), errors)
+}
+
+/// `GET /v1/projects`
+pub async fn list(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let (filter, after, limit) = list_query(&req)?;
     let page = use_case::list(&state, &caller, filter, after, limit).await?;
     let now = state.clock.now();
-    Ok(page_response(
-        &req,
-        CURSOR_KIND,
-        page,
-        limit,
-        |s| s.project.id.to_string(),
-        |s| s.project.to_json(now, s.shows_lead),
-    ))
+    let position = |s: &Seen| s.project.id.to_string();
+    Ok(page_response(&req, CURSOR_KIND, page, limit, position, |s| s.project.to_json(now, s.shows_lead)))
 }
 
 /// The import endpoint takes a whole export.
@@ -141,15 +120,11 @@ pub async fn import(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let media = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-    if media.as_deref() != Some("text/csv") {
+    if media_type(&req).as_deref() != Some("text/csv") {
         return Err(ApiError::UnsupportedMediaType("send the export as text/csv".to_owned()));
     }
     let data = read_body(payload.into_inner(), IMPORT_LIMIT).await?;
-    let summary = use_case::import_calls(&state, data.to_vec(), state.clock.now()).await?;
+    let (vocab, index) = (state.index.matcher.vocabulary(), Some(state.index.clone()));
+    let summary = use_case::import_calls(&state, vocab, index, data.to_vec(), |_, _| {}).await?;
     Ok(HttpResponse::Ok().json(summary))
 }

@@ -7,13 +7,12 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{JsonBody, actor, decode_cursor, limit, page_response, query_params};
+use super::extract::{JsonBody, actor, enum_param, id_cursor, limit, page_response, parsed, query_params};
 use crate::app::accounts::{self, NewPassword, UserChange};
 use crate::auth::{Caller, Role};
 use crate::db::accounts::User;
-use crate::domain::FieldError;
 use crate::domain::member::email;
-use crate::domain::parse::{ApiEnum, Check, ObjectParser, boolean, fail};
+use crate::domain::parse::{ApiEnum as _, Check, ObjectParser, boolean, fail};
 
 const CURSOR_KIND: &str = "u1";
 
@@ -30,19 +29,9 @@ fn list_query(req: &HttpRequest) -> Result<(Option<Role>, Option<Uuid>, i64), Ap
     let params = query_params(req.query_string(), &["role", "limit", "cursor"])?;
     let mut errors = Vec::new();
     let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
-    let role = params.get("role").and_then(|r| {
-        Role::from_name(r).or_else(|| {
-            errors.push(FieldError::new("?role", format!("must be one of {}", Role::choices())));
-            None
-        })
-    });
-    let after = params.get("cursor").and_then(|c| {
-        decode_cursor(CURSOR_KIND, c).and_then(|v| Uuid::parse_str(&v).ok()).or_else(|| {
-            errors.push(FieldError::new("?cursor", "is not a cursor this service gave out"));
-            None
-        })
-    });
-    if errors.is_empty() { Ok((role, after, limit)) } else { Err(ApiError::validation(errors)) }
+    let role = enum_param::<Role>(&params, "role", &mut errors);
+    let after = id_cursor(CURSOR_KIND, &params, &mut errors);
+    parsed((role, after, limit), errors)
 }
 
 /// `GET /v1/users`

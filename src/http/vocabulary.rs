@@ -4,22 +4,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::AppState;
-use super::extract::{JsonBody, actor, query_params};
+use super::extract::{JsonBody, actor, lang_param, query_params};
 use crate::app::vocabulary;
 use crate::auth::Caller;
 use crate::domain::FieldError;
 use crate::domain::parse::{ObjectParser, line};
 use crate::http::error::ApiError;
 use crate::matching::vocabulary::Lang;
-
-fn lang_param(v: Option<&String>, errors: &mut Vec<FieldError>) -> Option<Lang> {
-    v.and_then(|l| {
-        Lang::parse(l).or_else(|| {
-            errors.push(FieldError::new("?lang", "must be en, fr, de or lb"));
-            None
-        })
-    })
-}
 
 /// `GET /v1/vocabulary/search?q=&lang=&limit=`
 pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -29,7 +20,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     if q.trim().is_empty() || q.chars().count() > 100 {
         errors.push(FieldError::new("?q", "is required: 1 to 100 characters"));
     }
-    let lang = lang_param(params.get("lang"), &mut errors);
+    let lang = lang_param(&params, &mut errors);
     let limit = match params.get("limit") {
         None => 10,
         Some(v) => v.parse::<usize>().ok().filter(|n| (1..=50).contains(n)).unwrap_or_else(|| {

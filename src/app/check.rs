@@ -41,7 +41,11 @@ const REFERENCE_MAX: usize = 200;
 
 /// Every member and project that an empty PATCH would refuse (so editing it needs these fields fixed first), and
 /// every project whose import reference today's import would refuse.
-pub fn stored_rows(conn: &mut DbConnection) -> diesel::QueryResult<Vec<Finding>> {
+pub async fn stored_rows(store: &super::Store) -> Result<Vec<Finding>, super::AppError> {
+    crate::db::run(&store.pool, |conn| findings(conn).map_err(super::AppError::from)).await
+}
+
+fn findings(conn: &mut DbConnection) -> Result<Vec<Finding>, crate::db::QueryError> {
     let mut findings = Vec::new();
     for m in members::all(conn)? {
         if let Err(problems) = m.profile.patched(&json!({})) {
