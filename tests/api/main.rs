@@ -1,6 +1,7 @@
 //! One integration binary: the real application on port 0, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly by design")]
 
+mod architecture;
 mod auth;
 mod cli;
 mod compose;
