@@ -14,6 +14,7 @@ mod helpers;
 mod matching;
 mod matrix;
 mod members;
+mod realistic;
 mod review;
 mod scheduler;
 mod schema;
