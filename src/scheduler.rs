@@ -22,7 +22,7 @@ use crate::digest::outbox::{self, Delivery, Mailer, pending_in_week};
 
 /// Told about each step of a period's work.
 pub type Step = Arc<dyn Fn(&str) + Send + Sync>;
-use crate::review::{run as matching_run, store};
+use crate::review::{store, suggest};
 
 /// A name for this instance in leases: host, process, and a random part (a restarted process is a new owner).
 pub fn instance_id() -> String {
@@ -251,14 +251,12 @@ impl Jobs {
                         }
                     }
                 };
-                match matching_run::execute(&mut conn, &sync.matcher, &self.review, &run_id, now, keep_going) {
+                match suggest::execute(&mut conn, &sync.matcher, &self.review, &run_id, now, keep_going) {
                     Ok(c) => Ok((
                         true,
                         format!("run {run_id}: {} created, {} kept, {} held back", c.created, c.kept, c.held_back),
                     )),
-                    Err(DbError::Other(e)) if e.is::<matching_run::Interrupted>() => {
-                        Ok((false, "interrupted".to_owned()))
-                    }
+                    Err(DbError::Other(e)) if e.is::<suggest::Interrupted>() => Ok((false, "interrupted".to_owned())),
                     Err(e) => {
                         let _ = store::fail_run(&mut conn, &run_id, &e.to_string(), now);
                         Err(e)

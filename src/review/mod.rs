@@ -1,8 +1,8 @@
 //! Staff review of suggestions: the records a matching run makes, their lifecycle (pending → approved | rejected →
 //! delivered, or expired), members' reactions, and every transition kept.
 
-pub mod run;
 pub mod store;
+pub mod suggest;
 pub mod view;
 
 use crate::api_enum;
