@@ -195,7 +195,7 @@ pub async fn digest_run(settings: Settings, week: Option<String>, dry_run: bool)
         let lines = crate::db::run(&pool, move |conn| {
             let now = j.clock.now();
             let mut lines = Vec::new();
-            for member in crate::review::store::members_with_undelivered(conn)? {
+            for member in crate::db::suggestions::members_with_undelivered(conn)? {
                 let Ok(id) = uuid::Uuid::parse_str(&member) else { continue };
                 let Some(m) = crate::db::members::find(conn, id)? else { continue };
                 let gets = m.profile.digest == crate::domain::member::DigestFrequency::Weekly

@@ -22,7 +22,8 @@ use crate::digest::outbox::{self, Delivery, Mailer, pending_in_week};
 
 /// Told about each step of a period's work.
 pub type Step = Arc<dyn Fn(&str) + Send + Sync>;
-use crate::review::{store, suggest};
+use crate::db::runs;
+use crate::review::suggest;
 
 /// A name for this instance in leases: host, process, and a random part (a restarted process is a new owner).
 pub fn instance_id() -> String {
@@ -245,9 +246,9 @@ impl Jobs {
                     Some(id) => id.to_owned(),
                     None => {
                         let requested_by = format!("schedule:{period}");
-                        match store::find_run_by_requester(&mut conn, &requested_by)? {
+                        match runs::find_by_requester(&mut conn, &requested_by)? {
                             Some(r) => r.id,
-                            None => store::insert_run(&mut conn, &Uuid::now_v7().to_string(), &requested_by, now)?.id,
+                            None => runs::insert(&mut conn, &Uuid::now_v7().to_string(), &requested_by, now)?.id,
                         }
                     }
                 };
@@ -258,7 +259,7 @@ impl Jobs {
                     )),
                     Err(DbError::Other(e)) if e.is::<suggest::Interrupted>() => Ok((false, "interrupted".to_owned())),
                     Err(e) => {
-                        let _ = store::fail_run(&mut conn, &run_id, &e.to_string(), now);
+                        let _ = runs::fail(&mut conn, &run_id, &e.to_string(), now);
                         Err(e)
                     }
                 }
@@ -304,12 +305,11 @@ impl Jobs {
     }
 
     /// Start a matching run now (staff): its id, while it runs in the background.
-    pub async fn start_matching_run(self: &Arc<Self>, requested_by: String) -> Result<store::RunRow, DbError> {
+    pub async fn start_matching_run(self: &Arc<Self>, requested_by: String) -> Result<runs::RunRow, DbError> {
         let now = self.clock.now();
         let id = Uuid::now_v7().to_string();
         let run =
-            db::run(&self.pool, move |conn| store::insert_run(conn, &id, &requested_by, now).map_err(DbError::from))
-                .await?;
+            db::run(&self.pool, move |conn| runs::insert(conn, &id, &requested_by, now).map_err(DbError::from)).await?;
         let me = Arc::clone(self);
         let period = format!("run:{}", run.id);
         tokio::spawn(async move {

@@ -10,7 +10,9 @@ pub mod idempotency;
 pub mod jobs;
 pub mod members;
 pub mod projects;
+pub mod runs;
 pub mod schema;
+pub mod suggestions;
 pub mod vocabulary;
 
 use std::time::Duration;

@@ -17,9 +17,9 @@ use super::token::UnsubscribeKey;
 use super::{IsoWeek, mail_language, render};
 use crate::config::MailSettings;
 use crate::db::schema::digests;
+use crate::db::suggestions;
 use crate::db::{DbConnection, DbError, db_now};
 use crate::domain::member::{DigestFrequency, MemberStatus, timestamp};
-use crate::review::store;
 use crate::review::view;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -179,7 +179,7 @@ impl Mailer {
         now: DateTime<Utc>,
     ) -> Result<Option<Preview>, DbError> {
         let Some(m) = crate::db::members::find(conn, member)? else { return Ok(None) };
-        let rows = store::undelivered(conn, &member.to_string())?;
+        let rows = suggestions::undelivered(conn, &member.to_string())?;
         if rows.is_empty() {
             return Ok(None);
         }
@@ -241,7 +241,7 @@ impl Mailer {
                 updated_at: now.naive_utc(),
             };
             diesel::insert_into(digests::table).values(&row).execute(conn)?;
-            store::attach(conn, &ids, &row.id)?;
+            suggestions::attach(conn, &ids, &row.id)?;
             Ok(Some(row))
         })
     }
@@ -254,9 +254,9 @@ impl Mailer {
         now: DateTime<Utc>,
         keep_going: &dyn Fn() -> bool,
     ) -> Result<usize, DbError> {
-        store::expire_due(conn, now)?;
+        suggestions::expire_due(conn, now)?;
         let mut written = 0;
-        for member in store::members_with_undelivered(conn)? {
+        for member in suggestions::members_with_undelivered(conn)? {
             if !keep_going() {
                 break;
             }
@@ -371,7 +371,7 @@ fn mark_sent(conn: &mut DbConnection, id: &str, owner: &str, now: DateTime<Utc>)
             ))
             .execute(conn)?;
         tracing::info!(digest = %id, owner, "digest sent");
-        store::mark_delivered(conn, id, now)?;
+        suggestions::mark_delivered(conn, id, now)?;
         Ok(())
     })
 }

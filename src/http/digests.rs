@@ -12,13 +12,14 @@ use super::extract::{limit, offset_page, query_params};
 use crate::auth::Caller;
 use crate::db::audit::{self, AuditEvent};
 use crate::db::schema::members;
+use crate::db::suggestions as store;
 use crate::db::{self, DbError};
 use crate::digest::outbox::{self, DigestFilter, DigestRow, RetryError};
 use crate::digest::render::{self, PageState};
 use crate::digest::{IsoWeek, mail_language};
 use crate::domain::FieldError;
 use crate::http::error::ApiError;
-use crate::review::{store, view};
+use crate::review::view;
 
 const CURSOR_KIND: &str = "d1";
 

@@ -266,7 +266,7 @@ async fn guard(
         Access::OwnRecord { record, .. } => match req.match_info().get("id").map(str::to_owned) {
             Some(id) => db::run(&state.pool, move |conn| {
                 match record {
-                    Record::Suggestion => crate::review::store::owner(conn, &id),
+                    Record::Suggestion => crate::db::suggestions::owner(conn, &id),
                     Record::Digest => crate::digest::outbox::owner(conn, &id),
                 }
                 .map_err(DbError::from)

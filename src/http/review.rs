@@ -8,13 +8,14 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::extract::{JsonBody, if_match, limit, offset_page, query_params};
 use crate::auth::Caller;
+use crate::db::runs::{self, RunRow};
+use crate::db::suggestions::{self as store, DecideError, Decision, Filter, ReactError, SuggestionRow};
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::FieldError;
 use crate::domain::member::{Scope, Sector, timestamp};
 use crate::domain::parse::{self, ApiEnum as _, Check, ObjectParser};
 use crate::domain::version::Precondition;
 use crate::http::error::ApiError;
-use crate::review::store::{self, DecideError, Decision, Filter, ReactError, RunRow, SuggestionRow};
 use crate::review::{Reaction, ReactionReason, SuggestionKind, SuggestionStatus, view};
 
 const CURSOR_KIND: &str = "s1";
@@ -49,7 +50,7 @@ pub async fn start_run(state: web::Data<AppState>, caller: Caller) -> Result<Htt
 /// `GET /v1/matching/runs/{id}`
 pub async fn get_run(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let run = db::run(&state.pool, move |conn| store::find_run(conn, &id).map_err(DbError::from)).await?;
+    let run = db::run(&state.pool, move |conn| runs::find(conn, &id).map_err(DbError::from)).await?;
     let run = run.ok_or_else(|| ApiError::NotFound("no matching run has this id".to_owned()))?;
     Ok(HttpResponse::Ok().json(run_json(&run)))
 }

@@ -1,7 +1,6 @@
 //! Staff review of suggestions: the records a matching run makes, their lifecycle (pending → approved | rejected →
 //! delivered, or expired), members' reactions, and every transition kept.
 
-pub mod store;
 pub mod suggest;
 pub mod view;
 

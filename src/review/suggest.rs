@@ -9,10 +9,11 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::store::{self, Counts, SuggestionRow};
 use super::{Reaction, SuggestionKind, SuggestionStatus};
 use crate::config::ReviewSettings;
+use crate::db::runs::{self, Counts};
 use crate::db::schema::members;
+use crate::db::suggestions::{self, SuggestionRow};
 use crate::db::{DbConnection, DbError};
 use crate::matching::index::{Scored, Window};
 use crate::matching::vocabulary::Lang;
@@ -68,7 +69,7 @@ pub fn admit(history: &[SuggestionRow], score: f64, s: &ReviewSettings, now: Dat
 /// What each member objected to: the concepts of suggestions it marked not relevant (for a reason about content).
 pub fn objections(conn: &mut DbConnection) -> QueryResult<HashMap<String, HashSet<String>>> {
     let mut out: HashMap<String, HashSet<String>> = HashMap::new();
-    for row in store::objections(conn)? {
+    for row in suggestions::objections(conn)? {
         let explanation: Value = serde_json::from_str(&row.explanation).unwrap_or(Value::Null);
         let concepts = explanation["matched"].as_array().into_iter().flatten().filter_map(|m| m["concept"].as_str());
         out.entry(row.member_id.clone()).or_default().extend(concepts.map(str::to_owned));
@@ -220,7 +221,7 @@ pub fn execute(
     now: DateTime<Utc>,
     keep_going: &dyn Fn() -> bool,
 ) -> Result<Counts, DbError> {
-    let run = store::find_run(conn, run_id)?.ok_or_else(|| DbError::Other(anyhow::anyhow!("no run {run_id}")))?;
+    let run = runs::find(conn, run_id)?.ok_or_else(|| DbError::Other(anyhow::anyhow!("no run {run_id}")))?;
     let mut counts = Counts {
         members_total: run.members_total,
         members_done: run.members_done,
@@ -228,7 +229,7 @@ pub fn execute(
         kept: run.kept,
         held_back: run.held_back,
     };
-    store::expire_due(conn, now)?;
+    suggestions::expire_due(conn, now)?;
     let objected = objections(conn)?;
     let languages: HashMap<String, String> = members::table
         .select((members::id, members::preferred_language))
@@ -250,7 +251,7 @@ pub fn execute(
         (ids, led)
     };
     counts.members_total = i32::try_from(ids.len()).unwrap_or(i32::MAX);
-    store::update_run(conn, run_id, "running", counts, None, None)?;
+    runs::update(conn, run_id, "running", counts, None, None)?;
     let start = usize::try_from(counts.members_done).unwrap_or(0).min(ids.len());
     for (i, member) in ids.iter().enumerate().skip(start) {
         if !keep_going() {
@@ -265,7 +266,7 @@ pub fn execute(
         };
         crate::db::write(conn, |conn| {
             let pairs: Vec<(SuggestionKind, &str)> = proposals.iter().map(|p| (p.kind, p.target.as_str())).collect();
-            let histories = store::pair_histories(conn, &key, &pairs)?;
+            let histories = suggestions::pair_histories(conn, &key, &pairs)?;
             for p in &proposals {
                 let history = histories.get(&(p.kind, p.target.clone())).map_or(&[][..], Vec::as_slice);
                 match admit(history, p.score, s, now) {
@@ -284,7 +285,7 @@ pub fn execute(
                             p.rationale.clone(),
                             now,
                         );
-                        if store::insert(conn, &row, &format!("run:{run_id}"))? {
+                        if suggestions::insert(conn, &row, &format!("run:{run_id}"))? {
                             counts.created += 1;
                         } else {
                             counts.kept += 1;
@@ -296,10 +297,10 @@ pub fn execute(
         })?;
         counts.members_done = i32::try_from(i + 1).unwrap_or(i32::MAX);
         if (i + 1) % 25 == 0 {
-            store::update_run(conn, run_id, "running", counts, None, None)?;
+            runs::update(conn, run_id, "running", counts, None, None)?;
         }
     }
-    store::update_run(conn, run_id, "done", counts, None, Some(now))?;
+    runs::update(conn, run_id, "done", counts, None, Some(now))?;
     Ok(counts)
 }
 

@@ -6,8 +6,8 @@ use diesel::QueryResult;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::store::{self, SuggestionRow};
 use crate::db::DbConnection;
+use crate::db::suggestions::{self, SuggestionRow};
 use crate::domain::member::timestamp;
 
 fn at(t: Option<chrono::NaiveDateTime>) -> Value {
@@ -114,7 +114,7 @@ pub fn for_staff(
         obj.insert("version".into(), json!(row.version));
         obj.insert("updated_at".into(), json!(timestamp(row.updated_at.and_utc())));
         if history {
-            let events: Vec<Value> = store::events(conn, &row.id)?
+            let events: Vec<Value> = suggestions::events(conn, &row.id)?
                 .into_iter()
                 .map(|e| {
                     json!({

@@ -1,4 +1,4 @@
-//! Suggestions, their transitions and matching runs in the database.
+//! Suggestions and their transitions (every change of status, rationale or reaction) in the database.
 
 use std::collections::HashMap;
 
@@ -6,10 +6,10 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{Reaction, ReactionReason, SuggestionKind, SuggestionStatus};
-use crate::db::schema::{matching_runs, member_sectors, projects, suggestion_events, suggestions};
-use crate::db::{DbConnection, DbError};
+use super::DbConnection;
+use super::schema::{member_sectors, projects, suggestion_events, suggestions};
 use crate::domain::parse::ApiEnum as _;
+use crate::review::{REACTION_UNDO_DAYS, Reaction, ReactionReason, SuggestionKind, SuggestionStatus};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = suggestions)]
@@ -156,13 +156,13 @@ pub fn events(conn: &mut DbConnection, suggestion: &str) -> QueryResult<Vec<Even
 /// Insert a new suggestion and its first transition. `Ok(false)` when a live suggestion for the pair appeared
 /// meanwhile (another run): the unique index on live pairs refuses the second.
 pub fn insert(conn: &mut DbConnection, row: &SuggestionRow, actor: &str) -> QueryResult<bool> {
-    let outcome = crate::db::savepoint(conn, |conn| {
+    let outcome = super::savepoint(conn, |conn| {
         diesel::insert_into(suggestions::table).values(row).execute(conn)?;
         record_event(conn, &row.id, "status", None, Some(&row.status), actor, None, row.created_at.and_utc())
     });
     match outcome {
         Ok(()) => Ok(true),
-        Err(e) if crate::db::is_unique_violation(&e) => Ok(false),
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -245,7 +245,7 @@ pub fn decide(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<SuggestionRow, DecideError> {
-    crate::db::write(conn, |conn| {
+    super::write(conn, |conn| {
         let row = find(conn, id)?.ok_or(DecideError::NotFound)?;
         if !precondition.holds(&row.etag()) {
             return Err(DecideError::Stale);
@@ -302,7 +302,7 @@ pub fn react(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<SuggestionRow, ReactError> {
-    crate::db::write(conn, |conn| {
+    super::write(conn, |conn| {
         let row = find(conn, id)?.filter(|r| r.status().visible_to_member()).ok_or(ReactError::NotFound)?;
         diesel::update(suggestions::table.filter(suggestions::id.eq(id)))
             .set((
@@ -333,22 +333,22 @@ pub fn react(
     })
 }
 
-/// Take a reaction back, within [`super::REACTION_UNDO_DAYS`] of giving it.
+/// Take a reaction back, within [`REACTION_UNDO_DAYS`] of giving it.
 pub fn undo_reaction(
     conn: &mut DbConnection,
     id: &str,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<SuggestionRow, ReactError> {
-    crate::db::write(conn, |conn| {
+    super::write(conn, |conn| {
         let row = find(conn, id)?.filter(|r| r.status().visible_to_member()).ok_or(ReactError::NotFound)?;
         let (Some(previous), Some(at)) = (row.reaction.clone(), row.reacted_at) else {
             return Err(ReactError::Conflict("there is no reaction to take back".to_owned()));
         };
-        if now.naive_utc() - at > TimeDelta::days(super::REACTION_UNDO_DAYS) {
+        if now.naive_utc() - at > TimeDelta::days(REACTION_UNDO_DAYS) {
             return Err(ReactError::Conflict(format!(
                 "a reaction can be taken back within {} days of giving it",
-                super::REACTION_UNDO_DAYS
+                REACTION_UNDO_DAYS
             )));
         }
         diesel::update(suggestions::table.filter(suggestions::id.eq(id)))
@@ -378,7 +378,7 @@ pub fn expire_due(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<us
         .select((suggestions::id, suggestions::status))
         .load(conn)?;
     for (id, from) in &due {
-        crate::db::write(conn, |conn| {
+        super::write(conn, |conn| {
             let changed =
                 diesel::update(suggestions::table.filter(suggestions::id.eq(id)).filter(suggestions::status.eq(from)))
                     .set((
@@ -521,94 +521,4 @@ pub fn members_with_undelivered(conn: &mut DbConnection) -> QueryResult<Vec<Stri
         .distinct()
         .order(suggestions::member_id.asc())
         .load(conn)
-}
-
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = matching_runs)]
-pub struct RunRow {
-    pub id: String,
-    pub status: String,
-    pub requested_by: String,
-    pub members_total: i32,
-    pub members_done: i32,
-    pub created: i32,
-    pub kept: i32,
-    pub held_back: i32,
-    pub error: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub finished_at: Option<NaiveDateTime>,
-}
-
-pub fn insert_run(conn: &mut DbConnection, id: &str, requested_by: &str, now: DateTime<Utc>) -> QueryResult<RunRow> {
-    let row = RunRow {
-        id: id.to_owned(),
-        status: "queued".to_owned(),
-        requested_by: requested_by.to_owned(),
-        members_total: 0,
-        members_done: 0,
-        created: 0,
-        kept: 0,
-        held_back: 0,
-        error: None,
-        created_at: now.naive_utc(),
-        finished_at: None,
-    };
-    diesel::insert_into(matching_runs::table).values(&row).execute(conn)?;
-    find_run(conn, id)?.ok_or(diesel::result::Error::NotFound)
-}
-
-pub fn find_run(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RunRow>> {
-    matching_runs::table.find(id).select(RunRow::as_select()).first(conn).optional()
-}
-
-/// Progress of a run so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub members_total: i32,
-    pub members_done: i32,
-    pub created: i32,
-    pub kept: i32,
-    pub held_back: i32,
-}
-
-pub fn update_run(
-    conn: &mut DbConnection,
-    id: &str,
-    status: &str,
-    c: Counts,
-    error: Option<String>,
-    finished: Option<DateTime<Utc>>,
-) -> Result<(), DbError> {
-    diesel::update(matching_runs::table.find(id))
-        .set((
-            matching_runs::status.eq(status),
-            matching_runs::members_total.eq(c.members_total),
-            matching_runs::members_done.eq(c.members_done),
-            matching_runs::created.eq(c.created),
-            matching_runs::kept.eq(c.kept),
-            matching_runs::held_back.eq(c.held_back),
-            matching_runs::error.eq(error),
-            matching_runs::finished_at.eq(finished.map(|t| t.naive_utc())),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn find_run_by_requester(conn: &mut DbConnection, requested_by: &str) -> QueryResult<Option<RunRow>> {
-    matching_runs::table
-        .filter(matching_runs::requested_by.eq(requested_by))
-        .select(RunRow::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn fail_run(conn: &mut DbConnection, id: &str, error: &str, now: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(matching_runs::table.find(id))
-        .set((
-            matching_runs::status.eq("failed"),
-            matching_runs::error.eq(Some(error.to_owned())),
-            matching_runs::finished_at.eq(Some(now.naive_utc())),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
