@@ -15,10 +15,12 @@ use uuid::Uuid;
 
 use crate::clock::SharedClock;
 use crate::config::{ReviewSettings, SchedulerSettings};
+use crate::db::digests::{self, DigestRow};
 use crate::db::jobs::{self, Claim};
 use crate::db::{self, DbError, DbPool};
-use crate::digest::IsoWeek;
-use crate::digest::outbox::{self, Delivery, Mailer, pending_in_week};
+use crate::digest::outbox::Delivery;
+use crate::digest::send::SendError;
+use crate::digest::{IsoWeek, Mailer};
 
 /// Told about each step of a period's work.
 pub type Step = Arc<dyn Fn(&str) + Send + Sync>;
@@ -270,13 +272,13 @@ impl Jobs {
                 let composed = self.mailer.compose_week(&mut conn, week, self.clock.now(), keep_going)?;
                 step(&format!("{composed} digests composed for {week}"));
                 let clock = self.clock.clone();
-                let report = |d: &outbox::DigestRow, r: Result<(), &outbox::SendError>| match r {
+                let report = |d: &DigestRow, r: Result<(), &SendError>| match r {
                     Ok(()) => step(&format!("sent {} to {}", d.id, d.recipient)),
                     Err(e) => step(&format!("not sent {}: {}", d.id, e.message)),
                 };
                 let d =
                     self.mailer.deliver(&mut conn, Some(week), &self.owner, &|| clock.now(), keep_going, &report)?;
-                let left = pending_in_week(&mut conn, week)?;
+                let left = digests::pending_in_week(&mut conn, week)?;
                 Ok((left == 0 && keep_going(), summary(week, composed, d, left)))
             }
         }

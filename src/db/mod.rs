@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod changes;
+pub mod digests;
 pub mod idempotency;
 pub mod jobs;
 pub mod members;

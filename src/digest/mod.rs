@@ -1,13 +1,34 @@
 //! Weekly digests: what each member receives, rendered, kept in an outbox and sent over SMTP exactly once a week
-//! (up to the one window no sender can close: see `outbox`).
+//! (up to the one window no sender can close: see `outbox`). `compose` writes a member's digest, `send` hands it to
+//! the SMTP server, and `outbox` leases the rows in between.
 
+pub mod compose;
 pub mod outbox;
 pub mod render;
+pub mod send;
 pub mod token;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use uuid::Uuid;
 
+use crate::config::MailSettings;
 use crate::domain::member::PreferredLanguage;
+use token::UnsubscribeKey;
+
+/// Everything composing and sending needs besides a connection.
+#[derive(Debug, Clone)]
+pub struct Mailer {
+    pub settings: MailSettings,
+    pub key: UnsubscribeKey,
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl Mailer {
+    /// The one-click unsubscribe address of a member (RFC 8058: GET shows a confirmation, POST unsubscribes).
+    pub fn unsubscribe_url(&self, member: Uuid) -> String {
+        format!("{}/v1/unsubscribe?token={}", self.settings.public_url, self.key.token(member))
+    }
+}
 
 /// An ISO 8601 week, e.g. `2026-W48`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

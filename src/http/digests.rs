@@ -11,10 +11,11 @@ use super::AppState;
 use super::extract::{limit, offset_page, query_params};
 use crate::auth::Caller;
 use crate::db::audit::{self, AuditEvent};
+use crate::db::digests::{self as outbox, DigestFilter, DigestRow};
 use crate::db::schema::members;
 use crate::db::suggestions as store;
 use crate::db::{self, DbError};
-use crate::digest::outbox::{self, DigestFilter, DigestRow, RetryError};
+use crate::digest::outbox::{self as lease, RetryError};
 use crate::digest::render::{self, PageState};
 use crate::digest::{IsoWeek, mail_language};
 use crate::domain::FieldError;
@@ -139,7 +140,7 @@ pub async fn retry(
 ) -> Result<HttpResponse, ApiError> {
     let (id, now) = (path.into_inner(), state.clock.now());
     let row = db::run(&state.pool, move |conn| {
-        let row = outbox::retry(conn, &id, now).map_err(|e| match e {
+        let row = lease::retry(conn, &id, now).map_err(|e| match e {
             RetryError::NotFailed(_) => ApiError::Conflict(e.to_string()),
             RetryError::Db(e) => ApiError::from(DbError::from(e)),
         })?;

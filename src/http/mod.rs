@@ -267,7 +267,7 @@ async fn guard(
             Some(id) => db::run(&state.pool, move |conn| {
                 match record {
                     Record::Suggestion => crate::db::suggestions::owner(conn, &id),
-                    Record::Digest => crate::digest::outbox::owner(conn, &id),
+                    Record::Digest => crate::db::digests::owner(conn, &id),
                 }
                 .map_err(DbError::from)
             })

@@ -217,9 +217,9 @@ fn about_review(path: &str) -> bool {
 fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
     use diesel::RunQueryDsl;
     use matchmaker::clock::Clock;
+    use matchmaker::db::digests::DigestRow;
     use matchmaker::db::runs;
     use matchmaker::db::suggestions::{self, Decision, SuggestionRow};
-    use matchmaker::digest::outbox::DigestRow;
     use matchmaker::domain::version::Precondition;
     use matchmaker::review::{Reaction, SuggestionKind};
 
