@@ -15,17 +15,16 @@ use uuid::Uuid;
 
 use crate::clock::SharedClock;
 use crate::config::{ReviewSettings, SchedulerSettings};
-use crate::db::digests::{self, DigestRow};
 use crate::db::jobs::{self, Claim};
-use crate::db::{self, DbError, DbPool};
+use crate::db::{self, DbError, DbPool, digests, runs};
 use crate::digest::outbox::Delivery;
 use crate::digest::send::SendError;
-use crate::digest::{IsoWeek, Mailer};
+use crate::digest::{Digest, IsoWeek, Mailer};
+use crate::review::MatchingRun;
+use crate::review::suggest::{self, RunOutcome};
 
 /// Told about each step of a period's work.
 pub type Step = Arc<dyn Fn(&str) + Send + Sync>;
-use crate::db::runs;
-use crate::review::suggest;
 
 /// A name for this instance in leases: host, process, and a random part (a restarted process is a new owner).
 pub fn instance_id() -> String {
@@ -255,11 +254,11 @@ impl Jobs {
                     }
                 };
                 match suggest::execute(&mut conn, &sync.matcher, &self.review, &run_id, now, keep_going) {
-                    Ok(c) => Ok((
+                    Ok(RunOutcome::Finished(c)) => Ok((
                         true,
                         format!("run {run_id}: {} created, {} kept, {} held back", c.created, c.kept, c.held_back),
                     )),
-                    Err(DbError::Other(e)) if e.is::<suggest::Interrupted>() => Ok((false, "interrupted".to_owned())),
+                    Ok(RunOutcome::Interrupted) => Ok((false, "interrupted".to_owned())),
                     Err(e) => {
                         let _ = runs::fail(&mut conn, &run_id, &e.to_string(), now);
                         Err(e)
@@ -272,7 +271,7 @@ impl Jobs {
                 let composed = self.mailer.compose_week(&mut conn, week, self.clock.now(), keep_going)?;
                 step(&format!("{composed} digests composed for {week}"));
                 let clock = self.clock.clone();
-                let report = |d: &DigestRow, r: Result<(), &SendError>| match r {
+                let report = |d: &Digest, r: Result<(), &SendError>| match r {
                     Ok(()) => step(&format!("sent {} to {}", d.id, d.recipient)),
                     Err(e) => step(&format!("not sent {}: {}", d.id, e.message)),
                 };
@@ -307,7 +306,7 @@ impl Jobs {
     }
 
     /// Start a matching run now (staff): its id, while it runs in the background.
-    pub async fn start_matching_run(self: &Arc<Self>, requested_by: String) -> Result<runs::RunRow, DbError> {
+    pub async fn start_matching_run(self: &Arc<Self>, requested_by: String) -> Result<MatchingRun, DbError> {
         let now = self.clock.now();
         let id = Uuid::now_v7().to_string();
         let run =

@@ -3,13 +3,12 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
-use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::DbConnection;
 use super::schema::digests;
-use crate::digest::IsoWeek;
-use crate::domain::member::timestamp;
+use super::{DbConnection, QueryError};
+use crate::digest::{Digest, DigestStatus, IsoWeek};
+use crate::domain::parse::ApiEnum;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = digests)]
@@ -35,28 +34,37 @@ pub struct DigestRow {
     pub updated_at: NaiveDateTime,
 }
 
-impl DigestRow {
-    /// The digest as the API shows it; the rendered parts only when `parts` is set.
-    pub fn to_json(&self, suggestions: &[Value], parts: bool) -> Value {
-        let mut v = json!({
-            "id": self.id,
-            "member_id": self.member_id,
-            "week": self.week,
-            "message_id": self.message_id,
-            "language": self.language,
-            "subject": self.subject,
-            "status": self.status,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-            "sent_at": self.sent_at.map(|t| timestamp(t.and_utc())),
-            "created_at": timestamp(self.created_at.and_utc()),
-            "suggestions": suggestions,
-        });
-        if parts && let Some(o) = v.as_object_mut() {
-            o.insert("html".into(), json!(self.html));
-            o.insert("text".into(), json!(self.text));
-        }
-        v
+/// A stored digest as the domain knows it: a status this service does not know is refused.
+impl TryFrom<DigestRow> for Digest {
+    type Error = QueryError;
+
+    fn try_from(row: DigestRow) -> QueryResult<Self> {
+        let corrupt = |what: &str, value: &str| {
+            QueryError::DeserializationError(format!("stored digest {what} `{value}` is not valid").into())
+        };
+        let status = DigestStatus::from_name(&row.status).ok_or_else(|| corrupt("status", &row.status))?;
+        let member = Uuid::parse_str(&row.member_id).map_err(|_| corrupt("member_id", &row.member_id))?;
+        Ok(Self {
+            id: row.id,
+            member,
+            week: row.week,
+            message_id: row.message_id,
+            recipient: row.recipient,
+            language: row.language,
+            subject: row.subject,
+            html: row.html,
+            text: row.text,
+            status,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at.and_utc(),
+            lease_owner: row.lease_owner,
+            lease_until: row.lease_until.map(|t| t.and_utc()),
+            last_error: row.last_error,
+            sent_at: row.sent_at.map(|t| t.and_utc()),
+            version: row.version,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
     }
 }
 
@@ -75,8 +83,8 @@ pub fn exists(conn: &mut DbConnection, member: Uuid, week: IsoWeek) -> QueryResu
     Ok(n > 0)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<DigestRow>> {
-    digests::table.find(id).select(DigestRow::as_select()).first(conn).optional()
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Digest>> {
+    digests::table.find(id).select(DigestRow::as_select()).first(conn).optional()?.map(Digest::try_from).transpose()
 }
 
 /// The member a digest was for (for the authorisation guard).
@@ -88,31 +96,32 @@ pub fn owner(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Uuid>> {
 /// Filters of digest lists.
 #[derive(Debug, Clone, Default)]
 pub struct DigestFilter {
-    pub member: Option<String>,
-    pub status: Option<String>,
-    pub week: Option<String>,
+    pub member: Option<Uuid>,
+    pub status: Option<DigestStatus>,
+    pub week: Option<IsoWeek>,
 }
 
 /// Newest first; `offset` and `limit` (+1 to tell whether more follow).
-pub fn list(conn: &mut DbConnection, f: &DigestFilter, offset: i64, limit: i64) -> QueryResult<Vec<DigestRow>> {
+pub fn list(conn: &mut DbConnection, f: &DigestFilter, offset: i64, limit: i64) -> QueryResult<Vec<Digest>> {
     let mut q = digests::table.select(DigestRow::as_select()).into_boxed();
-    if let Some(m) = &f.member {
-        q = q.filter(digests::member_id.eq(m.clone()));
+    if let Some(m) = f.member {
+        q = q.filter(digests::member_id.eq(m.to_string()));
     }
-    if let Some(s) = &f.status {
-        q = q.filter(digests::status.eq(s.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(digests::status.eq(s.as_str()));
     }
-    if let Some(w) = &f.week {
-        q = q.filter(digests::week.eq(w.clone()));
+    if let Some(w) = f.week {
+        q = q.filter(digests::week.eq(w.to_string()));
     }
-    q.order((digests::created_at.desc(), digests::id.desc())).offset(offset).limit(limit + 1).load(conn)
+    let rows = q.order((digests::created_at.desc(), digests::id.desc())).offset(offset).limit(limit + 1).load(conn)?;
+    rows.into_iter().map(Digest::try_from).collect()
 }
 
 /// Whether any digest of `week` is still to be sent (queued or sending).
 pub fn pending_in_week(conn: &mut DbConnection, week: IsoWeek) -> QueryResult<i64> {
     digests::table
         .filter(digests::week.eq(week.to_string()))
-        .filter(digests::status.eq_any(["queued", "sending"]))
+        .filter(digests::status.eq_any([DigestStatus::Queued.as_str(), DigestStatus::Sending.as_str()]))
         .count()
         .get_result(conn)
 }
@@ -126,11 +135,12 @@ pub fn claim_due(
     owner: &str,
     now: NaiveDateTime,
     lease: TimeDelta,
-) -> QueryResult<Option<DigestRow>> {
+) -> QueryResult<Option<Digest>> {
+    let (queued, sending) = (DigestStatus::Queued.as_str(), DigestStatus::Sending.as_str());
     let due = digests::status
-        .eq("queued")
+        .eq(queued)
         .and(digests::next_attempt_at.le(now))
-        .or(digests::status.eq("sending").and(digests::lease_until.lt(now)));
+        .or(digests::status.eq(sending).and(digests::lease_until.lt(now)));
     let mut q = digests::table.filter(due).select(digests::id).order(digests::created_at.asc()).into_boxed();
     if let Some(w) = week {
         q = q.filter(digests::week.eq(w.to_string()));
@@ -138,7 +148,7 @@ pub fn claim_due(
     let Some(id) = q.first::<String>(conn).optional()? else { return Ok(None) };
     let claimed = diesel::update(digests::table.filter(digests::id.eq(&id)).filter(due))
         .set((
-            digests::status.eq("sending"),
+            digests::status.eq(sending),
             digests::lease_owner.eq(owner),
             digests::lease_until.eq(now + lease),
             digests::attempts.eq(digests::attempts + 1),
@@ -153,9 +163,9 @@ pub fn claim_due(
 
 /// A digest being sent went out.
 pub fn set_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(digests::table.filter(digests::id.eq(id)).filter(digests::status.eq("sending")))
+    diesel::update(digests::table.filter(digests::id.eq(id)).filter(digests::status.eq(DigestStatus::Sending.as_str())))
         .set((
-            digests::status.eq("sent"),
+            digests::status.eq(DigestStatus::Sent.as_str()),
             digests::sent_at.eq(now),
             digests::lease_owner.eq(None::<String>),
             digests::lease_until.eq(None::<NaiveDateTime>),
@@ -172,7 +182,7 @@ pub fn set_unsent(
     conn: &mut DbConnection,
     id: &str,
     owner: &str,
-    status: &str,
+    status: DigestStatus,
     next_attempt_at: NaiveDateTime,
     error: &str,
     now: NaiveDateTime,
@@ -180,11 +190,11 @@ pub fn set_unsent(
     diesel::update(
         digests::table
             .filter(digests::id.eq(id))
-            .filter(digests::status.eq("sending"))
+            .filter(digests::status.eq(DigestStatus::Sending.as_str()))
             .filter(digests::lease_owner.eq(owner)),
     )
     .set((
-        digests::status.eq(status),
+        digests::status.eq(status.as_str()),
         digests::next_attempt_at.eq(next_attempt_at),
         digests::lease_owner.eq(None::<String>),
         digests::lease_until.eq(None::<NaiveDateTime>),
@@ -197,13 +207,56 @@ pub fn set_unsent(
 
 /// A failed digest back to the queue, due at `due`, with its tries counted afresh.
 pub fn requeue_failed(conn: &mut DbConnection, id: &str, due: NaiveDateTime, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(digests::table.filter(digests::id.eq(id)).filter(digests::status.eq("failed")))
+    diesel::update(digests::table.filter(digests::id.eq(id)).filter(digests::status.eq(DigestStatus::Failed.as_str())))
         .set((
-            digests::status.eq("queued"),
+            digests::status.eq(DigestStatus::Queued.as_str()),
             digests::attempts.eq(0),
             digests::next_attempt_at.eq(due),
             digests::version.eq(digests::version + 1),
             digests::updated_at.eq(now),
         ))
         .execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str) -> DigestRow {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T07:00:00Z").unwrap().naive_utc();
+        DigestRow {
+            id: "d".to_owned(),
+            member_id: Uuid::now_v7().to_string(),
+            week: "2026-W48".to_owned(),
+            message_id: "<digest.d@example.org>".to_owned(),
+            recipient: "a@example.org".to_owned(),
+            language: "en".to_owned(),
+            subject: "s".to_owned(),
+            html: "<p>h</p>".to_owned(),
+            text: "h".to_owned(),
+            status: status.to_owned(),
+            attempts: 1,
+            next_attempt_at: at,
+            lease_owner: None,
+            lease_until: None,
+            last_error: None,
+            sent_at: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn stored_digests_read_typed_and_unknown_statuses_are_refused() {
+        for status in DigestStatus::ALL {
+            assert_eq!(Digest::try_from(row(status.as_str())).unwrap().status, *status);
+        }
+        let refused = Digest::try_from(row("bounced")).unwrap_err();
+        assert!(refused.to_string().contains("status `bounced`"), "{refused}");
+        assert!(Digest::try_from(row("SENT")).is_err());
+        let mut bad_member = row("sent");
+        bad_member.member_id = "someone".to_owned();
+        assert!(Digest::try_from(bad_member).is_err());
+    }
 }

@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{IsoWeek, Mailer, mail_language, render};
+use super::{Digest, DigestStatus, IsoWeek, Mailer, mail_language, render};
 use crate::db::digests::{self, DigestRow};
-use crate::db::{DbConnection, DbError, db_now, suggestions};
-use crate::domain::member::{DigestFrequency, MemberStatus};
+use crate::db::{DbConnection, DbError, db_now, members, suggestions};
+use crate::domain::member::{DigestFrequency, Member, MemberStatus};
+use crate::domain::parse::ApiEnum as _;
 use crate::review::view;
 
 /// A digest rendered but not stored.
@@ -38,38 +39,32 @@ impl Mailer {
         week: IsoWeek,
         now: DateTime<Utc>,
     ) -> Result<Option<Preview>, DbError> {
-        let Some(m) = crate::db::members::find(conn, member)? else { return Ok(None) };
-        let rows = suggestions::undelivered(conn, &member.to_string())?;
-        if rows.is_empty() {
+        let Some(m) = members::find(conn, member)? else { return Ok(None) };
+        let undelivered = suggestions::undelivered(conn, member)?;
+        if undelivered.is_empty() {
             return Ok(None);
         }
-        let mut views = Vec::with_capacity(rows.len());
-        for r in &rows {
-            views.push(view::for_member(conn, r, now)?);
+        let mut views = Vec::with_capacity(undelivered.len());
+        for s in &undelivered {
+            views.push(view::for_member(conn, s, now)?);
         }
         let lang = mail_language(m.profile.preferred_language, &m.profile.languages);
         let rendered = render::digest(lang, &m.profile.name, &week, &views, &self.unsubscribe_url(member))?;
-        let ids = rows.into_iter().map(|r| r.id).collect();
+        let ids = undelivered.into_iter().map(|s| s.id).collect();
         Ok(Some(Preview { rendered, suggestions: views, ids, language: lang.to_owned() }))
     }
 
-    /// Write `member`'s digest for `week` into the outbox, if it gets one: weekly digest on, active, something
-    /// approved and not yet sent, and no digest for that week yet. Returns the new row.
+    /// Write `member`'s digest for `week` into the outbox, if it gets one (see [`recipient`]) and has something
+    /// approved and not yet sent. Returns the new digest.
     pub fn compose(
         &self,
         conn: &mut DbConnection,
         member: Uuid,
         week: IsoWeek,
         now: DateTime<Utc>,
-    ) -> Result<Option<DigestRow>, DbError> {
+    ) -> Result<Option<Digest>, DbError> {
         crate::db::write(conn, |conn| {
-            let Some(m) = crate::db::members::find(conn, member)? else { return Ok(None) };
-            if m.profile.digest != DigestFrequency::Weekly || m.profile.status != MemberStatus::Active {
-                return Ok(None);
-            }
-            if digests::exists(conn, member, week)? {
-                return Ok(None);
-            }
+            let Some(m) = recipient(conn, member, week)? else { return Ok(None) };
             let Some(Preview { rendered, ids, language: lang, .. }) = self.preview(conn, member, week, now)? else {
                 return Ok(None);
             };
@@ -84,7 +79,7 @@ impl Mailer {
                 subject: rendered.subject,
                 html: rendered.html,
                 text: rendered.text,
-                status: "queued".to_owned(),
+                status: DigestStatus::Queued.as_str().to_owned(),
                 attempts: 0,
                 next_attempt_at: db_now(conn)?,
                 lease_owner: None,
@@ -97,7 +92,7 @@ impl Mailer {
             };
             digests::insert(conn, &row)?;
             suggestions::attach(conn, &ids, &row.id)?;
-            Ok(Some(row))
+            Ok(Some(Digest::try_from(row)?))
         })
     }
 
@@ -115,11 +110,39 @@ impl Mailer {
             if !keep_going() {
                 break;
             }
-            let Ok(member) = Uuid::parse_str(&member) else { continue };
             if self.compose(conn, member, week, now)?.is_some() {
                 written += 1;
             }
         }
         Ok(written)
     }
+
+    /// What composing `week` would write now, writing nothing: each member who would get a digest, with it.
+    pub fn dry_run(
+        &self,
+        conn: &mut DbConnection,
+        week: IsoWeek,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Member, Preview)>, DbError> {
+        let mut out = Vec::new();
+        for member in suggestions::members_with_undelivered(conn)? {
+            let Some(m) = recipient(conn, member, week)? else { continue };
+            if let Some(p) = self.preview(conn, member, week, now)? {
+                out.push((m, p));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The member, if it gets a digest for `week`: weekly digest on, active, and none for that week yet.
+fn recipient(conn: &mut DbConnection, member: Uuid, week: IsoWeek) -> Result<Option<Member>, DbError> {
+    let Some(m) = members::find(conn, member)? else { return Ok(None) };
+    if m.profile.digest != DigestFrequency::Weekly || m.profile.status != MemberStatus::Active {
+        return Ok(None);
+    }
+    if digests::exists(conn, member, week)? {
+        return Ok(None);
+    }
+    Ok(Some(m))
 }

@@ -9,11 +9,70 @@ pub mod send;
 pub mod token;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::api_enum;
 use crate::config::MailSettings;
-use crate::domain::member::PreferredLanguage;
+use crate::domain::member::{PreferredLanguage, timestamp};
 use token::UnsubscribeKey;
+
+api_enum!(
+    /// Where a digest is in the outbox: waiting for its (next) try, leased to a sender, accepted by the SMTP server,
+    /// or given up on (staff may retry it).
+    DigestStatus { Queued => "queued", Sending => "sending", Sent => "sent", Failed => "failed" }
+);
+
+/// A digest in the outbox: one member's e-mail of one ISO week, rendered, and how sending it went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    pub id: String,
+    pub member: Uuid,
+    pub week: String,
+    pub message_id: String,
+    pub recipient: String,
+    pub language: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    pub status: DigestStatus,
+    /// Tries so far (counted afresh when staff retry it).
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Digest {
+    /// The digest as the API shows it, with its suggestions as the caller sees them; the rendered parts only when
+    /// `parts` is set.
+    pub fn to_json(&self, suggestions: &[Value], parts: bool) -> Value {
+        let mut v = json!({
+            "id": self.id,
+            "member_id": self.member,
+            "week": self.week,
+            "message_id": self.message_id,
+            "language": self.language,
+            "subject": self.subject,
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "sent_at": self.sent_at.map(timestamp),
+            "created_at": timestamp(self.created_at),
+            "suggestions": suggestions,
+        });
+        if parts && let Some(o) = v.as_object_mut() {
+            o.insert("html".into(), json!(self.html));
+            o.insert("text".into(), json!(self.text));
+        }
+        v
+    }
+}
 
 /// Everything composing and sending needs besides a connection.
 #[derive(Debug, Clone)]

@@ -9,9 +9,9 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::send::SendError;
-use super::{IsoWeek, Mailer};
+use super::{Digest, DigestStatus, IsoWeek, Mailer};
 use crate::config::MailSettings;
-use crate::db::digests::{self, DigestRow};
+use crate::db::digests;
 use crate::db::{DbConnection, DbError, QueryError, db_now, suggestions};
 
 /// What a delivery pass did.
@@ -32,28 +32,28 @@ impl Mailer {
         owner: &str,
         now: &dyn Fn() -> DateTime<Utc>,
         keep_going: &dyn Fn() -> bool,
-        on_done: &dyn Fn(&DigestRow, Result<(), &SendError>),
+        on_done: &dyn Fn(&Digest, Result<(), &SendError>),
     ) -> Result<Delivery, DbError> {
         let mut summary = Delivery::default();
         while keep_going() {
-            let Some(row) = claim_next(conn, week, owner, self.settings.send_lease_seconds)? else { break };
-            let outcome = self.send(&row);
+            let Some(digest) = claim_next(conn, week, owner, self.settings.send_lease_seconds)? else { break };
+            let outcome = self.send(&digest);
             match &outcome {
                 Ok(()) => {
-                    mark_sent(conn, &row.id, owner, now())?;
+                    mark_sent(conn, &digest.id, owner, now())?;
                     summary.sent += 1;
                 }
                 Err(e) => {
-                    let failed = mark_failed(conn, &row, owner, e, &self.settings)?;
+                    let failed = mark_failed(conn, &digest, owner, e, &self.settings)?;
                     if failed {
                         summary.failed += 1
                     } else {
                         summary.retrying += 1
                     }
-                    tracing::warn!(digest = %row.id, attempt = row.attempts, error = %e.message, failed, "digest not sent");
+                    tracing::warn!(digest = %digest.id, attempt = digest.attempts, error = %e.message, failed, "digest not sent");
                 }
             }
-            on_done(&row, outcome.as_ref().map(|_| ()));
+            on_done(&digest, outcome.as_ref().map(|_| ()));
         }
         Ok(summary)
     }
@@ -66,7 +66,7 @@ pub fn claim_next(
     week: Option<IsoWeek>,
     owner: &str,
     lease_seconds: i64,
-) -> Result<Option<DigestRow>, DbError> {
+) -> Result<Option<Digest>, DbError> {
     crate::db::write(conn, |conn| {
         let now = db_now(conn)?;
         Ok(digests::claim_due(conn, week, owner, now, TimeDelta::seconds(lease_seconds))?)
@@ -92,27 +92,28 @@ fn backoff(attempts: i32, s: &MailSettings) -> TimeDelta {
 /// whether it failed for good.
 fn mark_failed(
     conn: &mut DbConnection,
-    row: &DigestRow,
+    digest: &Digest,
     owner: &str,
     e: &SendError,
     s: &MailSettings,
 ) -> Result<bool, DbError> {
     crate::db::write(conn, |conn| {
         let now = db_now(conn)?;
-        let failed = e.permanent || row.attempts >= s.max_attempts;
-        let status = if failed { "failed" } else { "queued" };
+        let failed = e.permanent || digest.attempts >= s.max_attempts;
+        let status = if failed { DigestStatus::Failed } else { DigestStatus::Queued };
         let error: String = e.message.chars().take(1000).collect();
-        digests::set_unsent(conn, &row.id, owner, status, now + backoff(row.attempts, s), &error, now)?;
+        let next = now + backoff(digest.attempts, s);
+        digests::set_unsent(conn, &digest.id, owner, status, next, &error, now)?;
         Ok(failed)
     })
 }
 
 /// Staff retry of a failed digest: back to the queue, due now, with its tries counted afresh.
-pub fn retry(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> Result<Option<DigestRow>, RetryError> {
+pub fn retry(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> Result<Option<Digest>, RetryError> {
     crate::db::write(conn, |conn| {
-        let Some(row) = digests::find(conn, id)? else { return Ok(None) };
-        if row.status != "failed" {
-            return Err(RetryError::NotFailed(row.status));
+        let Some(digest) = digests::find(conn, id)? else { return Ok(None) };
+        if digest.status != DigestStatus::Failed {
+            return Err(RetryError::NotFailed(digest.status));
         }
         let due = db_now(conn)?;
         digests::requeue_failed(conn, id, due, now.naive_utc())?;
@@ -123,7 +124,7 @@ pub fn retry(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> Result<Op
 #[derive(Debug, thiserror::Error)]
 pub enum RetryError {
     #[error("only a failed digest can be retried; this one is {0}")]
-    NotFailed(String),
+    NotFailed(DigestStatus),
     #[error(transparent)]
     Db(#[from] QueryError),
 }

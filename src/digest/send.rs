@@ -4,10 +4,8 @@
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Message, SmtpTransport, Transport};
-use uuid::Uuid;
 
-use super::Mailer;
-use crate::db::digests::DigestRow;
+use super::{Digest, Mailer};
 
 /// Why a send failed, and whether trying again could help.
 #[derive(Debug, Clone)]
@@ -48,35 +46,34 @@ impl Header for ListUnsubscribePost {
 
 impl Mailer {
     /// The e-mail of a stored digest.
-    pub fn message(&self, row: &DigestRow) -> Result<Message, SendError> {
+    pub fn message(&self, digest: &Digest) -> Result<Message, SendError> {
         let bad =
             |what: &str, e: &dyn std::fmt::Display| SendError { message: format!("{what}: {e}"), permanent: true };
         let from: Mailbox = self.settings.from.parse().map_err(|e| bad("the sender address", &e))?;
         let to = Mailbox::new(
             None,
-            crate::domain::email::parse_address(&row.recipient).map_err(|e| bad("the recipient address", &e))?,
+            crate::domain::email::parse_address(&digest.recipient).map_err(|e| bad("the recipient address", &e))?,
         );
-        let member = Uuid::parse_str(&row.member_id).map_err(|e| bad("the member id", &e))?;
         Message::builder()
             .from(from)
             .to(to)
-            .subject(row.subject.clone())
-            .message_id(Some(row.message_id.clone()))
-            .header(ListUnsubscribe(format!("<{}>", self.unsubscribe_url(member))))
+            .subject(digest.subject.clone())
+            .message_id(Some(digest.message_id.clone()))
+            .header(ListUnsubscribe(format!("<{}>", self.unsubscribe_url(digest.member))))
             .header(ListUnsubscribePost)
-            .multipart(MultiPart::alternative_plain_html(row.text.clone(), row.html.clone()))
+            .multipart(MultiPart::alternative_plain_html(digest.text.clone(), digest.html.clone()))
             .map_err(|e| bad("the message", &e))
     }
 
     /// Hand one digest to the SMTP server (a connection of its own: nothing is pooled across digests).
-    pub fn send(&self, row: &DigestRow) -> Result<(), SendError> {
+    pub fn send(&self, digest: &Digest) -> Result<(), SendError> {
         let Some(url) = &self.settings.smtp_url else {
             return Err(SendError {
                 message: "no SMTP server is configured (MATCHMAKER_SMTP_URL)".into(),
                 permanent: false,
             });
         };
-        let message = self.message(row)?;
+        let message = self.message(digest)?;
         let transport = SmtpTransport::from_url(url)
             .map_err(|e| SendError { message: format!("MATCHMAKER_SMTP_URL: {e}"), permanent: false })?
             .timeout(Some(std::time::Duration::from_secs(30)))

@@ -2,8 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
-use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -11,14 +9,15 @@ use super::AppState;
 use super::extract::{limit, offset_page, query_params};
 use crate::auth::Caller;
 use crate::db::audit::{self, AuditEvent};
-use crate::db::digests::{self as outbox, DigestFilter, DigestRow};
-use crate::db::schema::members;
+use crate::db::digests::{self as outbox, DigestFilter};
 use crate::db::suggestions as store;
 use crate::db::{self, DbError};
 use crate::digest::outbox::{self as lease, RetryError};
 use crate::digest::render::{self, PageState};
-use crate::digest::{IsoWeek, mail_language};
+use crate::digest::{Digest, DigestStatus, IsoWeek, mail_language};
 use crate::domain::FieldError;
+use crate::domain::member::DigestFrequency;
+use crate::domain::parse::ApiEnum as _;
 use crate::http::error::ApiError;
 use crate::review::view;
 
@@ -38,7 +37,7 @@ fn week_param(params: &std::collections::HashMap<String, String>, errors: &mut V
 }
 
 /// A digest without its rendered parts, the error shown to staff only.
-fn summary(d: &DigestRow, staff: bool) -> Value {
+fn summary(d: &Digest, staff: bool) -> Value {
     let mut v = d.to_json(&[], false);
     if let Some(o) = v.as_object_mut() {
         o.remove("suggestions");
@@ -82,7 +81,7 @@ pub async fn for_member(
     if exists.is_none() {
         return Err(ApiError::NotFound("no member has this id".to_owned()));
     }
-    let filter = DigestFilter { member: Some(member.to_string()), ..DigestFilter::default() };
+    let filter = DigestFilter { member: Some(member), ..DigestFilter::default() };
     list_page(&state, &req, filter, offset, limit, caller.is_staff()).await
 }
 
@@ -93,18 +92,22 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
     let offset = offset(&params, &mut errors);
     let week = week_param(&params, &mut errors);
-    let status = params.get("status").cloned();
-    if status.as_deref().is_some_and(|s| !["queued", "sending", "sent", "failed"].contains(&s)) {
-        errors.push(FieldError::new("?status", "must be one of queued, sending, sent, failed"));
-    }
-    let member = params.get("member").cloned();
-    if member.as_deref().is_some_and(|m| Uuid::parse_str(m).is_err()) {
-        errors.push(FieldError::new("?member", "must be a member id"));
-    }
+    let status = params.get("status").and_then(|s| {
+        DigestStatus::from_name(s).or_else(|| {
+            errors.push(FieldError::new("?status", format!("must be one of {}", DigestStatus::choices())));
+            None
+        })
+    });
+    let member = params.get("member").and_then(|m| {
+        Uuid::parse_str(m).ok().or_else(|| {
+            errors.push(FieldError::new("?member", "must be a member id"));
+            None
+        })
+    });
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let filter = DigestFilter { member, status, week: week.map(|w| w.to_string()) };
+    let filter = DigestFilter { member, status, week };
     list_page(&state, &req, filter, offset, limit, true).await
 }
 
@@ -217,8 +220,12 @@ async fn unsubscribe_page(state: &AppState, req: &HttpRequest, confirm: bool) ->
     let now = state.clock.now();
     let found = db::run(&state.pool, move |conn| {
         let Some(m) = crate::db::members::find(conn, member)? else { return Ok(None) };
-        if !confirm && m.profile.digest != crate::domain::member::DigestFrequency::Off {
-            conn_unsubscribe(conn, member, now)?;
+        if !confirm && m.profile.digest != DigestFrequency::Off {
+            crate::db::write(conn, |conn| {
+                crate::db::members::set_digest(conn, member, DigestFrequency::Off, now)?;
+                let event = AuditEvent::new(format!("member:{member}"), "digest.unsubscribe", None);
+                audit::record(conn, &event.target(member.to_string()), now)
+            })?;
         }
         Ok::<_, DbError>(Some(m))
     })
@@ -231,28 +238,6 @@ async fn unsubscribe_page(state: &AppState, req: &HttpRequest, confirm: bool) ->
     let state_ = if confirm { PageState::Confirm } else { PageState::Done };
     let action = format!("/v1/unsubscribe?{}", req.query_string());
     Ok(html(actix_web::http::StatusCode::OK, render::unsubscribe_page(lang, state_, &m.profile.name, &action)?))
-}
-
-fn conn_unsubscribe(
-    conn: &mut crate::db::DbConnection,
-    member: Uuid,
-    now: chrono::DateTime<Utc>,
-) -> Result<(), DbError> {
-    crate::db::write(conn, |conn| {
-        diesel::update(members::table.find(member.to_string()))
-            .set((
-                members::digest.eq("off"),
-                members::version.eq(members::version + 1),
-                members::updated_at.eq(now.naive_utc()),
-            ))
-            .execute(conn)?;
-        audit::record(
-            conn,
-            &AuditEvent::new(format!("member:{member}"), "digest.unsubscribe", None).target(member.to_string()),
-            now,
-        )?;
-        Ok(())
-    })
 }
 
 /// `GET /v1/unsubscribe?token=`: a confirmation page (signed out; changes nothing: mail scanners follow links).

@@ -8,34 +8,37 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::extract::{JsonBody, if_match, limit, offset_page, query_params};
 use crate::auth::Caller;
-use crate::db::runs::{self, RunRow};
-use crate::db::suggestions::{self as store, DecideError, Decision, Filter, ReactError, SuggestionRow};
+use crate::db::runs;
+use crate::db::suggestions::{self as store, DecideError, Filter, ReactError};
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::FieldError;
 use crate::domain::member::{Scope, Sector, timestamp};
 use crate::domain::parse::{self, ApiEnum as _, Check, ObjectParser};
 use crate::domain::version::Precondition;
 use crate::http::error::ApiError;
-use crate::review::{Reaction, ReactionReason, SuggestionKind, SuggestionStatus, view};
+use crate::review::{
+    Decision, MatchingRun, Reaction, ReactionReason, Suggestion, SuggestionKind, SuggestionStatus, view,
+};
 
 const CURSOR_KIND: &str = "s1";
 pub const REASON_MAX: usize = 1000;
 pub const RATIONALE_MAX: usize = 2000;
 pub const BULK_MAX: usize = 200;
 
-fn run_json(r: &RunRow) -> Value {
+fn run_json(r: &MatchingRun) -> Value {
+    let c = r.counts;
     json!({
         "id": r.id,
         "status": r.status,
         "requested_by": r.requested_by,
-        "members_total": r.members_total,
-        "members_done": r.members_done,
-        "created": r.created,
-        "kept": r.kept,
-        "held_back": r.held_back,
+        "members_total": c.members_total,
+        "members_done": c.members_done,
+        "created": c.created,
+        "kept": c.kept,
+        "held_back": c.held_back,
         "error": r.error,
-        "created_at": timestamp(r.created_at.and_utc()),
-        "finished_at": r.finished_at.map(|t| timestamp(t.and_utc())),
+        "created_at": timestamp(r.created_at),
+        "finished_at": r.finished_at.map(timestamp),
     })
 }
 
@@ -91,7 +94,7 @@ fn number_param(
 async fn page(
     state: &AppState,
     req: &HttpRequest,
-    rows: Vec<SuggestionRow>,
+    rows: Vec<Suggestion>,
     offset: i64,
     limit: i64,
     staff: bool,
@@ -139,8 +142,8 @@ pub async fn queue(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     let filter = Filter {
         statuses: vec![SuggestionStatus::Pending],
         kind,
-        sector: sector.map(|s| s.as_str().to_owned()),
-        scope: scope.map(|s| s.as_str().to_owned()),
+        sector,
+        scope,
         min_score,
         created_before,
         created_after,
@@ -277,7 +280,7 @@ pub async fn get(
     let (id, now, staff) = (path.into_inner(), state.clock.now(), caller.is_staff());
     let found = db::run(&state.pool, move |conn| {
         let Some(row) = store::find(conn, &id)? else { return Ok(None) };
-        if !staff && !row.status().visible_to_member() {
+        if !staff && !row.status.visible_to_member() {
             return Ok(None);
         }
         let v = view::for_caller(conn, &row, now, staff, true)?;
@@ -397,8 +400,7 @@ pub async fn for_member(
             return Ok(Vec::new());
         }
         store::expire_due(conn, now).map_err(DbError::from)?;
-        let filter =
-            Filter { member: Some(member.to_string()), statuses, kind, newest_first: true, ..Filter::default() };
+        let filter = Filter { member: Some(member), statuses, kind, newest_first: true, ..Filter::default() };
         Ok(store::list(conn, &filter, offset, limit).map_err(DbError::from)?)
     })
     .await?;

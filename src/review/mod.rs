@@ -4,6 +4,9 @@
 pub mod suggest;
 pub mod view;
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
 use crate::api_enum;
 
 api_enum!(
@@ -57,3 +60,78 @@ impl SuggestionStatus {
 
 /// How long a member may take a reaction back.
 pub const REACTION_UNDO_DAYS: i64 = 14;
+
+api_enum!(
+    /// Where a matching run is: waiting for its first member, going through the members (also while resumed after a
+    /// hand-over), done, or stopped by an error.
+    RunStatus { Queued => "queued", Running => "running", Done => "done", Failed => "failed" }
+);
+
+/// A suggestion as stored: what it proposes, to whom, how it scored (as it was), and where it is in its review.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    pub id: String,
+    pub kind: SuggestionKind,
+    /// The member it is for.
+    pub member: Uuid,
+    /// The project, the other member, or `{project}/{member}` for a candidate: what makes the pair.
+    pub target: String,
+    pub project: Option<Uuid>,
+    pub partner: Option<Uuid>,
+    pub run_id: String,
+    pub score: f64,
+    /// The explanation as it was when the run made the suggestion (JSON).
+    pub explanation: String,
+    pub rationale: String,
+    pub status: SuggestionStatus,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reaction: Option<Reaction>,
+    pub reaction_reason: Option<ReactionReason>,
+    pub reaction_comment: Option<String>,
+    pub reacted_at: Option<DateTime<Utc>>,
+    pub digest_id: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Suggestion {
+    pub fn etag(&self) -> String {
+        crate::domain::member::etag_for(self.version)
+    }
+}
+
+/// A staff decision on a pending suggestion: approve, or reject (with a reason); either may rewrite the rationale.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub approve: bool,
+    pub reason: Option<String>,
+    pub rationale: Option<String>,
+}
+
+/// Progress of a run so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub members_total: i32,
+    pub members_done: i32,
+    pub created: i32,
+    /// The pair already had a live suggestion.
+    pub kept: i32,
+    /// The pair was refused recently.
+    pub held_back: i32,
+}
+
+/// A matching run as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchingRun {
+    pub id: String,
+    pub status: RunStatus,
+    pub requested_by: String,
+    pub counts: Counts,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}

@@ -219,9 +219,9 @@ fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
     use matchmaker::clock::Clock;
     use matchmaker::db::digests::DigestRow;
     use matchmaker::db::runs;
-    use matchmaker::db::suggestions::{self, Decision, SuggestionRow};
+    use matchmaker::db::suggestions::{self, SuggestionRow};
     use matchmaker::domain::version::Precondition;
-    use matchmaker::review::{Reaction, SuggestionKind};
+    use matchmaker::review::{Decision, Reaction, SuggestionKind};
 
     let now = app.clock.now();
     let mut conn = app.pool.get().unwrap();
