@@ -4,8 +4,10 @@
 //! parse, authorise through the rule book (`auth::policy`) and render.
 
 pub mod audit;
+pub mod digests;
 pub mod members;
 pub mod projects;
+pub mod review;
 
 use std::sync::Arc;
 

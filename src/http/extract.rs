@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::domain::FieldError;
 use crate::domain::fold::SearchWords;
+use crate::domain::parse::ApiEnum;
 
 use crate::domain::version::Precondition;
 use crate::http::error::ApiError;
@@ -291,4 +292,36 @@ pub fn search_param(
 /// A decision of the rule book as an answer: allowed, or 404 / 403.
 pub fn verdict(decision: crate::auth::policy::Decision) -> Result<(), ApiError> {
     crate::app::allowed(decision).map_err(ApiError::from)
+}
+
+/// A query's parameters, by name.
+pub type Params = std::collections::HashMap<String, String>;
+
+/// A list paged by offset: the query's parameters (only those `allowed`: anything else is refused at once), its
+/// `limit`, and the offset its cursor (of `kind`) holds. A bad limit or cursor joins `errors`.
+pub fn offset_query(
+    query: &str,
+    allowed: &[&str],
+    kind: &str,
+    errors: &mut Vec<FieldError>,
+) -> Result<(Params, i64, i64), ApiError> {
+    let params = query_params(query, allowed)?;
+    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let offset = offset_cursor(kind, &params, errors);
+    Ok((params, limit, offset))
+}
+
+/// A parameter naming one value of an API enum; any other value joins `errors`.
+pub fn enum_param<T: ApiEnum>(params: &Params, name: &str, errors: &mut Vec<FieldError>) -> Option<T> {
+    params.get(name).and_then(|v| {
+        T::from_name(v).or_else(|| {
+            errors.push(FieldError::new(format!("?{name}"), format!("must be one of {}", T::choices())));
+            None
+        })
+    })
+}
+
+/// `value` if nothing was wrong, else every problem found.
+pub fn valid<T>(value: T, errors: Vec<FieldError>) -> Result<T, ApiError> {
+    if errors.is_empty() { Ok(value) } else { Err(ApiError::validation(errors)) }
 }
