@@ -151,24 +151,12 @@ pub async fn digest_run(settings: Settings, week: Option<String>, dry_run: bool)
     if dry_run {
         let j = jobs.clone();
         let lines = crate::db::run(&pool, move |conn| {
-            let now = j.clock.now();
-            let mut lines = Vec::new();
-            for member in crate::review::store::members_with_undelivered(conn)? {
-                let Ok(id) = uuid::Uuid::parse_str(&member) else { continue };
-                let Some(m) = crate::db::members::find(conn, id)? else { continue };
-                let gets = m.profile.digest == crate::domain::member::DigestFrequency::Weekly
-                    && m.profile.status == crate::domain::member::MemberStatus::Active;
-                if let (true, Some(p)) = (gets, j.mailer.preview(conn, id, week, now)?) {
-                    lines.push(format!(
-                        "  {} <{}>: {} suggestion(s), {:?}",
-                        m.profile.name,
-                        m.profile.contact_email,
-                        p.ids.len(),
-                        p.rendered.subject
-                    ));
-                }
-            }
-            Ok::<_, crate::db::DbError>(lines)
+            let due = j.mailer.dry_run(conn, week, j.clock.now())?;
+            let line = |(m, p): &(crate::domain::member::Member, crate::digest::compose::Preview)| {
+                let (name, to, subject) = (&m.profile.name, &m.profile.contact_email, &p.rendered.subject);
+                format!("  {name} <{to}>: {} suggestion(s), {subject:?}", p.ids.len())
+            };
+            Ok::<_, crate::db::DbError>(due.iter().map(line).collect::<Vec<_>>())
         })
         .await?;
         return Ok(format!(

@@ -16,13 +16,15 @@ use uuid::Uuid;
 use crate::clock::SharedClock;
 use crate::config::{ReviewSettings, SchedulerSettings};
 use crate::db::jobs::{self, Claim};
-use crate::db::{self, DbError, DbPool};
-use crate::digest::IsoWeek;
-use crate::digest::outbox::{self, Delivery, Mailer, pending_in_week};
+use crate::db::{self, DbError, DbPool, digests, runs};
+use crate::digest::outbox::Delivery;
+use crate::digest::send::SendError;
+use crate::digest::{Digest, IsoWeek, Mailer};
+use crate::review::MatchingRun;
+use crate::review::suggest::{self, RunOutcome};
 
 /// Told about each step of a period's work.
 pub type Step = Arc<dyn Fn(&str) + Send + Sync>;
-use crate::review::{run as matching_run, store};
 
 /// A name for this instance in leases: host, process, and a random part (a restarted process is a new owner).
 pub fn instance_id() -> String {
@@ -245,22 +247,20 @@ impl Jobs {
                     Some(id) => id.to_owned(),
                     None => {
                         let requested_by = format!("schedule:{period}");
-                        match store::find_run_by_requester(&mut conn, &requested_by)? {
+                        match runs::find_by_requester(&mut conn, &requested_by)? {
                             Some(r) => r.id,
-                            None => store::insert_run(&mut conn, &Uuid::now_v7().to_string(), &requested_by, now)?.id,
+                            None => runs::insert(&mut conn, &Uuid::now_v7().to_string(), &requested_by, now)?.id,
                         }
                     }
                 };
-                match matching_run::execute(&mut conn, &sync.matcher, &self.review, &run_id, now, keep_going) {
-                    Ok(c) => Ok((
+                match suggest::execute(&mut conn, &sync.matcher, &self.review, &run_id, now, keep_going) {
+                    Ok(RunOutcome::Finished(c)) => Ok((
                         true,
                         format!("run {run_id}: {} created, {} kept, {} held back", c.created, c.kept, c.held_back),
                     )),
-                    Err(DbError::Other(e)) if e.is::<matching_run::Interrupted>() => {
-                        Ok((false, "interrupted".to_owned()))
-                    }
+                    Ok(RunOutcome::Interrupted) => Ok((false, "interrupted".to_owned())),
                     Err(e) => {
-                        let _ = store::fail_run(&mut conn, &run_id, &e.to_string(), now);
+                        let _ = runs::fail(&mut conn, &run_id, &e.to_string(), now);
                         Err(e)
                     }
                 }
@@ -271,13 +271,13 @@ impl Jobs {
                 let composed = self.mailer.compose_week(&mut conn, week, self.clock.now(), keep_going)?;
                 step(&format!("{composed} digests composed for {week}"));
                 let clock = self.clock.clone();
-                let report = |d: &outbox::DigestRow, r: Result<(), &outbox::SendError>| match r {
+                let report = |d: &Digest, r: Result<(), &SendError>| match r {
                     Ok(()) => step(&format!("sent {} to {}", d.id, d.recipient)),
                     Err(e) => step(&format!("not sent {}: {}", d.id, e.message)),
                 };
                 let d =
                     self.mailer.deliver(&mut conn, Some(week), &self.owner, &|| clock.now(), keep_going, &report)?;
-                let left = pending_in_week(&mut conn, week)?;
+                let left = digests::pending_in_week(&mut conn, week)?;
                 Ok((left == 0 && keep_going(), summary(week, composed, d, left)))
             }
         }
@@ -306,12 +306,11 @@ impl Jobs {
     }
 
     /// Start a matching run now (staff): its id, while it runs in the background.
-    pub async fn start_matching_run(self: &Arc<Self>, requested_by: String) -> Result<store::RunRow, DbError> {
+    pub async fn start_matching_run(self: &Arc<Self>, requested_by: String) -> Result<MatchingRun, DbError> {
         let now = self.clock.now();
         let id = Uuid::now_v7().to_string();
         let run =
-            db::run(&self.pool, move |conn| store::insert_run(conn, &id, &requested_by, now).map_err(DbError::from))
-                .await?;
+            db::run(&self.pool, move |conn| runs::insert(conn, &id, &requested_by, now).map_err(DbError::from)).await?;
         let me = Arc::clone(self);
         let period = format!("run:{}", run.id);
         tokio::spawn(async move {

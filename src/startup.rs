@@ -153,8 +153,8 @@ fn connection_cap(settings: &Settings) -> usize {
 }
 
 /// What composing and sending digests needs: mail settings, the unsubscribe key, the schedule's time zone.
-pub fn mailer(settings: &Settings) -> anyhow::Result<crate::digest::outbox::Mailer> {
-    Ok(crate::digest::outbox::Mailer {
+pub fn mailer(settings: &Settings) -> anyhow::Result<crate::digest::Mailer> {
+    Ok(crate::digest::Mailer {
         settings: settings.mail.clone(),
         key: crate::digest::token::UnsubscribeKey::load(settings)?,
         time_zone: settings.scheduler.time_zone,

@@ -295,3 +295,8 @@ pub async fn unlink(store: &Store, actor: &Actor, member: Uuid, client_id: Strin
     record(store, event.details(json!({"client_id": client_id}))).await;
     Ok(())
 }
+
+/// Whether a portal may act for a member.
+pub async fn is_linked(store: &Store, client_id: String, member: Uuid) -> Result<bool, AppError> {
+    db::run(&store.pool, move |conn| accounts::is_linked(conn, &client_id, member).map_err(AppError::from)).await
+}

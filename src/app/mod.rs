@@ -6,9 +6,11 @@
 pub mod accounts;
 pub mod audit;
 pub mod check;
+pub mod digests;
 pub mod matches;
 pub mod members;
 pub mod projects;
+pub mod review;
 pub mod signin;
 pub mod vocabulary;
 

@@ -306,6 +306,28 @@ pub fn set_term_concept(
         .execute(conn)
 }
 
+/// Each member's preferred language (as stored), by id: what a matching run writes a member's rationales in.
+pub fn preferred_languages(conn: &mut DbConnection) -> QueryResult<HashMap<String, String>> {
+    let pairs = members::table.select((members::id, members::preferred_language)).load::<(String, String)>(conn)?;
+    Ok(pairs.into_iter().collect())
+}
+
+/// Set a member's digest (the one-click unsubscribe does), as a new version of the member.
+pub fn set_digest(
+    conn: &mut DbConnection,
+    id: Uuid,
+    digest: DigestFrequency,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(members::table.find(id.to_string()))
+        .set((
+            members::digest.eq(digest.as_str()),
+            members::version.eq(members::version + 1),
+            members::updated_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)
+}
+
 /// One member by id.
 pub fn find(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<Member>> {
     let row: Option<MemberRow> =

@@ -6,11 +6,14 @@
 pub mod accounts;
 pub mod audit;
 pub mod changes;
+pub mod digests;
 pub mod idempotency;
 pub mod jobs;
 pub mod members;
 pub mod projects;
+pub mod runs;
 pub mod schema;
+pub mod suggestions;
 pub mod vocabulary;
 
 use std::time::Duration;

@@ -1,43 +1,32 @@
 //! Weekly digests: what each member receives, rendered, kept in an outbox and sent over SMTP exactly once a week
-//! (up to the one window no sender can close: see `outbox`).
+//! (up to the one window no sender can close: see `outbox`). `compose` writes a member's digest, `send` hands it to
+//! the SMTP server, and `outbox` leases the rows in between.
 
+pub mod compose;
 pub mod outbox;
 pub mod render;
+pub mod send;
 pub mod token;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use uuid::Uuid;
 
+use crate::config::MailSettings;
+pub use crate::domain::digest::{Digest, DigestStatus, IsoWeek};
 use crate::domain::member::PreferredLanguage;
+use token::UnsubscribeKey;
 
-/// An ISO 8601 week, e.g. `2026-W48`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct IsoWeek {
-    pub year: i32,
-    pub week: u32,
+/// Everything composing and sending needs besides a connection.
+#[derive(Debug, Clone)]
+pub struct Mailer {
+    pub settings: MailSettings,
+    pub key: UnsubscribeKey,
+    pub time_zone: chrono_tz::Tz,
 }
 
-impl IsoWeek {
-    /// The week `t` falls in, in time zone `tz`.
-    pub fn of(t: DateTime<Utc>, tz: chrono_tz::Tz) -> Self {
-        let w = t.with_timezone(&tz).iso_week();
-        Self { year: w.year(), week: w.week() }
-    }
-
-    /// Parse `2026-W48`; weeks that do not exist (W53 of most years) are refused.
-    pub fn parse(s: &str) -> Option<Self> {
-        let (year, week) = s.trim().split_once("-W")?;
-        let (year, week): (i32, u32) = (year.parse().ok()?, week.parse().ok()?);
-        if week.to_string().len() > 2 || !(1..=53).contains(&week) {
-            return None;
-        }
-        NaiveDate::from_isoywd_opt(year, week, Weekday::Mon)?;
-        Some(Self { year, week })
-    }
-}
-
-impl std::fmt::Display for IsoWeek {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-W{:02}", self.year, self.week)
+impl Mailer {
+    /// The one-click unsubscribe address of a member (RFC 8058: GET shows a confirmation, POST unsubscribes).
+    pub fn unsubscribe_url(&self, member: Uuid) -> String {
+        format!("{}/v1/unsubscribe?token={}", self.settings.public_url, self.key.token(member))
     }
 }
 
@@ -57,6 +46,8 @@ pub fn mail_language(preferred: PreferredLanguage, languages: &[String]) -> &'st
 
 #[cfg(test)]
 mod tests {
+    use chrono::DateTime;
+
     use super::*;
 
     #[test]

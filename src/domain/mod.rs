@@ -2,11 +2,13 @@
 
 pub mod account;
 pub mod codes;
+pub mod digest;
 pub mod email;
 pub mod fold;
 pub mod member;
 pub mod parse;
 pub mod project;
+pub mod suggestion;
 pub mod term;
 pub mod version;
 

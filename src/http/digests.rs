@@ -1,32 +1,32 @@
 //! Stored digests, staff previews and retries, and the public unsubscribe page (RFC 8058 one-click).
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
-use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::AppState;
-use super::extract::{limit, offset_page, query_params};
+use super::extract::{Params, actor, enum_param, offset_page, offset_query, parsed, query_params};
+use crate::app::digests::{self as use_case, PreviewOf};
 use crate::auth::Caller;
-use crate::db::audit::{self, AuditEvent};
-use crate::db::schema::members;
-use crate::db::{self, DbError};
-use crate::digest::outbox::{self, DigestFilter, DigestRow, RetryError};
+use crate::db::digests::DigestFilter;
 use crate::digest::render::{self, PageState};
-use crate::digest::{IsoWeek, mail_language};
+use crate::digest::{Digest, DigestStatus, IsoWeek, mail_language};
 use crate::domain::FieldError;
 use crate::http::error::ApiError;
-use crate::review::{store, view};
 
 const CURSOR_KIND: &str = "d1";
 
-fn offset(params: &std::collections::HashMap<String, String>, errors: &mut Vec<FieldError>) -> i64 {
-    super::extract::offset_cursor(CURSOR_KIND, params, errors)
+fn member_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("no member has this id".to_owned()))
 }
 
-fn week_param(params: &std::collections::HashMap<String, String>, errors: &mut Vec<FieldError>) -> Option<IsoWeek> {
+/// The query's parameters (only those `allowed`) and its page: limit and offset.
+fn paged(query: &str, allowed: &[&str], errors: &mut Vec<FieldError>) -> Result<(Params, i64, i64), ApiError> {
+    offset_query(query, allowed, CURSOR_KIND, errors)
+}
+
+fn week_param(params: &Params, errors: &mut Vec<FieldError>) -> Option<IsoWeek> {
     params.get("week").and_then(|w| {
         IsoWeek::parse(w).or_else(|| {
             errors.push(FieldError::new("?week", "must be an ISO week such as 2026-W48"));
@@ -36,7 +36,7 @@ fn week_param(params: &std::collections::HashMap<String, String>, errors: &mut V
 }
 
 /// A digest without its rendered parts, the error shown to staff only.
-fn summary(d: &DigestRow, staff: bool) -> Value {
+fn summary(d: &Digest, staff: bool) -> Value {
     let mut v = d.to_json(&[], false);
     if let Some(o) = v.as_object_mut() {
         o.remove("suggestions");
@@ -47,17 +47,9 @@ fn summary(d: &DigestRow, staff: bool) -> Value {
     v
 }
 
-async fn list_page(
-    state: &AppState,
-    req: &HttpRequest,
-    filter: DigestFilter,
-    offset: i64,
-    limit: i64,
-    staff: bool,
-) -> Result<HttpResponse, ApiError> {
-    let rows =
-        db::run(&state.pool, move |conn| outbox::list(conn, &filter, offset, limit).map_err(DbError::from)).await?;
-    Ok(offset_page(req, CURSOR_KIND, rows, offset, limit, |d| summary(d, staff)))
+/// A page of digests (fetched with one extra).
+fn page(req: &HttpRequest, digests: Vec<Digest>, offset: i64, limit: i64, staff: bool) -> HttpResponse {
+    offset_page(req, CURSOR_KIND, digests, offset, limit, |d| summary(d, staff))
 }
 
 /// `GET /v1/members/{id}/digests`: newest first.
@@ -67,43 +59,34 @@ pub async fn for_member(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let member = Uuid::parse_str(&path).map_err(|_| ApiError::NotFound("no member has this id".to_owned()))?;
-    let params = query_params(req.query_string(), &["limit", "cursor"])?;
+    let member = member_id(&path)?;
     let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
-    let offset = offset(&params, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let exists =
-        db::run(&state.pool, move |conn| crate::db::members::find(conn, member).map_err(DbError::from)).await?;
-    if exists.is_none() {
-        return Err(ApiError::NotFound("no member has this id".to_owned()));
-    }
-    let filter = DigestFilter { member: Some(member.to_string()), ..DigestFilter::default() };
-    list_page(&state, &req, filter, offset, limit, caller.is_staff()).await
+    let (_, limit, offset) = paged(req.query_string(), &["limit", "cursor"], &mut errors)?;
+    parsed((), errors)?;
+    let digests = use_case::for_member(&state, member, offset, limit).await?;
+    Ok(page(&req, digests, offset, limit, caller.is_staff()))
+}
+
+/// The list's filters and page, from the query.
+fn parse_list(query: &str) -> Result<(DigestFilter, i64, i64), ApiError> {
+    let mut errors = Vec::new();
+    let (params, limit, offset) = paged(query, &["status", "week", "member", "limit", "cursor"], &mut errors)?;
+    let week = week_param(&params, &mut errors);
+    let status = enum_param::<DigestStatus>(&params, "status", &mut errors);
+    let member = params.get("member").and_then(|m| {
+        Uuid::parse_str(m).ok().or_else(|| {
+            errors.push(FieldError::new("?member", "must be a member id"));
+            None
+        })
+    });
+    parsed((DigestFilter { member, status, week }, limit, offset), errors)
 }
 
 /// `GET /v1/digests` (staff): `status` (e.g. `failed`), `week`, `member`.
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let params = query_params(req.query_string(), &["status", "week", "member", "limit", "cursor"])?;
-    let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
-    let offset = offset(&params, &mut errors);
-    let week = week_param(&params, &mut errors);
-    let status = params.get("status").cloned();
-    if status.as_deref().is_some_and(|s| !["queued", "sending", "sent", "failed"].contains(&s)) {
-        errors.push(FieldError::new("?status", "must be one of queued, sending, sent, failed"));
-    }
-    let member = params.get("member").cloned();
-    if member.as_deref().is_some_and(|m| Uuid::parse_str(m).is_err()) {
-        errors.push(FieldError::new("?member", "must be a member id"));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let filter = DigestFilter { member, status, week: week.map(|w| w.to_string()) };
-    list_page(&state, &req, filter, offset, limit, true).await
+    let (filter, limit, offset) = parse_list(req.query_string())?;
+    let digests = use_case::list(&state, filter, offset, limit).await?;
+    Ok(page(&req, digests, offset, limit, true))
 }
 
 /// `GET /v1/digests/{id}`: with its HTML and text and its suggestions.
@@ -112,45 +95,44 @@ pub async fn get(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, now, staff) = (path.into_inner(), state.clock.now(), caller.is_staff());
-    let found = db::run(&state.pool, move |conn| {
-        let Some(d) = outbox::find(conn, &id)? else { return Ok(None) };
-        let mut items = Vec::new();
-        for s in store::in_digest(conn, &d.id)? {
-            items.push(view::for_caller(conn, &s, now, staff, false)?);
-        }
-        let mut v = d.to_json(&items, true);
-        if !staff && let Some(o) = v.as_object_mut() {
-            o.remove("last_error");
-        }
-        Ok::<_, DbError>(Some(v))
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(found.ok_or_else(|| ApiError::NotFound("no digest has this id".to_owned()))?))
+    let shown = use_case::get(&state, &caller, path.into_inner()).await?;
+    let mut v = shown.digest.to_json(&shown.suggestions, true);
+    if !caller.is_staff()
+        && let Some(o) = v.as_object_mut()
+    {
+        o.remove("last_error");
+    }
+    Ok(HttpResponse::Ok().json(v))
 }
 
 /// `POST /v1/digests/{id}/retry` (staff): a failed digest back to the queue; the scheduler (or `matchmaker digest
 /// run`) sends it.
 pub async fn retry(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, now) = (path.into_inner(), state.clock.now());
-    let row = db::run(&state.pool, move |conn| {
-        let row = outbox::retry(conn, &id, now).map_err(|e| match e {
-            RetryError::NotFailed(_) => ApiError::Conflict(e.to_string()),
-            RetryError::Db(e) => ApiError::from(DbError::from(e)),
-        })?;
-        if let Some(r) = &row {
-            audit::record(conn, &AuditEvent::new(caller.subject(), "digest.retry", None).target(r.id.clone()), now)
-                .map_err(DbError::from)?;
-        }
-        Ok::<_, ApiError>(row)
-    })
-    .await?;
-    let row = row.ok_or_else(|| ApiError::NotFound("no digest has this id".to_owned()))?;
-    Ok(HttpResponse::Ok().json(summary(&row, true)))
+    let digest = use_case::retry(&state, &actor(&req, &state, &caller), path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(summary(&digest, true)))
+}
+
+fn preview_json(p: PreviewOf) -> Value {
+    let (member, week) = (p.member, p.week.to_string());
+    match p.preview {
+        Some(p) => json!({
+            "member_id": member,
+            "week": week,
+            "would_send": true,
+            "language": p.language,
+            "subject": p.rendered.subject,
+            "html": p.rendered.html,
+            "text": p.rendered.text,
+            "suggestions": p.suggestions,
+        }),
+        None => json!({"member_id": member, "week": week, "would_send": false, "language": null,
+                       "subject": null, "html": null, "text": null, "suggestions": []}),
+    }
 }
 
 /// `GET /v1/members/{id}/digest-preview?week=` (staff): what the member would receive now, rendered, nothing stored.
@@ -159,47 +141,24 @@ pub async fn preview(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let member = Uuid::parse_str(&path).map_err(|_| ApiError::NotFound("no member has this id".to_owned()))?;
+    let member = member_id(&path)?;
     let params = query_params(req.query_string(), &["week"])?;
     let mut errors = Vec::new();
-    let week = week_param(&params, &mut errors).unwrap_or_else(|| state.jobs.current_week());
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let (jobs, now) = (state.jobs.clone(), state.clock.now());
-    let out = db::run(&state.pool, move |conn| {
-        if crate::db::members::find(conn, member)?.is_none() {
-            return Err(ApiError::NotFound("no member has this id".to_owned()));
-        }
-        store::expire_due(conn, now).map_err(DbError::from)?;
-        Ok(jobs.mailer.preview(conn, member, week, now)?)
-    })
-    .await?;
-    let body = match out {
-        Some(p) => json!({
-            "member_id": member,
-            "week": week.to_string(),
-            "would_send": true,
-            "language": p.language,
-            "subject": p.rendered.subject,
-            "html": p.rendered.html,
-            "text": p.rendered.text,
-            "suggestions": p.suggestions,
-        }),
-        None => json!({"member_id": member, "week": week.to_string(), "would_send": false, "language": null,
-                       "subject": null, "html": null, "text": null, "suggestions": []}),
-    };
-    Ok(HttpResponse::Ok().json(body))
+    let week = week_param(&params, &mut errors);
+    parsed((), errors)?;
+    let preview = use_case::preview(&state, member, week).await?;
+    Ok(HttpResponse::Ok().json(preview_json(preview)))
 }
 
-/// The member a token names, with its name and mail language.
-fn token_member(state: &AppState, req: &HttpRequest) -> Option<Uuid> {
-    let params: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
-    state.jobs.mailer.key.verify(params.get("token")?)
+/// The token of an unsubscribe link.
+fn token(req: &HttpRequest) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, _)| k == "token")
+        .last()
+        .map(|(_, v)| v.into_owned())
 }
 
-fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -207,58 +166,50 @@ fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
-async fn unsubscribe_page(state: &AppState, req: &HttpRequest, confirm: bool) -> Result<HttpResponse, ApiError> {
-    let Some(member) = token_member(state, req) else {
-        let page = render::unsubscribe_page("en", PageState::Invalid, "", "")?;
-        return Ok(html(actix_web::http::StatusCode::NOT_FOUND, page));
-    };
-    let now = state.clock.now();
-    let found = db::run(&state.pool, move |conn| {
-        let Some(m) = crate::db::members::find(conn, member)? else { return Ok(None) };
-        if !confirm && m.profile.digest != crate::domain::member::DigestFrequency::Off {
-            conn_unsubscribe(conn, member, now)?;
-        }
-        Ok::<_, DbError>(Some(m))
-    })
-    .await?;
-    let Some(m) = found else {
-        let page = render::unsubscribe_page("en", PageState::Invalid, "", "")?;
-        return Ok(html(actix_web::http::StatusCode::NOT_FOUND, page));
+/// The unsubscribe page for the member a link named (`None`: the link is not genuine, or the member is gone).
+fn unsubscribe_page(
+    req: &HttpRequest,
+    member: Option<crate::domain::member::Member>,
+    shows: PageState,
+) -> Result<HttpResponse, ApiError> {
+    let Some(m) = member else {
+        return Ok(html(StatusCode::NOT_FOUND, render::unsubscribe_page("en", PageState::Invalid, "", "")?));
     };
     let lang = mail_language(m.profile.preferred_language, &m.profile.languages);
-    let state_ = if confirm { PageState::Confirm } else { PageState::Done };
     let action = format!("/v1/unsubscribe?{}", req.query_string());
-    Ok(html(actix_web::http::StatusCode::OK, render::unsubscribe_page(lang, state_, &m.profile.name, &action)?))
-}
-
-fn conn_unsubscribe(
-    conn: &mut crate::db::DbConnection,
-    member: Uuid,
-    now: chrono::DateTime<Utc>,
-) -> Result<(), DbError> {
-    crate::db::write(conn, |conn| {
-        diesel::update(members::table.find(member.to_string()))
-            .set((
-                members::digest.eq("off"),
-                members::version.eq(members::version + 1),
-                members::updated_at.eq(now.naive_utc()),
-            ))
-            .execute(conn)?;
-        audit::record(
-            conn,
-            &AuditEvent::new(format!("member:{member}"), "digest.unsubscribe", None).target(member.to_string()),
-            now,
-        )?;
-        Ok(())
-    })
+    Ok(html(StatusCode::OK, render::unsubscribe_page(lang, shows, &m.profile.name, &action)?))
 }
 
 /// `GET /v1/unsubscribe?token=`: a confirmation page (signed out; changes nothing: mail scanners follow links).
 pub async fn confirm_unsubscribe(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    unsubscribe_page(&state, &req, true).await
+    let member = use_case::confirm_unsubscribe(&state, token(&req)).await?;
+    unsubscribe_page(&req, member, PageState::Confirm)
 }
 
 /// `POST /v1/unsubscribe?token=`: unsubscribe (the page's button, or a mail client's RFC 8058 one-click POST).
 pub async fn unsubscribe(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    unsubscribe_page(&state, &req, false).await
+    let member = use_case::unsubscribe(&state, token(&req)).await?;
+    unsubscribe_page(&req, member, PageState::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_query_is_typed_and_collects_every_problem() {
+        let Err(ApiError::Validation { errors, .. }) = parse_list("status=bounced&member=someone&week=2026-48") else {
+            panic!("expected a validation error");
+        };
+        let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(pointers, ["?week", "?status", "?member"]);
+        assert_eq!(errors[1].detail, "must be one of queued, sending, sent, failed");
+        let member = Uuid::now_v7();
+        let (filter, limit, offset) = parse_list(&format!("status=failed&week=2026-W48&member={member}")).unwrap();
+        assert_eq!(filter.status, Some(DigestStatus::Failed));
+        assert_eq!(filter.week, IsoWeek::parse("2026-W48"));
+        assert_eq!(filter.member, Some(member));
+        assert_eq!(offset, 0);
+        assert!(limit > 0);
+    }
 }

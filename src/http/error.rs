@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::app::AppError;
-use crate::db::DbError;
+use crate::db::{DbError, QueryError};
 use crate::domain::FieldError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -198,8 +198,8 @@ impl From<DbError> for ApiError {
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
         Self::from(DbError::Query(e))
     }
 }

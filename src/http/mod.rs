@@ -1,3 +1,4 @@
+#![deny(clippy::too_many_lines)]
 //! HTTP layer: one route table that registration, authorisation, the 405 answers, the contract test and the
 //! authorisation-matrix test all read.
 
@@ -26,10 +27,10 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Route, web};
 use uuid::Uuid;
 
+use crate::app;
 use crate::auth::policy::{Access, Decision, Record, decide};
 use crate::auth::service::{AuthError, authenticate};
 use crate::auth::{Caller, ClientScope};
-use crate::db::{self, DbError, accounts};
 use crate::http::error::ApiError;
 
 /// What every handler can reach: the use-cases' services.
@@ -245,6 +246,31 @@ fn bearer(headers: &actix_web::http::header::HeaderMap) -> Result<&str, ApiError
     }
 }
 
+/// The member the record of a route's `{id}` belongs to, where the route's access depends on it.
+async fn owner_of(state: &AppState, access: Access, req: &ServiceRequest) -> Result<Option<Uuid>, ApiError> {
+    let id = req.match_info().get("id");
+    Ok(match (access, id) {
+        (Access::OwnMember { .. }, Some(id)) => Uuid::parse_str(id).ok(),
+        (Access::OwnRecord { record: Record::Suggestion, .. }, Some(id)) => {
+            app::review::owner(state, id.to_owned()).await?
+        }
+        (Access::OwnRecord { record: Record::Digest, .. }, Some(id)) => {
+            app::digests::owner(state, id.to_owned()).await?
+        }
+        _ => None,
+    })
+}
+
+/// Whether a calling portal is linked to `member`.
+async fn portal_linked(state: &AppState, caller: &Caller, member: Option<Uuid>) -> Result<bool, ApiError> {
+    match (caller, member) {
+        (Caller::Portal { client_id, .. }, Some(member)) => {
+            Ok(app::accounts::is_linked(state, client_id.clone(), member).await?)
+        }
+        _ => Ok(false),
+    }
+}
+
 /// Authenticate and authorise a request before its handler runs; the verified [`Caller`] is left in the request's
 /// extensions for the handler.
 async fn guard(
@@ -261,31 +287,8 @@ async fn guard(
         AuthError::Refused(why) => ApiError::invalid_token(why),
         AuthError::Storage(db) => ApiError::from(db),
     })?;
-    let member = match access {
-        Access::OwnMember { .. } => req.match_info().get("id").and_then(|id| Uuid::parse_str(id).ok()),
-        Access::OwnRecord { record, .. } => match req.match_info().get("id").map(str::to_owned) {
-            Some(id) => db::run(&state.pool, move |conn| {
-                match record {
-                    Record::Suggestion => crate::review::store::owner(conn, &id),
-                    Record::Digest => crate::digest::outbox::owner(conn, &id),
-                }
-                .map_err(DbError::from)
-            })
-            .await
-            .map_err(ApiError::from)?,
-            None => None,
-        },
-        _ => None,
-    };
-    let linked = match (&caller, member) {
-        (Caller::Portal { client_id, .. }, Some(member)) => {
-            let client_id = client_id.clone();
-            db::run(&state.pool, move |conn| accounts::is_linked(conn, &client_id, member).map_err(DbError::from))
-                .await
-                .map_err(ApiError::from)?
-        }
-        _ => false,
-    };
+    let member = owner_of(&state, access, &req).await?;
+    let linked = portal_linked(&state, &caller, member).await?;
     match decide(access, &caller, member, linked) {
         Decision::Allow => {
             req.extensions_mut().insert(caller);

@@ -1,46 +1,47 @@
 //! Matching runs, the review queue, decisions, reactions, and each member's suggestions.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, TimeDelta, Utc};
+use actix_web::{HttpRequest, HttpResponse, ResponseError as _, web};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::AppState;
-use super::extract::{JsonBody, if_match, limit, offset_page, query_params};
+use super::extract::{JsonBody, Params, enum_param, if_match, offset_page, offset_query, parsed};
+use crate::app::AppError;
+use crate::app::review::{self as use_case, BulkItem, QueueFilter, Reacting, Shown};
 use crate::auth::Caller;
-use crate::db::{self, DbConnection, DbError};
 use crate::domain::FieldError;
 use crate::domain::member::{Scope, Sector, timestamp};
 use crate::domain::parse::{self, ApiEnum as _, Check, ObjectParser};
 use crate::domain::version::Precondition;
 use crate::http::error::ApiError;
-use crate::review::store::{self, DecideError, Decision, Filter, ReactError, RunRow, SuggestionRow};
-use crate::review::{Reaction, ReactionReason, SuggestionKind, SuggestionStatus, view};
+use crate::review::{Decision, MatchingRun, Reaction, ReactionReason, SuggestionKind, SuggestionStatus};
 
 const CURSOR_KIND: &str = "s1";
 pub const REASON_MAX: usize = 1000;
 pub const RATIONALE_MAX: usize = 2000;
 pub const BULK_MAX: usize = 200;
 
-fn run_json(r: &RunRow) -> Value {
+fn run_json(r: &MatchingRun) -> Value {
+    let c = r.counts;
     json!({
         "id": r.id,
         "status": r.status,
         "requested_by": r.requested_by,
-        "members_total": r.members_total,
-        "members_done": r.members_done,
-        "created": r.created,
-        "kept": r.kept,
-        "held_back": r.held_back,
+        "members_total": c.members_total,
+        "members_done": c.members_done,
+        "created": c.created,
+        "kept": c.kept,
+        "held_back": c.held_back,
         "error": r.error,
-        "created_at": timestamp(r.created_at.and_utc()),
-        "finished_at": r.finished_at.map(|t| timestamp(t.and_utc())),
+        "created_at": timestamp(r.created_at),
+        "finished_at": r.finished_at.map(timestamp),
     })
 }
 
 /// `POST /v1/matching/runs`: start a run in the background; 202 with where to follow it.
 pub async fn start_run(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let run = state.jobs.start_matching_run(caller.subject()).await?;
+    let run = use_case::start_run(&state, &caller).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/v1/matching/runs/{}", run.id)))
         .json(run_json(&run)))
@@ -48,35 +49,16 @@ pub async fn start_run(state: web::Data<AppState>, caller: Caller) -> Result<Htt
 
 /// `GET /v1/matching/runs/{id}`
 pub async fn get_run(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let run = db::run(&state.pool, move |conn| store::find_run(conn, &id).map_err(DbError::from)).await?;
-    let run = run.ok_or_else(|| ApiError::NotFound("no matching run has this id".to_owned()))?;
+    let run = use_case::get_run(&state, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(run_json(&run)))
 }
 
-fn offset(params: &std::collections::HashMap<String, String>, errors: &mut Vec<FieldError>) -> i64 {
-    super::extract::offset_cursor(CURSOR_KIND, params, errors)
+/// The query's parameters (only those `allowed`) and its page: limit and offset.
+fn paged(query: &str, allowed: &[&str], errors: &mut Vec<FieldError>) -> Result<(Params, i64, i64), ApiError> {
+    offset_query(query, allowed, CURSOR_KIND, errors)
 }
 
-fn enum_param<T: parse::ApiEnum>(
-    params: &std::collections::HashMap<String, String>,
-    name: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    params.get(name).and_then(|v| {
-        T::from_name(v).or_else(|| {
-            errors.push(FieldError::new(format!("?{name}"), format!("must be one of {}", T::choices())));
-            None
-        })
-    })
-}
-
-fn number_param(
-    params: &std::collections::HashMap<String, String>,
-    name: &str,
-    max: f64,
-    errors: &mut Vec<FieldError>,
-) -> Option<f64> {
+fn number_param(params: &Params, name: &str, max: f64, errors: &mut Vec<FieldError>) -> Option<f64> {
     params.get(name).and_then(|v| match v.parse::<f64>() {
         Ok(n) if (0.0..=max).contains(&n) => Some(n),
         _ => {
@@ -86,44 +68,24 @@ fn number_param(
     })
 }
 
-/// Render rows (fetched with one extra) as a page.
-async fn page(
-    state: &AppState,
-    req: &HttpRequest,
-    rows: Vec<SuggestionRow>,
-    offset: i64,
-    limit: i64,
-    staff: bool,
-) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
-    let views = db::run(&state.pool, move |conn| {
-        rows.iter()
-            .map(|r| view::for_caller(conn, r, now, staff, false))
-            .collect::<Result<Vec<Value>, _>>()
-            .map_err(DbError::from)
-    })
-    .await?;
-    Ok(offset_page(req, CURSOR_KIND, views, offset, limit, Clone::clone))
+/// A page of suggestion views (fetched with one extra).
+fn page(req: &HttpRequest, views: Vec<Value>, offset: i64, limit: i64) -> HttpResponse {
+    offset_page(req, CURSOR_KIND, views, offset, limit, Clone::clone)
 }
 
-/// `GET /v1/review/queue`: pending suggestions; `kind`, `sector` (the member's), `scope` (the project's),
-/// `min_score`, `min_age_days`, `max_age_days`; `order=oldest` (default) or `best`.
-pub async fn queue(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let params = query_params(
-        req.query_string(),
-        &["kind", "sector", "scope", "min_score", "min_age_days", "max_age_days", "order", "limit", "cursor"],
-    )?;
+const QUEUE_PARAMS: &[&str] =
+    &["kind", "sector", "scope", "min_score", "min_age_days", "max_age_days", "order", "limit", "cursor"];
+
+/// The review queue's filters, order and page, from the query.
+fn parse_queue(query: &str) -> Result<(QueueFilter, i64, i64), ApiError> {
     let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
-    let offset = offset(&params, &mut errors);
-    let now = state.clock.now();
+    let (params, limit, offset) = paged(query, QUEUE_PARAMS, &mut errors)?;
     let kind = enum_param::<SuggestionKind>(&params, "kind", &mut errors);
     let sector = enum_param::<Sector>(&params, "sector", &mut errors);
     let scope = enum_param::<Scope>(&params, "scope", &mut errors);
     let min_score = number_param(&params, "min_score", 100.0, &mut errors);
-    let days = |n: f64| now - TimeDelta::seconds((n * 86_400.0) as i64);
-    let created_before = number_param(&params, "min_age_days", 3650.0, &mut errors).map(days);
-    let created_after = number_param(&params, "max_age_days", 3650.0, &mut errors).map(days);
+    let min_age_days = number_param(&params, "min_age_days", 3650.0, &mut errors);
+    let max_age_days = number_param(&params, "max_age_days", 3650.0, &mut errors);
     let best_first = match params.get("order").map(String::as_str) {
         None | Some("oldest") => false,
         Some("best") => true,
@@ -132,26 +94,16 @@ pub async fn queue(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
             false
         }
     };
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let filter = Filter {
-        statuses: vec![SuggestionStatus::Pending],
-        kind,
-        sector: sector.map(|s| s.as_str().to_owned()),
-        scope: scope.map(|s| s.as_str().to_owned()),
-        min_score,
-        created_before,
-        created_after,
-        best_first,
-        ..Filter::default()
-    };
-    let rows = db::run(&state.pool, move |conn| {
-        store::expire_due(conn, now)?;
-        store::list(conn, &filter, offset, limit).map_err(DbError::from)
-    })
-    .await?;
-    page(&state, &req, rows, offset, limit, true).await
+    let filter = QueueFilter { kind, sector, scope, min_score, min_age_days, max_age_days, best_first };
+    parsed((filter, limit, offset), errors)
+}
+
+/// `GET /v1/review/queue`: pending suggestions; `kind`, `sector` (the member's), `scope` (the project's),
+/// `min_score`, `min_age_days`, `max_age_days`; `order=oldest` (default) or `best`.
+pub async fn queue(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (filter, limit, offset) = parse_queue(req.query_string())?;
+    let views = use_case::queue(&state, filter, offset, limit).await?;
+    Ok(page(&req, views, offset, limit))
 }
 
 /// A decision as the body gives it.
@@ -177,25 +129,9 @@ fn parse_decision(body: &Value, allow_etag: bool) -> Check<(Decision, Option<Str
     p.finish(|| Some((Decision { approve: approve?, reason: reason?, rationale: rationale? }, etag?)))
 }
 
-fn decide_error(e: DecideError) -> ApiError {
-    match e {
-        DecideError::NotFound => ApiError::NotFound("no suggestion has this id".to_owned()),
-        DecideError::Stale => ApiError::PreconditionFailed,
-        DecideError::NotPending(_) => ApiError::Conflict(e.to_string()),
-        DecideError::Db(e) => ApiError::from(DbError::from(e)),
-    }
-}
-
-fn decide_one(
-    conn: &mut DbConnection,
-    id: &str,
-    precondition: &Precondition,
-    d: &Decision,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<Value, ApiError> {
-    let row = store::decide(conn, id, precondition, d, actor, now).map_err(decide_error)?;
-    view::for_staff(conn, &row, now, false).map_err(|e| ApiError::from(DbError::from(e)))
+/// A suggestion as its caller sees it, with its `ETag`.
+fn shown(s: Shown) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::ETAG, s.suggestion.etag())).json(s.view)
 }
 
 /// `POST /v1/suggestions/{id}/decision` with `If-Match`: approve, or reject with a reason; staff may rewrite the
@@ -209,29 +145,33 @@ pub async fn decide(
 ) -> Result<HttpResponse, ApiError> {
     let precondition = if_match(&req)?;
     let (decision, _) = parse_decision(&body.0, false).map_err(ApiError::validation)?;
-    let (id, now, actor) = (path.into_inner(), state.clock.now(), caller.subject());
-    let out = db::run(&state.pool, move |conn| decide_one(conn, &id, &precondition, &decision, &actor, now)).await?;
-    let etag = crate::domain::member::etag_for(out["version"].as_i64().unwrap_or_default());
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag)).json(out))
+    let decided = use_case::decide(&state, &caller, path.into_inner(), precondition, decision).await?;
+    Ok(shown(decided))
 }
 
-/// `POST /v1/suggestions/decisions`: many decisions, each answered on its own (`etag` per item, like `If-Match`).
-pub async fn decide_bulk(state: web::Data<AppState>, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    let items = body.0.get("decisions").and_then(Value::as_array).cloned().unwrap_or_default();
-    let extra: Vec<&String> =
-        body.0.as_object().map(|o| o.keys().filter(|k| *k != "decisions").collect()).unwrap_or_default();
-    if items.is_empty() || items.len() > BULK_MAX || !extra.is_empty() {
+/// The decisions of a bulk request, each with the version (`etag`, like `If-Match`) it is conditional on.
+fn parse_bulk(body: &Value) -> Result<Vec<BulkItem>, ApiError> {
+    let items = body.get("decisions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let extra = body.as_object().is_some_and(|o| o.keys().any(|k| k != "decisions"));
+    if items.is_empty() || items.len() > BULK_MAX || extra {
         return Err(ApiError::validation(vec![FieldError::new(
             "/decisions",
             format!("must be an array of 1 to {BULK_MAX} decisions, and the only field"),
         )]));
     }
-    let mut parsed = Vec::with_capacity(items.len());
+    let mut decisions = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let id = item.get("id").and_then(Value::as_str).map(str::to_owned);
         match (id, parse_decision(item, true)) {
-            (Some(id), Ok((d, etag))) => parsed.push((id, d, etag)),
+            (Some(id), Ok((decision, etag))) => {
+                let precondition = match etag {
+                    None => Precondition::Any,
+                    Some(t) if t == "*" => Precondition::Any,
+                    Some(t) => Precondition::Tags(vec![t]),
+                };
+                decisions.push(BulkItem { id, decision, precondition });
+            }
             (None, _) => errors.push(FieldError::new(format!("/decisions/{i}/id"), "is required")),
             (_, Err(es)) => {
                 errors
@@ -239,31 +179,29 @@ pub async fn decide_bulk(state: web::Data<AppState>, caller: Caller, body: JsonB
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let (now, actor) = (state.clock.now(), caller.subject());
-    let results = db::run(&state.pool, move |conn| {
-        let mut out = Vec::new();
-        for (id, d, etag) in parsed {
-            let precondition = match etag {
-                None => Precondition::Any,
-                Some(t) if t == "*" => Precondition::Any,
-                Some(t) => Precondition::Tags(vec![t]),
-            };
-            let answer = match decide_one(conn, &id, &precondition, &d, &actor, now) {
-                Ok(s) => json!({"id": id, "status": 200, "suggestion": s}),
-                Err(e) => {
-                    let status = actix_web::ResponseError::status_code(&e).as_u16();
-                    json!({"id": id, "status": status, "detail": e.to_string()})
-                }
-            };
-            out.push(answer);
-        }
-        Ok::<_, ApiError>(out)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(json!({"results": results})))
+    parsed(decisions, errors)
+}
+
+/// Each decision's answer: the suggestion, or the status and detail its own request would have had.
+fn bulk_results(decided: Vec<(String, Result<Shown, AppError>)>) -> Value {
+    let results: Vec<Value> = decided
+        .into_iter()
+        .map(|(id, outcome)| match outcome {
+            Ok(s) => json!({"id": id, "status": 200, "suggestion": s.view}),
+            Err(e) => {
+                let e = ApiError::from(e);
+                json!({"id": id, "status": e.status_code().as_u16(), "detail": e.to_string()})
+            }
+        })
+        .collect();
+    json!({"results": results})
+}
+
+/// `POST /v1/suggestions/decisions`: many decisions, each answered on its own (`etag` per item, like `If-Match`).
+pub async fn decide_bulk(state: web::Data<AppState>, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let items = parse_bulk(&body.0)?;
+    let decided = use_case::decide_bulk(&state, &caller, items).await?;
+    Ok(HttpResponse::Ok().json(bulk_results(decided)))
 }
 
 /// `GET /v1/suggestions/{id}`: staff see all of it and its history; the member (or its portal) only an approved or
@@ -273,26 +211,29 @@ pub async fn get(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, now, staff) = (path.into_inner(), state.clock.now(), caller.is_staff());
-    let found = db::run(&state.pool, move |conn| {
-        let Some(row) = store::find(conn, &id)? else { return Ok(None) };
-        if !staff && !row.status().visible_to_member() {
-            return Ok(None);
-        }
-        let v = view::for_caller(conn, &row, now, staff, true)?;
-        Ok::<_, DbError>(Some((v, row.etag())))
-    })
-    .await?;
-    let (v, etag) = found.ok_or_else(|| ApiError::NotFound("no suggestion has this id".to_owned()))?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag)).json(v))
+    Ok(shown(use_case::get(&state, &caller, path.into_inner()).await?))
 }
 
-fn react_error(e: ReactError) -> ApiError {
-    match e {
-        ReactError::NotFound => ApiError::NotFound("no suggestion has this id".to_owned()),
-        ReactError::Conflict(m) => ApiError::Conflict(m),
-        ReactError::Db(e) => ApiError::from(DbError::from(e)),
+/// A reaction as the body gives it: `{reaction, reason (for not_relevant), comment}`.
+fn parse_reaction(body: &Value) -> Check<Reacting> {
+    let mut p = ObjectParser::new(body)?;
+    p.only(&["reaction", "reason", "comment"], &[]);
+    let reaction = p.required("reaction", Reaction::parse_value);
+    let reason = p.nullable("reason", ReactionReason::parse_value);
+    let comment = p.nullable("comment", |v| parse::text(v, 1, REASON_MAX));
+    match (reaction, &reason) {
+        (Some(Reaction::NotRelevant), Some(None)) => {
+            return Err(vec![FieldError::new(
+                "/reason",
+                format!("is required for not_relevant: one of {}", ReactionReason::choices()),
+            )]);
+        }
+        (Some(r), Some(Some(_))) if r != Reaction::NotRelevant => {
+            return Err(vec![FieldError::new("/reason", "is only for not_relevant")]);
+        }
+        _ => {}
     }
+    p.finish(|| Some(Reacting { reaction: reaction?, reason: reason?, comment: comment? }))
 }
 
 /// `POST /v1/suggestions/{id}/reaction`: `{reaction, reason (for not_relevant), comment}`.
@@ -302,35 +243,9 @@ pub async fn react(
     path: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let parsed = (|| {
-        let mut p = ObjectParser::new(&body.0)?;
-        p.only(&["reaction", "reason", "comment"], &[]);
-        let reaction = p.required("reaction", Reaction::parse_value);
-        let reason = p.nullable("reason", ReactionReason::parse_value);
-        let comment = p.nullable("comment", |v| parse::text(v, 1, REASON_MAX));
-        match (reaction, &reason) {
-            (Some(Reaction::NotRelevant), Some(None)) => {
-                return Err(vec![FieldError::new(
-                    "/reason",
-                    format!("is required for not_relevant: one of {}", ReactionReason::choices()),
-                )]);
-            }
-            (Some(r), Some(Some(_))) if r != Reaction::NotRelevant => {
-                return Err(vec![FieldError::new("/reason", "is only for not_relevant")]);
-            }
-            _ => {}
-        }
-        p.finish(|| Some((reaction?, reason?, comment?)))
-    })()
-    .map_err(ApiError::validation)?;
-    let (id, now, actor) = (path.into_inner(), state.clock.now(), caller.subject());
-    let (reaction, reason, comment) = parsed;
-    let out = db::run(&state.pool, move |conn| {
-        let row = store::react(conn, &id, reaction, reason, comment.as_deref(), &actor, now).map_err(react_error)?;
-        view::for_member(conn, &row, now).map_err(|e| ApiError::from(DbError::from(e)))
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(out))
+    let reacting = parse_reaction(&body.0).map_err(ApiError::validation)?;
+    let reacted = use_case::react(&state, &caller, path.into_inner(), reacting).await?;
+    Ok(HttpResponse::Ok().json(reacted.view))
 }
 
 /// `DELETE /v1/suggestions/{id}/reaction`: take it back, within 14 days.
@@ -339,26 +254,19 @@ pub async fn undo_reaction(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, now, actor) = (path.into_inner(), state.clock.now(), caller.subject());
-    db::run(&state.pool, move |conn| store::undo_reaction(conn, &id, &actor, now).map_err(react_error)).await?;
+    use_case::undo_reaction(&state, &caller, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `GET /v1/reactions` (staff): suggestions members reacted to, latest first; `reaction`, `kind` filters.
 pub async fn reactions(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let params = query_params(req.query_string(), &["reaction", "kind", "limit", "cursor"])?;
     let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
-    let offset = offset(&params, &mut errors);
+    let (params, limit, offset) = paged(req.query_string(), &["reaction", "kind", "limit", "cursor"], &mut errors)?;
     let reaction = enum_param::<Reaction>(&params, "reaction", &mut errors);
     let kind = enum_param::<SuggestionKind>(&params, "kind", &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let filter = Filter { kind, reaction, with_reaction: true, ..Filter::default() };
-    let rows =
-        db::run(&state.pool, move |conn| store::list(conn, &filter, offset, limit).map_err(DbError::from)).await?;
-    page(&state, &req, rows, offset, limit, true).await
+    parsed((), errors)?;
+    let views = use_case::reactions(&state, reaction, kind, offset, limit).await?;
+    Ok(page(&req, views, offset, limit))
 }
 
 /// `GET /v1/members/{id}/suggestions`: members and portals see approved and delivered ones only; staff see all and
@@ -369,37 +277,61 @@ pub async fn for_member(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let member = uuid::Uuid::parse_str(&path).map_err(|_| ApiError::NotFound("no member has this id".to_owned()))?;
-    let params = query_params(req.query_string(), &["status", "kind", "limit", "cursor"])?;
+    let member = Uuid::parse_str(&path).map_err(|_| ApiError::NotFound("no member has this id".to_owned()))?;
     let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
-    let offset = offset(&params, &mut errors);
+    let (params, limit, offset) = paged(req.query_string(), &["status", "kind", "limit", "cursor"], &mut errors)?;
     let status = enum_param::<SuggestionStatus>(&params, "status", &mut errors);
     let kind = enum_param::<SuggestionKind>(&params, "kind", &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+    parsed((), errors)?;
+    let views = use_case::for_member(&state, &caller, member, status, kind, offset, limit).await?;
+    Ok(page(&req, views, offset, limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pointers(e: ApiError) -> Vec<String> {
+        let ApiError::Validation { errors, .. } = e else { panic!("expected a validation error, got {e:?}") };
+        errors.into_iter().map(|e| e.pointer).collect()
     }
-    let staff = caller.is_staff();
-    let visible: Vec<SuggestionStatus> =
-        SuggestionStatus::ALL.iter().copied().filter(|s| staff || s.visible_to_member()).collect();
-    let statuses = match status {
-        Some(s) if visible.contains(&s) => vec![s],
-        Some(_) => vec![],
-        None => visible,
-    };
-    let now = state.clock.now();
-    let rows = db::run(&state.pool, move |conn| {
-        if crate::db::members::find(conn, member)?.is_none() {
-            return Err(ApiError::NotFound("no member has this id".to_owned()));
-        }
-        if statuses.is_empty() {
-            return Ok(Vec::new());
-        }
-        store::expire_due(conn, now).map_err(DbError::from)?;
-        let filter =
-            Filter { member: Some(member.to_string()), statuses, kind, newest_first: true, ..Filter::default() };
-        Ok(store::list(conn, &filter, offset, limit).map_err(DbError::from)?)
-    })
-    .await?;
-    page(&state, &req, rows, offset, limit, staff).await
+
+    #[test]
+    fn queue_query_collects_every_problem_in_order() {
+        let e = parse_queue("order=worst&kind=call&limit=0&min_score=101&cursor=x").unwrap_err();
+        assert_eq!(pointers(e), ["?limit", "?cursor", "?kind", "?min_score", "?order"]);
+        assert_eq!(pointers(parse_queue("nope=1").unwrap_err()), ["?nope"], "unknown parameters are refused first");
+        let (filter, limit, offset) = parse_queue("kind=partner&order=best&min_age_days=7&limit=5").unwrap();
+        assert_eq!(
+            (filter.kind, filter.best_first, filter.min_age_days),
+            (Some(SuggestionKind::Partner), true, Some(7.0))
+        );
+        assert_eq!((limit, offset), (5, 0));
+    }
+
+    #[test]
+    fn bulk_decisions_each_carry_their_precondition() {
+        let body = json!({"decisions": [
+            {"id": "a", "decision": "approve"},
+            {"id": "b", "decision": "reject", "reason": "off topic", "etag": "\"3\""},
+            {"id": "c", "decision": "approve", "etag": "*"},
+        ]});
+        let items = parse_bulk(&body).unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(matches!(items[0].precondition, Precondition::Any));
+        assert!(matches!(&items[1].precondition, Precondition::Tags(t) if t == &["\"3\"".to_owned()]));
+        assert!(matches!(items[2].precondition, Precondition::Any));
+        let bad = json!({"decisions": [{"decision": "approve"}, {"id": "b", "decision": "reject"}]});
+        assert_eq!(pointers(parse_bulk(&bad).unwrap_err()), ["/decisions/0/id", "/decisions/1/reason"]);
+        assert_eq!(pointers(parse_bulk(&json!({"decisions": []})).unwrap_err()), ["/decisions"]);
+        assert_eq!(pointers(parse_bulk(&json!({"decisions": [], "x": 1})).unwrap_err()), ["/decisions"]);
+    }
+
+    #[test]
+    fn reactions_need_a_reason_for_not_relevant_only() {
+        let r = parse_reaction(&json!({"reaction": "not_relevant", "reason": "wrong_scope"})).unwrap();
+        assert_eq!((r.reaction, r.reason), (Reaction::NotRelevant, Some(ReactionReason::WrongScope)));
+        assert!(parse_reaction(&json!({"reaction": "not_relevant"})).is_err());
+        assert!(parse_reaction(&json!({"reaction": "interested", "reason": "other"})).is_err());
+    }
 }

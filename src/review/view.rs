@@ -2,23 +2,16 @@
 //! other member as a public card (never its contact e-mail).
 
 use chrono::{DateTime, Utc};
-use diesel::QueryResult;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::store::{self, SuggestionRow};
-use crate::db::DbConnection;
+use super::Suggestion;
+use crate::db::{DbConnection, QueryError, members, projects, suggestions};
 use crate::domain::member::timestamp;
 
-fn at(t: Option<chrono::NaiveDateTime>) -> Value {
-    t.map_or(Value::Null, |t| json!(timestamp(t.and_utc())))
-}
-
 /// Another member as a member may see it.
-pub fn card(conn: &mut DbConnection, id: &str) -> QueryResult<Value> {
-    let Some(m) = Uuid::parse_str(id).ok().map(|id| crate::db::members::find(conn, id)).transpose()?.flatten() else {
-        return Ok(Value::Null);
-    };
+pub fn card(conn: &mut DbConnection, id: Uuid) -> Result<Value, QueryError> {
+    let Some(m) = members::find(conn, id)? else { return Ok(Value::Null) };
     let p = &m.profile;
     Ok(json!({
         "name": p.name,
@@ -30,10 +23,8 @@ pub fn card(conn: &mut DbConnection, id: &str) -> QueryResult<Value> {
 }
 
 /// A project as a suggestion shows it.
-pub fn project_summary(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> QueryResult<Value> {
-    let Some(p) = Uuid::parse_str(id).ok().map(|id| crate::db::projects::find(conn, id)).transpose()?.flatten() else {
-        return Ok(Value::Null);
-    };
+pub fn project_summary(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<Value, QueryError> {
+    let Some(p) = projects::find(conn, id)? else { return Ok(Value::Null) };
     let full = p.to_json(now, false);
     let mut out = Map::new();
     for key in ["id", "title", "scope", "programme", "call_id", "deadline", "source_url", "status"] {
@@ -43,8 +34,8 @@ pub fn project_summary(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) ->
 }
 
 /// The explanation without anything a member should not read.
-fn public_explanation(row: &SuggestionRow) -> Value {
-    let stored: Value = serde_json::from_str(&row.explanation).unwrap_or_else(|_| json!({}));
+fn public_explanation(s: &Suggestion) -> Value {
+    let stored: Value = serde_json::from_str(&s.explanation).unwrap_or_else(|_| json!({}));
     json!({
         "components": stored.get("components").cloned().unwrap_or_else(|| json!([])),
         "matched": stored.get("matched").cloned().unwrap_or_else(|| json!([])),
@@ -54,30 +45,30 @@ fn public_explanation(row: &SuggestionRow) -> Value {
 }
 
 /// A suggestion as its member sees it.
-pub fn for_member(conn: &mut DbConnection, row: &SuggestionRow, now: DateTime<Utc>) -> QueryResult<Value> {
-    let project = match &row.project_id {
+pub fn for_member(conn: &mut DbConnection, s: &Suggestion, now: DateTime<Utc>) -> Result<Value, QueryError> {
+    let project = match s.project {
         Some(p) => project_summary(conn, p, now)?,
         None => Value::Null,
     };
-    let partner = match &row.partner_id {
+    let partner = match s.partner {
         Some(p) => card(conn, p)?,
         None => Value::Null,
     };
     Ok(json!({
-        "id": row.id,
-        "kind": row.kind,
-        "status": row.status,
-        "score": row.score,
-        "rationale": row.rationale,
-        "explanation": public_explanation(row),
+        "id": s.id,
+        "kind": s.kind,
+        "status": s.status,
+        "score": s.score,
+        "rationale": s.rationale,
+        "explanation": public_explanation(s),
         "project": project,
         "partner": partner,
-        "reaction": row.reaction,
-        "reaction_reason": row.reaction_reason,
-        "reaction_comment": row.reaction_comment,
-        "reacted_at": at(row.reacted_at),
-        "delivered_at": at(row.delivered_at),
-        "created_at": timestamp(row.created_at.and_utc()),
+        "reaction": s.reaction,
+        "reaction_reason": s.reaction_reason,
+        "reaction_comment": s.reaction_comment,
+        "reacted_at": s.reacted_at.map(timestamp),
+        "delivered_at": s.delivered_at.map(timestamp),
+        "created_at": timestamp(s.created_at),
     }))
 }
 
@@ -85,36 +76,36 @@ pub fn for_member(conn: &mut DbConnection, row: &SuggestionRow, now: DateTime<Ut
 /// member's view.
 pub fn for_caller(
     conn: &mut DbConnection,
-    row: &SuggestionRow,
+    s: &Suggestion,
     now: DateTime<Utc>,
     staff: bool,
     history: bool,
-) -> QueryResult<Value> {
-    if staff { for_staff(conn, row, now, history) } else { for_member(conn, row, now) }
+) -> Result<Value, QueryError> {
+    if staff { for_staff(conn, s, now, history) } else { for_member(conn, s, now) }
 }
 
 /// A suggestion as staff see it; with its history when `history` is set.
 pub fn for_staff(
     conn: &mut DbConnection,
-    row: &SuggestionRow,
+    s: &Suggestion,
     now: DateTime<Utc>,
     history: bool,
-) -> QueryResult<Value> {
-    let mut out = for_member(conn, row, now)?;
+) -> Result<Value, QueryError> {
+    let mut out = for_member(conn, s, now)?;
     if let Some(obj) = out.as_object_mut() {
-        obj.insert("member_id".into(), json!(row.member_id));
-        obj.insert("project_id".into(), json!(row.project_id));
-        obj.insert("partner_id".into(), json!(row.partner_id));
-        obj.insert("run_id".into(), json!(row.run_id));
-        obj.insert("explanation".into(), serde_json::from_str(&row.explanation).unwrap_or_else(|_| json!({})));
-        obj.insert("decision_reason".into(), json!(row.decision_reason));
-        obj.insert("decided_by".into(), json!(row.decided_by));
-        obj.insert("decided_at".into(), at(row.decided_at));
-        obj.insert("digest_id".into(), json!(row.digest_id));
-        obj.insert("version".into(), json!(row.version));
-        obj.insert("updated_at".into(), json!(timestamp(row.updated_at.and_utc())));
+        obj.insert("member_id".into(), json!(s.member));
+        obj.insert("project_id".into(), json!(s.project));
+        obj.insert("partner_id".into(), json!(s.partner));
+        obj.insert("run_id".into(), json!(s.run_id));
+        obj.insert("explanation".into(), serde_json::from_str(&s.explanation).unwrap_or_else(|_| json!({})));
+        obj.insert("decision_reason".into(), json!(s.decision_reason));
+        obj.insert("decided_by".into(), json!(s.decided_by));
+        obj.insert("decided_at".into(), json!(s.decided_at.map(timestamp)));
+        obj.insert("digest_id".into(), json!(s.digest_id));
+        obj.insert("version".into(), json!(s.version));
+        obj.insert("updated_at".into(), json!(timestamp(s.updated_at)));
         if history {
-            let events: Vec<Value> = store::events(conn, &row.id)?
+            let events: Vec<Value> = suggestions::events(conn, &s.id)?
                 .into_iter()
                 .map(|e| {
                     json!({

@@ -73,7 +73,7 @@ fn circle_from(edges: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Optio
     while let Some((at, path)) = stack.pop() {
         for next in &edges[&at] {
             if next == start {
-                return Some([path.clone(), vec![start.to_owned()]].concat());
+                return Some([path, vec![start.to_owned()]].concat());
             }
             if seen.insert(next.clone()) {
                 stack.push((next.clone(), [path.clone(), vec![next.clone()]].concat()));
@@ -88,8 +88,7 @@ fn top_level_modules_import_each_other_without_circles() {
     let edges = graph();
     assert!(edges.contains_key("http") && edges.contains_key("app") && edges.contains_key("db"), "{edges:?}");
     assert!(edges["http"].contains("app"), "the reader sees the HTTP layer use the use-cases: {edges:?}");
-    let circles: Vec<String> =
-        edges.keys().filter_map(|m| circle_from(&edges, m)).map(|c| c.join(" -> ")).collect();
+    let circles: Vec<String> = edges.keys().filter_map(|m| circle_from(&edges, m)).map(|c| c.join(" -> ")).collect();
     assert!(circles.is_empty(), "import circles between top-level modules:\n{}", circles.join("\n"));
 }
 

@@ -217,15 +217,16 @@ fn about_review(path: &str) -> bool {
 fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
     use diesel::RunQueryDsl;
     use matchmaker::clock::Clock;
-    use matchmaker::digest::outbox::DigestRow;
+    use matchmaker::db::digests::DigestRow;
+    use matchmaker::db::runs;
+    use matchmaker::db::suggestions::{self, SuggestionRow};
     use matchmaker::domain::version::Precondition;
-    use matchmaker::review::store::{self, Decision, SuggestionRow};
-    use matchmaker::review::{Reaction, SuggestionKind};
+    use matchmaker::review::{Decision, Reaction, SuggestionKind};
 
     let now = app.clock.now();
     let mut conn = app.pool.get().unwrap();
     let run = Uuid::now_v7().to_string();
-    store::insert_run(&mut conn, &run, "user:matrix", now).unwrap();
+    runs::insert(&mut conn, &run, "user:matrix", now).unwrap();
     let suggestion = |target: String| {
         SuggestionRow::new_pending(
             SuggestionKind::Partner,
@@ -242,12 +243,12 @@ fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
         )
     };
     let pending = suggestion(b.to_string());
-    store::insert(&mut conn, &pending, "run:matrix").unwrap();
+    suggestions::insert(&mut conn, &pending, "run:matrix").unwrap();
     let approved = suggestion(format!("{}-approved", b));
-    store::insert(&mut conn, &approved, "run:matrix").unwrap();
+    suggestions::insert(&mut conn, &approved, "run:matrix").unwrap();
     let yes = Decision { approve: true, reason: None, rationale: None };
-    store::decide(&mut conn, &approved.id, &Precondition::Any, &yes, "user:matrix", now).unwrap();
-    store::react(&mut conn, &approved.id, Reaction::Interested, None, None, "user:matrix", now).unwrap();
+    suggestions::decide(&mut conn, &approved.id, &Precondition::Any, &yes, "user:matrix", now).unwrap();
+    suggestions::react(&mut conn, &approved.id, Reaction::Interested, None, None, "user:matrix", now).unwrap();
     let mut digest = |week: &str, status: &str| {
         let id = Uuid::now_v7().to_string();
         let row = DigestRow {

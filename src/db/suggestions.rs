@@ -1,4 +1,4 @@
-//! Suggestions, their transitions and matching runs in the database.
+//! Suggestions and their transitions (every change of status, rationale or reaction) in the database.
 
 use std::collections::HashMap;
 
@@ -6,10 +6,14 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{Reaction, ReactionReason, SuggestionKind, SuggestionStatus};
-use crate::db::schema::{matching_runs, member_sectors, projects, suggestion_events, suggestions};
-use crate::db::{DbConnection, DbError};
-use crate::domain::parse::ApiEnum as _;
+use super::schema::{member_sectors, projects, suggestion_events, suggestions};
+use super::{DbConnection, QueryError};
+use crate::domain::member::{Scope, Sector};
+use crate::domain::parse::ApiEnum;
+use crate::domain::suggestion::{
+    Decision, REACTION_UNDO_DAYS, Reaction, ReactionReason, Suggestion, SuggestionKind, SuggestionStatus,
+};
+use crate::domain::version::Precondition;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = suggestions)]
@@ -40,30 +44,6 @@ pub struct SuggestionRow {
 }
 
 impl SuggestionRow {
-    pub fn kind(&self) -> SuggestionKind {
-        SuggestionKind::from_name(&self.kind).unwrap_or(SuggestionKind::Project)
-    }
-
-    pub fn status(&self) -> SuggestionStatus {
-        SuggestionStatus::from_name(&self.status).unwrap_or(SuggestionStatus::Pending)
-    }
-
-    pub fn reaction(&self) -> Option<Reaction> {
-        self.reaction.as_deref().and_then(Reaction::from_name)
-    }
-
-    pub fn reaction_reason(&self) -> Option<ReactionReason> {
-        self.reaction_reason.as_deref().and_then(ReactionReason::from_name)
-    }
-
-    pub fn member(&self) -> Option<Uuid> {
-        Uuid::parse_str(&self.member_id).ok()
-    }
-
-    pub fn etag(&self) -> String {
-        crate::domain::member::etag_for(self.version)
-    }
-
     /// A new pending suggestion.
     #[allow(clippy::too_many_arguments, reason = "one field each, all required")]
     pub fn new_pending(
@@ -104,6 +84,56 @@ impl SuggestionRow {
             updated_at: now.naive_utc(),
         }
     }
+}
+
+fn corrupt(what: &str, value: &str) -> QueryError {
+    QueryError::DeserializationError(format!("stored suggestion {what} `{value}` is not valid").into())
+}
+
+fn stored_enum<T: ApiEnum>(what: &str, value: &str) -> QueryResult<T> {
+    T::from_name(value).ok_or_else(|| corrupt(what, value))
+}
+
+fn stored_id(what: &str, value: &str) -> QueryResult<Uuid> {
+    Uuid::parse_str(value).map_err(|_| corrupt(what, value))
+}
+
+/// A stored suggestion as the domain knows it: a kind, status or reaction this service does not know is refused,
+/// never read as some default.
+impl TryFrom<SuggestionRow> for Suggestion {
+    type Error = QueryError;
+
+    fn try_from(row: SuggestionRow) -> QueryResult<Self> {
+        Ok(Self {
+            kind: stored_enum("kind", &row.kind)?,
+            member: stored_id("member_id", &row.member_id)?,
+            project: row.project_id.as_deref().map(|p| stored_id("project_id", p)).transpose()?,
+            partner: row.partner_id.as_deref().map(|p| stored_id("partner_id", p)).transpose()?,
+            status: stored_enum("status", &row.status)?,
+            reaction: row.reaction.as_deref().map(|r| stored_enum("reaction", r)).transpose()?,
+            reaction_reason: row.reaction_reason.as_deref().map(|r| stored_enum("reaction_reason", r)).transpose()?,
+            id: row.id,
+            target: row.target,
+            run_id: row.run_id,
+            score: row.score,
+            explanation: row.explanation,
+            rationale: row.rationale,
+            decision_reason: row.decision_reason,
+            decided_by: row.decided_by,
+            decided_at: row.decided_at.map(|t| t.and_utc()),
+            reaction_comment: row.reaction_comment,
+            reacted_at: row.reacted_at.map(|t| t.and_utc()),
+            digest_id: row.digest_id,
+            delivered_at: row.delivered_at.map(|t| t.and_utc()),
+            version: row.version,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+fn parsed(rows: Vec<SuggestionRow>) -> QueryResult<Vec<Suggestion>> {
+    rows.into_iter().map(Suggestion::try_from).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -156,56 +186,61 @@ pub fn events(conn: &mut DbConnection, suggestion: &str) -> QueryResult<Vec<Even
 /// Insert a new suggestion and its first transition. `Ok(false)` when a live suggestion for the pair appeared
 /// meanwhile (another run): the unique index on live pairs refuses the second.
 pub fn insert(conn: &mut DbConnection, row: &SuggestionRow, actor: &str) -> QueryResult<bool> {
-    let outcome = crate::db::savepoint(conn, |conn| {
+    let outcome = super::savepoint(conn, |conn| {
         diesel::insert_into(suggestions::table).values(row).execute(conn)?;
         record_event(conn, &row.id, "status", None, Some(&row.status), actor, None, row.created_at.and_utc())
     });
     match outcome {
         Ok(()) => Ok(true),
-        Err(e) if crate::db::is_unique_violation(&e) => Ok(false),
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<SuggestionRow>> {
-    suggestions::table.find(id).select(SuggestionRow::as_select()).first(conn).optional()
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Suggestion>> {
+    suggestions::table
+        .find(id)
+        .select(SuggestionRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Suggestion::try_from)
+        .transpose()
 }
 
 /// The member a suggestion is for (for the authorisation guard).
 pub fn owner(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Uuid>> {
     let member: Option<String> = suggestions::table.find(id).select(suggestions::member_id).first(conn).optional()?;
-    Ok(member.and_then(|m| Uuid::parse_str(&m).ok()))
+    member.map(|m| stored_id("member_id", &m)).transpose()
 }
 
 /// Every earlier suggestion of `member` for each of `pairs` (kind, target), newest first: one query for a member's
 /// proposals rather than one a pair.
 pub fn pair_histories(
     conn: &mut DbConnection,
-    member: &str,
+    member: Uuid,
     pairs: &[(SuggestionKind, &str)],
-) -> QueryResult<HashMap<(SuggestionKind, String), Vec<SuggestionRow>>> {
-    let mut out: HashMap<(SuggestionKind, String), Vec<SuggestionRow>> = HashMap::new();
+) -> QueryResult<HashMap<(SuggestionKind, String), Vec<Suggestion>>> {
+    let mut out: HashMap<(SuggestionKind, String), Vec<Suggestion>> = HashMap::new();
     if pairs.is_empty() {
         return Ok(out);
     }
     let targets: Vec<&str> = pairs.iter().map(|(_, t)| *t).collect();
     let rows = suggestions::table
-        .filter(suggestions::member_id.eq(member))
+        .filter(suggestions::member_id.eq(member.to_string()))
         .filter(suggestions::target.eq_any(targets))
         .order((suggestions::created_at.desc(), suggestions::id.desc()))
         .select(SuggestionRow::as_select())
         .load(conn)?;
-    for row in rows {
-        let kind = row.kind();
-        if pairs.iter().any(|(k, t)| *k == kind && *t == row.target) {
-            out.entry((kind, row.target.clone())).or_default().push(row);
+    for s in parsed(rows)? {
+        if pairs.iter().any(|(k, t)| *k == s.kind && *t == s.target) {
+            out.entry((s.kind, s.target.clone())).or_default().push(s);
         }
     }
     Ok(out)
 }
 
 /// Suggestions a member marked not relevant for a reason about their content.
-pub fn objections(conn: &mut DbConnection) -> QueryResult<Vec<SuggestionRow>> {
+pub fn objections(conn: &mut DbConnection) -> QueryResult<Vec<Suggestion>> {
     let reasons: Vec<&str> =
         ReactionReason::ALL.iter().filter(|r| r.objects_to_content()).map(|r| r.as_str()).collect();
     suggestions::table
@@ -213,14 +248,7 @@ pub fn objections(conn: &mut DbConnection) -> QueryResult<Vec<SuggestionRow>> {
         .filter(suggestions::reaction_reason.eq_any(reasons))
         .select(SuggestionRow::as_select())
         .load(conn)
-}
-
-/// A staff decision.
-#[derive(Debug, Clone)]
-pub struct Decision {
-    pub approve: bool,
-    pub reason: Option<String>,
-    pub rationale: Option<String>,
+        .and_then(parsed)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -230,9 +258,9 @@ pub enum DecideError {
     #[error("the suggestion has changed since the ETag given in If-Match")]
     Stale,
     #[error("the suggestion is {0} already; only pending suggestions are decided")]
-    NotPending(String),
+    NotPending(SuggestionStatus),
     #[error(transparent)]
-    Db(#[from] diesel::result::Error),
+    Db(#[from] QueryError),
 }
 
 /// Approve or reject a pending suggestion if `precondition` (its `If-Match`) holds. The version is checked in the
@@ -240,18 +268,18 @@ pub enum DecideError {
 pub fn decide(
     conn: &mut DbConnection,
     id: &str,
-    precondition: &crate::domain::version::Precondition,
+    precondition: &Precondition,
     decision: &Decision,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<SuggestionRow, DecideError> {
-    crate::db::write(conn, |conn| {
+) -> Result<Suggestion, DecideError> {
+    super::write(conn, |conn| {
         let row = find(conn, id)?.ok_or(DecideError::NotFound)?;
         if !precondition.holds(&row.etag()) {
             return Err(DecideError::Stale);
         }
-        if row.status() != SuggestionStatus::Pending {
-            return Err(DecideError::NotPending(row.status.clone()));
+        if row.status != SuggestionStatus::Pending {
+            return Err(DecideError::NotPending(row.status));
         }
         let to = if decision.approve { SuggestionStatus::Approved } else { SuggestionStatus::Rejected };
         let rationale = decision.rationale.clone().unwrap_or_else(|| row.rationale.clone());
@@ -274,7 +302,8 @@ pub fn decide(
         if changed == 0 {
             return Err(DecideError::Stale);
         }
-        record_event(conn, id, "status", Some(&row.status), Some(to.as_str()), actor, decision.reason.as_deref(), now)?;
+        let (from, reason) = (row.status.as_str(), decision.reason.as_deref());
+        record_event(conn, id, "status", Some(from), Some(to.as_str()), actor, reason, now)?;
         if decision.rationale.as_ref().is_some_and(|r| *r != row.rationale) {
             record_event(conn, id, "rationale", Some(&row.rationale), Some(&rationale), actor, None, now)?;
         }
@@ -289,7 +318,7 @@ pub enum ReactError {
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
-    Db(#[from] diesel::result::Error),
+    Db(#[from] QueryError),
 }
 
 /// Set the member's reaction (replacing an earlier one).
@@ -301,9 +330,9 @@ pub fn react(
     comment: Option<&str>,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<SuggestionRow, ReactError> {
-    crate::db::write(conn, |conn| {
-        let row = find(conn, id)?.filter(|r| r.status().visible_to_member()).ok_or(ReactError::NotFound)?;
+) -> Result<Suggestion, ReactError> {
+    super::write(conn, |conn| {
+        let row = find(conn, id)?.filter(|r| r.status.visible_to_member()).ok_or(ReactError::NotFound)?;
         diesel::update(suggestions::table.filter(suggestions::id.eq(id)))
             .set((
                 suggestions::reaction.eq(reaction.as_str()),
@@ -323,7 +352,7 @@ pub fn react(
             conn,
             id,
             "reaction",
-            row.reaction.as_deref(),
+            row.reaction.map(Reaction::as_str),
             Some(reaction.as_str()),
             actor,
             why.as_deref(),
@@ -333,22 +362,22 @@ pub fn react(
     })
 }
 
-/// Take a reaction back, within [`super::REACTION_UNDO_DAYS`] of giving it.
+/// Take a reaction back, within [`REACTION_UNDO_DAYS`] of giving it.
 pub fn undo_reaction(
     conn: &mut DbConnection,
     id: &str,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<SuggestionRow, ReactError> {
-    crate::db::write(conn, |conn| {
-        let row = find(conn, id)?.filter(|r| r.status().visible_to_member()).ok_or(ReactError::NotFound)?;
-        let (Some(previous), Some(at)) = (row.reaction.clone(), row.reacted_at) else {
+) -> Result<Suggestion, ReactError> {
+    super::write(conn, |conn| {
+        let row = find(conn, id)?.filter(|r| r.status.visible_to_member()).ok_or(ReactError::NotFound)?;
+        let (Some(previous), Some(at)) = (row.reaction, row.reacted_at) else {
             return Err(ReactError::Conflict("there is no reaction to take back".to_owned()));
         };
-        if now.naive_utc() - at > TimeDelta::days(super::REACTION_UNDO_DAYS) {
+        if now - at > TimeDelta::days(REACTION_UNDO_DAYS) {
             return Err(ReactError::Conflict(format!(
                 "a reaction can be taken back within {} days of giving it",
-                super::REACTION_UNDO_DAYS
+                REACTION_UNDO_DAYS
             )));
         }
         diesel::update(suggestions::table.filter(suggestions::id.eq(id)))
@@ -361,7 +390,7 @@ pub fn undo_reaction(
                 suggestions::updated_at.eq(now.naive_utc()),
             ))
             .execute(conn)?;
-        record_event(conn, id, "reaction", Some(&previous), None, actor, Some("taken back"), now)?;
+        record_event(conn, id, "reaction", Some(previous.as_str()), None, actor, Some("taken back"), now)?;
         find(conn, id)?.ok_or(ReactError::NotFound)
     })
 }
@@ -377,18 +406,22 @@ pub fn expire_due(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<us
         .filter(suggestions::project_id.eq_any(closed_projects.nullable()))
         .select((suggestions::id, suggestions::status))
         .load(conn)?;
+    let to = SuggestionStatus::Expired;
     for (id, from) in &due {
-        crate::db::write(conn, |conn| {
-            let changed =
-                diesel::update(suggestions::table.filter(suggestions::id.eq(id)).filter(suggestions::status.eq(from)))
-                    .set((
-                        suggestions::status.eq(SuggestionStatus::Expired.as_str()),
-                        suggestions::version.eq(suggestions::version + 1),
-                        suggestions::updated_at.eq(now.naive_utc()),
-                    ))
-                    .execute(conn)?;
+        let from: SuggestionStatus = stored_enum("status", from)?;
+        super::write(conn, |conn| {
+            let changed = diesel::update(
+                suggestions::table.filter(suggestions::id.eq(id)).filter(suggestions::status.eq(from.as_str())),
+            )
+            .set((
+                suggestions::status.eq(to.as_str()),
+                suggestions::version.eq(suggestions::version + 1),
+                suggestions::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
             if changed > 0 {
-                record_event(conn, id, "status", Some(from), Some("expired"), "system", Some("deadline passed"), now)?;
+                let (from, to) = (Some(from.as_str()), Some(to.as_str()));
+                record_event(conn, id, "status", from, to, "system", Some("deadline passed"), now)?;
             }
             QueryResult::Ok(())
         })?;
@@ -399,11 +432,13 @@ pub fn expire_due(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<us
 /// Filters of the review queue and of staff lists.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub member: Option<String>,
+    pub member: Option<Uuid>,
     pub statuses: Vec<SuggestionStatus>,
     pub kind: Option<SuggestionKind>,
-    pub sector: Option<String>,
-    pub scope: Option<String>,
+    /// The member's sector.
+    pub sector: Option<Sector>,
+    /// The project's scope.
+    pub scope: Option<Scope>,
     pub min_score: Option<f64>,
     pub created_before: Option<DateTime<Utc>>,
     pub created_after: Option<DateTime<Utc>>,
@@ -414,10 +449,10 @@ pub struct Filter {
 }
 
 /// One page of suggestions matching `f`, skipping `offset`, at most `limit` (+1 to tell whether more follow).
-pub fn list(conn: &mut DbConnection, f: &Filter, offset: i64, limit: i64) -> QueryResult<Vec<SuggestionRow>> {
+pub fn list(conn: &mut DbConnection, f: &Filter, offset: i64, limit: i64) -> QueryResult<Vec<Suggestion>> {
     let mut q = suggestions::table.select(SuggestionRow::as_select()).into_boxed();
-    if let Some(m) = &f.member {
-        q = q.filter(suggestions::member_id.eq(m.clone()));
+    if let Some(m) = f.member {
+        q = q.filter(suggestions::member_id.eq(m.to_string()));
     }
     if !f.statuses.is_empty() {
         q = q.filter(suggestions::status.eq_any(f.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
@@ -425,13 +460,13 @@ pub fn list(conn: &mut DbConnection, f: &Filter, offset: i64, limit: i64) -> Que
     if let Some(k) = f.kind {
         q = q.filter(suggestions::kind.eq(k.as_str()));
     }
-    if let Some(sector) = &f.sector {
+    if let Some(sector) = f.sector {
         let members =
-            member_sectors::table.filter(member_sectors::sector.eq(sector.clone())).select(member_sectors::member_id);
+            member_sectors::table.filter(member_sectors::sector.eq(sector.as_str())).select(member_sectors::member_id);
         q = q.filter(suggestions::member_id.eq_any(members));
     }
-    if let Some(scope) = &f.scope {
-        let scoped = projects::table.filter(projects::scope.eq(scope.clone())).select(projects::id);
+    if let Some(scope) = f.scope {
+        let scoped = projects::table.filter(projects::scope.eq(scope.as_str())).select(projects::id);
         q = q.filter(suggestions::project_id.eq_any(scoped.nullable()));
     }
     if let Some(s) = f.min_score {
@@ -456,26 +491,28 @@ pub fn list(conn: &mut DbConnection, f: &Filter, offset: i64, limit: i64) -> Que
     } else {
         q = q.order((suggestions::created_at.asc(), suggestions::id.asc()));
     }
-    q.offset(offset).limit(limit + 1).load(conn)
+    q.offset(offset).limit(limit + 1).load(conn).and_then(parsed)
 }
 
 /// Approved suggestions not yet in a digest, for one member, oldest first.
-pub fn undelivered(conn: &mut DbConnection, member: &str) -> QueryResult<Vec<SuggestionRow>> {
+pub fn undelivered(conn: &mut DbConnection, member: Uuid) -> QueryResult<Vec<Suggestion>> {
     suggestions::table
-        .filter(suggestions::member_id.eq(member))
+        .filter(suggestions::member_id.eq(member.to_string()))
         .filter(suggestions::status.eq(SuggestionStatus::Approved.as_str()))
         .filter(suggestions::digest_id.is_null())
         .order((suggestions::score.desc(), suggestions::id.asc()))
         .select(SuggestionRow::as_select())
         .load(conn)
+        .and_then(parsed)
 }
 
-pub fn in_digest(conn: &mut DbConnection, digest: &str) -> QueryResult<Vec<SuggestionRow>> {
+pub fn in_digest(conn: &mut DbConnection, digest: &str) -> QueryResult<Vec<Suggestion>> {
     suggestions::table
         .filter(suggestions::digest_id.eq(digest))
         .order((suggestions::score.desc(), suggestions::id.asc()))
         .select(SuggestionRow::as_select())
         .load(conn)
+        .and_then(parsed)
 }
 
 /// Put approved suggestions into a digest.
@@ -494,121 +531,84 @@ pub fn attach(conn: &mut DbConnection, ids: &[String], digest: &str) -> QueryRes
 pub fn mark_delivered(conn: &mut DbConnection, digest: &str, now: DateTime<Utc>) -> QueryResult<usize> {
     let rows = in_digest(conn, digest)?;
     let mut n = 0;
-    for row in rows.iter().filter(|r| r.status() == SuggestionStatus::Approved) {
+    let (from, to) = (SuggestionStatus::Approved, SuggestionStatus::Delivered);
+    for row in rows.iter().filter(|r| r.status == from) {
         n += diesel::update(
-            suggestions::table
-                .filter(suggestions::id.eq(&row.id))
-                .filter(suggestions::status.eq(SuggestionStatus::Approved.as_str())),
+            suggestions::table.filter(suggestions::id.eq(&row.id)).filter(suggestions::status.eq(from.as_str())),
         )
         .set((
-            suggestions::status.eq(SuggestionStatus::Delivered.as_str()),
+            suggestions::status.eq(to.as_str()),
             suggestions::delivered_at.eq(now.naive_utc()),
             suggestions::version.eq(row.version + 1),
             suggestions::updated_at.eq(now.naive_utc()),
         ))
         .execute(conn)?;
-        record_event(conn, &row.id, "status", Some("approved"), Some("delivered"), "system", Some(digest), now)?;
+        record_event(conn, &row.id, "status", Some(from.as_str()), Some(to.as_str()), "system", Some(digest), now)?;
     }
     Ok(n)
 }
 
 /// Members with at least one approved suggestion not yet in a digest.
-pub fn members_with_undelivered(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
-    suggestions::table
+pub fn members_with_undelivered(conn: &mut DbConnection) -> QueryResult<Vec<Uuid>> {
+    let members: Vec<String> = suggestions::table
         .filter(suggestions::status.eq(SuggestionStatus::Approved.as_str()))
         .filter(suggestions::digest_id.is_null())
         .select(suggestions::member_id)
         .distinct()
         .order(suggestions::member_id.asc())
-        .load(conn)
+        .load(conn)?;
+    members.iter().map(|m| stored_id("member_id", m)).collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = matching_runs)]
-pub struct RunRow {
-    pub id: String,
-    pub status: String,
-    pub requested_by: String,
-    pub members_total: i32,
-    pub members_done: i32,
-    pub created: i32,
-    pub kept: i32,
-    pub held_back: i32,
-    pub error: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub finished_at: Option<NaiveDateTime>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub fn insert_run(conn: &mut DbConnection, id: &str, requested_by: &str, now: DateTime<Utc>) -> QueryResult<RunRow> {
-    let row = RunRow {
-        id: id.to_owned(),
-        status: "queued".to_owned(),
-        requested_by: requested_by.to_owned(),
-        members_total: 0,
-        members_done: 0,
-        created: 0,
-        kept: 0,
-        held_back: 0,
-        error: None,
-        created_at: now.naive_utc(),
-        finished_at: None,
-    };
-    diesel::insert_into(matching_runs::table).values(&row).execute(conn)?;
-    find_run(conn, id)?.ok_or(diesel::result::Error::NotFound)
-}
+    fn row() -> SuggestionRow {
+        let now = DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").unwrap().to_utc();
+        let (member, partner) = (Uuid::now_v7(), Uuid::now_v7());
+        let explanation = "{}".to_owned();
+        let (kind, target) = (SuggestionKind::Partner, partner.to_string());
+        SuggestionRow::new_pending(
+            kind,
+            member,
+            target,
+            None,
+            Some(partner),
+            "r",
+            60.0,
+            explanation,
+            String::new(),
+            now,
+        )
+    }
 
-pub fn find_run(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RunRow>> {
-    matching_runs::table.find(id).select(RunRow::as_select()).first(conn).optional()
-}
+    #[test]
+    fn stored_suggestions_read_typed() {
+        let mut r = row();
+        r.reaction = Some("not_relevant".to_owned());
+        r.reaction_reason = Some("wrong_skills".to_owned());
+        let s = Suggestion::try_from(r.clone()).unwrap();
+        assert_eq!(s.kind, SuggestionKind::Partner);
+        assert_eq!(s.status, SuggestionStatus::Pending);
+        assert_eq!(s.reaction, Some(Reaction::NotRelevant));
+        assert_eq!(s.reaction_reason, Some(ReactionReason::WrongSkills));
+        assert_eq!(s.member.to_string(), r.member_id);
+        assert_eq!(s.etag(), crate::domain::member::etag_for(1));
+    }
 
-/// Progress of a run so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub members_total: i32,
-    pub members_done: i32,
-    pub created: i32,
-    pub kept: i32,
-    pub held_back: i32,
-}
-
-pub fn update_run(
-    conn: &mut DbConnection,
-    id: &str,
-    status: &str,
-    c: Counts,
-    error: Option<String>,
-    finished: Option<DateTime<Utc>>,
-) -> Result<(), DbError> {
-    diesel::update(matching_runs::table.find(id))
-        .set((
-            matching_runs::status.eq(status),
-            matching_runs::members_total.eq(c.members_total),
-            matching_runs::members_done.eq(c.members_done),
-            matching_runs::created.eq(c.created),
-            matching_runs::kept.eq(c.kept),
-            matching_runs::held_back.eq(c.held_back),
-            matching_runs::error.eq(error),
-            matching_runs::finished_at.eq(finished.map(|t| t.naive_utc())),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn find_run_by_requester(conn: &mut DbConnection, requested_by: &str) -> QueryResult<Option<RunRow>> {
-    matching_runs::table
-        .filter(matching_runs::requested_by.eq(requested_by))
-        .select(RunRow::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn fail_run(conn: &mut DbConnection, id: &str, error: &str, now: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(matching_runs::table.find(id))
-        .set((
-            matching_runs::status.eq("failed"),
-            matching_runs::error.eq(Some(error.to_owned())),
-            matching_runs::finished_at.eq(Some(now.naive_utc())),
-        ))
-        .execute(conn)?;
-    Ok(())
+    #[test]
+    fn unknown_stored_values_are_refused() {
+        let refused = |change: &dyn Fn(&mut SuggestionRow)| {
+            let mut r = row();
+            change(&mut r);
+            Suggestion::try_from(r).unwrap_err().to_string()
+        };
+        assert!(refused(&|r| r.status = "archived".to_owned()).contains("status `archived`"));
+        assert!(refused(&|r| r.status = "Pending".to_owned()).contains("status `Pending`"), "no case folding");
+        assert!(refused(&|r| r.kind = "call".to_owned()).contains("kind `call`"));
+        assert!(refused(&|r| r.reaction = Some("meh".to_owned())).contains("reaction `meh`"));
+        assert!(refused(&|r| r.reaction_reason = Some("x".to_owned())).contains("reaction_reason `x`"));
+        assert!(refused(&|r| r.member_id = "nobody".to_owned()).contains("member_id `nobody`"));
+    }
 }

@@ -5,15 +5,13 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::store::{self, Counts, SuggestionRow};
-use super::{Reaction, SuggestionKind, SuggestionStatus};
+use super::{Counts, Reaction, RunStatus, Suggestion, SuggestionKind, SuggestionStatus};
 use crate::config::ReviewSettings;
-use crate::db::schema::members;
-use crate::db::{DbConnection, DbError};
+use crate::db::suggestions::{self, SuggestionRow};
+use crate::db::{DbConnection, DbError, QueryError, members, runs};
 use crate::matching::index::{Scored, Window};
 use crate::matching::vocabulary::Lang;
 use crate::matching::{MatchIndex, Matcher, Vocabulary};
@@ -42,21 +40,21 @@ pub enum Admission {
 }
 
 /// Decide on a proposal scoring `score` for a pair whose earlier suggestions (newest first) are `history`.
-pub fn admit(history: &[SuggestionRow], score: f64, s: &ReviewSettings, now: DateTime<Utc>) -> Admission {
-    if history.iter().any(|r| matches!(r.status(), SuggestionStatus::Pending | SuggestionStatus::Approved)) {
+pub fn admit(history: &[Suggestion], score: f64, s: &ReviewSettings, now: DateTime<Utc>) -> Admission {
+    if history.iter().any(|r| matches!(r.status, SuggestionStatus::Pending | SuggestionStatus::Approved)) {
         return Admission::Live;
     }
     let Some(latest) = history.first() else { return Admission::Create };
-    let objected_at = if latest.reaction() == Some(Reaction::NotRelevant) {
+    let objected_at = if latest.reaction == Some(Reaction::NotRelevant) {
         latest.reacted_at
-    } else if latest.status() == SuggestionStatus::Rejected {
+    } else if latest.status == SuggestionStatus::Rejected {
         latest.decided_at
     } else {
         None
     };
-    match (objected_at, latest.status()) {
+    match (objected_at, latest.status) {
         (Some(at), _) => {
-            let waited = now.naive_utc() - at >= TimeDelta::weeks(s.resuggest_after_weeks);
+            let waited = now - at >= TimeDelta::weeks(s.resuggest_after_weeks);
             let rose = score >= latest.score + s.resuggest_score_rise;
             if waited || rose { Admission::Create } else { Admission::HeldBack }
         }
@@ -66,12 +64,12 @@ pub fn admit(history: &[SuggestionRow], score: f64, s: &ReviewSettings, now: Dat
 }
 
 /// What each member objected to: the concepts of suggestions it marked not relevant (for a reason about content).
-pub fn objections(conn: &mut DbConnection) -> QueryResult<HashMap<String, HashSet<String>>> {
-    let mut out: HashMap<String, HashSet<String>> = HashMap::new();
-    for row in store::objections(conn)? {
-        let explanation: Value = serde_json::from_str(&row.explanation).unwrap_or(Value::Null);
+pub fn objections(conn: &mut DbConnection) -> Result<HashMap<Uuid, HashSet<String>>, QueryError> {
+    let mut out: HashMap<Uuid, HashSet<String>> = HashMap::new();
+    for objected in suggestions::objections(conn)? {
+        let explanation: Value = serde_json::from_str(&objected.explanation).unwrap_or(Value::Null);
         let concepts = explanation["matched"].as_array().into_iter().flatten().filter_map(|m| m["concept"].as_str());
-        out.entry(row.member_id.clone()).or_default().extend(concepts.map(str::to_owned));
+        out.entry(objected.member).or_default().extend(concepts.map(str::to_owned));
     }
     Ok(out)
 }
@@ -205,10 +203,14 @@ pub fn propose(
     out
 }
 
-/// The run was stopped because this instance lost its lease.
-#[derive(Debug, thiserror::Error)]
-#[error("the run was handed over to another instance")]
-pub struct Interrupted;
+/// How a run's turn ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Every member done: the run is `done`, with these counts.
+    Finished(Counts),
+    /// Stopped between members because this instance lost its lease: whoever holds it now resumes the run.
+    Interrupted,
+}
 
 /// Carry out (or resume) run `run_id`: every active member from where the run got to. `keep_going` is asked between
 /// members (false once the lease is lost).
@@ -219,22 +221,12 @@ pub fn execute(
     run_id: &str,
     now: DateTime<Utc>,
     keep_going: &dyn Fn() -> bool,
-) -> Result<Counts, DbError> {
-    let run = store::find_run(conn, run_id)?.ok_or_else(|| DbError::Other(anyhow::anyhow!("no run {run_id}")))?;
-    let mut counts = Counts {
-        members_total: run.members_total,
-        members_done: run.members_done,
-        created: run.created,
-        kept: run.kept,
-        held_back: run.held_back,
-    };
-    store::expire_due(conn, now)?;
+) -> Result<RunOutcome, DbError> {
+    let run = runs::find(conn, run_id)?.ok_or_else(|| DbError::Other(anyhow::anyhow!("no run {run_id}")))?;
+    let mut counts = run.counts;
+    suggestions::expire_due(conn, now)?;
     let objected = objections(conn)?;
-    let languages: HashMap<String, String> = members::table
-        .select((members::id, members::preferred_language))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
+    let languages = members::preferred_languages(conn)?;
     let vocab = matcher.vocabulary();
     let (ids, led) = {
         let index = matcher.read_index();
@@ -250,22 +242,22 @@ pub fn execute(
         (ids, led)
     };
     counts.members_total = i32::try_from(ids.len()).unwrap_or(i32::MAX);
-    store::update_run(conn, run_id, "running", counts, None, None)?;
+    runs::update(conn, run_id, RunStatus::Running, counts, None)?;
     let start = usize::try_from(counts.members_done).unwrap_or(0).min(ids.len());
     for (i, member) in ids.iter().enumerate().skip(start) {
         if !keep_going() {
-            return Err(DbError::Other(Interrupted.into()));
+            return Ok(RunOutcome::Interrupted);
         }
         let key = member.to_string();
         let lang = languages.get(&key).and_then(|l| Lang::parse(l)).unwrap_or(Lang::En);
         let proposals = {
             let index = matcher.read_index();
             let none = Vec::new();
-            propose(&index, &vocab, s, *member, lang, led.get(member).unwrap_or(&none), objected.get(&key), now)
+            propose(&index, &vocab, s, *member, lang, led.get(member).unwrap_or(&none), objected.get(member), now)
         };
         crate::db::write(conn, |conn| {
             let pairs: Vec<(SuggestionKind, &str)> = proposals.iter().map(|p| (p.kind, p.target.as_str())).collect();
-            let histories = store::pair_histories(conn, &key, &pairs)?;
+            let histories = suggestions::pair_histories(conn, *member, &pairs)?;
             for p in &proposals {
                 let history = histories.get(&(p.kind, p.target.clone())).map_or(&[][..], Vec::as_slice);
                 match admit(history, p.score, s, now) {
@@ -284,7 +276,7 @@ pub fn execute(
                             p.rationale.clone(),
                             now,
                         );
-                        if store::insert(conn, &row, &format!("run:{run_id}"))? {
+                        if suggestions::insert(conn, &row, &format!("run:{run_id}"))? {
                             counts.created += 1;
                         } else {
                             counts.kept += 1;
@@ -292,24 +284,23 @@ pub fn execute(
                     }
                 }
             }
-            QueryResult::Ok(())
+            Ok::<_, QueryError>(())
         })?;
         counts.members_done = i32::try_from(i + 1).unwrap_or(i32::MAX);
         if (i + 1) % 25 == 0 {
-            store::update_run(conn, run_id, "running", counts, None, None)?;
+            runs::update(conn, run_id, RunStatus::Running, counts, None)?;
         }
     }
-    store::update_run(conn, run_id, "done", counts, None, Some(now))?;
-    Ok(counts)
+    runs::update(conn, run_id, RunStatus::Done, counts, Some(now))?;
+    Ok(RunOutcome::Finished(counts))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::parse::ApiEnum as _;
 
-    fn row(status: SuggestionStatus, score: f64, at: DateTime<Utc>) -> SuggestionRow {
-        let mut r = SuggestionRow::new_pending(
+    fn row(status: SuggestionStatus, score: f64, at: DateTime<Utc>) -> Suggestion {
+        let pending = SuggestionRow::new_pending(
             SuggestionKind::Partner,
             Uuid::nil(),
             "t".into(),
@@ -321,8 +312,9 @@ mod tests {
             String::new(),
             at,
         );
-        r.status = status.as_str().to_owned();
-        r.decided_at = Some(at.naive_utc());
+        let mut r = Suggestion::try_from(pending).unwrap();
+        r.status = status;
+        r.decided_at = Some(at);
         r
     }
 
@@ -340,8 +332,8 @@ mod tests {
         let old = row(SuggestionStatus::Rejected, 50.0, now - TimeDelta::weeks(26));
         assert_eq!(admit(&[old], 40.0, &s, now), Admission::Create);
         let mut not_relevant = row(SuggestionStatus::Delivered, 50.0, now - TimeDelta::weeks(1));
-        not_relevant.reaction = Some("not_relevant".into());
-        not_relevant.reacted_at = Some((now - TimeDelta::weeks(1)).naive_utc());
+        not_relevant.reaction = Some(Reaction::NotRelevant);
+        not_relevant.reacted_at = Some(now - TimeDelta::weeks(1));
         assert_eq!(admit(std::slice::from_ref(&not_relevant), 60.0, &s, now), Admission::HeldBack);
         assert_eq!(admit(&[not_relevant], 70.0, &s, now), Admission::Create);
         assert_eq!(admit(&[row(SuggestionStatus::Expired, 50.0, now)], 10.0, &s, now), Admission::Create);

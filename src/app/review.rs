@@ -1,0 +1,255 @@
+//! Matching runs, the review queue, staff decisions, members' reactions, and each member's suggestions.
+
+use chrono::TimeDelta;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{AppError, Services};
+use crate::auth::Caller;
+use crate::db::suggestions::{self, DecideError, Filter, ReactError};
+use crate::db::{self, DbConnection, runs};
+use crate::domain::member::{Scope, Sector};
+use crate::domain::parse::ApiEnum as _;
+use crate::domain::version::Precondition;
+use crate::review::{
+    Decision, MatchingRun, Reaction, ReactionReason, Suggestion, SuggestionKind, SuggestionStatus, view,
+};
+
+fn not_found() -> AppError {
+    AppError::NotFound("no suggestion has this id".to_owned())
+}
+
+/// Start a matching run; it works in the background. The run, as queued.
+pub async fn start_run(svc: &Services, caller: &Caller) -> Result<MatchingRun, AppError> {
+    Ok(svc.jobs.start_matching_run(caller.subject()).await?)
+}
+
+pub async fn get_run(svc: &Services, id: String) -> Result<MatchingRun, AppError> {
+    db::run(&svc.pool, move |conn| runs::find(conn, &id).map_err(AppError::from))
+        .await?
+        .ok_or_else(|| AppError::NotFound("no matching run has this id".to_owned()))
+}
+
+/// The member a suggestion is for (for the route guard).
+pub async fn owner(svc: &Services, id: String) -> Result<Option<Uuid>, AppError> {
+    db::run(&svc.pool, move |conn| suggestions::owner(conn, &id).map_err(AppError::from)).await
+}
+
+/// A suggestion, and how its caller sees it.
+#[derive(Debug)]
+pub struct Shown {
+    pub suggestion: Suggestion,
+    pub view: Value,
+}
+
+/// Suggestions as a page shows them (without their history).
+fn views(
+    conn: &mut DbConnection,
+    page: &[Suggestion],
+    now: chrono::DateTime<chrono::Utc>,
+    staff: bool,
+) -> Result<Vec<Value>, AppError> {
+    page.iter().map(|s| view::for_caller(conn, s, now, staff, false).map_err(AppError::from)).collect()
+}
+
+/// What staff narrow the review queue to, and its order.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub kind: Option<SuggestionKind>,
+    /// The member's sector.
+    pub sector: Option<Sector>,
+    /// The project's scope.
+    pub scope: Option<Scope>,
+    pub min_score: Option<f64>,
+    /// Waiting at least this many days.
+    pub min_age_days: Option<f64>,
+    /// Waiting at most this many days.
+    pub max_age_days: Option<f64>,
+    /// Best score first, rather than oldest first.
+    pub best_first: bool,
+}
+
+/// The review queue: pending suggestions as staff see them, one more than `limit` (suggestions whose project
+/// closed are expired first).
+pub async fn queue(svc: &Services, q: QueueFilter, offset: i64, limit: i64) -> Result<Vec<Value>, AppError> {
+    let now = svc.clock.now();
+    let days_ago = |n: f64| now - TimeDelta::seconds((n * 86_400.0) as i64);
+    let filter = Filter {
+        statuses: vec![SuggestionStatus::Pending],
+        kind: q.kind,
+        sector: q.sector,
+        scope: q.scope,
+        min_score: q.min_score,
+        created_before: q.min_age_days.map(days_ago),
+        created_after: q.max_age_days.map(days_ago),
+        best_first: q.best_first,
+        ..Filter::default()
+    };
+    db::run(&svc.pool, move |conn| {
+        suggestions::expire_due(conn, now)?;
+        let page = suggestions::list(conn, &filter, offset, limit)?;
+        views(conn, &page, now, true)
+    })
+    .await
+}
+
+/// Suggestions members reacted to, latest first, as staff see them (one more than `limit`).
+pub async fn reactions(
+    svc: &Services,
+    reaction: Option<Reaction>,
+    kind: Option<SuggestionKind>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Value>, AppError> {
+    let now = svc.clock.now();
+    let filter = Filter { kind, reaction, with_reaction: true, ..Filter::default() };
+    db::run(&svc.pool, move |conn| {
+        let page = suggestions::list(conn, &filter, offset, limit)?;
+        views(conn, &page, now, true)
+    })
+    .await
+}
+
+/// One suggestion: staff see all of it and its history; anyone else (the member, its portal) an approved or
+/// delivered one only.
+pub async fn get(svc: &Services, caller: &Caller, id: String) -> Result<Shown, AppError> {
+    let (now, staff) = (svc.clock.now(), caller.is_staff());
+    db::run(&svc.pool, move |conn| {
+        let visible = |s: &Suggestion| staff || s.status.visible_to_member();
+        let suggestion = suggestions::find(conn, &id)?.filter(visible).ok_or_else(not_found)?;
+        let view = view::for_caller(conn, &suggestion, now, staff, true)?;
+        Ok(Shown { suggestion, view })
+    })
+    .await
+}
+
+/// A member's suggestions, newest first (one more than `limit`): members and portals see approved and delivered
+/// ones only; staff see all, and may ask for one `status`.
+pub async fn for_member(
+    svc: &Services,
+    caller: &Caller,
+    member: Uuid,
+    status: Option<SuggestionStatus>,
+    kind: Option<SuggestionKind>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Value>, AppError> {
+    let staff = caller.is_staff();
+    let visible: Vec<SuggestionStatus> =
+        SuggestionStatus::ALL.iter().copied().filter(|s| staff || s.visible_to_member()).collect();
+    let statuses = match status {
+        Some(s) if visible.contains(&s) => vec![s],
+        Some(_) => vec![],
+        None => visible,
+    };
+    let now = svc.clock.now();
+    db::run(&svc.pool, move |conn| {
+        if db::members::find(conn, member)?.is_none() {
+            return Err(AppError::NotFound("no member has this id".to_owned()));
+        }
+        if statuses.is_empty() {
+            return Ok(Vec::new());
+        }
+        suggestions::expire_due(conn, now)?;
+        let filter = Filter { member: Some(member), statuses, kind, newest_first: true, ..Filter::default() };
+        let page = suggestions::list(conn, &filter, offset, limit)?;
+        views(conn, &page, now, staff)
+    })
+    .await
+}
+
+fn decide_error(e: DecideError) -> AppError {
+    match e {
+        DecideError::NotFound => not_found(),
+        DecideError::Stale => AppError::Stale,
+        DecideError::NotPending(_) => AppError::Conflict(e.to_string()),
+        DecideError::Db(e) => e.into(),
+    }
+}
+
+fn decide_one(
+    conn: &mut DbConnection,
+    id: &str,
+    precondition: &Precondition,
+    decision: &Decision,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Shown, AppError> {
+    let suggestion = suggestions::decide(conn, id, precondition, decision, actor, now).map_err(decide_error)?;
+    let view = view::for_staff(conn, &suggestion, now, false)?;
+    Ok(Shown { suggestion, view })
+}
+
+/// Approve or reject a pending suggestion, if the precondition (its `ETag`) holds.
+pub async fn decide(
+    svc: &Services,
+    caller: &Caller,
+    id: String,
+    precondition: Precondition,
+    decision: Decision,
+) -> Result<Shown, AppError> {
+    let (now, actor) = (svc.clock.now(), caller.subject());
+    db::run(&svc.pool, move |conn| decide_one(conn, &id, &precondition, &decision, &actor, now)).await
+}
+
+/// One of many decisions: which suggestion, what was decided, and the version it was decided on.
+#[derive(Debug, Clone)]
+pub struct BulkItem {
+    pub id: String,
+    pub decision: Decision,
+    pub precondition: Precondition,
+}
+
+/// Many decisions, each in a transaction of its own and answered on its own, in the order given.
+pub async fn decide_bulk(
+    svc: &Services,
+    caller: &Caller,
+    items: Vec<BulkItem>,
+) -> Result<Vec<(String, Result<Shown, AppError>)>, AppError> {
+    let (now, actor) = (svc.clock.now(), caller.subject());
+    db::run(&svc.pool, move |conn| {
+        let decided = items.into_iter().map(|i| {
+            let outcome = decide_one(conn, &i.id, &i.precondition, &i.decision, &actor, now);
+            (i.id, outcome)
+        });
+        Ok(decided.collect())
+    })
+    .await
+}
+
+/// A member's reaction to a suggestion: `reason` goes with `not_relevant` only.
+#[derive(Debug, Clone)]
+pub struct Reacting {
+    pub reaction: Reaction,
+    pub reason: Option<ReactionReason>,
+    pub comment: Option<String>,
+}
+
+fn react_error(e: ReactError) -> AppError {
+    match e {
+        ReactError::NotFound => not_found(),
+        ReactError::Conflict(why) => AppError::Conflict(why),
+        ReactError::Db(e) => e.into(),
+    }
+}
+
+/// React to an approved or delivered suggestion (replacing an earlier reaction); the suggestion as the member sees
+/// it.
+pub async fn react(svc: &Services, caller: &Caller, id: String, r: Reacting) -> Result<Shown, AppError> {
+    let (now, actor) = (svc.clock.now(), caller.subject());
+    db::run(&svc.pool, move |conn| {
+        let comment = r.comment.as_deref();
+        let suggestion =
+            suggestions::react(conn, &id, r.reaction, r.reason, comment, &actor, now).map_err(react_error)?;
+        let view = view::for_member(conn, &suggestion, now)?;
+        Ok(Shown { suggestion, view })
+    })
+    .await
+}
+
+/// Take a reaction back, within `REACTION_UNDO_DAYS` of giving it.
+pub async fn undo_reaction(svc: &Services, caller: &Caller, id: String) -> Result<(), AppError> {
+    let (now, actor) = (svc.clock.now(), caller.subject());
+    db::run(&svc.pool, move |conn| suggestions::undo_reaction(conn, &id, &actor, now).map_err(react_error)).await?;
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! Composing a member's digest: the approved suggestions not yet sent, rendered in the member's language, and the
+//! outbox row written with its parts and its `Message-ID` before anything is sent.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{Digest, DigestStatus, IsoWeek, Mailer, mail_language, render};
+use crate::db::digests::{self, DigestRow};
+use crate::db::{DbConnection, DbError, db_now, members, suggestions};
+use crate::domain::member::{DigestFrequency, Member, MemberStatus};
+use crate::domain::parse::ApiEnum as _;
+use crate::review::view;
+
+/// A digest rendered but not stored.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub rendered: render::Rendered,
+    /// The suggestions, as the member sees them.
+    pub suggestions: Vec<Value>,
+    pub ids: Vec<String>,
+    pub language: String,
+}
+
+impl Mailer {
+    fn message_id(&self, id: &str) -> String {
+        let host = url::Url::parse(&self.settings.public_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "localhost".to_owned());
+        format!("<digest.{id}@{host}>")
+    }
+
+    /// Render what `member` would receive for `week` now, without storing anything: `None` if nothing would be sent.
+    pub fn preview(
+        &self,
+        conn: &mut DbConnection,
+        member: Uuid,
+        week: IsoWeek,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Preview>, DbError> {
+        let Some(m) = members::find(conn, member)? else { return Ok(None) };
+        let undelivered = suggestions::undelivered(conn, member)?;
+        if undelivered.is_empty() {
+            return Ok(None);
+        }
+        let mut views = Vec::with_capacity(undelivered.len());
+        for s in &undelivered {
+            views.push(view::for_member(conn, s, now)?);
+        }
+        let lang = mail_language(m.profile.preferred_language, &m.profile.languages);
+        let rendered = render::digest(lang, &m.profile.name, &week, &views, &self.unsubscribe_url(member))?;
+        let ids = undelivered.into_iter().map(|s| s.id).collect();
+        Ok(Some(Preview { rendered, suggestions: views, ids, language: lang.to_owned() }))
+    }
+
+    /// Write `member`'s digest for `week` into the outbox, if it gets one (see [`recipient`]) and has something
+    /// approved and not yet sent. Returns the new digest.
+    pub fn compose(
+        &self,
+        conn: &mut DbConnection,
+        member: Uuid,
+        week: IsoWeek,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Digest>, DbError> {
+        crate::db::write(conn, |conn| {
+            let Some(m) = recipient(conn, member, week)? else { return Ok(None) };
+            let Some(Preview { rendered, ids, language: lang, .. }) = self.preview(conn, member, week, now)? else {
+                return Ok(None);
+            };
+            let id = Uuid::now_v7().to_string();
+            let row = DigestRow {
+                message_id: self.message_id(&id),
+                id,
+                member_id: member.to_string(),
+                week: week.to_string(),
+                recipient: m.profile.contact_email,
+                language: lang,
+                subject: rendered.subject,
+                html: rendered.html,
+                text: rendered.text,
+                status: DigestStatus::Queued.as_str().to_owned(),
+                attempts: 0,
+                next_attempt_at: db_now(conn)?,
+                lease_owner: None,
+                lease_until: None,
+                last_error: None,
+                sent_at: None,
+                version: 1,
+                created_at: now.naive_utc(),
+                updated_at: now.naive_utc(),
+            };
+            digests::insert(conn, &row)?;
+            suggestions::attach(conn, &ids, &row.id)?;
+            Ok(Some(Digest::try_from(row)?))
+        })
+    }
+
+    /// Compose every digest due for `week`; returns how many were written.
+    pub fn compose_week(
+        &self,
+        conn: &mut DbConnection,
+        week: IsoWeek,
+        now: DateTime<Utc>,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<usize, DbError> {
+        suggestions::expire_due(conn, now)?;
+        let mut written = 0;
+        for member in suggestions::members_with_undelivered(conn)? {
+            if !keep_going() {
+                break;
+            }
+            if self.compose(conn, member, week, now)?.is_some() {
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+
+    /// What composing `week` would write now, writing nothing: each member who would get a digest, with it.
+    pub fn dry_run(
+        &self,
+        conn: &mut DbConnection,
+        week: IsoWeek,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Member, Preview)>, DbError> {
+        let mut out = Vec::new();
+        for member in suggestions::members_with_undelivered(conn)? {
+            let Some(m) = recipient(conn, member, week)? else { continue };
+            if let Some(p) = self.preview(conn, member, week, now)? {
+                out.push((m, p));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The member, if it gets a digest for `week`: weekly digest on, active, and none for that week yet.
+fn recipient(conn: &mut DbConnection, member: Uuid, week: IsoWeek) -> Result<Option<Member>, DbError> {
+    let Some(m) = members::find(conn, member)? else { return Ok(None) };
+    if m.profile.digest != DigestFrequency::Weekly || m.profile.status != MemberStatus::Active {
+        return Ok(None);
+    }
+    if digests::exists(conn, member, week)? {
+        return Ok(None);
+    }
+    Ok(Some(m))
+}
