@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{AppError, Services};
 use crate::domain::member::Scope;
 use crate::matching::consortium::{self, Consortia};
-use crate::matching::index::{Scored, Window};
+use crate::matching::index::{Page, Scored, Window};
 use crate::matching::model::{MemberProfile, ProjectProfile};
 use crate::matching::vocabulary::Lang;
 
@@ -23,6 +23,12 @@ async fn off_executor<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
     actix_web::web::block(f).await.map_err(|e| AppError::Unexpected(anyhow::anyhow!("ranking task failed: {e}")))?
+}
+
+/// A page of the index as a ranking: each scored id with what it names (`find`), the ranking's length.
+fn ranking<T>(page: Page, find: impl Fn(Uuid) -> Option<Arc<T>>) -> Ranking<T> {
+    let items = page.items.into_iter().filter_map(|s| Some((find(s.id)?, s))).collect();
+    Ranking { items, total: page.total }
 }
 
 fn no_member() -> AppError {
@@ -47,8 +53,7 @@ pub async fn projects_for_member(
         index.member(id).ok_or_else(no_member)?;
         let keep = |p: &ProjectProfile| scope.is_none_or(|s| s == p.scope);
         let page = index.top_projects_for_member(&vocab, lang, id, now, keep, window);
-        let items = page.items.into_iter().filter_map(|s| Some((index.project(s.id)?.clone(), s))).collect();
-        Ok(Ranking { items, total: page.total })
+        Ok(ranking(page, |p| index.project(p).cloned()))
     })
     .await
 }
@@ -65,8 +70,7 @@ pub async fn partners_for_member(
         let (vocab, index) = (matcher.vocabulary(), matcher.read_index());
         index.member(id).ok_or_else(no_member)?;
         let page = index.top_partners_for_member(&vocab, lang, id, window);
-        let items = page.items.into_iter().filter_map(|s| Some((index.member(s.id)?.clone(), s))).collect();
-        Ok(Ranking { items, total: page.total })
+        Ok(ranking(page, |m| index.member(m).cloned()))
     })
     .await
 }
@@ -83,8 +87,7 @@ pub async fn members_for_project(
         let (vocab, index) = (matcher.vocabulary(), matcher.read_index());
         index.project(id).ok_or_else(no_project)?;
         let page = index.top_members_for_project(&vocab, lang, id, now, window);
-        let items = page.items.into_iter().filter_map(|s| Some((index.member(s.id)?.clone(), s))).collect();
-        Ok(Ranking { items, total: page.total })
+        Ok(ranking(page, |m| index.member(m).cloned()))
     })
     .await
 }

@@ -7,6 +7,13 @@ use diesel::prelude::*;
 
 use super::schema::job_runs;
 use super::{DbConnection, db_now};
+use crate::api_enum;
+use crate::domain::parse::ApiEnum as _;
+
+api_enum!(
+    /// Where a job's period is: being worked on (by the lease's owner), finished, or abandoned after its week ended.
+    JobState { Running => "running", Done => "done", Lapsed => "lapsed" }
+);
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = job_runs)]
@@ -57,7 +64,7 @@ pub fn claim(
                 period: period.to_owned(),
                 owner: owner.to_owned(),
                 lease_until: now + lease(lease_seconds),
-                state: "running".to_owned(),
+                state: JobState::Running.as_str().to_owned(),
                 started_at: now,
                 heartbeat_at: now,
                 finished_at: None,
@@ -70,10 +77,10 @@ pub fn claim(
                 Err(e) => Err(e),
             };
         };
-        if run.state == "done" && !reopen {
+        if run.state == JobState::Done.as_str() && !reopen {
             return Ok(Claim::Done);
         }
-        if run.state != "done" && run.lease_until > now && run.owner != owner {
+        if run.state != JobState::Done.as_str() && run.lease_until > now && run.owner != owner {
             return Ok(Claim::Busy { owner: run.owner });
         }
         let taken = diesel::update(
@@ -85,7 +92,7 @@ pub fn claim(
         .set((
             job_runs::owner.eq(owner),
             job_runs::lease_until.eq(now + lease(lease_seconds)),
-            job_runs::state.eq("running"),
+            job_runs::state.eq(JobState::Running.as_str()),
             job_runs::heartbeat_at.eq(now),
             job_runs::finished_at.eq(None::<NaiveDateTime>),
         ))
@@ -112,7 +119,7 @@ pub fn heartbeat(
             job_runs::table
                 .find((job, period))
                 .filter(job_runs::owner.eq(owner))
-                .filter(job_runs::state.eq("running"))
+                .filter(job_runs::state.eq(JobState::Running.as_str()))
                 .filter(job_runs::lease_until.ge(now)),
         )
         .set((job_runs::lease_until.eq(now + lease(lease_seconds)), job_runs::heartbeat_at.eq(now)))
@@ -126,7 +133,11 @@ pub fn finish(conn: &mut DbConnection, job: &str, period: &str, owner: &str) -> 
     super::write(conn, |conn| {
         let now = db_now(conn)?;
         let n = diesel::update(job_runs::table.find((job, period)).filter(job_runs::owner.eq(owner)))
-            .set((job_runs::state.eq("done"), job_runs::finished_at.eq(Some(now)), job_runs::lease_until.eq(now)))
+            .set((
+                job_runs::state.eq(JobState::Done.as_str()),
+                job_runs::finished_at.eq(Some(now)),
+                job_runs::lease_until.eq(now),
+            ))
             .execute(conn)?;
         Ok(n > 0)
     })
@@ -147,7 +158,7 @@ pub fn release(conn: &mut DbConnection, job: &str, period: &str, owner: &str) ->
 pub fn abandoned(conn: &mut DbConnection) -> QueryResult<Vec<JobRun>> {
     let now = db_now(conn)?;
     job_runs::table
-        .filter(job_runs::state.eq("running"))
+        .filter(job_runs::state.eq(JobState::Running.as_str()))
         .filter(job_runs::lease_until.lt(now))
         .select(JobRun::as_select())
         .load(conn)
@@ -159,8 +170,11 @@ pub fn find(conn: &mut DbConnection, job: &str, period: &str) -> QueryResult<Opt
 
 /// Whether a period of `job` is unfinished (worked on, or waiting to be resumed).
 pub fn unfinished(conn: &mut DbConnection, job: &str) -> QueryResult<bool> {
-    let n: i64 =
-        job_runs::table.filter(job_runs::job.eq(job)).filter(job_runs::state.eq("running")).count().get_result(conn)?;
+    let n: i64 = job_runs::table
+        .filter(job_runs::job.eq(job))
+        .filter(job_runs::state.eq(JobState::Running.as_str()))
+        .count()
+        .get_result(conn)?;
     Ok(n > 0)
 }
 
@@ -171,10 +185,10 @@ pub fn lapse(conn: &mut DbConnection, job: &str, period: &str) -> QueryResult<()
         diesel::update(
             job_runs::table
                 .find((job, period))
-                .filter(job_runs::state.eq("running"))
+                .filter(job_runs::state.eq(JobState::Running.as_str()))
                 .filter(job_runs::lease_until.lt(now)),
         )
-        .set((job_runs::state.eq("lapsed"), job_runs::finished_at.eq(Some(now))))
+        .set((job_runs::state.eq(JobState::Lapsed.as_str()), job_runs::finished_at.eq(Some(now))))
         .execute(conn)?;
         Ok(())
     })

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
-use super::extract::{bounded_text, key_cursor, limit, page_response, parsed, query_params, time_param};
+use super::extract::{bounded_text, key_cursor, page_response, paged, parsed, time_param};
 use crate::app::audit;
 use crate::db::audit::{AuditFilter, AuditRow};
 use crate::http::error::ApiError;
@@ -15,9 +15,8 @@ const PARAMS: &[&str] = &["actor", "action", "target", "since", "until", "limit"
 
 /// The filters of the audit log, and where the page starts.
 fn list_query(req: &HttpRequest) -> Result<(AuditFilter, Option<String>, i64), ApiError> {
-    let params = query_params(req.query_string(), PARAMS)?;
     let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let (params, limit) = paged(req.query_string(), PARAMS, &mut errors)?;
     let filter = AuditFilter {
         actor: bounded_text(&params, "actor", FILTER_MAX, &mut errors),
         action: bounded_text(&params, "action", FILTER_MAX, &mut errors),

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{JsonBody, actor, key_cursor, limit, page_response, parsed, query_params};
+use super::extract::{JsonBody, actor, key_cursor, page_response, paged, parsed};
 use crate::app::accounts::{self, ClientChange, ClientView};
 use crate::auth::{Caller, ClientScope};
 use crate::domain::parse::{ApiEnum, Check, ObjectParser, array, boolean, fail, line, unique_by};
@@ -32,9 +32,8 @@ fn client_json(v: &ClientView) -> Value {
 
 /// `GET /v1/clients`
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let params = query_params(req.query_string(), &["limit", "cursor"])?;
     let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let (params, limit) = paged(req.query_string(), &["limit", "cursor"], &mut errors)?;
     let after = key_cursor(CURSOR_KIND, &params, &mut errors);
     let (after, limit) = parsed((after, limit), errors)?;
     let page = accounts::clients(&state, after, limit).await?;

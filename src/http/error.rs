@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::app::AppError;
-use crate::db::{DbError, QueryError};
+use crate::db::DbError;
 use crate::domain::FieldError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -195,12 +195,6 @@ impl From<DbError> for ApiError {
             DbError::Unavailable(cause) => Self::Unavailable(cause.to_string()),
             other => Self::Unexpected(other.into()),
         }
-    }
-}
-
-impl From<QueryError> for ApiError {
-    fn from(e: QueryError) -> Self {
-        Self::from(DbError::Query(e))
     }
 }
 

@@ -383,6 +383,14 @@ pub fn number_param(params: &Params, name: &str, min: f64, max: f64, errors: &mu
     }
 }
 
+/// A list's query: its parameters (only those `allowed`: anything else is refused at once) and its `limit` (a bad
+/// one joins `errors`).
+pub fn paged(query: &str, allowed: &[&str], errors: &mut Vec<FieldError>) -> Result<(Params, i64), ApiError> {
+    let params = query_params(query, allowed)?;
+    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    Ok((params, limit))
+}
+
 /// A list paged by offset: the query's parameters (only those `allowed`: anything else is refused at once), its
 /// `limit`, and the offset its cursor (of `kind`) holds. A bad limit or cursor joins `errors`.
 pub fn offset_query(
@@ -391,8 +399,7 @@ pub fn offset_query(
     kind: &str,
     errors: &mut Vec<FieldError>,
 ) -> Result<(Params, i64, i64), ApiError> {
-    let params = query_params(query, allowed)?;
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let (params, limit) = paged(query, allowed, errors)?;
     let offset = offset_cursor(kind, &params, errors);
     Ok((params, limit, offset))
 }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{
-    JsonBody, Params, bounded_text, enum_param, id_cursor, idempotency_key, if_match, limit, page_response, parsed,
-    query_params, search_param, verdict,
+    JsonBody, Params, bounded_text, enum_param, id_cursor, idempotency_key, if_match, page_response, paged, parsed,
+    search_param, verdict,
 };
 use crate::app::members::{self as use_case, Created, Idempotency, location, reads_members};
 use crate::auth::Caller;
@@ -134,9 +134,8 @@ fn country_param(params: &Params, errors: &mut Vec<FieldError>) -> Option<String
 
 /// The list's filters, from the query.
 fn parse_list_query(query: &str) -> Result<(MemberFilter, i64, Option<Uuid>), ApiError> {
-    let params = query_params(query, LIST_PARAMS)?;
     let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let (params, limit) = paged(query, LIST_PARAMS, &mut errors)?;
     let filter = MemberFilter {
         visible: Visibility::default(),
         sector: enum_param::<Sector>(&params, "sector", &mut errors),

@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{
-    JsonBody, enum_param, id_cursor, if_match, limit, media_type, page_response, parsed, query_params, read_body,
-    search_param, uuid_param,
+    JsonBody, enum_param, id_cursor, if_match, media_type, page_response, paged, parsed, read_body, search_param,
+    uuid_param,
 };
 use crate::app::projects::{self as use_case, Seen, location, reads_projects};
 use crate::auth::Caller;
@@ -88,9 +88,8 @@ const LIST_PARAMS: &[&str] = &["scope", "sector", "status", "q", "lead", "limit"
 
 /// The list's filters, and where the page starts.
 fn list_query(req: &HttpRequest) -> Result<(ProjectFilter, Option<Uuid>, i64), ApiError> {
-    let params = query_params(req.query_string(), LIST_PARAMS)?;
     let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let (params, limit) = paged(req.query_string(), LIST_PARAMS, &mut errors)?;
     let filter = ProjectFilter {
         scope: enum_param::<Scope>(&params, "scope", &mut errors),
         sector: enum_param::<Sector>(&params, "sector", &mut errors),

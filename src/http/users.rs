@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{JsonBody, actor, enum_param, id_cursor, limit, page_response, parsed, query_params};
+use super::extract::{JsonBody, actor, enum_param, id_cursor, page_response, paged, parsed};
 use crate::app::accounts::{self, NewPassword, UserChange};
 use crate::auth::{Caller, Role};
 use crate::db::accounts::User;
@@ -26,9 +26,8 @@ fn uuid_value(value: &Value) -> Check<Uuid> {
 
 /// `?role=` and `?cursor=` of the list.
 fn list_query(req: &HttpRequest) -> Result<(Option<Role>, Option<Uuid>, i64), ApiError> {
-    let params = query_params(req.query_string(), &["role", "limit", "cursor"])?;
     let mut errors = Vec::new();
-    let limit = limit(&params).map_err(|e| errors.push(e)).unwrap_or_default();
+    let (params, limit) = paged(req.query_string(), &["role", "limit", "cursor"], &mut errors)?;
     let role = enum_param::<Role>(&params, "role", &mut errors);
     let after = id_cursor(CURSOR_KIND, &params, &mut errors);
     parsed((role, after, limit), errors)

@@ -277,22 +277,8 @@ mod tests {
     use crate::matching::fixtures::{member, project, term};
     use crate::matching::model::Weights;
 
-    /// Graphic design sits under design; the others stand alone.
-    const CONCEPTS: &str = "concept,kind,broader\n\
-        esco:design,skill,\n\
-        esco:gd,skill,esco:design\n\
-        esco:3d,skill,\n\
-        esco:photo,skill,\n\
-        esco:sound,skill,\n";
-    const LABELS: &str = "concept,lang,kind,label\n\
-        esco:design,en,pref,design\n\
-        esco:gd,en,pref,graphic design\n\
-        esco:3d,en,pref,3D modelling\n\
-        esco:photo,en,pref,photography\n\
-        esco:sound,en,pref,sound design\n";
-
     fn vocab() -> Vocabulary {
-        Vocabulary::from_csv(&[CONCEPTS], &[LABELS]).unwrap()
+        crate::matching::fixtures::vocabulary()
     }
 
     fn now() -> DateTime<Utc> {

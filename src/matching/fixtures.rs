@@ -6,6 +6,28 @@ use super::model::{MemberProfile, ProjectProfile, Term};
 use super::vocabulary::{Lang, MatchKind, Vocabulary};
 use crate::domain::member::Scope;
 
+/// A small vocabulary for the matching tests: graphic design sits under design; the other skills and two themes
+/// stand alone.
+pub fn vocabulary() -> Vocabulary {
+    const CONCEPTS: &str = "concept,kind,broader\n\
+        esco:design,skill,\n\
+        esco:gd,skill,esco:design\n\
+        esco:3d,skill,\n\
+        esco:photo,skill,\n\
+        esco:sound,skill,\n\
+        mm:theme:heritage,theme,\n\
+        mm:theme:film,theme,\n";
+    const LABELS: &str = "concept,lang,kind,label\n\
+        esco:design,en,pref,design\n\
+        esco:gd,en,pref,graphic design\n\
+        esco:3d,en,pref,3D modelling\n\
+        esco:photo,en,pref,photography\n\
+        esco:sound,en,pref,sound design\n\
+        mm:theme:heritage,en,pref,cultural heritage\n\
+        mm:theme:film,en,pref,film\n";
+    Vocabulary::from_csv(&[CONCEPTS], &[LABELS]).unwrap_or_else(|e| panic!("the test vocabulary: {e}"))
+}
+
 /// A term naming the concept `id` of `vocab` (it must be there), in its English words, at `strength`.
 pub fn term(vocab: &Vocabulary, id: &str, strength: u8) -> Term {
     let c = vocab.find(id).unwrap_or_else(|| panic!("{id} is not in the test vocabulary"));

@@ -289,21 +289,6 @@ mod pinned {
     use crate::matching::fixtures::{member, project, term};
     use crate::matching::model::Weights;
 
-    const CONCEPTS: &str = "concept,kind,broader\n\
-        esco:design,skill,\n\
-        esco:gd,skill,esco:design\n\
-        esco:3d,skill,\n\
-        esco:photo,skill,\n\
-        mm:theme:heritage,theme,\n\
-        mm:theme:film,theme,\n";
-    const LABELS: &str = "concept,lang,kind,label\n\
-        esco:design,en,pref,design\n\
-        esco:gd,en,pref,graphic design\n\
-        esco:3d,en,pref,3D modelling\n\
-        esco:photo,en,pref,photography\n\
-        mm:theme:heritage,en,pref,cultural heritage\n\
-        mm:theme:film,en,pref,film\n";
-
     struct World {
         vocab: Vocabulary,
         index: MatchIndex,
@@ -316,7 +301,7 @@ mod pinned {
     }
 
     fn world() -> World {
-        let vocab = Vocabulary::from_csv(&[CONCEPTS], &[LABELS]).unwrap();
+        let vocab = crate::matching::fixtures::vocabulary();
         let t = |id: &str, strength: u8| term(&vocab, id, strength);
         let a = MemberProfile {
             sectors: vec![Sector::Design, Sector::Games],
