@@ -4,10 +4,10 @@
 Usage:
     python3 assets/tools/check_vocabulary.py [VOCABULARY_DIR]
 
-Reads esco_concepts.csv, esco_labels.csv, own_concepts.csv and own_labels.csv
-and checks:
+Reads esco_concepts.csv, esco_labels.csv, own_concepts.csv, own_labels.csv and
+concept_sectors.csv and checks:
 
-- headers, and the allowed values of every column (kind, lang);
+- headers, and the allowed values of every column (kind, lang, sectors);
 - concept ids: ESCO URIs in the ESCO files, mm:<slug> (skills) or
   mm:theme:<slug> (themes) in our own files, each listed once;
 - every `broader` id and every labelled concept is a listed concept;
@@ -19,7 +19,11 @@ and checks:
   with a label of another concept, in any language (ESCO labels are made to
   follow the same rule by derive_vocabulary.py, except preferred labels of
   different concepts that merely share a key, which are listed);
-- every own concept has an English label.
+- every own concept has an English label;
+- sectors: the `sectors` column of own_concepts.csv and of concept_sectors.csv
+  holds space-separated names from SECTORS (each at most once, possibly none);
+  concept_sectors.csv lists ESCO concepts of esco_concepts.csv, each once, and
+  lists every ESCO concept that own_labels.csv gives labels to.
 
 Prints counts per file and language, and the number of concepts with German
 and Luxembourgish labels. Exits non-zero on any error. Python 3 standard
@@ -36,7 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from derive_vocabulary import fold, match_key  # noqa: E402  (the matcher's folding and stemmed key)
 
 CONCEPT_HEADER = ["concept", "kind", "broader", "pref_en"]
+OWN_CONCEPT_HEADER = CONCEPT_HEADER + ["sectors"]
 LABEL_HEADER = ["concept", "lang", "kind", "label"]
+SECTOR_HEADER = ["concept", "sectors"]
+SECTORS = ("architecture", "crafts_and_art", "cinematography", "design", "games", "marketing_and_communication",
+           "fashion", "new_media")
 ESCO_ID = re.compile(r"http://data\.europa\.eu/esco/skill/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 OWN_SKILL_ID = re.compile(r"mm:[a-z0-9]+(-[a-z0-9]+)*")
 OWN_THEME_ID = re.compile(r"mm:theme:[a-z0-9]+(-[a-z0-9]+)*")
@@ -63,6 +71,19 @@ def read(path, header, errors):
     return out
 
 
+def check_sectors(value, where, errors):
+    """A sectors cell: space-separated names from SECTORS, each once, single spaces, possibly empty."""
+    if value != " ".join(value.split()):
+        errors.append(f"{where}: stray spaces in sectors {value!r}")
+    names = value.split()
+    for name in names:
+        if name not in SECTORS:
+            errors.append(f"{where}: {name!r} is not a sector (one of {', '.join(SECTORS)})")
+    if len(set(names)) != len(names):
+        errors.append(f"{where}: a sector is listed twice in {value!r}")
+    return names
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     vocab = Path(argv[0]) if argv else Path(__file__).resolve().parent.parent / "vocabulary"
@@ -71,7 +92,7 @@ def main(argv=None):
     concept_rows = {}
     for source in ("esco", "own"):
         path = vocab / f"{source}_concepts.csv"
-        concept_rows[source] = read(path, CONCEPT_HEADER, errors)
+        concept_rows[source] = read(path, CONCEPT_HEADER if source == "esco" else OWN_CONCEPT_HEADER, errors)
         for n, row in concept_rows[source]:
             cid, kind = row["concept"], row["kind"]
             where = f"{path.name}:{n}"
@@ -87,6 +108,8 @@ def main(argv=None):
                     errors.append(f"{where}: a skill id must look like mm:<slug>, not {cid!r}")
                 elif kind not in ("skill", "theme"):
                     errors.append(f"{where}: kind must be skill or theme, not {kind!r}")
+            if source == "own":
+                check_sectors(row["sectors"], where, errors)
             if not row["pref_en"].strip():
                 errors.append(f"{where}: empty pref_en")
             if cid in concepts:
@@ -155,6 +178,29 @@ def main(argv=None):
         if source == "own" and cid not in labelled["en"]:
             errors.append(f"own concept {cid} has no English label")
 
+    # Sectors of ESCO concepts.
+    sector_count = Counter()
+    for _, row in concept_rows["own"]:
+        sector_count.update(("own", s) for s in row.get("sectors", "").split())
+    sector_rows = read(vocab / "concept_sectors.csv", SECTOR_HEADER, errors)
+    listed = set()
+    for n, row in sector_rows:
+        where = f"concept_sectors.csv:{n}"
+        cid = row["concept"]
+        if concepts.get(cid, ("", ""))[0] != "esco":
+            errors.append(f"{where}: {cid} is not a concept of esco_concepts.csv")
+        if cid in listed:
+            errors.append(f"{where}: {cid} listed twice")
+        listed.add(cid)
+        sector_count.update(("esco", s) for s in check_sectors(row["sectors"], where, errors))
+    own_labelled_esco = set()
+    with open(vocab / "own_labels.csv", encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            if concepts.get(row.get("concept"), ("", ""))[0] == "esco":
+                own_labelled_esco.add(row["concept"])
+    for cid in sorted(own_labelled_esco - listed):
+        errors.append(f"ESCO concept {cid} has own labels but no row in concept_sectors.csv")
+
     own = [c for c, (s, _) in concepts.items() if s == "own"]
     print(f"concepts: {sum(1 for s, _ in concepts.values() if s == 'esco')} ESCO, "
           f"{sum(1 for c in own if concepts[c][1] == 'skill')} own skills, "
@@ -166,6 +212,9 @@ def main(argv=None):
           f"with both: {len(both)} ({sum(1 for c in both if concepts.get(c, ('', ''))[0] == 'esco')} ESCO, "
           f"{sum(1 for c in both if concepts.get(c, ('', ''))[1] == 'skill' and c.startswith('mm:'))} own skills, "
           f"{sum(1 for c in both if concepts.get(c, ('', ''))[1] == 'theme')} themes)")
+    print(f"concept_sectors.csv: {len(listed)} ESCO concepts")
+    print("concepts per sector (own + ESCO): " + ", ".join(
+        f"{s} {sector_count[('own', s)]}+{sector_count[('esco', s)]}" for s in SECTORS))
     print(f"label clashes between concepts: {clashes}")
     print(f"preferred labels of different concepts sharing a match key (allowed): {len(key_clashes)}")
     for line in key_clashes:

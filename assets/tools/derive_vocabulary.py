@@ -388,6 +388,7 @@ MUST_INCLUDE = {
 # ESCO labels left out by hand, with the reason.
 DROP_LABELS = {
     ("en", "Fotografix"): "a graphics program whose name stems to 'fotografi', the usual misspelling of Fotografie",
+    ("fr", "montage"): "print stripping's French label; in this cluster 'montage' is film and video editing (our label)",
 }
 
 CONCEPT_HEADER = ["concept", "kind", "broader", "pref_en"]
@@ -540,14 +541,19 @@ def select(skills, children):
 
 
 def stem(word):
-    """The matcher's light stemming (src/matching/vocabulary.rs): English, French and German plural endings."""
+    """The matcher's light stemming (src/matching/vocabulary/mod.rs): English, French and German plural endings,
+    then a final silent e ("glazes" and "glaze", "maquettes" and "maquette")."""
     if len(word) <= 3 or not word.isascii():
         return word
+    base = word
     for suffix in ("ies", "es", "s", "x"):
         if (word.endswith(suffix) and len(word) - len(suffix) >= 3
                 and not word.endswith("ss") and not word.endswith("us") and not word.endswith("is")):
-            return word[: -len(suffix)]
-    return word
+            base = word[: -len(suffix)]
+            break
+    if base.endswith("e") and len(base) - 1 >= 3:
+        base = base[:-1]
+    return base
 
 
 def match_key(text):
