@@ -111,7 +111,7 @@ fn setup(scale: Scale) -> Setup {
     let vocab = Vocabulary::shipped().expect("the shipped vocabulary loads");
     let started = Instant::now();
     let mut g = Generator::new(&vocab, SEED);
-    let mut index = MatchIndex::new(Weights::default());
+    let mut index = MatchIndex::new(Weights::default(), vocab.len());
     let mut members = Vec::with_capacity(scale.members);
     let mut projects = Vec::with_capacity(scale.projects);
     g.populate(&mut index, scale.members, scale.projects, &mut members, &mut projects);
@@ -164,7 +164,7 @@ fn memory_child(spec: &str) {
     let mut g = Generator::new(&vocab, SEED);
     let mut members = Vec::with_capacity(m);
     let mut projects = Vec::with_capacity(p);
-    let mut index = MatchIndex::new(Weights::default());
+    let mut index = MatchIndex::new(Weights::default(), vocab.len());
     let a2 = anon();
     g.populate(&mut index, m, p, &mut members, &mut projects);
     let a3 = anon();
@@ -545,13 +545,14 @@ fn report(s: &Setup, r: &Results) -> String {
     let st = &s.stats;
     let _ = writeln!(
         out,
-        "Terms: {} written, {} varied; normalised exact {:.1}%, synonym {:.1}%, fuzzy {:.1}%, free {:.1}%; \
+        "Terms: {} written, {} varied; normalised exact {:.1}%, synonym {:.1}%, fuzzy {:.1}%, partial {:.1}%, free {:.1}%; \
          {:.2}% resolved to another concept than meant. Generated and indexed in {:.1} s.",
         st.written,
         st.varied,
         pct(st.exact, st.written),
         pct(st.synonym, st.written),
         pct(st.fuzzy, st.written),
+        pct(st.partial, st.written),
         pct(st.free, st.written),
         pct(st.other_concept, st.written),
         s.build_secs

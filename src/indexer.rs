@@ -26,7 +26,7 @@ pub fn load_vocabulary(conn: &mut DbConnection, threshold: f64) -> anyhow::Resul
 
 /// Build the whole index from the database.
 pub fn load_index(conn: &mut DbConnection, vocab: &Vocabulary, weights: Weights) -> Result<MatchIndex, DbError> {
-    let mut index = MatchIndex::new(weights);
+    let mut index = MatchIndex::new(weights, vocab.len());
     for m in members::all(conn)? {
         index.upsert_member(member_profile(vocab, &m));
     }
@@ -110,6 +110,12 @@ impl IndexSync {
             Entity::Project => Ok(self.refresh_project(conn, id)?),
             Entity::Vocabulary => self.reload_all(conn),
         }
+    }
+
+    /// The vocabulary as the database has it now (shipped data and the staff's edits), with this instance's fuzzy
+    /// threshold: what a staff edit is judged with before the live one is rebuilt.
+    pub fn vocabulary_in(&self, conn: &mut DbConnection) -> anyhow::Result<Arc<Vocabulary>> {
+        load_vocabulary(conn, self.threshold)
     }
 
     /// Rebuild vocabulary and index (after a vocabulary change).

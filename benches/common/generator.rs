@@ -158,6 +158,8 @@ pub struct TermStats {
     pub exact: usize,
     pub synonym: usize,
     pub fuzzy: usize,
+    /// A label found inside a longer phrase.
+    pub partial: usize,
     pub free: usize,
     /// Resolved, but to another concept than the one the writer meant (a typo close to another label).
     pub other_concept: usize,
@@ -170,6 +172,7 @@ impl TermStats {
             MatchKind::Exact => self.exact += 1,
             MatchKind::Synonym => self.synonym += 1,
             MatchKind::Fuzzy { .. } => self.fuzzy += 1,
+            MatchKind::Partial => self.partial += 1,
             MatchKind::Chosen | MatchKind::Free => self.free += 1,
         }
         if got.is_some_and(|g| g != meant) {

@@ -196,5 +196,26 @@ pub async fn list(
             None => return Err(AppError::Forbidden("this account is not tied to a member organisation".to_owned())),
         },
     };
+    if let Some(skill) = &filter.skill {
+        filter.skill_concepts = skill_concepts(&svc.index.matcher.vocabulary(), skill);
+    }
     db::run(&svc.pool, move |conn| members::list(conn, &filter, after, limit + 1).map_err(AppError::from)).await
+}
+
+/// What a skill search means in the vocabulary: the concept the words name (as a profile's term would be mapped)
+/// and every concept under it, so that `Sounddesign` finds "sound design" and `design` finds "graphic design".
+fn skill_concepts(vocab: &crate::matching::Vocabulary, skill: &str) -> Vec<String> {
+    let Some(top) = vocab.normalise(skill).concept else { return Vec::new() };
+    let mut found = vec![top];
+    let mut i = 0;
+    while i < found.len() && found.len() < 500 {
+        let below: Vec<_> = vocab.get(found[i]).map(|c| c.narrower.clone()).unwrap_or_default();
+        for c in below.into_iter().map(|c| vocab.resolve(c)) {
+            if !found.contains(&c) {
+                found.push(c);
+            }
+        }
+        i += 1;
+    }
+    found.into_iter().filter_map(|c| vocab.get(c).map(|c| c.id.clone())).collect()
 }

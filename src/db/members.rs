@@ -77,8 +77,10 @@ pub struct MemberFilter {
     pub scope: Option<Scope>,
     /// Words that must all appear in the name or description.
     pub q: Option<crate::domain::fold::SearchWords>,
-    /// Text that must appear in one of the offers' terms.
+    /// Text that must appear in one of the offers' terms…
     pub skill: Option<String>,
+    /// …or concepts one of the offers must have (the skill's concept and those under it): either will do.
+    pub skill_concepts: Vec<String>,
 }
 
 fn corrupt(what: &str, value: &str) -> diesel::result::Error {
@@ -373,13 +375,16 @@ pub fn list(conn: &mut DbConnection, f: &MemberFilter, after: Option<Uuid>, limi
     }
     if let Some(skill) = &f.skill {
         let folded = fold(skill);
-        if !folded.is_empty() {
-            let ids = member_terms::table
-                .filter(member_terms::kind.eq(TermKind::Offer.as_str()))
-                .filter(member_terms::folded.like(contains_pattern(&folded)).escape('\\'))
-                .select(member_terms::member_id);
-            query = query.filter(members::id.eq_any(ids));
-        }
+        let ids = member_terms::table
+            .filter(member_terms::kind.eq(TermKind::Offer.as_str()))
+            .filter(
+                member_terms::folded
+                    .like(contains_pattern(&folded))
+                    .escape('\\')
+                    .or(member_terms::concept.eq_any(f.skill_concepts.clone())),
+            )
+            .select(member_terms::member_id);
+        query = query.filter(members::id.eq_any(ids));
     }
     let rows = query.order(members::id.asc()).limit(limit).load(conn)?;
     assemble(conn, rows)

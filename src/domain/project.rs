@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::member::{Scope, Sector, codes_list, country, enum_set, timestamp, website};
+use super::member::{Scope, Sector, country, enum_set, timestamp, website};
 use super::parse::{ApiEnum, Check, FieldError, ObjectParser, fail, integer, line, text};
 use super::term::{self, TermItem};
 use crate::api_enum;
@@ -75,6 +75,34 @@ fn count(value: &Value) -> Check<u32> {
     integer(value, 0, 1000).map(|n| u32::try_from(n).unwrap_or(0))
 }
 
+/// The 27 member states of the European Union, which `EU` stands for in a list of eligible countries.
+pub const EU_MEMBER_STATES: [&str; 27] = [
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT",
+    "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+];
+
+/// Eligible countries: any number of ISO 3166-1 alpha-2 codes, each once, and `EU` for the 27 member states (stored
+/// as the codes, in the order first named).
+fn eligible(value: &Value) -> Check<Vec<String>> {
+    let items = value.as_array().map_or_else(|| fail("must be an array of country codes"), Ok)?;
+    if items.len() > 300 {
+        return fail("must have at most 300 items");
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut errors = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let codes = match item.as_str().map(str::trim) {
+            Some(g) if g.eq_ignore_ascii_case("EU") => Ok(EU_MEMBER_STATES.iter().map(|c| (*c).to_owned()).collect()),
+            _ => country(item).map(|c| vec![c]),
+        };
+        match codes {
+            Ok(codes) => out.extend(codes.into_iter().filter(|c| !out.contains(c)).collect::<Vec<_>>()),
+            Err(e) => errors.extend(e.into_iter().map(|e| FieldError::new(format!("/{i}{}", e.pointer), e.detail))),
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
 fn uuid(value: &Value) -> Check<Uuid> {
     value.as_str().and_then(|s| Uuid::parse_str(s).ok()).map_or_else(|| fail("must be a member id (UUID)"), Ok)
 }
@@ -95,8 +123,7 @@ impl ProjectDraft {
         let required_skills = p.defaulted("required_skills", Vec::new(), |v| term::list(v, Some("weight")));
         let themes = p.defaulted("themes", Vec::new(), |v| term::list(v, None));
         let sectors = p.defaulted("sectors", Vec::new(), |v| enum_set::<Sector>(v, 0));
-        let eligible_countries =
-            p.defaulted("eligible_countries", Vec::new(), |v| codes_list(v, "the country", country));
+        let eligible_countries = p.defaulted("eligible_countries", Vec::new(), eligible);
         let min_partners = p.defaulted("min_partners", 1, count);
         let max_partners = p.nullable("max_partners", count);
         let min_countries = p.defaulted("min_countries", 1, count);

@@ -143,6 +143,7 @@ fn parse_list_query(query: &str) -> Result<(MemberFilter, i64, Option<Uuid>), Ap
         scope: enum_param::<Scope>(&params, "scope", &mut errors),
         q: search_param(&params, "q", &mut errors),
         skill: bounded_text(&params, "skill", crate::domain::term::TERM_MAX, &mut errors),
+        skill_concepts: Vec::new(),
     };
     let after = id_cursor(CURSOR_KIND, &params, &mut errors);
     parsed((filter, limit, after), errors)

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::index::{MatchIndex, Missing};
 use super::model::{MemberProfile, ProjectProfile};
-use super::vocabulary::{Lang, Vocabulary};
+use super::vocabulary::{ConceptIdx, Lang, Vocabulary};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TeamMember {
@@ -65,6 +65,18 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// Whether a member brings something to the project: a required skill; or, for a project that names no skill
+    /// with a concept, one of its themes or sectors.
+    fn contributes(&self, m: &MemberProfile) -> bool {
+        let p = self.project;
+        if p.required.iter().any(|r| r.concept.is_some()) {
+            return !self.covers(m).is_empty();
+        }
+        let topics: HashSet<ConceptIdx> = m.interests.iter().chain(&m.offers).filter_map(|t| t.concept).collect();
+        p.themes.iter().any(|t| t.concept.is_some_and(|c| topics.contains(&c)))
+            || p.sectors.iter().any(|s| m.sectors.contains(s))
+    }
+
     fn weight(&self, i: usize) -> f64 {
         self.index.weight_of(&self.project.required[i])
     }
@@ -85,63 +97,40 @@ pub fn propose(
     let max_partners = (p.max_partners as usize).max(min_partners);
     let min_countries = p.min_countries as usize;
 
-    // Candidates: open to the project, discoverable, active; the lead is in every team.
-    let pool: Vec<Arc<MemberProfile>> = {
-        let mut seen = HashSet::new();
-        let mut v = Vec::new();
-        let from_skills: Vec<&Arc<MemberProfile>> = p
-            .required
-            .iter()
-            .filter_map(|r| r.concept)
-            .flat_map(|c| std::iter::once(c).chain(vocab.neighbours(c)).collect::<Vec<_>>())
-            .flat_map(|c| index.offering(c))
-            .collect();
-        let source: Box<dyn Iterator<Item = &Arc<MemberProfile>>> =
-            if from_skills.is_empty() { Box::new(index.all_members()) } else { Box::new(from_skills.into_iter()) };
-        for m in source {
-            if m.active
-                && m.discoverable
-                && p.is_open(now)
-                && p.admits_country(&m.country)
-                && Some(m.id) != p.lead
-                && seen.insert(m.id)
-            {
-                v.push(m.clone());
-            }
-        }
-        // Members from other countries may be needed for the country rule even if they cover nothing.
-        if min_countries > 1 {
-            for m in index.all_members() {
-                if m.active
-                    && m.discoverable
-                    && p.admits_country(&m.country)
-                    && Some(m.id) != p.lead
-                    && seen.insert(m.id)
-                {
-                    v.push(m.clone());
-                }
-            }
-        }
-        v.sort_by_key(|m| m.id);
-        v
-    };
+    // Candidates: every member who may join (active, discoverable, of an admitted country) and contributes (see
+    // `contributes`); the lead is in every team, and every other member of a team brings something.
+    let mut pool: Vec<Arc<MemberProfile>> = index
+        .all_members()
+        .filter(|m| {
+            m.active && m.discoverable && p.admits_country(&m.country) && Some(m.id) != p.lead && ctx.contributes(m)
+        })
+        .cloned()
+        .collect();
+    pool.sort_by_key(|m| m.id);
 
     let mut reasons = Vec::new();
     if !p.is_open(now) {
         reasons.push("the project is closed".to_owned());
     }
+    if let Some(l) = &lead
+        && !(l.active && p.admits_country(&l.country))
+    {
+        reasons.push("the project's lead is not active, or not from a country the project admits".to_owned());
+    }
     let countries: BTreeSet<&str> =
         pool.iter().map(|m| m.country.as_str()).chain(lead.iter().map(|l| l.country.as_str())).collect();
     if countries.len() < min_countries {
         reasons.push(format!(
-            "the project needs partners from {min_countries} countries, and eligible members come from only {}",
+            "the project needs partners from {min_countries} countries, and the eligible members who bring something \
+             to it come from only {}",
             countries.len()
         ));
     }
     let team_size_possible = pool.len() + usize::from(lead.is_some());
     if team_size_possible < min_partners {
         reasons.push(format!(
-            "the project needs {min_partners} partners, and only {team_size_possible} members are eligible"
+            "the project needs {min_partners} partners, and only {team_size_possible} eligible members bring something \
+             to it"
         ));
     }
     if !reasons.is_empty() {
@@ -254,7 +243,7 @@ fn describe(ctx: &Ctx<'_>, lang: Lang, team: &[Arc<MemberProfile>]) -> Team {
         .filter(|i| !covered.contains(i))
         .map(|i| {
             let t = &p.required[i];
-            let c = t.concept.map(|c| ctx.vocab.concept(c));
+            let c = t.concept.filter(|&c| !ctx.index.is_free(c)).and_then(|c| ctx.vocab.get(c));
             Missing {
                 term: t.text.clone(),
                 concept: c.map(|c| c.id.clone()),
@@ -292,7 +281,7 @@ mod tests {
 
     /// Propose teams for `p` among `members`.
     fn propose_for(vocab: &Vocabulary, members: &[MemberProfile], p: &ProjectProfile) -> Consortia {
-        let mut index = MatchIndex::new(Weights::default());
+        let mut index = MatchIndex::new(Weights::default(), vocab.len());
         for m in members {
             index.upsert_member(m.clone());
         }
@@ -416,12 +405,15 @@ mod tests {
     #[test]
     fn teams_meet_the_country_rule() {
         let v = vocab();
-        // The strongest partner shares the lead's country; two members who cover nothing bring the other countries.
+        // The strongest partner shares the lead's country; the other countries come from members who cover a skill,
+        // never from one who covers nothing (though that one is from a missing country too).
         let members = vec![
             offering(&v, 1, "LU", &["esco:gd"]),
             offering(&v, 2, "LU", &["esco:gd", "esco:3d"]),
-            member(3, "BE"),
+            offering(&v, 3, "BE", &["esco:gd"]),
             member(4, "NL"),
+            offering(&v, 5, "NL", &["esco:3d"]),
+            offering(&v, 6, "DE", &["esco:photo"]),
         ];
         let p = ProjectProfile {
             required: vec![term(&v, "esco:gd", 3), term(&v, "esco:3d", 3)],
@@ -432,14 +424,45 @@ mod tests {
         };
         let c = propose_for(&v, &members, &p);
         assert!(c.possible, "{:?}", c.reasons);
-        assert!(!c.teams.is_empty());
+        assert_eq!(c.teams.len(), 1, "{:?}", c.teams);
+        let team = &c.teams[0];
+        assert_eq!(ids(team), [id(1), id(5), id(3)], "{team:?}");
+        assert_eq!(team.countries, ["BE", "LU", "NL"]);
+        assert!(team.uncovered.is_empty(), "{team:?}");
+
+        // With no contributor from a third country, no team: members who cover nothing do not fill the quota.
+        let members = vec![offering(&v, 1, "LU", &["esco:gd"]), offering(&v, 3, "BE", &["esco:gd"]), member(4, "NL")];
+        let c = propose_for(&v, &members, &p);
+        assert!(!c.possible);
+        assert_eq!(
+            c.reasons,
+            ["the project needs partners from 3 countries, and the eligible members who bring something to it come \
+              from only 2"]
+        );
+    }
+
+    #[test]
+    fn every_member_of_a_team_brings_something() {
+        let v = vocab();
+        let mut members = vec![offering(&v, 1, "LU", &["esco:gd"])];
+        members.extend((2..=6).map(|n| offering(&v, n, "FR", &["esco:3d"])));
+        members.extend((7..=9).map(|n| offering(&v, n, "DE", &["esco:photo"])));
+        members.push(member(10, "BE"));
+        let p = ProjectProfile {
+            required: vec![term(&v, "esco:gd", 3), term(&v, "esco:3d", 3)],
+            lead: Some(id(1)),
+            min_partners: 3,
+            max_partners: 4,
+            ..project(100)
+        };
+        let c = propose_for(&v, &members, &p);
+        assert!(c.possible, "{:?}", c.reasons);
+        assert!(c.teams.len() > 1, "alternatives: {:?}", c.teams);
         for team in &c.teams {
-            assert!(team.countries.len() >= 3, "{team:?}");
-            assert!(team.members.len() <= 3, "{team:?}");
+            for m in team.members.iter().filter(|m| !m.lead) {
+                assert!(!m.covers.is_empty(), "{} covers nothing in {team:?}", m.name);
+            }
         }
-        // Only the lead's fellow countryman covers 3D modelling, and taking him leaves no place for two countries.
-        assert!(c.teams.iter().all(|t| !ids(t).contains(&id(2))));
-        assert!(c.teams.iter().all(|t| t.uncovered.iter().any(|m| m.term == "3D modelling")));
     }
 
     #[test]
@@ -496,13 +519,17 @@ mod tests {
         let c = propose_for(&v, &members, &ProjectProfile { min_partners: 4, max_partners: 5, ..p.clone() });
         assert!(!c.possible);
         assert!(c.teams.is_empty());
-        assert_eq!(c.reasons, ["the project needs 4 partners, and only 3 members are eligible"]);
+        assert_eq!(c.reasons, ["the project needs 4 partners, and only 3 eligible members bring something to it"]);
 
         // One country more than the eligible members come from.
         let c = propose_for(&v, &members, &ProjectProfile { min_countries: 3, ..p.clone() });
         assert!(!c.possible);
         assert!(c.teams.is_empty());
-        assert_eq!(c.reasons, ["the project needs partners from 3 countries, and eligible members come from only 2"]);
+        assert_eq!(
+            c.reasons,
+            ["the project needs partners from 3 countries, and the eligible members who bring something to it come \
+              from only 2"]
+        );
 
         // A closed project.
         let c = propose_for(&v, &members, &ProjectProfile { closed: true, ..p });
@@ -513,7 +540,7 @@ mod tests {
     #[test]
     fn unknown_project_proposes_nothing() {
         let v = vocab();
-        let index = MatchIndex::new(Weights::default());
+        let index = MatchIndex::new(Weights::default(), v.len());
         assert!(propose(&index, &v, Lang::En, id(1), now()).is_none());
     }
 }

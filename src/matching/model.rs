@@ -76,12 +76,16 @@ pub struct Weights {
     pub sectors: f64,
     /// member → project: the project's scope among the member's preferred scopes.
     pub scope: f64,
-    /// member ↔ member: what the other offers of what this member needs, and the reverse (each).
-    pub complement: f64,
+    /// member ↔ member: what one side offers of what the other needs, for the direction where it is more…
+    pub complement_stronger: f64,
+    /// …and for the other direction.
+    pub complement_weaker: f64,
     /// member ↔ member: shared interests.
     pub shared_interests: f64,
     /// Credit for a concept next to the required one in the hierarchy (broader or narrower), 0..1.
     pub related_credit: f64,
+    /// Credit for the same words on both sides where they map to no concept (a shared free term), 0..1.
+    pub shared_term_credit: f64,
 }
 
 impl Default for Weights {
@@ -91,9 +95,11 @@ impl Default for Weights {
             themes: 0.2,
             sectors: 0.1,
             scope: 0.1,
-            complement: 0.4,
-            shared_interests: 0.2,
+            complement_stronger: 0.6,
+            complement_weaker: 0.25,
+            shared_interests: 0.15,
             related_credit: 0.5,
+            shared_term_credit: 0.6,
         }
     }
 }
@@ -109,7 +115,7 @@ pub fn member_profile(vocab: &super::Vocabulary, m: &crate::domain::member::Memb
         website: p.website.clone(),
         sectors: p.sectors.clone(),
         scopes: p.scopes.clone(),
-        offers: terms(vocab, &p.offers),
+        offers: offers(vocab, &p.offers),
         needs: terms(vocab, &p.needs),
         interests: terms(vocab, &p.interests),
         discoverable: p.discoverable,
@@ -140,11 +146,27 @@ pub fn project_profile(vocab: &super::Vocabulary, p: &crate::domain::project::Pr
 fn terms(vocab: &super::Vocabulary, items: &[crate::domain::term::TermItem]) -> Vec<Term> {
     items
         .iter()
-        .map(|t| Term {
-            text: t.term.as_str().to_owned(),
-            concept: t.resolution.concept.as_deref().and_then(|c| vocab.find(c)),
-            kind: MatchKind::from_stored(t.resolution.kind, t.resolution.similarity),
-            strength: t.strength.unwrap_or(1),
+        .map(|t| {
+            let kind = MatchKind::from_stored(t.resolution.kind, t.resolution.similarity);
+            Term {
+                text: t.term.as_str().to_owned(),
+                concept: t.resolution.concept.as_deref().and_then(|c| vocab.find(c)),
+                kind,
+                strength: t.strength.unwrap_or(1),
+            }
         })
         .collect()
 }
+
+/// Offers as the matcher credits them: one matched only as part of a phrase ([`MatchKind::Partial`]) counts two
+/// levels lower (at least 1), being less certainly that skill.
+fn offers(vocab: &super::Vocabulary, items: &[crate::domain::term::TermItem]) -> Vec<Term> {
+    let mut out = terms(vocab, items);
+    for t in out.iter_mut().filter(|t| t.kind == MatchKind::Partial) {
+        t.strength = t.strength.saturating_sub(PARTIAL_LEVELS).max(1);
+    }
+    out
+}
+
+/// How many levels lower a partially matched offer counts.
+const PARTIAL_LEVELS: u8 = 2;

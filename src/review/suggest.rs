@@ -100,8 +100,11 @@ fn explained(scored: &Scored, objected: Option<&HashSet<String>>, penalty_per: f
         if !labels.contains(&m.label) {
             labels.push(m.label.clone());
         }
-        if objected.is_some_and(|o| o.contains(&m.concept)) && !shared.contains(&m.concept) {
-            shared.push(m.concept.clone());
+        if let Some(concept) = &m.concept
+            && objected.is_some_and(|o| o.contains(concept))
+            && !shared.contains(concept)
+        {
+            shared.push(concept.clone());
         }
     }
     let penalty = penalty_per * shared.len() as f64;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::rank::{Derived, Reciprocals, Scratch, tenths, to_tenths};
+use super::rank::{Derived, Scratch, tenths, to_tenths};
 use super::{MatchIndex, MemberTops, Ranked, Slot};
 use crate::matching::model::MemberProfile;
 use crate::matching::vocabulary::{Lang, Vocabulary};
@@ -198,10 +198,7 @@ impl MatchIndex {
         tops: &mut Tops,
         sc: &mut Scratch,
     ) {
-        let (want_a, interests_a) = self.accumulate_partners(d, vocab, a, after, sc);
-        let w = self.weights;
-        let r = Reciprocals::new(&[w.complement, w.complement, w.shared_interests]);
-        let per_a = if want_a > 0.0 { 1.0 / want_a } else { 0.0 };
+        let side = self.accumulate_partners(d, vocab, a, after, sc);
         let back_to = after.is_some() && self.member_rows[a_slot as usize].visible;
         let a_rank = rank[a_slot as usize];
         sc.drain(|slot, acc| {
@@ -209,7 +206,7 @@ impl MatchIndex {
             if slot == a_slot || !(b_visible || back_to) {
                 return None;
             }
-            let t = match tenths(self.partner_raw(d, &r, per_a, interests_a, slot, acc)) {
+            let t = match tenths(self.partner_raw(d, &side, slot, acc)) {
                 Some(t) => t,
                 None => self.members[slot as usize]
                     .as_ref()

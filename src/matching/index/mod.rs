@@ -82,12 +82,14 @@ pub struct Component {
     pub weight: f64,
 }
 
-/// A concept both sides share, with each side's own words.
+/// A concept both sides share (or the same words that map to none), with each side's own words.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct MatchedTerm {
-    pub concept: String,
+    /// The concept; `None` for a shared free term (both sides wrote the same words, which no concept names).
+    pub concept: Option<String>,
+    /// The concept's label, or the words of a shared free term.
     pub label: String,
-    /// The member's words and how they matched the concept.
+    /// The member's words and how they matched the concept (`shared` for a shared free term).
     pub member_term: String,
     pub member_match: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,6 +194,10 @@ pub struct MatchIndex {
     /// One entry per theme.
     themes: Postings,
     countries: HashMap<String, u32>,
+    /// Free terms (those no concept names) by their key, as ids after the vocabulary's concepts: two sides that
+    /// wrote the same words match on them as on a concept, with less credit.
+    free_base: ConceptIdx,
+    free_ids: HashMap<String, ConceptIdx>,
     member_count: usize,
     derived: OnceLock<Derived>,
     pub weights: Weights,
@@ -210,8 +216,27 @@ fn mask<T: Copy>(items: &[T], bit: impl Fn(T) -> u32) -> u32 {
 }
 
 impl MatchIndex {
-    pub fn new(weights: Weights) -> Self {
-        Self { weights, ..Self::default() }
+    /// An empty index for a vocabulary of `concepts` concepts (ids from there on stand for free terms).
+    pub fn new(weights: Weights, concepts: usize) -> Self {
+        Self { weights, free_base: ConceptIdx::try_from(concepts).unwrap_or(ConceptIdx::MAX), ..Self::default() }
+    }
+
+    /// Whether an id of this index stands for a free term rather than a concept.
+    pub fn is_free(&self, c: ConceptIdx) -> bool {
+        c >= self.free_base
+    }
+
+    /// Give each free term the id of its words (see [`crate::matching::vocabulary::term_key`]).
+    fn intern_free(&mut self, terms: &mut [Term]) {
+        for t in terms.iter_mut().filter(|t| t.concept.is_none()) {
+            let key = crate::matching::vocabulary::term_key(&t.text);
+            if key.is_empty() {
+                continue;
+            }
+            let next =
+                self.free_base.saturating_add(ConceptIdx::try_from(self.free_ids.len()).unwrap_or(ConceptIdx::MAX));
+            t.concept = Some(*self.free_ids.entry(key).or_insert(next));
+        }
     }
 
     pub fn member_count(&self) -> usize {
@@ -240,8 +265,11 @@ impl MatchIndex {
     }
 
     /// Add or replace a member.
-    pub fn upsert_member(&mut self, m: MemberProfile) {
+    pub fn upsert_member(&mut self, mut m: MemberProfile) {
         self.remove_member(m.id);
+        self.intern_free(&mut m.offers);
+        self.intern_free(&mut m.needs);
+        self.intern_free(&mut m.interests);
         self.derived = OnceLock::new();
         let slot = match self.free_members.pop() {
             Some(s) => s,
@@ -299,8 +327,10 @@ impl MatchIndex {
         }
     }
 
-    pub fn upsert_project(&mut self, p: ProjectProfile) {
+    pub fn upsert_project(&mut self, mut p: ProjectProfile) {
         self.remove_project(p.id);
+        self.intern_free(&mut p.required);
+        self.intern_free(&mut p.themes);
         self.derived = OnceLock::new();
         let slot = match self.free_projects.pop() {
             Some(s) => s,
@@ -369,11 +399,6 @@ impl MatchIndex {
 
     fn project_id(&self, slot: Slot) -> Uuid {
         self.project_rows[slot as usize].id
-    }
-
-    /// Members offering `c` (for consortia).
-    pub(crate) fn offering(&self, c: ConceptIdx) -> impl Iterator<Item = &Arc<MemberProfile>> {
-        self.offers.get(c).iter().filter_map(|(s, _)| self.members[*s as usize].as_ref())
     }
 
     /// All live members (for consortia when a project has no concept-bearing skills).

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::postings::concepts;
-use super::score::{Part, combine, level_factor, raw_score};
+use super::score::{Part, combine, level_factor, met, raw_score};
 use super::{Component, Explanation, MatchIndex, MemberRow, Page, Scored, Slot, Window};
 use crate::matching::model::{MemberProfile, ProjectProfile, Term};
 use crate::matching::vocabulary::{ConceptIdx, Lang, Vocabulary};
@@ -24,13 +24,22 @@ pub(super) struct Derived {
     idf: Vec<f64>,
     /// For a concept no member offers, or no concept.
     idf_none: f64,
-    /// By member slot: the summed weight of its needs.
+    /// By member slot: the summed weight of its needs, and the heaviest.
     need_want: Vec<f64>,
-    /// Their reciprocals (0 for none): rankings multiply rather than divide.
-    need_per: Vec<f64>,
-    /// By project slot: the summed weight of its required skills.
+    need_max: Vec<f64>,
+    /// By project slot: the summed weight of its required skills, and the heaviest.
     required_want: Vec<f64>,
-    required_per: Vec<f64>,
+    required_max: Vec<f64>,
+}
+
+/// What a ranking needs of the querying member's own side of a partner score.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Side {
+    /// The summed weight of its needs, and the heaviest.
+    want: f64,
+    heaviest: f64,
+    /// Its distinct interests.
+    interests: u16,
 }
 
 impl Derived {
@@ -89,14 +98,23 @@ fn kept(t: u32, min_score: f64) -> Option<u32> {
 /// everything from there up.
 const BUCKETS: usize = 1001;
 
-/// The credit an offer of each level (1..=5) gives a want of its own concept (`[0..5]`) and of a neighbour
-/// (`[5..10]`), as `credit` computes it.
-fn credit_table(related_credit: f64) -> [f64; 10] {
+/// The credit an offer of each level (1..=5) gives a want of its own concept (`[0..5]`), of a neighbour
+/// (`[5..10]`), and of the same free words (`[10..15]`), as `credit` computes it.
+fn credit_table(related_credit: f64, shared_term_credit: f64) -> [f64; 15] {
     std::array::from_fn(|k| {
         let level = level_factor(u8::try_from(k % 5 + 1).unwrap_or(1));
-        if k < 5 { level } else { related_credit * level }
+        match k / 5 {
+            0 => level,
+            1 => related_credit * level,
+            _ => shared_term_credit * level,
+        }
     })
 }
+
+/// Where a want's own-concept credits start in the credit table: a concept's at 0, free words' at 10.
+const OWN: usize = 0;
+const NEIGHBOUR: usize = 5;
+const FREE_WORDS: usize = 10;
 
 /// Where a want's tag starts: the index of the want, from 1 (0 is "none yet").
 fn tag(i: usize) -> u16 {
@@ -249,34 +267,6 @@ pub(super) fn tenths(raw: f64) -> Option<u32> {
     (!near_boundary(x10)).then(|| u32::try_from((x10 + 0.5) as i64).unwrap_or(u32::MAX))
 }
 
-/// What a ranking multiplies by instead of dividing: 1/n for small counts, and 100 / (the summed weight of the
-/// components that apply) by which of them apply (a bit each, in the order `combine` takes them).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Reciprocals {
-    of: [f64; 64],
-    scale: [f64; 16],
-}
-
-impl Reciprocals {
-    pub(super) fn new(weights: &[f64]) -> Self {
-        let of = std::array::from_fn(|n| if n == 0 { 0.0 } else { 1.0 / n as f64 });
-        let scale = std::array::from_fn(|mask| {
-            let mut sum = 0.0;
-            for (i, w) in weights.iter().enumerate() {
-                if mask & (1 << i) != 0 {
-                    sum += w;
-                }
-            }
-            if sum > 0.0 { 100.0 / sum } else { 0.0 }
-        });
-        Self { of, scale }
-    }
-
-    fn of(&self, n: u32) -> f64 {
-        self.of.get(n as usize).copied().unwrap_or_else(|| 1.0 / f64::from(n))
-    }
-}
-
 /// [`combine`] on components summed in another order than the single-pair scoring sums them: `None` when a rounded
 /// figure is too close to a rounding boundary to be sure it rounds the same.
 fn combine_checked(parts: &[Part]) -> Option<(f64, Vec<Component>)> {
@@ -307,19 +297,20 @@ impl MatchIndex {
             let idf: Vec<f64> = self.offers.0.iter().map(|list| idf_of(list.len())).collect();
             let mut d = Derived { idf, idf_none: idf_of(0), ..Derived::default() };
             let want = |terms: &[Term]| {
-                let mut want = 0.0;
+                let (mut want, mut heaviest) = (0.0, 0.0_f64);
                 for t in terms {
-                    want += f64::from(t.strength.clamp(1, 5)) * d.idf(t.concept);
+                    let w = f64::from(t.strength.clamp(1, 5)) * d.idf(t.concept);
+                    want += w;
+                    heaviest = heaviest.max(w);
                 }
-                want
+                (want, heaviest)
             };
-            let need_want = self.members.iter().map(|m| m.as_ref().map_or(0.0, |m| want(&m.needs))).collect();
-            let required_want = self.projects.iter().map(|p| p.as_ref().map_or(0.0, |p| want(&p.required))).collect();
-            d.need_want = need_want;
-            d.required_want = required_want;
-            let per = |v: &Vec<f64>| v.iter().map(|&w| if w > 0.0 { 1.0 / w } else { 0.0 }).collect();
-            d.need_per = per(&d.need_want);
-            d.required_per = per(&d.required_want);
+            let needs: Vec<(f64, f64)> =
+                self.members.iter().map(|m| m.as_ref().map_or((0.0, 0.0), |m| want(&m.needs))).collect();
+            let required: Vec<(f64, f64)> =
+                self.projects.iter().map(|p| p.as_ref().map_or((0.0, 0.0), |p| want(&p.required))).collect();
+            (d.need_want, d.need_max) = needs.into_iter().unzip();
+            (d.required_want, d.required_max) = required.into_iter().unzip();
             d
         })
     }
@@ -331,7 +322,7 @@ impl MatchIndex {
         for o in offers {
             let Some(c) = o.concept else { continue };
             let level = level_factor(o.strength);
-            sc.raise(c, level);
+            sc.raise(c, level * self.same_credit(c));
             for &x in vocab.neighbour_of(c) {
                 sc.raise(x, rc * level);
             }
@@ -339,8 +330,8 @@ impl MatchIndex {
     }
 
     /// Credit everyone offering concept `c` for one want of weight `w` (told apart from the others by `tag`): the
-    /// credit of their level from `credits` (`from` 0: the want's own concept, 5: a neighbour of it); their best offer
-    /// counts, once.
+    /// credit of their level from `credits` (`from` [`OWN`]: the want's own concept, [`NEIGHBOUR`]: a neighbour of it,
+    /// [`FREE_WORDS`]: the same free words); their best offer counts, once.
     #[expect(clippy::too_many_arguments, reason = "one want, its credits, the slots to walk, and the scratch")]
     fn credit_offers(
         &self,
@@ -348,7 +339,7 @@ impl MatchIndex {
         from: usize,
         w: f64,
         tag: u16,
-        credits: &[f64; 10],
+        credits: &[f64; 15],
         after: Option<Slot>,
         sc: &mut Scratch,
     ) {
@@ -372,8 +363,32 @@ impl MatchIndex {
         }
     }
 
-    /// Every member sharing something with `a`, with the sums behind the partner score. Returns the weight of `a`'s
-    /// needs and its number of distinct interests. With `after`, only members at later slots.
+    /// Where a want of concept `c` finds its own credits in the credit table.
+    fn own(&self, c: ConceptIdx) -> usize {
+        if self.is_free(c) { FREE_WORDS } else { OWN }
+    }
+
+    /// Credit everyone offering what a want of concept `c` (of weight `w`, told apart by `tag`) asks for: the concept
+    /// itself, or a neighbour of it.
+    #[expect(clippy::too_many_arguments, reason = "one want, its credits, the slots to walk, and the scratch")]
+    fn credit_want(
+        &self,
+        vocab: &Vocabulary,
+        c: ConceptIdx,
+        w: f64,
+        tag: u16,
+        credits: &[f64; 15],
+        after: Option<Slot>,
+        sc: &mut Scratch,
+    ) {
+        self.credit_offers(c, self.own(c), w, tag, credits, after, sc);
+        for n in vocab.neighbours(c) {
+            self.credit_offers(n, NEIGHBOUR, w, tag, credits, after, sc);
+        }
+    }
+
+    /// Every member sharing something with `a`, with the sums behind the partner score. Returns what the partner
+    /// score needs of `a`'s own side. With `after`, only members at later slots.
     pub(super) fn accumulate_partners(
         &self,
         d: &Derived,
@@ -381,19 +396,17 @@ impl MatchIndex {
         a: &MemberProfile,
         after: Option<Slot>,
         sc: &mut Scratch,
-    ) -> (f64, u16) {
+    ) -> Side {
         sc.begin(self.members.len());
-        let credits = credit_table(self.weights.related_credit);
+        let credits = credit_table(self.weights.related_credit, self.weights.shared_term_credit);
         // Their offers for my needs.
-        let mut want = 0.0;
+        let (mut want, mut heaviest) = (0.0, 0.0_f64);
         for (i, need) in a.needs.iter().enumerate() {
             let w = f64::from(need.strength.clamp(1, 5)) * d.idf(need.concept);
             want += w;
+            heaviest = heaviest.max(w);
             let Some(c) = need.concept else { continue };
-            self.credit_offers(c, 0, w, tag(i), &credits, after, sc);
-            for n in vocab.neighbours(c) {
-                self.credit_offers(n, 5, w, tag(i), &credits, after, sc);
-            }
+            self.credit_want(vocab, c, w, tag(i), &credits, after, sc);
         }
         // My offers for their needs.
         self.offer_reach(vocab, &a.offers, sc);
@@ -416,63 +429,42 @@ impl MatchIndex {
                 sc.z[slot as usize] = sc.z[slot as usize].saturating_add(1);
             }
         }
-        (want, u16::try_from(sc.topics.len()).unwrap_or(u16::MAX))
+        Side { want, heaviest, interests: u16::try_from(sc.topics.len()).unwrap_or(u16::MAX) }
     }
 
-    fn partner_parts(&self, d: &Derived, want_a: f64, interests_a: u16, slot: Slot, acc: &Acc) -> [Part; 3] {
-        let w = self.weights;
-        let want_b = d.need_want[slot as usize];
-        let union = (u32::from(interests_a) + u32::from(self.member_rows[slot as usize].interests))
-            .saturating_sub(u32::from(acc.z));
-        [
-            ((want_a > 0.0).then(|| acc.x / want_a), "their_offers_for_your_needs", w.complement),
-            ((want_b > 0.0).then(|| acc.y / want_b), "your_offers_for_their_needs", w.complement),
-            ((union > 0).then(|| f64::from(acc.z) / f64::from(union)), "shared_interests", w.shared_interests),
-        ]
+    /// The parts of the partner score of the member at `slot` for the querying member (`a`), from the sums in `acc`.
+    pub(super) fn partner_parts(&self, d: &Derived, a: &Side, slot: Slot, acc: &Acc) -> [Part; 3] {
+        let i = slot as usize;
+        let union =
+            (u32::from(a.interests) + u32::from(self.member_rows[i].interests)).saturating_sub(u32::from(acc.z));
+        self.partner_parts_of(
+            met(acc.x, a.want, a.heaviest),
+            met(acc.y, d.need_want[i], d.need_max[i]),
+            (union > 0).then(|| f64::from(acc.z) / f64::from(union)),
+        )
     }
 
-    /// [`Self::partner_parts`]'s score (unrounded), multiplying by reciprocals: close to it, not equal.
-    pub(super) fn partner_raw(
-        &self,
-        d: &Derived,
-        r: &Reciprocals,
-        per_a: f64,
-        interests_a: u16,
-        slot: Slot,
-        acc: &Acc,
-    ) -> f64 {
-        let w = self.weights;
-        let (mut total, mut applies) = (0.0, 0);
-        if per_a > 0.0 {
-            total += acc.x * per_a * w.complement;
-            applies |= 1;
-        }
-        let per_b = d.need_per[slot as usize];
-        if per_b > 0.0 {
-            total += acc.y * per_b * w.complement;
-            applies |= 2;
-        }
-        let union = (u32::from(interests_a) + u32::from(self.member_rows[slot as usize].interests))
-            .saturating_sub(u32::from(acc.z));
-        if union > 0 {
-            total += f64::from(acc.z) * r.of(union) * w.shared_interests;
-            applies |= 4;
-        }
-        total * r.scale[applies]
+    /// [`Self::partner_parts`]'s score (unrounded): close to the single-pair score, summed in another order.
+    pub(super) fn partner_raw(&self, d: &Derived, a: &Side, slot: Slot, acc: &Acc) -> f64 {
+        raw_score(&self.partner_parts(d, a, slot, acc))
     }
 
     /// Every possible partner of `a` (at `a_slot`) scoring more than 0 and at least `min_score`, into `sc.results`.
-    fn rank_partners(&self, vocab: &Vocabulary, a_slot: Slot, a: &MemberProfile, min_score: f64, sc: &mut Scratch) {
+    fn rank_partners(
+        &self,
+        vocab: &Vocabulary,
+        a_slot: Slot,
+        a: &MemberProfile,
+        min_score: f64,
+        sc: &mut Scratch,
+    ) -> Side {
         let d = self.derived();
-        let (want_a, interests_a) = self.accumulate_partners(d, vocab, a, None, sc);
-        let w = self.weights;
-        let r = Reciprocals::new(&[w.complement, w.complement, w.shared_interests]);
-        let per_a = if want_a > 0.0 { 1.0 / want_a } else { 0.0 };
+        let side = self.accumulate_partners(d, vocab, a, None, sc);
         sc.drain(|slot, acc| {
             if slot == a_slot || !self.member_rows[slot as usize].visible {
                 return None;
             }
-            let t = match tenths(self.partner_raw(d, &r, per_a, interests_a, slot, acc)) {
+            let t = match tenths(self.partner_raw(d, &side, slot, acc)) {
                 Some(t) => t,
                 None => self.members[slot as usize]
                     .as_ref()
@@ -480,6 +472,7 @@ impl MatchIndex {
             };
             kept(t, min_score)
         });
+        side
     }
 
     /// Every project sharing something with `m`, with the sums behind the project score.
@@ -519,14 +512,11 @@ impl MatchIndex {
     /// Every member sharing something with project `p`, with the sums behind the project score.
     fn accumulate_members(&self, d: &Derived, vocab: &Vocabulary, p: &ProjectProfile, sc: &mut Scratch) {
         sc.begin(self.members.len());
-        let credits = credit_table(self.weights.related_credit);
+        let credits = credit_table(self.weights.related_credit, self.weights.shared_term_credit);
         for (i, r) in p.required.iter().enumerate() {
             let Some(c) = r.concept else { continue };
             let w = f64::from(r.strength.clamp(1, 5)) * d.idf(Some(c));
-            self.credit_offers(c, 0, w, tag(i), &credits, None, sc);
-            for n in vocab.neighbours(c) {
-                self.credit_offers(n, 5, w, tag(i), &credits, None, sc);
-            }
+            self.credit_want(vocab, c, w, tag(i), &credits, None, sc);
         }
         // A theme is hit once by a member who has its concept among interests or offers.
         for (j, t) in p.themes.iter().enumerate() {
@@ -543,39 +533,24 @@ impl MatchIndex {
         }
     }
 
-    /// The parts of member `m`'s score for the project at `slot`, from the sums in `acc`.
-    fn project_parts(&self, d: &Derived, slot: Slot, acc: &Acc, m: &MemberRow) -> [Part; 4] {
-        let w = self.weights;
+    /// The parts of member `m`'s score for the project at `slot`, from the sums in `acc`, and whether it is a match.
+    fn project_parts(&self, d: &Derived, slot: Slot, acc: &Acc, m: &MemberRow) -> ([Part; 4], bool) {
         let row = &self.project_rows[slot as usize];
-        let want = d.required_want[slot as usize];
-        [
-            ((want > 0.0).then(|| acc.x / want), "skills", w.skills),
-            ((row.themes > 0).then(|| f64::from(acc.z) / f64::from(row.themes)), "themes", w.themes),
-            ((row.sectors != 0).then(|| f64::from(u8::from(row.sectors & m.sectors != 0))), "sectors", w.sectors),
-            (Some(f64::from(u8::from(m.scopes == 0 || m.scopes & row.scope != 0))), "scope", w.scope),
-        ]
+        let (want, heaviest) = (d.required_want[slot as usize], d.required_max[slot as usize]);
+        self.project_parts_of(
+            (want > 0.0).then(|| met(acc.x, want, heaviest)),
+            (row.themes > 0).then(|| f64::from(acc.z) / f64::from(row.themes)),
+            (row.sectors != 0).then(|| f64::from(u8::from(row.sectors & m.sectors != 0))),
+            Some(f64::from(u8::from(m.scopes == 0 || m.scopes & row.scope != 0))),
+        )
     }
 
-    /// [`Self::project_parts`]'s score (unrounded), multiplying by reciprocals: close to it, not equal.
-    fn project_raw(&self, d: &Derived, r: &Reciprocals, slot: Slot, acc: &Acc, m: &MemberRow) -> f64 {
-        let w = self.weights;
-        let row = &self.project_rows[slot as usize];
-        let (mut total, mut applies) = (0.0, 8);
-        let per = d.required_per[slot as usize];
-        if per > 0.0 {
-            total += acc.x * per * w.skills;
-            applies |= 1;
+    /// [`Self::project_parts`]'s score (unrounded; 0 for no match): close to the single-pair score.
+    fn project_raw(&self, d: &Derived, slot: Slot, acc: &Acc, m: &MemberRow) -> f64 {
+        match self.project_parts(d, slot, acc, m) {
+            (parts, true) => raw_score(&parts),
+            (_, false) => 0.0,
         }
-        if row.themes > 0 {
-            total += f64::from(acc.z) * r.of(row.themes) * w.themes;
-            applies |= 2;
-        }
-        if row.sectors != 0 {
-            total += f64::from(u8::from(row.sectors & m.sectors != 0)) * w.sectors;
-            applies |= 4;
-        }
-        total += f64::from(u8::from(m.scopes == 0 || m.scopes & row.scope != 0)) * w.scope;
-        total * r.scale[applies]
     }
 
     /// Every open project for `m` (at `m_slot`) that `keep` keeps, scoring more than 0 and at least `min_score`, into
@@ -594,14 +569,12 @@ impl MatchIndex {
         let d = self.derived();
         self.accumulate_projects(d, vocab, m, sc);
         let mrow = &self.member_rows[m_slot as usize];
-        let w = self.weights;
-        let r = Reciprocals::new(&[w.skills, w.themes, w.sectors, w.scope]);
         sc.drain(|slot, acc| {
             let p = self.projects[slot as usize].as_ref()?;
             if !self.project_rows[slot as usize].admits(mrow, m.id, now) || !keep(p) {
                 return None;
             }
-            let t = tenths(self.project_raw(d, &r, slot, acc, mrow))
+            let t = tenths(self.project_raw(d, slot, acc, mrow))
                 .unwrap_or_else(|| to_tenths(self.project_score(vocab, Lang::En, m, p, false).score));
             kept(t, min_score)
         });
@@ -621,14 +594,12 @@ impl MatchIndex {
         let d = self.derived();
         self.accumulate_members(d, vocab, p, sc);
         let prow = &self.project_rows[p_slot as usize];
-        let w = self.weights;
-        let r = Reciprocals::new(&[w.skills, w.themes, w.sectors, w.scope]);
         sc.drain(|slot, acc| {
             let mrow = &self.member_rows[slot as usize];
             if !prow.admits(mrow, self.member_ids[slot as usize], now) {
                 return None;
             }
-            let t = match tenths(self.project_raw(d, &r, p_slot, acc, mrow)) {
+            let t = match tenths(self.project_raw(d, p_slot, acc, mrow)) {
                 Some(t) => t,
                 None => self.members[slot as usize]
                     .as_ref()
@@ -661,7 +632,7 @@ impl MatchIndex {
                 .zip(&sc.sums)
                 .filter_map(|(&(_, slot), acc)| {
                     let p = self.projects[slot as usize].as_ref()?;
-                    Some(match combine_checked(&self.project_parts(d, slot, acc, mrow)) {
+                    Some(match combine_checked(&self.project_parts(d, slot, acc, mrow).0) {
                         Some((score, components)) => unexplained(p.id, score, components),
                         None => self.project_score(vocab, lang, m, p, false),
                     })
@@ -699,18 +670,16 @@ impl MatchIndex {
         let Some((a_slot, a)) = self.member_at(member) else { return Vec::new() };
         with_scratch(|sc| {
             sc.keep_sums = true;
-            self.rank_partners(vocab, a_slot, a, 0.0, sc);
+            let side = self.rank_partners(vocab, a_slot, a, 0.0, sc);
             sc.keep_sums = false;
             let d = self.derived();
-            let want_a = d.need_want[a_slot as usize];
-            let interests_a = self.member_rows[a_slot as usize].interests;
             let mut out: Vec<Scored> = sc
                 .results
                 .iter()
                 .zip(&sc.sums)
                 .filter_map(|(&(_, slot), acc)| {
                     let b = self.members[slot as usize].as_ref()?;
-                    let parts = self.partner_parts(d, want_a, interests_a, slot, acc);
+                    let parts = self.partner_parts(d, &side, slot, acc);
                     Some(match combine_checked(&parts) {
                         Some((score, components)) => unexplained(b.id, score, components),
                         None => self.partner_score(vocab, lang, a, b, false),
@@ -726,7 +695,7 @@ impl MatchIndex {
     pub fn top_partners_for_member(&self, vocab: &Vocabulary, lang: Lang, member: Uuid, window: Window) -> Page {
         let Some((a_slot, a)) = self.member_at(member) else { return Page { items: Vec::new(), total: 0 } };
         with_scratch(|sc| {
-            self.rank_partners(vocab, a_slot, a, window.min_score, sc);
+            let _ = self.rank_partners(vocab, a_slot, a, window.min_score, sc);
             sc.page(
                 window,
                 |s| self.member_id(s),
@@ -757,7 +726,7 @@ impl MatchIndex {
                 .filter_map(|(&(_, slot), acc)| {
                     let m = self.members[slot as usize].as_ref()?;
                     let mrow = &self.member_rows[slot as usize];
-                    Some(match combine_checked(&self.project_parts(d, p_slot, acc, mrow)) {
+                    Some(match combine_checked(&self.project_parts(d, p_slot, acc, mrow).0) {
                         Some((score, components)) => unexplained(m.id, score, components),
                         None => Scored { id: m.id, ..self.project_score(vocab, lang, m, p, false) },
                     })
@@ -905,7 +874,7 @@ mod tests {
     fn index(vocab: &Vocabulary, weights: Weights, seed: u64) -> MatchIndex {
         let pool = pool(vocab);
         let mut rng = Rng(seed);
-        let mut index = MatchIndex::new(weights);
+        let mut index = MatchIndex::new(weights, vocab.len());
         let ids: Vec<Uuid> = (0..300).map(|_| rng.uuid()).collect();
         for &id in &ids {
             index.upsert_member(member(&mut rng, &pool, id));
@@ -1054,7 +1023,7 @@ mod tests {
     fn rankings_equal_pairwise_scoring_other_weights() {
         let weights = Weights { related_credit: 0.0, shared_interests: 0.5, themes: 0.0, ..Weights::default() };
         rankings_equal_pairwise_scoring(weights, 2);
-        let weights = Weights { related_credit: 1.0, complement: 0.3, sectors: 0.25, ..Weights::default() };
+        let weights = Weights { related_credit: 1.0, complement_stronger: 0.5, sectors: 0.25, ..Weights::default() };
         rankings_equal_pairwise_scoring(weights, 3);
     }
 

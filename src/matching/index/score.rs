@@ -21,6 +21,19 @@ pub(super) fn level_factor(strength: u8) -> f64 {
 
 pub(super) type Part = (Option<f64>, &'static str, f64);
 
+/// How well a list of wants is met, 0..1: `got` (the weight met, each want's weight times its credit) counted
+/// partly against the heaviest want (one important want met well is worth something however many others there are)
+/// and partly against the whole (meeting more of them is worth more). 0 without wants.
+pub(super) fn met(got: f64, want: f64, heaviest: f64) -> f64 {
+    if want <= 0.0 || heaviest <= 0.0 {
+        return 0.0;
+    }
+    FOCUS * (got / heaviest).min(1.0) + (1.0 - FOCUS) * got / want
+}
+
+/// The share of [`met`] that the heaviest want sets.
+const FOCUS: f64 = 0.6;
+
 /// The weighted mean of the components that apply, 0..100, unrounded.
 pub(super) fn raw_score(parts: &[Part]) -> f64 {
     let mut total = 0.0;
@@ -60,7 +73,7 @@ impl MatchIndex {
         for o in offers {
             let Some(c) = o.concept else { continue };
             let base = if c == want {
-                1.0
+                self.same_credit(want)
             } else if vocab.neighbours(want).any(|n| n == c) {
                 self.weights.related_credit
             } else {
@@ -95,10 +108,11 @@ impl MatchIndex {
     ) -> Scored {
         let mut matched = Vec::new();
         let mut missing = Vec::new();
-        let (mut got, mut want) = (0.0, 0.0);
+        let (mut got, mut want, mut heaviest) = (0.0, 0.0, 0.0_f64);
         for r in &p.required {
             let w = f64::from(r.strength.clamp(1, 5)) * self.idf(r.concept);
             want += w;
+            heaviest = heaviest.max(w);
             match r.concept.and_then(|c| self.credit(vocab, &m.offers, c).map(|x| (c, x))) {
                 Some((c, (credit, offer))) => {
                     got += w * credit;
@@ -110,7 +124,7 @@ impl MatchIndex {
                 None => {}
             }
         }
-        let skills = (want > 0.0).then(|| got / want);
+        let skills = (want > 0.0).then(|| met(got, want, heaviest));
         let member_topics: HashSet<ConceptIdx> = concepts(&m.interests).chain(concepts(&m.offers)).collect();
         let theme_concepts: Vec<&Term> = p.themes.iter().filter(|t| t.concept.is_some()).collect();
         let themes = (!theme_concepts.is_empty()).then(|| {
@@ -130,18 +144,42 @@ impl MatchIndex {
         let sectors =
             (!p.sectors.is_empty()).then(|| f64::from(u8::from(p.sectors.iter().any(|s| m.sectors.contains(s)))));
         let scope = Some(f64::from(u8::from(m.scopes.is_empty() || m.scopes.contains(&p.scope))));
-        let w = self.weights;
-        let (score, components) = combine(&[
-            (skills, "skills", w.skills),
-            (themes, "themes", w.themes),
-            (sectors, "sectors", w.sectors),
-            (scope, "scope", w.scope),
-        ]);
+        let (parts, is_match) = self.project_parts_of(skills, themes, sectors, scope);
+        let (score, components) = combine(&parts);
+        let score = if is_match { score } else { 0.0 };
         Scored { id: p.id, score, explanation: Explanation { components, matched, missing } }
     }
 
-    /// How much of `a`'s needs `b` offers (0..1, or `None` without needs). With `matched` (and `missing`) given,
-    /// also what matched (and what is left); rankings pass neither, so scoring a candidate allocates nothing.
+    /// The parts of a project score from its components (each `None` where it does not apply), and whether it is a
+    /// match at all. A project that names required skills is a match only for a member who covers one (themes and
+    /// sectors refine, never carry); one that names none is matched on its themes (which then weigh what skills would)
+    /// and sectors, and is no match for a member who shares neither. A pair that is no match scores 0.
+    pub(super) fn project_parts_of(
+        &self,
+        skills: Option<f64>,
+        themes: Option<f64>,
+        sectors: Option<f64>,
+        scope: Option<f64>,
+    ) -> ([Part; 4], bool) {
+        let w = self.weights;
+        let is_match = match skills {
+            Some(s) => s > 0.0,
+            None => themes.is_some_and(|t| t > 0.0) || sectors.is_some_and(|s| s > 0.0),
+        };
+        let themes_weight = if skills.is_some() { w.themes } else { w.themes + w.skills };
+        let parts = [
+            (skills, "skills", w.skills),
+            (themes, "themes", themes_weight),
+            (sectors, "sectors", w.sectors),
+            (scope, "scope", w.scope),
+        ];
+        (parts, is_match)
+    }
+
+    /// How much of `a`'s needs `b` offers (see [`met`]; 0 when `a` states none). With `matched` (and `missing`)
+    /// given, also what matched (and what is left); rankings pass neither, so scoring a candidate allocates nothing.
+    /// Rows are written from the asking member's side: `offers_for_their_need` rows show its offer (and how that
+    /// offer matched) against the partner's need.
     #[expect(clippy::too_many_arguments, reason = "both directions share this; the lists are the outputs")]
     fn needs_covered(
         &self,
@@ -152,22 +190,21 @@ impl MatchIndex {
         relation: &'static str,
         mut matched: Option<&mut Vec<MatchedTerm>>,
         mut missing: Option<&mut Vec<Missing>>,
-    ) -> Option<f64> {
-        let (mut got, mut want) = (0.0, 0.0);
+    ) -> f64 {
+        let (mut got, mut want, mut heaviest) = (0.0, 0.0, 0.0_f64);
         for need in &a.needs {
             let w = f64::from(need.strength.clamp(1, 5)) * self.idf(need.concept);
             want += w;
+            heaviest = heaviest.max(w);
             match need.concept.and_then(|c| self.credit(vocab, &b.offers, c).map(|x| (c, x))) {
                 Some((c, (credit, offer))) => {
                     got += w * credit;
                     if let Some(matched) = matched.as_deref_mut() {
-                        let mut t = self.matched(vocab, lang, c, need, &offer.text, credit, relation);
-                        if relation == "offers_for_their_need" {
-                            // Seen from the member asking: their offer answers the partner's need.
-                            t.member_term.clone_from(&offer.text);
-                            t.other_term.clone_from(&need.text);
-                        }
-                        matched.push(t);
+                        matched.push(if relation == "offers_for_their_need" {
+                            self.matched(vocab, lang, c, offer, &need.text, credit, relation)
+                        } else {
+                            self.matched(vocab, lang, c, need, &offer.text, credit, relation)
+                        });
                     }
                 }
                 None => {
@@ -177,7 +214,7 @@ impl MatchIndex {
                 }
             }
         }
-        (want > 0.0).then(|| got / want)
+        met(got, want, heaviest)
     }
 
     /// Score a possible partner `b` for member `a`: complementarity both ways, shared interests.
@@ -214,13 +251,39 @@ impl MatchIndex {
             }
             ia.intersection(&ib).count() as f64 / union as f64
         });
-        let w = self.weights;
-        let (score, components) = combine(&[
-            (theirs_for_mine, "their_offers_for_your_needs", w.complement),
-            (mine_for_theirs, "your_offers_for_their_needs", w.complement),
-            (shared, "shared_interests", w.shared_interests),
-        ]);
+        let (score, components) = combine(&self.partner_parts_of(theirs_for_mine, mine_for_theirs, shared));
         Scored { id: b.id, score, explanation: Explanation { components, matched, missing } }
+    }
+
+    /// The parts of a partner score: what each side's offers do for the other's needs (the stronger direction weighs
+    /// more than the weaker, so that mutual complementarity ranks above one-sided, and a partner who states no needs
+    /// gets nothing for that direction), and shared interests where either side has any. The same both ways round.
+    /// Shared interests refine, never carry: a pair where neither side offers anything the other needs is no match,
+    /// and scores 0.
+    pub(super) fn partner_parts_of(
+        &self,
+        theirs_for_mine: f64,
+        mine_for_theirs: f64,
+        shared: Option<f64>,
+    ) -> [Part; 3] {
+        let w = self.weights;
+        let shared = if theirs_for_mine > 0.0 || mine_for_theirs > 0.0 { shared } else { shared.map(|_| 0.0) };
+        let (theirs, mine) = if theirs_for_mine >= mine_for_theirs {
+            (w.complement_stronger, w.complement_weaker)
+        } else {
+            (w.complement_weaker, w.complement_stronger)
+        };
+        [
+            (Some(theirs_for_mine), "their_offers_for_your_needs", theirs),
+            (Some(mine_for_theirs), "your_offers_for_their_needs", mine),
+            (shared, "shared_interests", w.shared_interests),
+        ]
+    }
+
+    /// The credit of an offer of the very concept wanted: full for a vocabulary concept, less for the same words
+    /// that map to no concept (a shared free term).
+    pub(super) fn same_credit(&self, want: ConceptIdx) -> f64 {
+        if self.is_free(want) { self.weights.shared_term_credit } else { 1.0 }
     }
 
     #[expect(clippy::too_many_arguments, reason = "one row of an explanation")]
@@ -234,12 +297,13 @@ impl MatchIndex {
         credit: f64,
         relation: &'static str,
     ) -> MatchedTerm {
-        let c = vocab.concept(concept);
+        // A shared free term has no concept: it is shown by the words both sides wrote.
+        let c = vocab.get(concept).filter(|_| !self.is_free(concept));
         MatchedTerm {
-            concept: c.id.clone(),
-            label: c.label(lang).to_owned(),
+            concept: c.map(|c| c.id.clone()),
+            label: c.map_or_else(|| member_term.text.clone(), |c| c.label(lang).to_owned()),
             member_term: member_term.text.clone(),
-            member_match: member_term.kind.name(),
+            member_match: if c.is_some() { member_term.kind.name() } else { "shared" },
             member_similarity: member_term.kind.similarity(),
             other_term: other.to_owned(),
             credit: (credit * 100.0).round() / 100.0,
@@ -248,7 +312,7 @@ impl MatchIndex {
     }
 
     fn missing(&self, vocab: &Vocabulary, lang: Lang, t: &Term) -> Missing {
-        let c = t.concept.map(|c| vocab.concept(c));
+        let c = t.concept.and_then(|c| vocab.get(c)).filter(|_| t.concept.is_some_and(|c| !self.is_free(c)));
         Missing { term: t.text.clone(), concept: c.map(|c| c.id.clone()), label: c.map(|c| c.label(lang).to_owned()) }
     }
 
@@ -265,8 +329,8 @@ impl MatchIndex {
 /// Scores worked out by hand. They pin the formulas and the default weights: a calibration that changes either must
 /// change these figures on purpose.
 ///
-/// With the default weights (skills 0.6, themes 0.2, sectors 0.1, scope 0.1; complement 0.4 each way, shared
-/// interests 0.2; related credit 0.5) and three members in the index:
+/// With the default weights (skills 0.6, themes 0.2, sectors 0.1, scope 0.1; complement 0.6 for the stronger
+/// direction and 0.25 for the weaker, shared interests 0.15; related credit 0.5) and three members in the index:
 ///
 /// - A offers graphic design at level 5 and 3D modelling at level 3, needs photography (priority 4), is interested
 ///   in cultural heritage and film, works in design and games, names no scope;
@@ -280,8 +344,9 @@ impl MatchIndex {
 /// ln(1 + 4/2) = ln 3 ≈ 1.098612.
 ///
 /// Level factor: 0.5 + 0.1 × level (level 5 → 1.0, 3 → 0.8, 2 → 0.7); a neighbour in the hierarchy earns the related
-/// credit times it. Components are shown ×100 and rounded to a tenth; the total is the weighted mean of the
-/// components that apply, ×100, rounded to a tenth.
+/// credit times it. A list of wants is met by met(got, want, heaviest) = 0.6 × min(1, got / heaviest) + 0.4 × got /
+/// want. Components are shown ×100 and rounded to a tenth; the total is the weighted mean of the components that
+/// apply, ×100, rounded to a tenth.
 #[cfg(test)]
 mod pinned {
     use super::*;
@@ -326,7 +391,7 @@ mod pinned {
             themes: vec![t("mm:theme:heritage", 1), t("mm:theme:film", 1)],
             ..project(10)
         };
-        let mut index = MatchIndex::new(Weights::default());
+        let mut index = MatchIndex::new(Weights::default(), vocab.len());
         for m in [&a, &b, &c] {
             index.upsert_member(m.clone());
         }
@@ -342,20 +407,21 @@ mod pinned {
     ///
     /// Required weights (strength × idf): graphic design 4 × 0.847298 = 3.389191, 3D modelling 2 × 1.098612 =
     /// 2.197225, photography 3 × 1.098612 = 3.295837; in all 8.882253.
-    /// skills = (3.389191 × 1.0 [graphic design, level 5] + 2.197225 × 0.8 [3D, level 3] + 0 [no photography])
-    ///        / 8.882253 = 5.146971 / 8.882253 = 0.579467 → 57.9
+    /// got = 3.389191 × 1.0 [graphic design, level 5] + 2.197225 × 0.8 [3D, level 3] + 0 [no photography]
+    ///     = 5.146971; the heaviest want is graphic design's 3.389191.
+    /// skills = 0.6 × min(1, 5.146971 / 3.389191) + 0.4 × 5.146971 / 8.882253 = 0.6 + 0.231787 = 0.831787 → 83.2
     /// themes = 2 of 2 (both among A's interests) → 100; sectors: design shared → 100; scope: A names none → 100.
-    /// total = (0.6 × 0.579467 + 0.2 × 1 + 0.1 × 1 + 0.1 × 1) / 1.0 × 100 = 74.768 → 74.8
+    /// total = (0.6 × 0.831787 + 0.2 × 1 + 0.1 × 1 + 0.1 × 1) / 1.0 × 100 = 89.907 → 89.9
     #[test]
     fn member_for_project_with_exact_skills() {
         let w = world();
         let s = w.index.score_project(&w.vocab, Lang::En, &w.a, &w.p);
         assert_eq!(s.id, w.p.id);
-        assert_eq!(s.score, 74.8);
+        assert_eq!(s.score, 89.9);
         assert_eq!(
             s.explanation.components,
             [
-                component("skills", 57.9, 0.6),
+                component("skills", 83.2, 0.6),
                 component("themes", 100.0, 0.2),
                 component("sectors", 100.0, 0.1),
                 component("scope", 100.0, 0.1),
@@ -367,81 +433,93 @@ mod pinned {
 
     /// B for P.
     ///
-    /// skills = (3.389191 × 0.35 [design is broader than graphic design: related credit 0.5 × level 2's 0.7]
-    ///          + 0 [no 3D modelling] + 3.295837 × 1.0 [photography, level 5]) / 8.882253
-    ///        = (1.186217 + 3.295837) / 8.882253 = 4.482054 / 8.882253 = 0.504608 → 50.5
+    /// got = 3.389191 × 0.35 [design is broader than graphic design: related credit 0.5 × level 2's 0.7]
+    ///     + 0 [no 3D modelling] + 3.295837 × 1.0 [photography, level 5] = 1.186217 + 3.295837 = 4.482054
+    /// skills = 0.6 × min(1, 4.482054 / 3.389191) + 0.4 × 4.482054 / 8.882253 = 0.6 + 0.201843 = 0.801843 → 80.2
     /// themes = 1 of 2 (cultural heritage) → 50; sectors: fashion is not design → 0; scope: national only, the project
     /// is European → 0.
-    /// total = (0.6 × 0.504608 + 0.2 × 0.5 + 0.1 × 0 + 0.1 × 0) / 1.0 × 100 = 40.2765 → 40.3
+    /// total = (0.6 × 0.801843 + 0.2 × 0.5 + 0.1 × 0 + 0.1 × 0) / 1.0 × 100 = 58.1106 → 58.1
     #[test]
     fn member_for_project_with_related_skill() {
         let w = world();
         let s = w.index.score_project(&w.vocab, Lang::En, &w.b, &w.p);
-        assert_eq!(s.score, 40.3);
+        assert_eq!(s.score, 58.1);
         assert_eq!(
             s.explanation.components,
             [
-                component("skills", 50.5, 0.6),
+                component("skills", 80.2, 0.6),
                 component("themes", 50.0, 0.2),
                 component("sectors", 0.0, 0.1),
                 component("scope", 0.0, 0.1),
             ]
         );
-        let related = s.explanation.matched.iter().find(|m| m.relation == "skill" && m.concept == "esco:gd").unwrap();
+        let related = s
+            .explanation
+            .matched
+            .iter()
+            .find(|m| m.relation == "skill" && m.concept.as_deref() == Some("esco:gd"))
+            .unwrap();
         assert_eq!((related.member_term.as_str(), related.credit), ("design", 0.35));
     }
 
     /// B as a partner for A.
     ///
     /// Their offers for your needs: A needs photography, 4 × 1.098612 = 4.394449; B offers it at level 5 (1.0):
-    /// 4.394449 / 4.394449 = 1.0 → 100.
-    /// Your offers for their needs: B needs graphic design, 3 × 0.847298 = 2.541894, which A offers at level 5 (1.0),
-    /// and 3D modelling, 1 × 1.098612, which A offers at level 3 (0.8): (2.541894 + 0.878890) / (2.541894 +
-    /// 1.098612) = 3.420783 / 3.640506 = 0.939645 → 94.0.
+    /// 0.6 × 1 + 0.4 × 1 = 1.0 → 100.
+    /// Your offers for their needs: B needs graphic design, 3 × 0.847298 = 2.541894 (the heaviest), which A offers at
+    /// level 5 (1.0), and 3D modelling, 1 × 1.098612, which A offers at level 3 (0.8): got = 2.541894 + 0.878890 =
+    /// 3.420783 of 3.640506; 0.6 × min(1, 3.420783 / 2.541894) + 0.4 × 3.420783 / 3.640506 = 0.6 + 0.375858 =
+    /// 0.975858 → 97.6.
     /// Shared interests: {heritage, film} ∩ {heritage} / ∪ = 1 / 2 → 50.
-    /// total = (0.4 × 1.0 + 0.4 × 0.939645 + 0.2 × 0.5) / 1.0 × 100 = 87.5858 → 87.6; the same seen from B.
+    /// total = (0.6 × 1.0 [the stronger direction] + 0.25 × 0.975858 + 0.15 × 0.5) / 1.0 × 100 = 91.8965 → 91.9; the
+    /// same seen from B.
     #[test]
     fn partners_both_ways() {
         let w = world();
         let s = w.index.score_partner(&w.vocab, Lang::En, &w.a, &w.b);
         assert_eq!(s.id, w.b.id);
-        assert_eq!(s.score, 87.6);
+        assert_eq!(s.score, 91.9);
         assert_eq!(
             s.explanation.components,
             [
-                component("their_offers_for_your_needs", 100.0, 0.4),
-                component("your_offers_for_their_needs", 94.0, 0.4),
-                component("shared_interests", 50.0, 0.2),
+                component("their_offers_for_your_needs", 100.0, 0.6),
+                component("your_offers_for_their_needs", 97.6, 0.25),
+                component("shared_interests", 50.0, 0.15),
             ]
         );
         let back = w.index.score_partner(&w.vocab, Lang::En, &w.b, &w.a);
-        assert_eq!(back.score, 87.6);
+        assert_eq!(back.score, 91.9);
         assert_eq!(
             back.explanation.components,
             [
-                component("their_offers_for_your_needs", 94.0, 0.4),
-                component("your_offers_for_their_needs", 100.0, 0.4),
-                component("shared_interests", 50.0, 0.2),
+                component("their_offers_for_your_needs", 97.6, 0.25),
+                component("your_offers_for_their_needs", 100.0, 0.6),
+                component("shared_interests", 50.0, 0.15),
             ]
         );
     }
 
     /// C as a partner for B.
     ///
-    /// Their offers for your needs: C offers graphic design at level 2 (0.7), none of 3D modelling:
-    /// (2.541894 × 0.7) / 3.640506 = 1.779326 / 3.640506 = 0.488758 → 48.9.
-    /// Your offers for their needs: C needs nothing, so the component does not apply (it is left out of the mean, not
-    /// counted as 0).
+    /// Their offers for your needs: C offers graphic design at level 2 (0.7), none of 3D modelling: got = 2.541894 ×
+    /// 0.7 = 1.779326; 0.6 × min(1, 1.779326 / 2.541894) + 0.4 × 1.779326 / 3.640506 = 0.42 + 0.195503 = 0.615503
+    /// → 61.6.
+    /// Your offers for their needs: C needs nothing: 0, with the weaker direction's weight (a partner who states no
+    /// needs gets nothing for that direction, so that mutual complementarity ranks above it).
     /// Shared interests: B has one, C none: 0 / 1 → 0.
-    /// total = (0.4 × 0.488758 + 0.2 × 0) / (0.4 + 0.2) × 100 = 32.5839 → 32.6
+    /// total = (0.6 × 0.615503 + 0.25 × 0 + 0.15 × 0) / 1.0 × 100 = 36.9302 → 36.9
     #[test]
     fn partner_with_one_side_applying() {
         let w = world();
         let s = w.index.score_partner(&w.vocab, Lang::En, &w.b, &w.c);
-        assert_eq!(s.score, 32.6);
+        assert_eq!(s.score, 36.9);
         assert_eq!(
             s.explanation.components,
-            [component("their_offers_for_your_needs", 48.9, 0.4), component("shared_interests", 0.0, 0.2)]
+            [
+                component("their_offers_for_your_needs", 61.6, 0.6),
+                component("your_offers_for_their_needs", 0.0, 0.25),
+                component("shared_interests", 0.0, 0.15),
+            ]
         );
     }
 
@@ -451,12 +529,12 @@ mod pinned {
         let w = world();
         let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
         let projects = w.index.projects_for_member(&w.vocab, Lang::En, w.a.id, now, |_| true);
-        assert_eq!(projects.iter().map(|s| (s.id, s.score)).collect::<Vec<_>>(), [(w.p.id, 74.8)]);
+        assert_eq!(projects.iter().map(|s| (s.id, s.score)).collect::<Vec<_>>(), [(w.p.id, 89.9)]);
         let members = w.index.members_for_project(&w.vocab, Lang::En, w.p.id, now);
         let scores: Vec<(Uuid, f64)> = members.iter().map(|s| (s.id, s.score)).collect();
-        assert_eq!(&scores[..2], [(w.a.id, 74.8), (w.b.id, 40.3)]);
+        assert_eq!(&scores[..2], [(w.a.id, 89.9), (w.b.id, 58.1)]);
         let partners = w.index.partners_for_member(&w.vocab, Lang::En, w.b.id);
         let scores: Vec<(Uuid, f64)> = partners.iter().map(|s| (s.id, s.score)).collect();
-        assert_eq!(scores, [(w.a.id, 87.6), (w.c.id, 32.6)]);
+        assert_eq!(scores, [(w.a.id, 91.9), (w.c.id, 36.9)]);
     }
 }

@@ -57,6 +57,8 @@ pub struct Concept {
     pub narrower: Vec<ConceptIdx>,
     /// Set when staff merged this concept into another; lookups resolve to the survivor.
     pub merged_into: Option<ConceptIdx>,
+    /// The cluster's sectors the concept belongs to (none: it cuts across them, like most themes).
+    pub sectors: Vec<crate::domain::member::Sector>,
 }
 
 impl Concept {
@@ -78,8 +80,11 @@ pub enum MatchKind {
     Exact,
     /// An alternative label or synonym.
     Synonym,
-    /// Close to a label; `similarity` in 0..1.
+    /// Close to a label: a typo of it; `similarity` in 0..1.
     Fuzzy { similarity: f64 },
+    /// A phrase that contains a label ("Storyboards erstellen", "photographie d'architecture"): the concept is what
+    /// the phrase is about, with less certainty than a label (an offer so matched counts at a lower level).
+    Partial,
     /// The caller named the concept (e.g. from the autocomplete).
     Chosen,
     /// No concept: the term is kept as typed.
@@ -92,6 +97,7 @@ impl MatchKind {
             Self::Exact => "exact",
             Self::Synonym => "synonym",
             Self::Fuzzy { .. } => "fuzzy",
+            Self::Partial => "partial",
             Self::Chosen => "chosen",
             Self::Free => "free",
         }
@@ -109,8 +115,22 @@ impl MatchKind {
             "exact" => Self::Exact,
             "synonym" => Self::Synonym,
             "fuzzy" => Self::Fuzzy { similarity: similarity.unwrap_or(0.0) },
+            "partial" => Self::Partial,
             "chosen" => Self::Chosen,
             _ => Self::Free,
+        }
+    }
+}
+
+impl MatchKind {
+    /// How sure the match is, to compare a stored match with a new one: a label or a choice, then a typo, then a
+    /// phrase containing a label, then nothing.
+    pub fn certainty(self) -> u8 {
+        match self {
+            Self::Exact | Self::Synonym | Self::Chosen => 3,
+            Self::Fuzzy { .. } => 2,
+            Self::Partial => 1,
+            Self::Free => 0,
         }
     }
 }

@@ -8,7 +8,7 @@ impl Vocabulary {
     pub fn apply_edits(&mut self, labels: &[(String, Lang, String)], merges: &[(String, String)]) {
         for (id, lang, text) in labels {
             if let Some(idx) = self.find(id) {
-                self.push_label(idx, *lang, text, false);
+                self.push_label(idx, *lang, text, false, true);
             }
         }
         for (from, into) in merges {
@@ -30,7 +30,7 @@ impl Vocabulary {
         {
             return false;
         }
-        self.push_label(concept, lang, text, false);
+        self.push_label(concept, lang, text, false, true);
         self.reindex();
         true
     }

@@ -169,6 +169,10 @@ impl Vocabulary {
             // Below the best by more than the margin, a candidate can neither win nor make the best ambiguous.
             let cut = best.map_or(self.fuzzy_cut(), |(b, _)| self.fuzzy_cut().max(b - FUZZY_MARGIN - 1e-9));
             let Some(sim) = sc.compare.similarity_above(folded, &entry.folded, cut) else { continue };
+            // Similar letters are not enough: the term must read as a slip of the keyboard for the label.
+            if !self.plausible_typo(folded, &entry.folded) {
+                continue;
+            }
             let concept = self.resolve(entry.concept);
             match best {
                 Some((b, c)) if sim > b => {
@@ -242,6 +246,9 @@ mod tests {
         let mut runner_up: Option<(f64, ConceptIdx)> = None;
         for &(_, label) in &candidates[..keep] {
             let entry = &v.labels[label as usize];
+            if !v.plausible_typo(folded, &entry.folded) {
+                continue;
+            }
             let sim = similarity(folded, &entry.folded);
             let concept = v.resolve(entry.concept);
             match best {

@@ -3,7 +3,7 @@
 
 use super::fuzzy::{chars_u16, trigrams};
 use super::{
-    Concept, ConceptIdx, ConceptKind, DEFAULT_FUZZY_THRESHOLD, Hit, LabelEntry, Lang, Vocabulary, key, resolve_in,
+    Concept, ConceptIdx, ConceptKind, DEFAULT_FUZZY_THRESHOLD, Hit, LabelEntry, Lang, Vocabulary, key, resolve_in, stem,
 };
 use crate::domain::fold::fold;
 
@@ -14,6 +14,22 @@ struct ConceptRow {
     kind: String,
     #[serde(default)]
     broader: String,
+    /// Space-separated sector names (our own concepts' files have them).
+    #[serde(default)]
+    sectors: String,
+}
+
+/// One row of `concept_sectors.csv`: the sectors of an ESCO concept.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct SectorRow {
+    concept: String,
+    sectors: String,
+}
+
+/// Sector names (space-separated) as sectors; unknown names are skipped.
+fn sectors(text: &str) -> Vec<crate::domain::member::Sector> {
+    use crate::domain::parse::ApiEnum as _;
+    text.split_whitespace().filter_map(crate::domain::member::Sector::from_name).collect()
 }
 
 /// One row of a labels file.
@@ -29,9 +45,14 @@ const ESCO_CONCEPTS: &str = include_str!("../../../assets/vocabulary/esco_concep
 const ESCO_LABELS: &str = include_str!("../../../assets/vocabulary/esco_labels.csv");
 const OWN_CONCEPTS: &str = include_str!("../../../assets/vocabulary/own_concepts.csv");
 const OWN_LABELS: &str = include_str!("../../../assets/vocabulary/own_labels.csv");
+const CONCEPT_SECTORS: &str = include_str!("../../../assets/vocabulary/concept_sectors.csv");
 
 static SHIPPED: std::sync::LazyLock<Result<std::sync::Arc<Vocabulary>, String>> = std::sync::LazyLock::new(|| {
-    Vocabulary::from_csv(&[ESCO_CONCEPTS, OWN_CONCEPTS], &[ESCO_LABELS, OWN_LABELS])
+    Vocabulary::build(&[ESCO_CONCEPTS, OWN_CONCEPTS], &[(ESCO_LABELS, false), (OWN_LABELS, true)])
+        .and_then(|mut v| {
+            v.read_sectors(CONCEPT_SECTORS)?;
+            Ok(v)
+        })
         .map(std::sync::Arc::new)
         .map_err(|e| format!("the shipped vocabulary cannot be read: {e}"))
 });
@@ -47,8 +68,16 @@ impl Vocabulary {
         SHIPPED.as_ref().map(std::sync::Arc::clone).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
-    /// Build from concept files (`concept,kind,broader,…`) and label files (`concept,lang,kind,label`).
+    /// Build from concept files (`concept,kind,broader,…`) and label files (`concept,lang,kind,label`), every
+    /// label reviewed (see [`LabelEntry::reviewed`](super::LabelEntry)).
     pub fn from_csv(concept_files: &[&str], label_files: &[&str]) -> anyhow::Result<Self> {
+        let labels: Vec<(&str, bool)> = label_files.iter().map(|t| (*t, true)).collect();
+        Self::build(concept_files, &labels)
+    }
+
+    /// Build from concept files and label files, each label file saying whether its labels were reviewed for this
+    /// cluster (ours) or are taken as they are (ESCO's).
+    fn build(concept_files: &[&str], label_files: &[(&str, bool)]) -> anyhow::Result<Self> {
         let mut v = Self { fuzzy_threshold: DEFAULT_FUZZY_THRESHOLD, ..Self::default() };
         let mut broader: Vec<(ConceptIdx, String)> = Vec::new();
         for text in concept_files {
@@ -60,6 +89,7 @@ impl Vocabulary {
                     continue;
                 }
                 let idx = v.push_concept(row.concept.clone(), kind);
+                v.concepts[idx as usize].sectors = sectors(&row.sectors);
                 for b in row.broader.split_whitespace() {
                     broader.push((idx, b.to_owned()));
                 }
@@ -73,16 +103,43 @@ impl Vocabulary {
                 v.concepts[parent as usize].narrower.push(idx);
             }
         }
-        for text in label_files {
+        for &(text, reviewed) in label_files {
             let mut reader = csv::Reader::from_reader(text.as_bytes());
             for row in reader.deserialize::<LabelRow>() {
                 let row = row?;
                 let (Some(&idx), Some(lang)) = (v.ids.get(&row.concept), Lang::parse(&row.lang)) else { continue };
-                v.push_label(idx, lang, &row.label, row.kind == "pref");
+                v.push_label(idx, lang, &row.label, row.kind == "pref", reviewed);
             }
         }
         v.reindex();
         Ok(v)
+    }
+
+    /// Give concepts their sectors from a `concept,sectors` file; a concept without any then takes those of the
+    /// concepts it is under.
+    pub fn read_sectors(&mut self, text: &str) -> anyhow::Result<()> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        for row in reader.deserialize::<SectorRow>() {
+            let row = row?;
+            if let Some(&idx) = self.ids.get(&row.concept) {
+                self.concepts[idx as usize].sectors = sectors(&row.sectors);
+            }
+        }
+        for _ in 0..4 {
+            for i in 0..self.concepts.len() {
+                if self.concepts[i].sectors.is_empty() {
+                    let mut inherited: Vec<crate::domain::member::Sector> = self.concepts[i]
+                        .broader
+                        .iter()
+                        .flat_map(|&b| self.concepts[b as usize].sectors.clone())
+                        .collect();
+                    inherited.sort_unstable();
+                    inherited.dedup();
+                    self.concepts[i].sectors = inherited;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn push_concept(&mut self, id: String, kind: ConceptKind) -> ConceptIdx {
@@ -95,11 +152,12 @@ impl Vocabulary {
             broader: Vec::new(),
             narrower: Vec::new(),
             merged_into: None,
+            sectors: Vec::new(),
         });
         idx
     }
 
-    pub(super) fn push_label(&mut self, concept: ConceptIdx, lang: Lang, text: &str, preferred: bool) {
+    pub(super) fn push_label(&mut self, concept: ConceptIdx, lang: Lang, text: &str, preferred: bool, reviewed: bool) {
         let text = text.trim();
         let folded = fold(text);
         if folded.is_empty() {
@@ -112,13 +170,15 @@ impl Vocabulary {
         if shown && (preferred || c.preferred[lang.index()].is_none()) {
             c.preferred[lang.index()] = Some(text.to_owned());
         }
-        self.labels.push(LabelEntry { text: text.to_owned(), folded, concept, lang, preferred });
+        self.labels.push(LabelEntry { text: text.to_owned(), folded, concept, lang, preferred, reviewed });
     }
 
     /// Rebuild the lookup indexes from the labels.
     pub(super) fn reindex(&mut self) {
         self.exact.clear();
         self.keyed.clear();
+        self.squashed.clear();
+        self.words.clear();
         self.grams.clear();
         self.gram_counts.clear();
         self.prefixes.clear();
@@ -138,7 +198,12 @@ impl Vocabulary {
         for (i, label) in self.labels.iter().enumerate() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
             let concept = self.resolve(label.concept);
-            for (map, k) in [(&mut self.exact, label.folded.clone()), (&mut self.keyed, key(&label.folded))] {
+            let squashed = label.folded.replace(' ', "");
+            for (map, k) in [
+                (&mut self.exact, label.folded.clone()),
+                (&mut self.keyed, key(&label.folded)),
+                (&mut self.squashed, squashed),
+            ] {
                 let entry = map.entry(k).or_insert(Hit::One(i));
                 if let Hit::One(other) = *entry
                     && resolve_in(&self.concepts, self.labels[other as usize].concept) != concept
@@ -153,6 +218,16 @@ impl Vocabulary {
             }
         }
         self.prefixes.sort_unstable();
+        let mut word_concepts: std::collections::HashSet<(String, ConceptIdx)> = std::collections::HashSet::new();
+        for label in &self.labels {
+            let concept = resolve_in(&self.concepts, label.concept);
+            for word in label.folded.split(' ').filter(|w| !w.is_empty()) {
+                word_concepts.insert((stem(word).to_owned(), concept));
+            }
+        }
+        for (word, _) in word_concepts {
+            *self.words.entry(word).or_insert(0) += 1;
+        }
         self.neighbour_of = vec![Vec::new(); self.concepts.len()];
         for i in 0..self.concepts.len() {
             let Ok(c) = ConceptIdx::try_from(i) else { break };

@@ -32,6 +32,9 @@ struct LabelEntry {
     concept: ConceptIdx,
     lang: Lang,
     preferred: bool,
+    /// Whether the label was reviewed for how this cluster writes (our own layer's labels, staff synonyms) rather
+    /// than taken as it comes (ESCO's alternative labels include loose paraphrases such as "art projects").
+    reviewed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +54,25 @@ impl Normalised {
     pub const FREE: Self = Self { concept: None, kind: MatchKind::Free };
 }
 
+/// Idioms of running text whose words would read as a label ("state-of-the-art digital" as the French "art
+/// digital"), blanked out before a text is scanned.
+const RUNNING_TEXT_IDIOMS: &[&str] = &["state of the art", "state of art"];
+
+/// A single word that names more concepts than this is too general to stand for one in a phrase.
+const SPECIFIC_WORD_CONCEPTS: u32 = 10;
+
+/// Whether `a` is a few edits from `b` (Damerau-Levenshtein): none under five characters, one up to eight, two
+/// beyond.
+fn near(a: &str, b: &str) -> bool {
+    let n = a.chars().count().max(b.chars().count());
+    let allowed = match n {
+        0..5 => 0,
+        5..9 => 1,
+        _ => 2,
+    };
+    strsim::damerau_levenshtein(a, b) <= allowed
+}
+
 /// The fuzzy threshold, tuned on `tests/data/variants_tuning.csv` (see the README).
 pub const DEFAULT_FUZZY_THRESHOLD: f64 = 0.82;
 
@@ -61,6 +83,11 @@ pub struct Vocabulary {
     labels: Vec<LabelEntry>,
     exact: HashMap<String, Hit>,
     keyed: HashMap<String, Hit>,
+    /// Labels with their spaces taken out: "webdesign" is "web design", "3Dmodelling" is "3D modelling".
+    squashed: HashMap<String, Hit>,
+    /// Every (stemmed) word of a label, with how many concepts have a label holding it: a typed word found here is
+    /// a word, not a typo, and a word many concepts share is too general to stand for one of them.
+    words: HashMap<String, u32>,
     /// Labels by rank: in order of length (in characters), so that the labels a term's length can reach are one range
     /// of ranks. `by_len[rank]` is the label, `rank_chars[rank]` its length (ascending).
     by_len: Vec<u32>,
@@ -77,27 +104,40 @@ pub struct Vocabulary {
     pub fuzzy_threshold: f64,
 }
 
-/// Light stemming shared by labels and terms: plural endings of English, French and German nouns.
+/// Light stemming shared by labels and terms: plural endings of English, French and German nouns, then a final
+/// silent `e`, so that a plural in `-es` meets its singular in `-e` ("glazes" and "glaze", "maquettes" and
+/// "maquette", "sketches" and "sketch").
 fn stem(word: &str) -> &str {
     let n = word.len();
     if n <= 3 || !word.is_ascii() {
         return word;
     }
+    let mut base = word;
     for suffix in ["ies", "es", "s", "x"] {
-        if let Some(base) = word.strip_suffix(suffix)
-            && base.len() >= 3
+        if let Some(b) = word.strip_suffix(suffix)
+            && b.len() >= 3
             && !word.ends_with("ss")
             && !word.ends_with("us")
             && !word.ends_with("is")
         {
-            return base;
+            base = b;
+            break;
         }
     }
-    word
+    match base.strip_suffix('e') {
+        Some(b) if b.len() >= 3 => b,
+        _ => base,
+    }
+}
+
+/// How a typed text is known when it maps to no concept: folded, stemmed, word order ignored. Two free terms with
+/// the same key are the same words ("3D scanning", "3d-Scanning").
+pub fn term_key(text: &str) -> String {
+    key(&fold(text))
 }
 
 /// The word-order-free, stemmed key of a folded text.
-fn key(folded: &str) -> String {
+pub(crate) fn key(folded: &str) -> String {
     let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).map(stem).collect();
     words.sort_unstable();
     words.dedup();
@@ -155,7 +195,9 @@ impl Vocabulary {
         }
     }
 
-    /// Map a term to a concept, or leave it free.
+    /// Map a term to a concept, or leave it free. In order: a label (folded), a label's stemmed and word-order-free
+    /// key, a label with its spaces taken out, a typo of a label, a label contained in the phrase. Refusing is better
+    /// than guessing: a term none of these explain stays free.
     pub fn normalise(&self, text: &str) -> Normalised {
         let folded = fold(text);
         if folded.is_empty() {
@@ -167,57 +209,140 @@ impl Vocabulary {
         if let Some(n) = self.hit(self.keyed.get(&key(&folded))) {
             return n;
         }
-        self.fuzzy(&folded).unwrap_or(Normalised::FREE)
+        if let Some(n) = self.hit(self.squashed.get(&folded.replace(' ', ""))) {
+            return n;
+        }
+        self.fuzzy(&folded).or_else(|| self.partial(&folded)).unwrap_or(Normalised::FREE)
+    }
+
+    /// Whether a (folded) word is a word of some label: a word of the trades, not a typo.
+    fn is_word(&self, word: &str) -> bool {
+        self.words.contains_key(stem(word))
+    }
+
+    /// A word that names few concepts (at most [`SPECIFIC_WORD_CONCEPTS`]) and is long enough to mean something on
+    /// its own: "storyboard", "photographie", but not "design" or "art".
+    fn is_specific(&self, word: &str) -> bool {
+        word.chars().count() >= 5 && self.words.get(stem(word)).is_some_and(|&n| n <= SPECIFIC_WORD_CONCEPTS)
+    }
+
+    /// Whether `typed` can be a slip of the keyboard for `label` (both folded): the same words, each equal to its
+    /// counterpart (stemmed) or a few edits from it, and every word that differs not itself a word of the trades
+    /// ("web development" is not a typo of "video game development", nor "industrial heritage" of "industrial
+    /// design"); or, when one side runs two words together, the two without spaces a few edits apart.
+    pub(super) fn plausible_typo(&self, typed: &str, label: &str) -> bool {
+        let t: Vec<&str> = typed.split(' ').collect();
+        let l: Vec<&str> = label.split(' ').collect();
+        if t.len() == l.len() {
+            let word_ok = |a: &str, b: &str| stem(a) == stem(b) || (!self.is_word(a) && near(a, b));
+            if t.iter().zip(&l).all(|(a, b)| word_ok(a, b)) {
+                return true;
+            }
+            let (mut ts, mut ls) = (t.clone(), l.clone());
+            ts.sort_unstable();
+            ls.sort_unstable();
+            return ts.iter().zip(&ls).all(|(a, b)| word_ok(a, b));
+        }
+        t.len().abs_diff(l.len()) == 1
+            && !t.iter().all(|w| self.is_word(w))
+            && near(&typed.replace(' ', ""), &label.replace(' ', ""))
+    }
+
+    /// The concept of the longest label (in words, fewer than the phrase has) that the phrase contains, if one
+    /// concept's: "storyboards erstellen" is about storyboards. A single word must be specific to count.
+    fn partial(&self, folded: &str) -> Option<Normalised> {
+        let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        for n in (1..words.len()).rev() {
+            let mut found: Option<ConceptIdx> = None;
+            for run in words.windows(n) {
+                if n == 1 && !self.is_specific(run[0]) {
+                    continue;
+                }
+                let phrase = run.join(" ");
+                let hit = self.exact.get(&phrase).or_else(|| self.keyed.get(&key(&phrase)));
+                let Some(Normalised { concept: Some(c), .. }) = self.hit(hit) else { continue };
+                match found {
+                    Some(other) if other != c => return None,
+                    _ => found = Some(c),
+                }
+            }
+            if let Some(c) = found {
+                return Some(Normalised { concept: Some(c), kind: MatchKind::Partial });
+            }
+        }
+        None
     }
 
     /// Concepts named in a text (longest label first, exact or stemmed labels only, no fuzzy guesses), with how
     /// often each is named and the label it was named by. For extracting a call's skills and themes.
+    ///
+    /// A label is found only within one sentence or clause and with its words in their order ("digital art", not
+    /// "art. Digital"); the order-free key that serves typed terms would read running text too freely.
     pub fn scan(&self, text: &str, min_chars: usize) -> Vec<(ConceptIdx, usize, String)> {
-        let folded = fold(text);
-        let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
         let mut found: Vec<(ConceptIdx, usize, String)> = Vec::new();
-        let mut i = 0;
-        while i < words.len() {
-            let mut step = 1;
-            for n in (1..=4).rev() {
-                if i + n > words.len() {
-                    continue;
-                }
-                let phrase = words[i..i + n].join(" ");
-                if phrase.len() < min_chars {
-                    continue;
-                }
-                let hit = match self.exact.get(&phrase) {
-                    Some(h) => Some(*h),
-                    None => self.keyed.get(&key(&phrase)).copied(),
-                };
-                if let Some(Hit::One(label)) = hit {
-                    let entry = &self.labels[label as usize];
-                    // In running text, jargon and abbreviations ("SoMe", "PR") and short or alternative one-word
-                    // labels ("source", "events") are ordinary words far more often than skills.
-                    let acronym = entry.text.chars().filter(|c| c.is_uppercase()).count() > 1;
-                    if acronym || (n == 1 && phrase.len() < 7) {
-                        continue;
-                    }
-                    let concept = self.resolve(entry.concept);
-                    match found.iter_mut().find(|(c, _, _)| *c == concept) {
-                        Some(f) => f.1 += 1,
-                        None => found.push((concept, 1, entry.text.clone())),
-                    }
-                    step = n;
-                    break;
-                }
+        for clause in text.split(['.', ';', ':', '!', '?', '(', ')', '\n', '•']) {
+            let mut folded = fold(clause);
+            for phrase in RUNNING_TEXT_IDIOMS {
+                folded = folded.replace(phrase, " ");
             }
-            i += step;
+            let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+            let mut i = 0;
+            while i < words.len() {
+                let step = self.scan_at(&words[i..], min_chars, &mut found);
+                i += step;
+            }
         }
         found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         found
     }
 
-    /// Concepts directly above or below `idx` in the hierarchy (partial credit).
+    /// The longest label (up to four words) at the start of `words`, counted into `found`; how many words it took
+    /// (one when none).
+    fn scan_at(&self, words: &[&str], min_chars: usize, found: &mut Vec<(ConceptIdx, usize, String)>) -> usize {
+        for n in (2..=4.min(words.len())).rev() {
+            let phrase = words[..n].join(" ");
+            if phrase.len() < min_chars {
+                continue;
+            }
+            let hit = match self.exact.get(&phrase) {
+                Some(h) => Some(*h),
+                None => self.keyed.get(&key(&phrase)).copied(),
+            };
+            let Some(Hit::One(label)) = hit else { continue };
+            let entry = &self.labels[label as usize];
+            // In running text a single word ("architecture" in "service-oriented architecture", "conducting",
+            // "collections") and an abbreviation ("SoMe", "PR") are ordinary words far more often than skills, and
+            // ESCO's alternative labels include loose paraphrases ("art projects", "public spaces"): only phrases
+            // count, named by a preferred or a reviewed label, in the label's word order.
+            let acronym = entry.text.chars().filter(|c| c.is_uppercase()).count() > 1;
+            let in_order = || {
+                let label = fold(&entry.text);
+                label.split(' ').filter(|w| !w.is_empty()).map(stem).eq(words[..n].iter().map(|w| stem(w)))
+            };
+            if acronym || !(entry.preferred || entry.reviewed) || !in_order() {
+                continue;
+            }
+            let concept = self.resolve(entry.concept);
+            match found.iter_mut().find(|(c, _, _)| *c == concept) {
+                Some(f) => f.1 += 1,
+                None => found.push((concept, 1, entry.text.clone())),
+            }
+            return n;
+        }
+        1
+    }
+
+    /// Concepts directly above or below `idx` in the hierarchy (partial credit); none for an id beyond the
+    /// vocabulary (the index's ids for free terms).
     pub fn neighbours(&self, idx: ConceptIdx) -> impl Iterator<Item = ConceptIdx> + '_ {
-        let c = &self.concepts[idx as usize];
-        c.broader.iter().chain(c.narrower.iter()).map(|&n| self.resolve(n)).filter(move |&n| n != idx)
+        let (broader, narrower) =
+            self.concepts.get(idx as usize).map_or((&[][..], &[][..]), |c| (&c.broader[..], &c.narrower[..]));
+        broader.iter().chain(narrower.iter()).map(|&n| self.resolve(n)).filter(move |&n| n != idx)
+    }
+
+    /// The concept at `idx`, if it is one of the vocabulary's (not an index's id for a free term).
+    pub fn get(&self, idx: ConceptIdx) -> Option<&Concept> {
+        self.concepts.get(idx as usize)
     }
 
     /// The concepts that have `idx` among their neighbours: the inverse of [`Self::neighbours`] (the same set when
