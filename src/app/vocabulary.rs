@@ -1,91 +1,240 @@
-//! The vocabulary: autocomplete and lookup for forms, and staff's edits (synonyms, merges), which every instance
-//! applies on top of the shipped data.
+//! The vocabulary: autocomplete and lookup for forms, and the staff's repair loop: the terms the vocabulary does not
+//! explain well (free, partial, fuzzy), synonyms and merges that explain them, each shown before it is made (a dry
+//! run) and each undone as it was made. One rule re-maps stored terms after every edit, for members and projects
+//! alike (see [`remap`]); every instance rebuilds its vocabulary and index from the change log.
 
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::json;
 
 use super::audit::record;
 use super::{Actor, AppError, Services};
 use crate::db::changes::{self, Entity};
-use crate::db::{self, DbError, members, projects, vocabulary};
-use crate::domain::member::ProfileTerm;
-use crate::domain::term::{Resolution, Term};
+use crate::db::vocabulary::{self, Holder, StaffLabel, StaffMerge, StoredTerm};
+use crate::db::{self, DbConnection, DbError};
 use crate::matching::Vocabulary;
-use crate::matching::resolve::resolve_term;
-use crate::matching::vocabulary::{ConceptIdx, Lang};
+use crate::matching::vocabulary::{Completion, Lang, MatchKind, term_key};
 
 /// The live vocabulary of this instance.
 pub fn current(svc: &Services) -> Arc<Vocabulary> {
     svc.index.matcher.vocabulary()
 }
 
+/// A stored term an edit maps anew.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Remapped {
+    /// `member` or `project`, and its id.
+    pub holder: &'static str,
+    pub id: String,
+    /// `offers`, `needs`, `interests`; `required_skills`, `themes`.
+    pub list: &'static str,
+    pub term: String,
+    pub from: Mapping,
+    pub to: Mapping,
+}
+
+/// How a term maps.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Mapping {
+    pub concept: Option<String>,
+    #[serde(rename = "match")]
+    pub kind: String,
+}
+
+/// What an edit did, or (a dry run) would do.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Edited {
+    pub dry_run: bool,
+    pub remapped: Vec<Remapped>,
+}
+
+fn list_name(holder: &Holder, list: &str) -> &'static str {
+    match (holder, list) {
+        (Holder::Member(_), "offer") => "offers",
+        (Holder::Member(_), "need") => "needs",
+        (Holder::Member(_), _) => "interests",
+        (Holder::Project(_), "skill") => "required_skills",
+        (Holder::Project(_), _) => "themes",
+    }
+}
+
+/// The one rule for every edit: a stored term is mapped anew when the new vocabulary explains it better (a more
+/// certain kind of match, or a label where it had a typo or nothing), or when the edit touched the concept it was
+/// mapped to (a merge, a synonym taken back). A term whose concept the caller chose keeps it, following merges.
+pub fn remap(
+    stored: &[StoredTerm],
+    vocab: &Vocabulary,
+    touched: &HashSet<String>,
+) -> Vec<(StoredTerm, Mapping, Option<f64>)> {
+    let mut out = Vec::new();
+    for t in stored {
+        let old = MatchKind::from_stored(&t.match_kind, t.similarity);
+        let on_touched = t.concept.as_ref().is_some_and(|c| touched.contains(c));
+        let (concept, kind) = if old == MatchKind::Chosen {
+            let Some(c) = t.concept.as_deref().and_then(|c| vocab.find(c)) else { continue };
+            (Some(c), MatchKind::Chosen)
+        } else if old.certainty() < 3 || on_touched {
+            let n = vocab.normalise(&t.text);
+            let better = n.kind.certainty() > old.certainty() || n.kind.certainty() == 3;
+            if !(better || on_touched) {
+                continue;
+            }
+            (n.concept, n.kind)
+        } else {
+            continue;
+        };
+        let id = concept.map(|c| vocab.concept(c).id.clone());
+        if id == t.concept && kind.name() == t.match_kind {
+            continue;
+        }
+        out.push((t.clone(), Mapping { concept: id, kind: kind.name().to_owned() }, kind.similarity()));
+    }
+    out
+}
+
+/// Why an edit's transaction ended without committing: a dry run, with what it would have done.
+#[derive(Debug, thiserror::Error)]
+enum Ended {
+    #[error("a dry run")]
+    DryRun(Vec<Remapped>),
+    #[error(transparent)]
+    Failed(#[from] AppError),
+}
+
+impl From<crate::db::QueryError> for Ended {
+    fn from(e: crate::db::QueryError) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+/// Run an edit (`change` writes it) in one transaction, then map the stored terms anew by [`remap`] with the
+/// vocabulary as it now stands, record the change for every instance, and rebuild this instance's vocabulary and
+/// index. A dry run does all of it and rolls it back, so what it reports is exactly what the edit would do.
+async fn edit(
+    svc: &Services,
+    dry_run: bool,
+    touched: HashSet<String>,
+    change: impl FnOnce(&mut DbConnection) -> Result<(), AppError> + Send + 'static,
+) -> Result<Edited, AppError> {
+    let (now, index) = (svc.clock.now(), svc.index.clone());
+    db::run(&svc.pool, move |conn| {
+        let outcome = db::write(conn, |conn| {
+            change(conn)?;
+            let vocab = index.vocabulary_in(conn).map_err(AppError::from)?;
+            let stored = vocabulary::stored_terms(conn)?;
+            let mut remapped = Vec::new();
+            for (t, to, similarity) in remap(&stored, &vocab, &touched) {
+                vocabulary::set_term(conn, &t, to.concept.as_deref(), &to.kind, similarity)?;
+                let (holder, id) = match &t.holder {
+                    Holder::Member(id) => ("member", id.clone()),
+                    Holder::Project(id) => ("project", id.clone()),
+                };
+                let from = Mapping { concept: t.concept.clone(), kind: t.match_kind.clone() };
+                remapped.push(Remapped { holder, id, list: list_name(&t.holder, &t.list), term: t.text, from, to });
+            }
+            if dry_run {
+                return Err(Ended::DryRun(remapped));
+            }
+            changes::record(conn, Entity::Vocabulary, "edit", now)?;
+            Ok(remapped)
+        });
+        match outcome {
+            Ok(remapped) => {
+                index.reload_all(conn).map_err(AppError::from)?;
+                Ok(Edited { dry_run: false, remapped })
+            }
+            Err(Ended::DryRun(remapped)) => Ok(Edited { dry_run: true, remapped }),
+            Err(Ended::Failed(e)) => Err(e),
+        }
+    })
+    .await
+}
+
 fn unknown(pointer: &str) -> AppError {
     AppError::invalid(pointer, "is not a concept of the vocabulary")
 }
 
-/// What a synonym added.
-#[derive(Debug)]
-pub struct Synonym {
-    pub concept: String,
-    pub terms_renormalised: usize,
+fn taken() -> AppError {
+    AppError::Conflict("this label already names another concept".to_owned())
 }
 
-/// Add a label to a concept; free terms of members it now explains move to that concept.
+/// A synonym added (or, for a dry run, what adding it would re-map).
+#[derive(Debug)]
+pub struct Synonym {
+    pub id: Option<String>,
+    pub concept: String,
+    pub edited: Edited,
+}
+
+/// Add a label to a concept: the stored terms it explains better are mapped anew.
 pub async fn add_synonym(
     svc: &Services,
     actor: &Actor,
     concept: &str,
     lang: Lang,
     label: String,
+    dry_run: bool,
 ) -> Result<Synonym, AppError> {
-    // A private copy to check the label and re-normalise with; the live one is rebuilt from the database below.
     let mut vocab = (*current(svc)).clone();
     let idx = vocab.find(concept).ok_or_else(|| unknown("/concept"))?;
     let survivor = vocab.concept(idx).id.clone();
     if !vocab.add_label(idx, lang, &label) {
-        return Err(AppError::Conflict("this label already names another concept".to_owned()));
+        return Err(taken());
     }
-    let (now, by, index) = (svc.clock.now(), actor.subject(), svc.index.clone());
-    let (c2, l2) = (survivor.clone(), label.clone());
-    let renormalised = db::run(&svc.pool, move |conn| {
-        let n = db::write(conn, |conn| {
-            vocabulary::insert_label(conn, &c2, lang, &l2, &by, now)?;
-            let mut n = 0;
-            for (member, kind, position, text) in members::free_terms(conn)? {
-                let item = ProfileTerm {
-                    term: Term::from_stored(text),
-                    strength: None,
-                    chosen: None,
-                    resolution: Resolution::free(),
-                };
-                if let Ok(r) = resolve_term(&vocab, &item)
-                    && r.concept.is_some()
-                {
-                    members::set_term_concept(conn, &member, &kind, position, &r)?;
-                    n += 1;
+    let id = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (by, now, written, c2, l2) = (actor.subject(), svc.clock.now(), id.clone(), survivor.clone(), label.clone());
+    let edited = edit(svc, dry_run, HashSet::from([survivor.clone()]), move |conn| {
+        let new =
+            db::savepoint(conn, |conn| vocabulary::insert_label(conn, &c2, lang, &l2, &by, now)).map_err(|e| {
+                if db::is_unique_violation(&e) {
+                    AppError::Conflict("this label already exists".to_owned())
+                } else {
+                    e.into()
                 }
-            }
-            changes::record(conn, Entity::Vocabulary, &c2, now)?;
-            Ok::<_, DbError>(n)
-        })?;
-        index.reload_all(conn)?;
-        Ok::<_, DbError>(n)
+            })?;
+        *written.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(new);
+        Ok(())
     })
-    .await
-    .map_err(|e| match e {
-        DbError::Query(ref q) if db::is_unique_violation(q) => {
-            AppError::Conflict("this label already exists".to_owned())
-        }
-        other => other.into(),
-    })?;
-    let details = json!({"lang": lang, "label": label, "terms_renormalised": renormalised});
-    record(svc, actor.event("vocabulary.synonym_added").target(survivor.clone()).details(details)).await;
-    Ok(Synonym { concept: survivor, terms_renormalised: renormalised })
+    .await?;
+    let id = if dry_run { None } else { id.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() };
+    if !dry_run {
+        let details = json!({"lang": lang, "label": label, "id": id, "terms_remapped": edited.remapped.len()});
+        record(svc, actor.event("vocabulary.synonym_added").target(survivor.clone()).details(details)).await;
+    }
+    Ok(Synonym { id, concept: survivor, edited })
 }
 
-/// The two concepts of a merge, checked.
-fn merge_pair(vocab: &Vocabulary, from: &str, into: &str) -> Result<(ConceptIdx, ConceptIdx), AppError> {
+/// Take back a synonym staff added: the stored terms it mapped are mapped anew without it.
+pub async fn remove_synonym(svc: &Services, actor: &Actor, id: String, dry_run: bool) -> Result<Edited, AppError> {
+    let labels = db::run(&svc.pool, |conn| vocabulary::staff_labels(conn).map_err(AppError::from)).await?;
+    let label =
+        labels.into_iter().find(|l| l.id == id).ok_or_else(|| AppError::NotFound("no synonym has this id".into()))?;
+    let target = id.clone();
+    let edited = edit(svc, dry_run, HashSet::from([label.concept.clone()]), move |conn| {
+        vocabulary::delete_label(conn, &target)?.ok_or_else(|| AppError::NotFound("no synonym has this id".into()))?;
+        Ok(())
+    })
+    .await?;
+    if !dry_run {
+        let details =
+            json!({"id": id, "label": label.label, "lang": label.lang, "terms_remapped": edited.remapped.len()});
+        record(svc, actor.event("vocabulary.synonym_removed").target(label.concept).details(details)).await;
+    }
+    Ok(edited)
+}
+
+/// Merge `from` into `into`: `from` stays as an alias, and the stored terms follow (every one mapped to `from`,
+/// and those the survivor's labels now explain better).
+pub async fn merge(
+    svc: &Services,
+    actor: &Actor,
+    from: &str,
+    into: &str,
+    dry_run: bool,
+) -> Result<(String, String, Edited), AppError> {
+    let vocab = current(svc);
     let (f, i) = (vocab.find(from), vocab.find(into));
     let mut errors = Vec::new();
     if f.is_none() {
@@ -98,30 +247,99 @@ fn merge_pair(vocab: &Vocabulary, from: &str, into: &str) -> Result<(ConceptIdx,
     if f == i {
         return Err(AppError::invalid("/into", "is the same concept as `from`"));
     }
-    Ok((f, i))
+    let (from_id, into_id) = (vocab.concept(f).id.clone(), vocab.concept(i).id.clone());
+    let (by, now, a, b) = (actor.subject(), svc.clock.now(), from_id.clone(), into_id.clone());
+    let touched = HashSet::from([from_id.clone(), into_id.clone()]);
+    let edited = edit(svc, dry_run, touched, move |conn| Ok(vocabulary::insert_merge(conn, &a, &b, &by, now)?)).await?;
+    if !dry_run {
+        let details = json!({"into": into_id, "terms_remapped": edited.remapped.len()});
+        record(svc, actor.event("vocabulary.merged").target(from_id.clone()).details(details)).await;
+    }
+    Ok((from_id, into_id, edited))
 }
 
-/// Merge `from` into `into`: `from` stays as an alias; stored terms (members' and projects') move to `into`.
-/// Returns the two ids and how many profiles and projects moved.
-pub async fn merge(svc: &Services, actor: &Actor, from: &str, into: &str) -> Result<(String, String, usize), AppError> {
-    let vocab = current(svc);
-    let (f, i) = merge_pair(&vocab, from, into)?;
-    let (from_id, into_id) = (vocab.concept(f).id.clone(), vocab.concept(i).id.clone());
-    let (now, by, index) = (svc.clock.now(), actor.subject(), svc.index.clone());
-    let (a, b) = (from_id.clone(), into_id.clone());
-    let moved = db::run(&svc.pool, move |conn| {
-        let moved = db::write(conn, |conn| {
-            vocabulary::insert_merge(conn, &a, &b, &by, now)?;
-            let m = members::move_concept(conn, &a, &b)?.len();
-            let p = projects::move_concept(conn, &a, &b)?.len();
-            changes::record(conn, Entity::Vocabulary, &a, now)?;
-            Ok::<_, DbError>(m + p)
-        })?;
-        index.reload_all(conn)?;
-        Ok::<_, DbError>(moved)
+/// Undo a merge: `from` is a concept of its own again, and the stored terms its labels explain go back to it.
+pub async fn unmerge(svc: &Services, actor: &Actor, from: String, dry_run: bool) -> Result<Edited, AppError> {
+    let merges = db::run(&svc.pool, |conn| vocabulary::staff_merges(conn).map_err(AppError::from)).await?;
+    let merge = merges
+        .into_iter()
+        .find(|m| m.from_concept == from)
+        .ok_or_else(|| AppError::NotFound("no merge has this concept as `from`".into()))?;
+    let touched = HashSet::from([merge.from_concept.clone(), merge.into_concept.clone()]);
+    let target = from.clone();
+    let edited = edit(svc, dry_run, touched, move |conn| {
+        vocabulary::delete_merge(conn, &target)?
+            .ok_or_else(|| AppError::NotFound("no merge has this concept".into()))?;
+        Ok(())
     })
     .await?;
-    let details = json!({"into": into_id, "profiles_and_projects_moved": moved});
-    record(svc, actor.event("vocabulary.merged").target(from_id.clone()).details(details)).await;
-    Ok((from_id, into_id, moved))
+    if !dry_run {
+        let details = json!({"into": merge.into_concept, "terms_remapped": edited.remapped.len()});
+        record(svc, actor.event("vocabulary.unmerged").target(from).details(details)).await;
+    }
+    Ok(edited)
+}
+
+/// The synonyms and merges staff made.
+pub async fn staff_edits(svc: &Services) -> Result<(Vec<StaffLabel>, Vec<StaffMerge>), AppError> {
+    db::run(&svc.pool, |conn| Ok((vocabulary::staff_labels(conn)?, vocabulary::staff_merges(conn)?))).await
+}
+
+/// Terms the vocabulary does not explain well, by the words they share: how they map now, who uses them, and the
+/// concepts they might be.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unmapped {
+    /// The words (folded, stemmed, in order) the terms share.
+    pub key: String,
+    /// How they were typed (up to five forms).
+    pub examples: Vec<String>,
+    /// `free`, `partial`, `fuzzy` (the least certain first).
+    #[serde(rename = "match")]
+    pub kind: String,
+    /// The concept they map to now (partial and fuzzy).
+    pub concept: Option<String>,
+    pub members: usize,
+    pub projects: usize,
+    pub candidates: Vec<Completion>,
+}
+
+/// The terms the vocabulary does not explain well (free, partial, fuzzy), most used first: the staff's worklist.
+pub async fn unmapped(svc: &Services, offset: usize, limit: usize) -> Result<(Vec<Unmapped>, usize), AppError> {
+    let stored = db::run(&svc.pool, |conn| vocabulary::stored_terms(conn).map_err(DbError::from)).await?;
+    let vocab = current(svc);
+    let mut groups: BTreeMap<String, (Vec<StoredTerm>, HashSet<Holder>)> = BTreeMap::new();
+    for t in stored.into_iter().filter(|t| matches!(t.match_kind.as_str(), "free" | "partial" | "fuzzy")) {
+        let key = term_key(&t.text);
+        if key.is_empty() {
+            continue;
+        }
+        let entry = groups.entry(key).or_default();
+        entry.1.insert(t.holder.clone());
+        entry.0.push(t);
+    }
+    let mut items: Vec<Unmapped> = groups
+        .into_iter()
+        .map(|(key, (terms, holders))| {
+            let least = terms.iter().min_by_key(|t| MatchKind::from_stored(&t.match_kind, t.similarity).certainty());
+            let mut examples: Vec<String> = Vec::new();
+            for t in &terms {
+                if examples.len() < 5 && !examples.contains(&t.text) {
+                    examples.push(t.text.clone());
+                }
+            }
+            let candidates = vocab.search(&examples[0], None, 3);
+            Unmapped {
+                key,
+                kind: least.map_or_else(|| "free".to_owned(), |t| t.match_kind.clone()),
+                concept: least.and_then(|t| t.concept.clone()),
+                members: holders.iter().filter(|h| matches!(h, Holder::Member(_))).count(),
+                projects: holders.iter().filter(|h| matches!(h, Holder::Project(_))).count(),
+                examples,
+                candidates,
+            }
+        })
+        .collect();
+    items.sort_by(|a, b| (b.members + b.projects).cmp(&(a.members + a.projects)).then(a.key.cmp(&b.key)));
+    let total = items.len();
+    Ok((items.into_iter().skip(offset).take(limit).collect(), total))
 }

@@ -192,8 +192,13 @@ pub const ROUTES: &[RouteDef] = &[
         Access::Catalogue { portal_scope: ClientScope::MembersRead },
         vocabulary::concept
     ),
+    route!("GET", "/v1/vocabulary/unmapped", "listUnmappedTerms", Access::Staff, vocabulary::unmapped),
+    route!("GET", "/v1/vocabulary/synonyms", "listSynonyms", Access::Staff, vocabulary::synonyms),
     route!("POST", "/v1/vocabulary/synonyms", "addSynonym", Access::Staff, vocabulary::add_synonym),
+    route!("DELETE", "/v1/vocabulary/synonyms/{id}", "removeSynonym", Access::Staff, vocabulary::remove_synonym),
+    route!("GET", "/v1/vocabulary/merges", "listMerges", Access::Staff, vocabulary::merges),
     route!("POST", "/v1/vocabulary/merges", "mergeConcepts", Access::Staff, vocabulary::merge),
+    route!("DELETE", "/v1/vocabulary/merges", "undoMerge", Access::Staff, vocabulary::unmerge),
     route!("POST", "/v1/matching/runs", "startMatchingRun", Access::Staff, review::start_run),
     route!("GET", "/v1/matching/runs/{id}", "getMatchingRun", Access::Staff, review::get_run),
     route!("GET", "/v1/review/queue", "listReviewQueue", Access::Staff, review::queue),

@@ -107,8 +107,13 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("GET",    "/v1/projects/{id}/consortia",          [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/vocabulary/search",                [401,  200,    200,    200,    200,    403,      200,   200]),
     ("GET",    "/v1/vocabulary/concept",               [401,  200,    200,    200,    200,    403,      200,   200]),
+    ("GET",    "/v1/vocabulary/unmapped",              [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/vocabulary/synonyms",              [401,  403,    403,    403,    403,    403,      200,   200]),
     ("POST",   "/v1/vocabulary/synonyms",              [401,  403,    403,    403,    403,    403,      201,   201]),
+    ("DELETE", "/v1/vocabulary/synonyms/{id}",         [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/vocabulary/merges",                [401,  403,    403,    403,    403,    403,      200,   200]),
     ("POST",   "/v1/vocabulary/merges",                [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("DELETE", "/v1/vocabulary/merges",                [401,  403,    403,    403,    403,    403,      200,   200]),
     ("POST",   "/v1/matching/runs",                    [401,  403,    403,    403,    403,    403,      202,   202]),
     ("GET",    "/v1/matching/runs/{id}",               [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/review/queue",                     [401,  403,    403,    403,    403,    403,      200,   200]),
@@ -187,6 +192,8 @@ struct Fixtures {
     project: Option<Uuid>,
     /// Suggestions and digests of A, for the routes about review and digests (made for those only).
     review: Option<ReviewFixtures>,
+    /// A synonym and a merge staff made, for the routes that take one back (made for those only).
+    edits: Option<StaffEdits>,
     tag: String,
 }
 
@@ -203,6 +210,36 @@ struct ReviewFixtures {
     failed: String,
     /// A's unsubscribe token.
     token: String,
+}
+
+/// A synonym and a merge as staff would have made them, written straight to the database.
+struct StaffEdits {
+    synonym: Option<String>,
+    merged_from: Option<String>,
+}
+
+/// Whether the cells of a route take back a staff edit.
+fn about_staff_edits(method: &str, path: &str) -> bool {
+    path == "/v1/vocabulary/synonyms/{id}" || (method == "DELETE" && path == "/v1/vocabulary/merges")
+}
+
+/// For a cell of `path`: a synonym of graphic design, or a merge of two spare concepts (not the pair `caller`'s
+/// `POST /v1/vocabulary/merges` cell merges).
+fn staff_edits(app: &TestApp, caller: Caller, path: &str, tag: &str) -> StaffEdits {
+    use matchmaker::clock::Clock;
+    use matchmaker::db::vocabulary;
+    use matchmaker::matching::vocabulary::Lang;
+
+    let now = app.clock.now();
+    let mut conn = app.pool.get().unwrap();
+    if path.starts_with("/v1/vocabulary/synonyms") {
+        let label = format!("Matrixsynonym {tag}");
+        let id = vocabulary::insert_label(&mut conn, GRAPHIC_DESIGN, Lang::De, &label, "user:matrix", now).unwrap();
+        return StaffEdits { synonym: Some(id), merged_from: None };
+    }
+    let (from, into) = merge_pair(caller, CALLERS.len());
+    vocabulary::insert_merge(&mut conn, &from, &into, "user:matrix", now).unwrap();
+    StaffEdits { synonym: None, merged_from: Some(from) }
 }
 
 /// Whether the cells of a route need [`ReviewFixtures`].
@@ -309,7 +346,8 @@ fn about_projects(path: &str) -> bool {
 }
 
 impl Fixtures {
-    async fn new(app: &TestApp, with_project: bool, with_review: bool) -> Self {
+    async fn new(app: &TestApp, caller: Caller, (method, path): (&str, &str)) -> Self {
+        let (with_project, with_review) = (about_projects(path), about_review(path));
         let tag = Uuid::new_v4().simple().to_string();
         let short = &tag[..12];
         let contact = |who: &str| format!("contact-{who}-{short}@studio-{who}.example.lu");
@@ -332,6 +370,7 @@ impl Fixtures {
         let member_a = app.user(Role::Member, Some(a));
         let member_b = app.user(Role::Member, Some(b));
         let review = with_review.then(|| review_fixtures(app, a, b));
+        let edits = about_staff_edits(method, path).then(|| staff_edits(app, caller, path, short));
         Self {
             a: Org { id: a, contact_email: a_mail, account_email: Some(member_a.email.clone()) },
             b: Org { id: b, contact_email: b_mail, account_email: Some(member_b.email.clone()) },
@@ -346,12 +385,17 @@ impl Fixtures {
             bystander: app.user(Role::Staff, None),
             project,
             review,
+            edits,
             tag,
         }
     }
 
     fn review(&self) -> &ReviewFixtures {
         self.review.as_ref().expect("the fixtures of a route about review include its records")
+    }
+
+    fn edits(&self) -> &StaffEdits {
+        self.edits.as_ref().expect("the fixtures of a route that takes back a staff edit include one")
     }
 
     fn project(&self) -> Uuid {
@@ -426,12 +470,12 @@ const CALLS_HEADER: &str = "identifier,title,action_type,type_of_mga_description
                             deadline,deadline2,budget_min,budget_max,project_number,path_id,reference,description,\
                             mission_details,destination_details,beneficiary_administration,further_information,duration";
 
-/// Two concepts for `caller`'s merge that no other cell merges, no fixture names, and outside any hierarchy. A merge
+/// Two concepts for `caller`'s merge (after `skip` pairs) that no other cell merges, no fixture names, and outside any hierarchy. A merge
 /// changes the vocabulary every later cell of the same app sees, and the same merge a second time is refused, as both
 /// ids then name one concept; so each column takes its own pair of the shipped vocabulary.
-fn merge_pair(caller: Caller) -> (String, String) {
+fn merge_pair(caller: Caller, skip: usize) -> (String, String) {
     let vocabulary = Vocabulary::shipped_shared().unwrap();
-    let column = CALLERS.iter().position(|c| *c == caller).unwrap();
+    let column = skip + CALLERS.iter().position(|c| *c == caller).unwrap();
     let mut spare = vocabulary
         .concept_ids()
         .filter(|(_, c)| c.broader.is_empty() && c.narrower.is_empty())
@@ -543,8 +587,19 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
         ("POST", "/v1/vocabulary/synonyms") => Call::new(Method::POST, path.to_owned())
             .json(json!({"concept": GRAPHIC_DESIGN, "lang": "de", "label": format!("Matrixbegriff {tag}")})),
         ("POST", "/v1/vocabulary/merges") => {
-            let (from, into) = merge_pair(caller);
+            let (from, into) = merge_pair(caller, 0);
             Call::new(Method::POST, path.to_owned()).json(json!({"from": from, "into": into}))
+        }
+        ("GET", "/v1/vocabulary/unmapped" | "/v1/vocabulary/synonyms" | "/v1/vocabulary/merges") => {
+            Call::new(Method::GET, path.to_owned())
+        }
+        ("DELETE", "/v1/vocabulary/synonyms/{id}") => {
+            Call::new(Method::DELETE, format!("/v1/vocabulary/synonyms/{}", fx.edits().synonym.as_deref().unwrap()))
+        }
+        ("DELETE", "/v1/vocabulary/merges") => {
+            let from: String =
+                url::form_urlencoded::byte_serialize(fx.edits().merged_from.as_deref().unwrap().as_bytes()).collect();
+            Call::new(Method::DELETE, format!("{path}?from={from}"))
         }
         ("POST", "/v1/matching/runs") => Call::new(Method::POST, path.to_owned()),
         ("GET", "/v1/matching/runs/{id}") => Call::new(Method::GET, format!("/v1/matching/runs/{}", fx.review().run)),
@@ -637,7 +692,7 @@ async fn every_route_answers_every_caller_as_the_matrix_says(app: TestApp) {
             continue;
         };
         for (caller, want) in CALLERS.into_iter().zip(statuses) {
-            let fx = Fixtures::new(&app, about_projects(route.path), about_review(route.path)).await;
+            let fx = Fixtures::new(&app, caller, (route.method, route.path)).await;
             let Some(call) = call_for(route.method, route.path, &fx, caller) else {
                 failures.push(format!("{what}: the matrix does not know how to call it"));
                 break;
