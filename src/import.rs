@@ -11,12 +11,12 @@ use serde::Serialize;
 use crate::db::WriteError;
 use crate::db::changes::{self, Entity};
 use crate::db::{DbConnection, projects};
-use crate::domain::member::Scope;
+use crate::domain::member::{Scope, Sector};
 use crate::domain::parse::ApiEnum as _;
 use crate::domain::project::ProjectDraft;
 use crate::domain::term::{Resolution, Term, TermItem};
 use crate::matching::Vocabulary;
-use crate::matching::vocabulary::ConceptKind;
+use crate::matching::vocabulary::{ConceptKind, MatchKind};
 use serde_json::json;
 
 /// What an import did.
@@ -147,16 +147,52 @@ fn partner_rules(identifier: &str, action_type: &str) -> (u32, u32) {
     if consortium { (3, 3) } else { (1, 1) }
 }
 
-/// Skills a Creative Europe strand is about, for calls whose text names none.
+/// The sectors a call's programme strand is about, by a part of its identifier (the first part that matches).
+/// Creative Europe's strands (MEDIA, Culture, Cross-sectoral) and the programme parts whose name says what they
+/// fund: the European Collaborative Cloud for Cultural Heritage (ECCCH), Horizon's cultural-heritage topics, the New
+/// European Bauhaus, and the information measures for the EU's cohesion policy (INFOME: media and communication).
+fn strand_sectors(identifier: &str) -> Vec<Sector> {
+    const STRANDS: &[(&str, &[Sector])] = &[
+        ("DEVVGIM", &[Sector::Games, Sector::NewMedia]),
+        ("CREA-MEDIA", &[Sector::Cinematography]),
+        ("CREA-CULT", &[Sector::CraftsAndArt]),
+        ("INNOVLAB", &[Sector::Design, Sector::NewMedia]),
+        ("CREA-CROSS", &[Sector::NewMedia, Sector::MarketingAndCommunication]),
+        ("ECCCH", &[Sector::NewMedia, Sector::Architecture, Sector::CraftsAndArt]),
+        ("HERITAGE", &[Sector::Architecture, Sector::CraftsAndArt]),
+        ("NEB", &[Sector::Architecture, Sector::Design]),
+        ("INFOME", &[Sector::MarketingAndCommunication, Sector::NewMedia]),
+    ];
+    STRANDS.iter().find(|(key, _)| identifier.contains(key)).map_or_else(Vec::new, |(_, s)| s.to_vec())
+}
+
+/// A call's sectors: those of its programme strand, and those of the skills and themes read from its text.
+fn call_sectors(identifier: &str, vocab: &Vocabulary, terms: &[&TermItem]) -> Vec<Sector> {
+    let mut out = strand_sectors(identifier);
+    for t in terms {
+        let Some(c) = t.resolution.concept.as_deref().and_then(|c| vocab.find(c)) else { continue };
+        for s in &vocab.concept(c).sectors {
+            if !out.contains(s) {
+                out.push(*s);
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Skills a Creative Europe strand is about, for calls whose text names none: only strands whose name says what
+/// they fund (Circulation of literary works, the Collaborative Cloud for cultural heritage's digitisation, Films
+/// on the move, Video games and immersive content, journalism partnerships, media freedom, media literacy).
 fn strand_skills(identifier: &str) -> &'static [&'static str] {
     const STRANDS: &[(&str, &[&str])] = &[
-        ("-LIT", &["literature", "publishing industry"]),
+        ("-LIT", &["publishing industry"]),
+        ("ECCCH", &["digitisation of cultural heritage"]),
+        ("FILMOVE", &["film distribution"]),
+        ("DEVVGIM", &["video game development"]),
         ("JOURPART", &["journalism"]),
         ("-MFP", &["journalism"]),
         ("MEDIALITERACY", &["journalism"]),
-        ("INNOVLAB", &["design thinking", "creative coding"]),
-        ("CREA-MEDIA", &["audiovisual production"]),
-        ("CREA-CULT", &["literature"]),
     ];
     STRANDS.iter().find(|(key, _)| identifier.contains(key)).map_or(&[], |(_, skills)| skills)
 }
@@ -217,12 +253,19 @@ pub fn row_to_draft(
     let description = strip_html(get("description"));
     let details = [get("mission_details"), get("destination_details")].map(strip_html).join(" ");
     let text = format!("{title}. {identifier}. {description} {details}");
+    // A call names in passing many things it is not about ("video games" among a heritage call's examples, "social
+    // media" in a cybersecurity call): a skill or theme is the call's when its title names it or its text names it
+    // at least twice, and a skill only when it belongs to one of the cluster's sectors.
+    let in_title: Vec<_> = vocab.scan(title, 4).into_iter().map(|(idx, ..)| idx).collect();
     let mut skills = Vec::new();
     let mut themes = Vec::new();
     for (idx, count, surface) in vocab.scan(&text, 4) {
         let c = vocab.concept(idx);
+        if count < 2 && !in_title.contains(&idx) {
+            continue;
+        }
         match c.kind {
-            ConceptKind::Skill if skills.len() < MAX_SKILLS => {
+            ConceptKind::Skill if skills.len() < MAX_SKILLS && !c.sectors.is_empty() => {
                 let weight = u8::try_from(count.clamp(1, 5)).unwrap_or(1);
                 skills.push(term(&surface, &c.id, Some(weight)));
             }
@@ -233,7 +276,8 @@ pub fn row_to_draft(
     if skills.is_empty() {
         // Some calls are a title and nothing else: fall back on what their programme strand is about.
         for label in strand_skills(identifier) {
-            if let Some(idx) = vocab.normalise(label).concept {
+            let found = vocab.normalise(label);
+            if let (Some(idx), MatchKind::Exact | MatchKind::Synonym) = (found.concept, found.kind) {
                 let c = vocab.concept(idx);
                 skills.push(term(label, &c.id, Some(3)));
             }
@@ -255,7 +299,14 @@ pub fn row_to_draft(
             })
             .collect()
     };
+    let sectors = call_sectors(identifier, vocab, &skills.iter().chain(&themes).collect::<Vec<_>>());
+    if sectors.is_empty() {
+        // A call in none of the cluster's sectors (no creative strand, no skill of one) is outside the cluster: a
+        // theme it shares in passing ("cross-border" SOC platforms) must not carry it to members.
+        themes.clear();
+    }
     let body = json!({
+        "sectors": sectors,
         "title": title,
         "description": description.chars().take(DESCRIPTION_MAX).collect::<String>(),
         "scope": Scope::European.as_str(),
