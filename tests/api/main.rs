@@ -3,6 +3,7 @@
 
 mod architecture;
 mod auth;
+mod calls;
 mod cli;
 mod compose;
 mod concurrency;
@@ -14,6 +15,7 @@ mod helpers;
 mod matching;
 mod matrix;
 mod members;
+mod quality;
 mod realistic;
 mod review;
 mod scheduler;

@@ -10,8 +10,8 @@
 //! - rejected matches (partners or projects) found in a member's top 3;
 //! - members reached: members for whom a matching run with default settings creates a pending suggestion.
 //!
-//! `REALISTIC_DETAILS=1` prints what the development part's members got beside what was expected (never the held-out
-//! part's: nothing in it may be looked at while tuning).
+//! `REALISTIC_DETAILS=1` prints what the development part's members got beside what was expected, and the
+//! development figures only (never the held-out part's: nothing in it may be looked at while tuning).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -291,6 +291,23 @@ async fn top(app: &TestApp, path: &str, entry: &str, n: usize) -> Vec<Uuid> {
     reply.json()["items"].as_array().unwrap().iter().filter_map(|i| i[entry]["id"].as_str()?.parse().ok()).collect()
 }
 
+/// Where `id` stands in a ranking (its first 50 items), with its score and what matched: for the details.
+async fn standing(app: &TestApp, path: &str, entry: &str, id: Uuid, names: &HashMap<Uuid, String>) -> String {
+    let items = app.get(&format!("{path}?limit=50")).await.json()["items"].as_array().cloned().unwrap_or_default();
+    let Some((rank, item)) = items.iter().enumerate().find(|(_, i)| i[entry]["id"] == id.to_string()) else {
+        return "not in the first 50".to_owned();
+    };
+    let rows: Vec<String> = item["explanation"]["matched"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| format!("{} {}↔{} ({})", r["relation"], r["member_term"], r["other_term"], r["member_match"]))
+        .collect();
+    let first = items.first().map(|i| i["score"].to_string()).unwrap_or_default();
+    let _ = names;
+    format!("rank {} score {} (first {first}): {}", rank + 1, item["score"], rows.join("; "))
+}
+
 struct Measure<'a> {
     app: &'a TestApp,
     loaded: &'a Loaded,
@@ -324,7 +341,9 @@ impl Measure<'_> {
             f.partner_pairs += 1;
             f.partner_pairs_found += usize::from(found);
             if !found {
-                details.push(format!("{key}: expected partner {other} is in neither top 5"));
+                let path = format!("/v1/members/{id}/matches/partners");
+                let why = standing(self.app, &path, "member", other_id, &self.names).await;
+                details.push(format!("{key}: expected partner {other} is in neither top 5; {why}"));
             }
         }
         let projects3 = top(self.app, &format!("/v1/members/{id}/matches/projects"), "project", 3).await;
@@ -333,18 +352,23 @@ impl Measure<'_> {
             f.projects += 1;
             f.projects_found += usize::from(found);
             if !found {
-                details.push(format!("{key}: expected project {p} is not in the top 3"));
+                let path = format!("/v1/members/{id}/matches/projects");
+                let why = standing(self.app, &path, "project", self.loaded.projects[p], &self.names).await;
+                details.push(format!("{key}: expected project {p} is not in the top 3; {why}"));
             }
         }
         let rejected_partners = j.rejected_partners.iter().map(|k| self.loaded.members[k]);
         let rejected_projects = j.rejected_projects.iter().map(|k| self.loaded.projects[k]);
         for r in rejected_partners.filter(|r| partners5[..partners5.len().min(3)].contains(r)) {
             f.rejected_in_top3 += 1;
-            details.push(format!("{key}: rejected partner {} is in the top 3", self.name(&r)));
+            let why = standing(self.app, &format!("/v1/members/{id}/matches/partners"), "member", r, &self.names).await;
+            details.push(format!("{key}: rejected partner {} is in the top 3; {why}", self.name(&r)));
         }
         for r in rejected_projects.filter(|r| projects3.contains(r)) {
             f.rejected_in_top3 += 1;
-            details.push(format!("{key}: rejected project {} is in the top 3", self.name(&r)));
+            let why =
+                standing(self.app, &format!("/v1/members/{id}/matches/projects"), "project", r, &self.names).await;
+            details.push(format!("{key}: rejected project {} is in the top 3; {why}", self.name(&r)));
         }
         f.members += 1;
         f.members_reached += usize::from(self.pending.get(&id).copied().unwrap_or(0) > 0);
@@ -391,14 +415,48 @@ async fn realistic_members_get(app: TestApp) {
     let loaded = load(&app, &set).await;
     let mut names: HashMap<Uuid, String> = loaded.members.iter().map(|(k, id)| (*id, k.clone())).collect();
     names.extend(loaded.projects.iter().filter(|(k, _)| !k.starts_with("ref:")).map(|(k, id)| (*id, k.clone())));
+    // Imported calls by their call identifier.
+    let mut path = "/v1/projects?limit=100".to_owned();
+    loop {
+        let page = app.get(&path).await.json();
+        for p in page["items"].as_array().into_iter().flatten() {
+            if let (Some(id), Some(call)) = (p["id"].as_str().and_then(|i| i.parse().ok()), p["call_id"].as_str()) {
+                names.entry(id).or_insert_with(|| call.to_owned());
+            }
+        }
+        match page["next"].as_str() {
+            Some(cursor) => path = format!("/v1/projects?limit=100&cursor={cursor}"),
+            None => break,
+        }
+    }
     let pending = pending_after_a_run(&app).await;
     let measure = Measure { app: &app, loaded: &loaded, names, pending };
     let (dev, dev_details) = measure.part(Part::Dev, &set.judgements[&Part::Dev]).await;
     let (held, _) = measure.part(Part::HeldOut, &set.judgements[&Part::HeldOut]).await;
-    if std::env::var("REALISTIC_DETAILS").is_ok() {
+    let tuning = std::env::var("REALISTIC_DETAILS").is_ok();
+    if tuning {
+        // While tuning only the development part is shown, its details and its figures.
         eprintln!("{}", dev_details.join("\n"));
+        eprintln!("realistic evaluation ({:?})\n  development: {dev}", app.backend);
+    } else {
+        eprintln!("realistic evaluation ({:?})\n  development: {dev}\n  held-out:    {held}", app.backend);
     }
-    eprintln!("realistic evaluation ({:?})\n  development: {dev}\n  held-out:    {held}", app.backend);
     assert!(dev.trade_words > 0 && dev.partner_pairs > 0 && dev.projects > 0 && dev.members > 0, "{dev}");
     assert!(held.trade_words > 0 && held.partner_pairs > 0 && held.projects > 0 && held.members > 0, "{held}");
+    // Floors at the level reached (README, "Realistic evaluation"), so that a change which loses ground shows. The
+    // development part meets the targets for wrong mappings, trade words and members reached; partners and
+    // projects fall short of them, and so do some held-out figures: the README says by how much.
+    let at_least = |found: usize, of: usize, percent: usize| found * 100 >= of * percent;
+    assert_eq!(dev.wrong_mappings, 0, "{dev}");
+    assert!(at_least(dev.trade_words_mapped, dev.trade_words, 90), "{dev}");
+    assert!(at_least(dev.partner_pairs_found, dev.partner_pairs, 80), "{dev}");
+    assert!(at_least(dev.projects_found, dev.projects, 50), "{dev}");
+    assert!(at_least(dev.members_reached, dev.members, 90), "{dev}");
+    assert!(dev.rejected_in_top3 <= 16, "{dev}");
+    assert!(held.wrong_mappings <= 1, "{held}");
+    assert!(at_least(held.trade_words_mapped, held.trade_words, 70), "{held}");
+    assert!(at_least(held.partner_pairs_found, held.partner_pairs, 80), "{held}");
+    assert!(at_least(held.projects_found, held.projects, 40), "{held}");
+    assert!(at_least(held.members_reached, held.members, 60), "{held}");
+    assert!(held.rejected_in_top3 <= 3, "{held}");
 }
