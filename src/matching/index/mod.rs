@@ -193,6 +193,9 @@ pub struct MatchIndex {
     required: Postings,
     /// One entry per theme.
     themes: Postings,
+    /// Projects that name no required skill but some sectors: a member of one of those sectors may be matched to them
+    /// without sharing a concept, so rankings reach them by sector.
+    sector_only: Vec<Slot>,
     countries: HashMap<String, u32>,
     /// Free terms (those no concept names) by their key, as ids after the vocabulary's concepts: two sides that
     /// wrote the same words match on them as on a concept, with less credit.
@@ -348,6 +351,9 @@ impl MatchIndex {
         for c in concepts(&p.themes) {
             self.themes.push(c, slot, 1);
         }
+        if p.required.is_empty() && !p.sectors.is_empty() {
+            self.sector_only.push(slot);
+        }
         let codes: Vec<u32> = p.eligible_countries.iter().map(|c| self.country(c)).collect();
         let countries = codes.iter().filter_map(|&c| 1_u128.checked_shl(c)).fold(0, |m, b| m | b);
         let other_countries = codes.into_iter().filter(|&c| c >= 128).collect();
@@ -378,6 +384,7 @@ impl MatchIndex {
             for c in distinct(&p.themes) {
                 self.themes.remove(c, slot);
             }
+            self.sector_only.retain(|&s| s != slot);
             self.project_rows[slot as usize] = ProjectRow::default();
             self.free_projects.push(slot);
         }

@@ -507,6 +507,13 @@ impl MatchIndex {
                 sc.z[slot as usize] = sc.z[slot as usize].saturating_add(1);
             }
         }
+        // Projects that name no skill are matched on sectors too: reach those of the member's sectors.
+        let sectors = super::mask(&m.sectors, super::sector_bit);
+        for &slot in &self.sector_only {
+            if self.project_rows[slot as usize].sectors & sectors != 0 {
+                sc.touch(slot);
+            }
+        }
     }
 
     /// Every member sharing something with project `p`, with the sums behind the project score.
@@ -517,6 +524,15 @@ impl MatchIndex {
             let Some(c) = r.concept else { continue };
             let w = f64::from(r.strength.clamp(1, 5)) * d.idf(Some(c));
             self.credit_want(vocab, c, w, tag(i), &credits, None, sc);
+        }
+        // A project that names no skill is matched on sectors too: reach every member of its sectors.
+        if p.required.is_empty() && !p.sectors.is_empty() {
+            let sectors = super::mask(&p.sectors, super::sector_bit);
+            for (slot, row) in self.member_rows.iter().enumerate() {
+                if row.sectors & sectors != 0 && self.members[slot].is_some() {
+                    sc.touch(Slot::try_from(slot).unwrap_or(Slot::MAX));
+                }
+            }
         }
         // A theme is hit once by a member who has its concept among interests or offers.
         for (j, t) in p.themes.iter().enumerate() {
@@ -903,7 +919,9 @@ mod tests {
     fn project_shares(vocab: &Vocabulary, m: &MemberProfile, p: &ProjectProfile) -> bool {
         let topics: HashSet<ConceptIdx> = concepts(&m.interests).chain(concepts(&m.offers)).collect();
         let reach = around(vocab, &m.offers);
-        concepts(&p.required).any(|c| reach.contains(&c)) || concepts(&p.themes).any(|c| topics.contains(&c))
+        concepts(&p.required).any(|c| reach.contains(&c))
+            || concepts(&p.themes).any(|c| topics.contains(&c))
+            || (p.required.is_empty() && p.sectors.iter().any(|s| m.sectors.contains(s)))
     }
 
     fn partner_shares(vocab: &Vocabulary, a: &MemberProfile, b: &MemberProfile) -> bool {
@@ -919,6 +937,7 @@ mod tests {
         let themes: HashSet<ConceptIdx> = concepts(&p.themes).collect();
         concepts(&m.offers).any(|c| required.contains(&c))
             || concepts(&m.interests).chain(concepts(&m.offers)).any(|c| themes.contains(&c))
+            || (p.required.is_empty() && p.sectors.iter().any(|s| m.sectors.contains(s)))
     }
 
     /// Shared interests come out of a hash set, in no fixed order: compare explanations with their rows sorted.

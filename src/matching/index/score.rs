@@ -152,8 +152,8 @@ impl MatchIndex {
 
     /// The parts of a project score from its components (each `None` where it does not apply), and whether it is a
     /// match at all. A project that names required skills is a match only for a member who covers one (themes and
-    /// sectors refine, never carry); one that names none is matched on its themes (which then weigh what skills would)
-    /// and sectors, and is no match for a member who shares neither. A pair that is no match scores 0.
+    /// sectors refine, never carry); one that names none is matched on its themes and sectors (which then share what
+    /// skills would weigh), and is no match for a member who shares neither. A pair that is no match scores 0.
     pub(super) fn project_parts_of(
         &self,
         skills: Option<f64>,
@@ -166,11 +166,21 @@ impl MatchIndex {
             Some(s) => s > 0.0,
             None => themes.is_some_and(|t| t > 0.0) || sectors.is_some_and(|s| s > 0.0),
         };
-        let themes_weight = if skills.is_some() { w.themes } else { w.themes + w.skills };
+        // Without required skills, what skills would weigh is shared by themes and sectors: they are then all that
+        // says what the project is about (a national grant "for artists of all disciplines" names sectors only).
+        let (themes_weight, sectors_weight) = if skills.is_some() {
+            (w.themes, w.sectors)
+        } else {
+            (w.themes + w.skills / 2.0, w.sectors + w.skills / 2.0)
+        };
+        // A project that names neither skills nor themes says nothing of what it is about beyond its sectors: that
+        // is little evidence, so the topic counts as unmet rather than left out (else a shared sector alone would
+        // score 100).
+        let themes = if skills.is_none() && themes.is_none() { Some(0.0) } else { themes };
         let parts = [
             (skills, "skills", w.skills),
             (themes, "themes", themes_weight),
-            (sectors, "sectors", w.sectors),
+            (sectors, "sectors", sectors_weight),
             (scope, "scope", w.scope),
         ];
         (parts, is_match)
