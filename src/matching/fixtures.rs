@@ -31,7 +31,13 @@ pub fn vocabulary() -> Vocabulary {
 /// A term naming the concept `id` of `vocab` (it must be there), in its English words, at `strength`.
 pub fn term(vocab: &Vocabulary, id: &str, strength: u8) -> Term {
     let c = vocab.find(id).unwrap_or_else(|| panic!("{id} is not in the test vocabulary"));
-    Term { text: vocab.concept(c).label(Lang::En).to_owned(), concept: Some(c), kind: MatchKind::Exact, strength }
+    Term {
+        text: vocab.concept(c).label(Lang::En).to_owned(),
+        concept: Some(c),
+        kind: MatchKind::Exact,
+        strength,
+        place: None,
+    }
 }
 
 /// An active, discoverable member of `country` with no sectors, scopes, offers, needs or interests.

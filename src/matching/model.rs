@@ -16,6 +16,9 @@ pub struct Term {
     pub kind: MatchKind,
     /// Level of an offer, priority of a need, weight of a required skill (1..=5); 1 for interests and themes.
     pub strength: u8,
+    /// For a need that says where ("Produktionsfirmen in Luxemburg"): the country (ISO code) the member offering
+    /// it must be in.
+    pub place: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +119,7 @@ pub fn member_profile(vocab: &super::Vocabulary, m: &crate::domain::member::Memb
         sectors: p.sectors.clone(),
         scopes: p.scopes.clone(),
         offers: offers(vocab, &p.offers),
-        needs: terms(vocab, &p.needs),
+        needs: needs(vocab, &p.needs),
         interests: terms(vocab, &p.interests),
         discoverable: p.discoverable,
         active: p.status == crate::domain::member::MemberStatus::Active,
@@ -153,9 +156,20 @@ fn terms(vocab: &super::Vocabulary, items: &[crate::domain::term::TermItem]) -> 
                 concept: t.resolution.concept.as_deref().and_then(|c| vocab.find(c)),
                 kind,
                 strength: t.strength.unwrap_or(1),
+                place: None,
             }
         })
         .collect()
+}
+
+/// Needs as the matcher reads them: one that names a country ("… in Luxemburg", "… au Luxembourg") is met only by
+/// a member of that country.
+fn needs(vocab: &super::Vocabulary, items: &[crate::domain::term::TermItem]) -> Vec<Term> {
+    let mut out = terms(vocab, items);
+    for t in &mut out {
+        t.place = super::vocabulary::place_of(&crate::domain::fold::fold(&t.text)).map(|(_, code)| code);
+    }
+    out
 }
 
 /// Offers as the matcher credits them: one matched only as part of a phrase ([`MatchKind::Partial`]) counts two

@@ -22,6 +22,7 @@ on_both_backends!(
     consortia_take_only_members_who_bring_something,
     calls_are_read_right,
     skill_search_goes_by_meaning,
+    a_need_that_names_a_country_is_met_there,
 );
 
 /// A member offering, needing and interested in the given terms (offers at level 4, needs at priority 4).
@@ -445,4 +446,28 @@ async fn skill_search_goes_by_meaning(app: TestApp) {
     assert_eq!(ids("Sounddesign").await, [sound.to_string()]);
     assert_eq!(ids("conception sonore").await, [sound.to_string()]);
     assert_eq!(ids("orgelpfeifen").await, [free.to_string()], "words the vocabulary does not know, as typed");
+}
+
+async fn a_need_that_names_a_country_is_met_there(app: TestApp) {
+    // A sound studio across the border wants production companies in Luxembourg, as members write it.
+    let (studio, _) =
+        create(&app, &profile("Geräusche Trier", "DE", &["Foley"], &["Filmproduzent in Luxemburg"], &[])).await;
+    let doc = app.get(&format!("/v1/members/{studio}")).await.json();
+    let need = &doc["needs"][0];
+    assert_eq!(need["term"], "Filmproduzent in Luxemburg", "the words are kept as typed");
+    assert_eq!(need["concept"], concept_of("film producer").as_str(), "the place does not hide the trade: {need}");
+    let (here, _) = create(&app, &profile("Nordliicht Films", "LU", &["film producing"], &[], &[])).await;
+    let (there, _) = create(&app, &profile("Arlon Films", "BE", &["film producing"], &[], &[])).await;
+    let items = partners(&app, studio).await;
+    assert!(entry_for(&items, here).is_some(), "a producer in Luxembourg meets the need: {items:?}");
+    assert!(entry_for(&items, there).is_none(), "one in Belgium does not, and nothing else links them: {items:?}");
+    // Seen from the producers' side, the same.
+    let items = partners(&app, here).await;
+    assert!(entry_for(&items, studio).is_some(), "{items:?}");
+    let items = partners(&app, there).await;
+    assert!(entry_for(&items, studio).is_none(), "{items:?}");
+    // A need with no place is met anywhere.
+    let (school, _) = create(&app, &profile("Filmschoul", "FR", &[], &["film producer"], &[])).await;
+    let items = partners(&app, school).await;
+    assert!(entry_for(&items, here).is_some() && entry_for(&items, there).is_some(), "{items:?}");
 }

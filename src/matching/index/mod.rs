@@ -185,8 +185,10 @@ pub struct MatchIndex {
     free_projects: Vec<Slot>,
     /// Each offering member once, with its best level.
     offers: Postings,
-    /// One entry per need.
+    /// One entry per need that says nothing of where.
     needs: Postings,
+    /// Needs that name a country ("… in Luxemburg"), by the country's code: only a member of that country meets them.
+    placed_needs: HashMap<u32, Postings>,
     /// Each interested member once.
     interests: Postings,
     /// One entry per required skill, with its weight.
@@ -288,7 +290,13 @@ impl MatchIndex {
         }
         for t in &m.needs {
             if let Some(c) = t.concept {
-                self.needs.push(c, slot, t.strength.clamp(1, 5));
+                match t.place {
+                    Some(place) => {
+                        let code = self.country(place);
+                        self.placed_needs.entry(code).or_default().push(c, slot, t.strength.clamp(1, 5));
+                    }
+                    None => self.needs.push(c, slot, t.strength.clamp(1, 5)),
+                }
             }
         }
         let interests = distinct(&m.interests);
@@ -317,8 +325,16 @@ impl MatchIndex {
             for (c, _) in best_strengths(&m.offers) {
                 self.offers.remove(c, slot);
             }
-            for c in distinct(&m.needs) {
-                self.needs.remove(c, slot);
+            for t in &m.needs {
+                let Some(c) = t.concept else { continue };
+                match t.place.and_then(|place| self.countries.get(place)) {
+                    Some(code) => {
+                        if let Some(p) = self.placed_needs.get_mut(code) {
+                            p.remove(c, slot);
+                        }
+                    }
+                    None => self.needs.remove(c, slot),
+                }
             }
             for c in distinct(&m.interests) {
                 self.interests.remove(c, slot);
@@ -430,5 +446,5 @@ impl MatchIndex {
 
 /// A term's match as stored, for building profiles.
 pub fn term(text: String, concept: Option<ConceptIdx>, kind: MatchKind, strength: u8) -> Term {
-    Term { text, concept, kind, strength }
+    Term { text, concept, kind, strength, place: None }
 }

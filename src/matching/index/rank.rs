@@ -332,7 +332,10 @@ impl MatchIndex {
     /// Credit everyone offering concept `c` for one want of weight `w` (told apart from the others by `tag`): the
     /// credit of their level from `credits` (`from` [`OWN`]: the want's own concept, [`NEIGHBOUR`]: a neighbour of it,
     /// [`FREE_WORDS`]: the same free words); their best offer counts, once.
-    #[expect(clippy::too_many_arguments, reason = "one want, its credits, the slots to walk, and the scratch")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one want, its credits, the slots to walk, where it must be met, and the scratch"
+    )]
     fn credit_offers(
         &self,
         c: ConceptIdx,
@@ -341,10 +344,14 @@ impl MatchIndex {
         tag: u16,
         credits: &[f64; 15],
         after: Option<Slot>,
+        only: Option<u32>,
         sc: &mut Scratch,
     ) {
         let tag = u32::from(tag) << 8;
         for &(slot, s) in self.offers.after(c, after) {
+            if only.is_some_and(|code| self.member_rows[slot as usize].country != code) {
+                continue;
+            }
             let code = from + usize::from(s.clamp(1, 5)) - 1;
             let v = credits[code];
             sc.touch(slot);
@@ -379,11 +386,12 @@ impl MatchIndex {
         tag: u16,
         credits: &[f64; 15],
         after: Option<Slot>,
+        only: Option<u32>,
         sc: &mut Scratch,
     ) {
-        self.credit_offers(c, self.own(c), w, tag, credits, after, sc);
+        self.credit_offers(c, self.own(c), w, tag, credits, after, only, sc);
         for n in vocab.neighbours(c) {
-            self.credit_offers(n, NEIGHBOUR, w, tag, credits, after, sc);
+            self.credit_offers(n, NEIGHBOUR, w, tag, credits, after, only, sc);
         }
     }
 
@@ -406,14 +414,23 @@ impl MatchIndex {
             want += w;
             heaviest = heaviest.max(w);
             let Some(c) = need.concept else { continue };
-            self.credit_want(vocab, c, w, tag(i), &credits, after, sc);
+            // A need that names a country is met only by members there (none, if no member is from there).
+            let only = match need.place {
+                Some(place) => match self.countries.get(place) {
+                    Some(&code) => Some(code),
+                    None => continue,
+                },
+                None => None,
+            };
+            self.credit_want(vocab, c, w, tag(i), &credits, after, only, sc);
         }
-        // My offers for their needs.
+        // My offers for their needs, and those of their needs that name my country.
         self.offer_reach(vocab, &a.offers, sc);
+        let placed = self.countries.get(&a.country).and_then(|code| self.placed_needs.get(code));
         for i in 0..sc.reach.len() {
             let c = sc.reach[i];
             let (idf, credit) = (d.idf(Some(c)), sc.credit[c as usize]);
-            for &(slot, s) in self.needs.after(c, after) {
+            for &(slot, s) in self.needs.after(c, after).iter().chain(placed.map_or(&[][..], |p| p.after(c, after))) {
                 sc.touch(slot);
                 sc.y[slot as usize] += f64::from(s) * idf * credit;
             }
@@ -523,7 +540,7 @@ impl MatchIndex {
         for (i, r) in p.required.iter().enumerate() {
             let Some(c) = r.concept else { continue };
             let w = f64::from(r.strength.clamp(1, 5)) * d.idf(Some(c));
-            self.credit_want(vocab, c, w, tag(i), &credits, None, sc);
+            self.credit_want(vocab, c, w, tag(i), &credits, None, None, sc);
         }
         // A project that names no skill is matched on sectors too: reach every member of its sectors.
         if p.required.is_empty() && !p.sectors.is_empty() {

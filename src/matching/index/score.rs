@@ -206,7 +206,9 @@ impl MatchIndex {
             let w = f64::from(need.strength.clamp(1, 5)) * self.idf(need.concept);
             want += w;
             heaviest = heaviest.max(w);
-            match need.concept.and_then(|c| self.credit(vocab, &b.offers, c).map(|x| (c, x))) {
+            // A need that names a country is met only by a member there.
+            let here = need.place.is_none_or(|place| place == b.country);
+            match need.concept.filter(|_| here).and_then(|c| self.credit(vocab, &b.offers, c).map(|x| (c, x))) {
                 Some((c, (credit, offer))) => {
                     got += w * credit;
                     if let Some(matched) = matched.as_deref_mut() {

@@ -54,6 +54,61 @@ impl Normalised {
     pub const FREE: Self = Self { concept: None, kind: MatchKind::Free };
 }
 
+/// Countries a term may name as where the other side must be, by their folded names in the cluster's languages.
+const PLACES: &[(&str, &str)] = &[
+    ("luxembourg", "LU"),
+    ("luxemburg", "LU"),
+    ("letzebuerg", "LU"),
+    ("grand duche", "LU"),
+    ("france", "FR"),
+    ("frankreich", "FR"),
+    ("frankraich", "FR"),
+    ("belgique", "BE"),
+    ("belgium", "BE"),
+    ("belgien", "BE"),
+    ("germany", "DE"),
+    ("allemagne", "DE"),
+    ("deutschland", "DE"),
+    ("daitschland", "DE"),
+    ("netherlands", "NL"),
+    ("pays bas", "NL"),
+    ("niederlande", "NL"),
+    ("portugal", "PT"),
+    ("switzerland", "CH"),
+    ("suisse", "CH"),
+    ("schweiz", "CH"),
+    ("italy", "IT"),
+    ("italie", "IT"),
+    ("italien", "IT"),
+    ("spain", "ES"),
+    ("espagne", "ES"),
+    ("spanien", "ES"),
+    ("austria", "AT"),
+    ("autriche", "AT"),
+    ("osterreich", "AT"),
+];
+
+/// Words that put a country after them as a place: "in", "au", "aus", "a" (Luxembourgish "a Lëtzebuerg"), ….
+const PLACE_WORDS: &[&str] = &["in", "im", "au", "aux", "en", "a", "zu", "aus", "from", "at", "based in"];
+
+/// A folded term that ends by naming where ("produktionsfirmen in luxemburg", "partenaire au luxembourg"): the rest
+/// and the country's code. Only a place word followed by a country counts: "luxembourgish" or "luxembourgeoise"
+/// name a language as often as a country.
+pub fn place_of(folded: &str) -> Option<(String, &'static str)> {
+    for (name, code) in PLACES {
+        let Some(before) = folded.strip_suffix(name).and_then(|b| b.strip_suffix(' ')) else { continue };
+        for word in PLACE_WORDS {
+            if let Some(rest) = before.strip_suffix(word)
+                && (rest.is_empty() || rest.ends_with(' '))
+            {
+                let rest = rest.trim_end();
+                return (!rest.is_empty()).then(|| (rest.to_owned(), *code));
+            }
+        }
+    }
+    None
+}
+
 /// Idioms of running text whose words would read as a label ("state-of-the-art digital" as the French "art
 /// digital"), blanked out before a text is scanned.
 const RUNNING_TEXT_IDIOMS: &[&str] = &["state of the art", "state of art"];
@@ -199,9 +254,15 @@ impl Vocabulary {
     /// key, a label with its spaces taken out, a typo of a label, a label contained in the phrase. Refusing is better
     /// than guessing: a term none of these explain stays free.
     pub fn normalise(&self, text: &str) -> Normalised {
-        let folded = fold(text);
+        let mut folded = fold(text);
         if folded.is_empty() {
             return Normalised::FREE;
+        }
+        // "Produktionsfirmen in Luxemburg" is about production companies; where is kept apart (see [`place_of`]).
+        if !self.exact.contains_key(&folded)
+            && let Some((rest, _)) = place_of(&folded)
+        {
+            folded = rest;
         }
         if let Some(n) = self.hit(self.exact.get(&folded)) {
             return n;
@@ -355,6 +416,21 @@ impl Vocabulary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_place_is_a_place_word_and_a_country() {
+        assert_eq!(place_of("produktionsfirmen in luxemburg"), Some(("produktionsfirmen".to_owned(), "LU")));
+        assert_eq!(place_of("partenaire au luxembourg"), Some(("partenaire".to_owned(), "LU")));
+        assert_eq!(place_of("architekten a letzebuerg"), Some(("architekten".to_owned(), "LU")));
+        assert_eq!(place_of("sourcing in portugal"), Some(("sourcing".to_owned(), "PT")));
+        assert_eq!(place_of("coproducteur aux pays bas"), Some(("coproducteur".to_owned(), "NL")));
+        // A language is no place; nor is a country alone, or one inside a longer word.
+        assert_eq!(place_of("traduction luxembourgeoise"), None);
+        assert_eq!(place_of("in luxemburg"), None);
+        assert_eq!(place_of("luxembourg"), None);
+        assert_eq!(place_of("made in luxembourgish"), None);
+        assert_eq!(place_of("design in grand luxembourg"), None);
+    }
 
     const CONCEPTS: &str = "concept,kind,broader,pref_en\n\
         esco:gd,skill,esco:design,graphic design\n\
