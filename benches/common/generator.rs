@@ -311,7 +311,7 @@ impl<'v> Generator<'v> {
         let text = self.written(c);
         let n = self.vocab.normalise(&text);
         self.stats.count(c, n.concept, n.kind);
-        Term { text, concept: n.concept, kind: n.kind, strength }
+        Term { text, concept: n.concept, kind: n.kind, strength, place: None }
     }
 
     fn terms(&mut self, concepts: &[ConceptIdx], strength: impl Fn(&mut Rng) -> u8) -> Vec<Term> {
