@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::postings::concepts;
-use super::score::{Part, combine, level_factor, met, raw_score};
+use super::score::{Part, combine, level_factor, met, met_inv, raw_score, reciprocal};
 use super::{Component, Explanation, MatchIndex, MemberRow, Page, Scored, Slot, Window};
 use crate::matching::model::{MemberProfile, ProjectProfile, Term};
 use crate::matching::vocabulary::{ConceptIdx, Lang, Vocabulary};
@@ -27,6 +27,9 @@ pub(super) struct Derived {
     /// By member slot: the summed weight of its needs, and the heaviest.
     need_want: Vec<f64>,
     need_max: Vec<f64>,
+    /// Their reciprocals (0 for none): a ranking scores tens of thousands of candidates, and multiplies.
+    need_inv_want: Vec<f64>,
+    need_inv_max: Vec<f64>,
     /// By project slot: the summed weight of its required skills, and the heaviest.
     required_want: Vec<f64>,
     required_max: Vec<f64>,
@@ -38,6 +41,9 @@ pub(super) struct Side {
     /// The summed weight of its needs, and the heaviest.
     want: f64,
     heaviest: f64,
+    /// Their reciprocals (0 for none).
+    inv_want: f64,
+    inv_heaviest: f64,
     /// Its distinct interests.
     interests: u16,
 }
@@ -309,6 +315,8 @@ impl MatchIndex {
                 self.members.iter().map(|m| m.as_ref().map_or((0.0, 0.0), |m| want(&m.needs))).collect();
             let required: Vec<(f64, f64)> =
                 self.projects.iter().map(|p| p.as_ref().map_or((0.0, 0.0), |p| want(&p.required))).collect();
+            d.need_inv_want = needs.iter().map(|&(w, _)| reciprocal(w)).collect();
+            d.need_inv_max = needs.iter().map(|&(_, h)| reciprocal(h)).collect();
             (d.need_want, d.need_max) = needs.into_iter().unzip();
             (d.required_want, d.required_max) = required.into_iter().unzip();
             d
@@ -446,7 +454,13 @@ impl MatchIndex {
                 sc.z[slot as usize] = sc.z[slot as usize].saturating_add(1);
             }
         }
-        Side { want, heaviest, interests: u16::try_from(sc.topics.len()).unwrap_or(u16::MAX) }
+        Side {
+            want,
+            heaviest,
+            inv_want: reciprocal(want),
+            inv_heaviest: reciprocal(heaviest),
+            interests: u16::try_from(sc.topics.len()).unwrap_or(u16::MAX),
+        }
     }
 
     /// The parts of the partner score of the member at `slot` for the querying member (`a`), from the sums in `acc`.
@@ -461,9 +475,31 @@ impl MatchIndex {
         )
     }
 
-    /// [`Self::partner_parts`]'s score (unrounded): close to the single-pair score, summed in another order.
+    /// [`Self::partner_parts`]'s score (unrounded): close to the single-pair score, summed in another order. The
+    /// same sums as `raw_score(&self.partner_parts(…))`, with multiplications by reciprocals for divisions: this runs
+    /// for every candidate of a ranking (a rounding boundary too close to call is settled by the exact score).
     pub(super) fn partner_raw(&self, d: &Derived, a: &Side, slot: Slot, acc: &Acc) -> f64 {
-        raw_score(&self.partner_parts(d, a, slot, acc))
+        let i = slot as usize;
+        let theirs = met_inv(acc.x, a.inv_want, a.inv_heaviest);
+        let mine = met_inv(acc.y, d.need_inv_want[i], d.need_inv_max[i]);
+        if theirs <= 0.0 && mine <= 0.0 {
+            return 0.0;
+        }
+        let w = self.weights;
+        let (wt, wm) = if theirs >= mine {
+            (w.complement_stronger, w.complement_weaker)
+        } else {
+            (w.complement_weaker, w.complement_stronger)
+        };
+        let mut total = theirs * wt + mine * wm;
+        let mut weights = wt + wm;
+        let union =
+            (u32::from(a.interests) + u32::from(self.member_rows[i].interests)).saturating_sub(u32::from(acc.z));
+        if union > 0 {
+            total += f64::from(acc.z) / f64::from(union) * w.shared_interests;
+            weights += w.shared_interests;
+        }
+        if weights > 0.0 { total / weights * 100.0 } else { 0.0 }
     }
 
     /// Every possible partner of `a` (at `a_slot`) scoring more than 0 and at least `min_score`, into `sc.results`.

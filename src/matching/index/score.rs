@@ -31,6 +31,16 @@ pub(super) fn met(got: f64, want: f64, heaviest: f64) -> f64 {
     FOCUS * (got / heaviest).min(1.0) + (1.0 - FOCUS) * got / want
 }
 
+/// [`met`] with the reciprocals of `want` and `heaviest` (0 for none), for the rankings' last pass.
+pub(super) fn met_inv(got: f64, inv_want: f64, inv_heaviest: f64) -> f64 {
+    FOCUS * (got * inv_heaviest).min(1.0) + (1.0 - FOCUS) * got * inv_want
+}
+
+/// `1 / x`, or 0 for none (`x` ≤ 0).
+pub(super) fn reciprocal(x: f64) -> f64 {
+    if x > 0.0 { 1.0 / x } else { 0.0 }
+}
+
 /// The share of [`met`] that the heaviest want sets.
 const FOCUS: f64 = 0.6;
 
