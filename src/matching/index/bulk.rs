@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::rank::{Derived, Scratch, tenths, to_tenths};
+use super::rank::{Derived, Scratch};
 use super::{MatchIndex, MemberTops, Ranked, Slot};
 use crate::matching::model::MemberProfile;
-use crate::matching::vocabulary::{Lang, Vocabulary};
+use crate::matching::vocabulary::Vocabulary;
 
 /// Each member's best `k` partners so far in a bulk recompute, as keys (score in tenths above, the inverted id rank
 /// below: a larger key is better, and no two are equal), with the key a newcomer must beat: most offers are turned
@@ -206,12 +206,7 @@ impl MatchIndex {
             if slot == a_slot || !(b_visible || back_to) {
                 return None;
             }
-            let t = match tenths(self.partner_raw(d, &side, slot, acc)) {
-                Some(t) => t,
-                None => self.members[slot as usize]
-                    .as_ref()
-                    .map_or(0, |b| to_tenths(self.partner_score(vocab, Lang::En, a, b, false).score)),
-            };
+            let t = self.partner_tenths(vocab, d, a, &side, slot, acc);
             if t > 0 {
                 if b_visible {
                     tops.offer(a_slot, t, rank[slot as usize]);

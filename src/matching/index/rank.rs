@@ -502,6 +502,24 @@ impl MatchIndex {
         if weights > 0.0 { total / weights * 100.0 } else { 0.0 }
     }
 
+    /// The partner score of the member at `slot` for `a`, in tenths: from the sums, or, when a rounding boundary is
+    /// too close to call, from the exact single-pair score.
+    pub(super) fn partner_tenths(
+        &self,
+        vocab: &Vocabulary,
+        d: &Derived,
+        a: &MemberProfile,
+        side: &Side,
+        slot: Slot,
+        acc: &Acc,
+    ) -> u32 {
+        tenths(self.partner_raw(d, side, slot, acc)).unwrap_or_else(|| {
+            self.members[slot as usize]
+                .as_ref()
+                .map_or(0, |b| to_tenths(self.partner_score(vocab, Lang::En, a, b, false).score))
+        })
+    }
+
     /// Every possible partner of `a` (at `a_slot`) scoring more than 0 and at least `min_score`, into `sc.results`.
     fn rank_partners(
         &self,
@@ -517,12 +535,7 @@ impl MatchIndex {
             if slot == a_slot || !self.member_rows[slot as usize].visible {
                 return None;
             }
-            let t = match tenths(self.partner_raw(d, &side, slot, acc)) {
-                Some(t) => t,
-                None => self.members[slot as usize]
-                    .as_ref()
-                    .map_or(0, |b| to_tenths(self.partner_score(vocab, Lang::En, a, b, false).score)),
-            };
+            let t = self.partner_tenths(vocab, d, a, &side, slot, acc);
             kept(t, min_score)
         });
         side
