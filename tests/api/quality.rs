@@ -23,6 +23,7 @@ on_both_backends!(
     calls_are_read_right,
     skill_search_goes_by_meaning,
     a_need_that_names_a_country_is_met_there,
+    a_project_that_names_only_sectors_reaches_them,
 );
 
 /// A member offering, needing and interested in the given terms (offers at level 4, needs at priority 4).
@@ -470,4 +471,39 @@ async fn a_need_that_names_a_country_is_met_there(app: TestApp) {
     let (school, _) = create(&app, &profile("Filmschoul", "FR", &[], &["film producer"], &[])).await;
     let items = partners(&app, school).await;
     assert!(entry_for(&items, here).is_some() && entry_for(&items, there).is_some(), "{items:?}");
+}
+
+async fn a_project_that_names_only_sectors_reaches_them(app: TestApp) {
+    // A national grant for artists of every discipline: sectors, no skills, no themes a member shares.
+    let (grant, _) = create_project(
+        &app,
+        &json!({"title": "Bourses d'aide à la création", "scope": "national",
+                "sectors": ["crafts_and_art", "design"], "themes": [{"term": "création artistique"}]}),
+    )
+    .await;
+    let mut artist = profile("Comics Atelier", "LU", &["comics"], &[], &[]);
+    artist["sectors"] = json!(["crafts_and_art"]);
+    let (artist, _) = create(&app, &artist).await;
+    let mut coder = profile("Backend Studio", "LU", &["web development"], &[], &[]);
+    coder["sectors"] = json!(["new_media"]);
+    let (coder, _) = create(&app, &coder).await;
+    let matches = app.get(&format!("/v1/members/{artist}/matches/projects")).await.json();
+    let item = matches["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["project"]["id"] == grant.to_string())
+        .unwrap_or_else(|| panic!("a member of its sectors is reached without sharing a concept: {matches}"));
+    // Topic unmet (0 × 0.5), sector shared (1 × 0.4), scope accepted (1 × 0.1): 50, not 100.
+    assert_eq!(item["score"], 50.0, "{item}");
+    let matches = app.get(&format!("/v1/members/{coder}/matches/projects")).await.json();
+    assert!(
+        !matches["items"].as_array().unwrap().iter().any(|i| i["project"]["id"] == grant.to_string()),
+        "a member of no sector of it is not: {matches}"
+    );
+    // Staff ranking members for the grant see the same.
+    let members = app.get(&format!("/v1/projects/{grant}/matches/members")).await.json();
+    let ids: Vec<&str> =
+        members["items"].as_array().unwrap().iter().filter_map(|i| i["member"]["id"].as_str()).collect();
+    assert!(ids.contains(&artist.to_string().as_str()) && !ids.contains(&coder.to_string().as_str()), "{members}");
 }
