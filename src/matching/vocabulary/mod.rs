@@ -91,9 +91,37 @@ const PLACES: &[(&str, &str)] = &[
 /// Words that put a country after them as a place: "in", "au", "aus", "a" (Luxembourgish "a Lëtzebuerg"), ….
 const PLACE_WORDS: &[&str] = &["in", "im", "au", "aux", "en", "a", "zu", "aus", "from", "at", "based in"];
 
-/// A folded term that ends by naming where ("produktionsfirmen in luxemburg", "partenaire au luxembourg"): the rest
-/// and the country's code. Only a place word followed by a country counts: "luxembourgish" or "luxembourgeoise"
-/// name a language as often as a country.
+/// Adjectives of nationality (folded, as word beginnings so that inflected forms count: "luxemburgischer",
+/// "luxembourgeoise"). They name a language as often as a country ("traduction luxembourgeoise", "German subtitles"),
+/// so they count as a place only beside a word for a party (see [`PARTY_WORDS`]).
+const DEMONYMS: &[(&str, &str)] = &[
+    ("luxembourgeois", "LU"),
+    ("luxemburgisch", "LU"),
+    ("luxembourgish", "LU"),
+    ("letzebuergesch", "LU"),
+    ("belge", "BE"),
+    ("belgisch", "BE"),
+    ("belgian", "BE"),
+    ("francais", "FR"),
+    ("franzosisch", "FR"),
+    ("french", "FR"),
+    ("allemand", "DE"),
+    ("deutsch", "DE"),
+    ("german", "DE"),
+];
+
+/// Beginnings of words for someone one works with: a "coproducteur luxembourgeois" is sought in Luxembourg, a
+/// "traduction luxembourgeoise" anywhere.
+const PARTY_WORDS: &[&str] = &[
+    "coproducteur", "coproductrice", "coproducer", "koproduzent", "producer", "producteur", "produzent", "production company", "produktionsfirm",
+    "partenaire", "partner", "societe", "company", "companies", "firm", "unternehm", "studio", "agenc", "agentur",
+    "bureau", "buro", "architect", "architekt", "artisan", "handwerk", "distribut", "verleih", "diffuseur",
+];
+
+/// A folded term that names where the other side must be: ending with a place word and a country ("produktionsfirmen
+/// in luxemburg", "partenaire au luxembourg"), or a party with its nationality ("coproducteur luxembourgeois",
+/// "luxemburgischer koproduzent"). The rest and the country's code. A nationality alone names a language as often as
+/// a country and does not count.
 pub fn place_of(folded: &str) -> Option<(String, &'static str)> {
     for (name, code) in PLACES {
         let Some(before) = folded.strip_suffix(name).and_then(|b| b.strip_suffix(' ')) else { continue };
@@ -106,12 +134,38 @@ pub fn place_of(folded: &str) -> Option<(String, &'static str)> {
             }
         }
     }
-    None
+    demonym_of(folded)
+}
+
+/// "coproducteur luxembourgeois" → ("coproducteur", LU): one nationality word beside a party word.
+fn demonym_of(folded: &str) -> Option<(String, &'static str)> {
+    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut found: Option<(usize, &'static str)> = None;
+    for (i, word) in words.iter().enumerate() {
+        let country = PLACES.iter().any(|(name, _)| name == word);
+        let compound = |d: &str| ["belgo", "franco", "germano", "luxembourgo"].contains(word) && d.starts_with(&word[..4]);
+        if let Some((_, code)) = DEMONYMS.iter().find(|(d, _)| !country && (word.starts_with(d) || compound(d))) {
+            if found.is_some() {
+                return None; // "belgo-luxembourgeoise", two nationalities: not one place
+            }
+            found = Some((i, code));
+        }
+    }
+    let (at, code) = found?;
+    let rest: Vec<&str> = words.iter().enumerate().filter(|&(i, _)| i != at).map(|(_, w)| *w).collect();
+    let rest = rest.join(" ");
+    let party = PARTY_WORDS.iter().any(|p| {
+        if p.contains(' ') { rest.contains(p) } else { rest.split(' ').any(|w| w.starts_with(p)) }
+    });
+    (party && !rest.is_empty()).then_some((rest, code))
 }
 
 /// Idioms of running text whose words would read as a label ("state-of-the-art digital" as the French "art
 /// digital"), blanked out before a text is scanned.
 const RUNNING_TEXT_IDIOMS: &[&str] = &["state of the art", "state of art"];
+
+/// Prepositions (folded) after which a phrase says what its head is for or about: "für", "for", "de", "pour", ….
+const HEAD_BREAKS: &[&str] = &["fur", "for", "de", "du", "des", "d", "pour", "von", "vun", "vum", "of", "fir"];
 
 /// A single word that names more concepts than this is too general to stand for one in a phrase.
 const SPECIFIC_WORD_CONCEPTS: u32 = 10;
@@ -313,6 +367,9 @@ impl Vocabulary {
     /// concept's: "storyboards erstellen" is about storyboards. A single word must be specific to count.
     fn partial(&self, folded: &str) -> Option<Normalised> {
         let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        if let Some(n) = self.head(&words) {
+            return Some(n);
+        }
         for n in (1..words.len()).rev() {
             let mut found: Option<ConceptIdx> = None;
             for run in words.windows(n) {
@@ -332,6 +389,24 @@ impl Vocabulary {
             }
         }
         None
+    }
+
+    /// The head of a phrase whose head is a label: in "UX für Online-Ausstellung" or "restauration de vitraux" what
+    /// is offered or sought is what comes before the preposition; what follows says what it is for. A one-word head
+    /// must not be a word of many concepts ("design for museums" says little about which design).
+    fn head(&self, words: &[&str]) -> Option<Normalised> {
+        let at = words.iter().position(|w| HEAD_BREAKS.contains(w))?;
+        if at == 0 || at + 1 == words.len() {
+            return None;
+        }
+        let head = &words[..at];
+        if head.len() == 1 && self.words.get(stem(head[0])).is_none_or(|&n| n > SPECIFIC_WORD_CONCEPTS) {
+            return None;
+        }
+        let phrase = head.join(" ");
+        let hit = self.exact.get(&phrase).or_else(|| self.keyed.get(&key(&phrase)));
+        let Some(Normalised { concept: Some(c), .. }) = self.hit(hit) else { return None };
+        Some(Normalised { concept: Some(c), kind: MatchKind::Partial })
     }
 
     /// Concepts named in a text (longest label first, exact or stemmed labels only, no fuzzy guesses), with how
@@ -426,6 +501,15 @@ mod tests {
         assert_eq!(place_of("coproducteur aux pays bas"), Some(("coproducteur".to_owned(), "NL")));
         // A language is no place; nor is a country alone, or one inside a longer word.
         assert_eq!(place_of("traduction luxembourgeoise"), None);
+        assert_eq!(place_of("coproducteur luxembourgeois"), Some(("coproducteur".to_owned(), "LU")));
+        assert_eq!(place_of("luxemburgischer koproduzent"), Some(("koproduzent".to_owned(), "LU")));
+        assert_eq!(place_of("belgian production company"), Some(("production company".to_owned(), "BE")));
+        assert_eq!(place_of("german subtitles"), None);
+        assert_eq!(place_of("coproduction belgo luxembourgeoise"), None);
+        assert_eq!(place_of("luxembourgeois"), None);
+        assert_eq!(place_of("partenaire francophone"), None);
+        assert_eq!(place_of("coproducteur franco allemand"), None);
+        assert_eq!(place_of("partner in deutschland"), Some(("partner".to_owned(), "DE")));
         assert_eq!(place_of("in luxemburg"), None);
         assert_eq!(place_of("luxembourg"), None);
         assert_eq!(place_of("made in luxembourgish"), None);
