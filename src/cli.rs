@@ -169,6 +169,12 @@ pub async fn digest_run(settings: Settings, week: Option<String>, dry_run: bool)
         settings.mail.smtp_url.is_some(),
         "MATCHMAKER_SMTP_URL is not set: say which SMTP server sends the digests (or use --dry-run)"
     );
+    anyhow::ensure!(
+        settings.mail.public_url_set,
+        "MATCHMAKER_PUBLIC_URL is not set: the links in the digests (unsubscribe, reactions) would point at {}, which \
+         members cannot reach; set it to the address members reach the service at (or use --dry-run)",
+        settings.mail.public_url
+    );
     let bar = indicatif::ProgressBar::new_spinner();
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let shown = bar.clone();

@@ -84,6 +84,12 @@ impl Application {
         }
         if settings.mail.smtp_url.is_none() {
             tracing::warn!("no SMTP server configured (MATCHMAKER_SMTP_URL): digests are composed but not sent");
+        } else if !settings.mail.public_url_set {
+            tracing::warn!(
+                public_url = %settings.mail.public_url,
+                "MATCHMAKER_PUBLIC_URL is not set: the links in digests point at this listening address, which \
+                 members cannot reach"
+            );
         }
         let state = Services { store: crate::app::Store { pool, clock }, auth, index: sync, jobs };
         let listener =

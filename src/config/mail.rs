@@ -13,6 +13,13 @@ pub struct MailSettings {
     pub from: String,
     /// The address members reach the service at; unsubscribe links start with it.
     pub public_url: String,
+    /// Whether `MATCHMAKER_PUBLIC_URL` was set (otherwise links point at the listening address, which members cannot
+    /// reach).
+    pub public_url_set: bool,
+    /// Where replies to a digest go (`MATCHMAKER_MAIL_REPLY_TO`: the cluster team); none without it.
+    pub reply_to: Option<String>,
+    /// How long a digest's reaction links work, in days after the digest (`MATCHMAKER_REACTION_LINK_DAYS`).
+    pub reaction_link_days: i64,
     /// The HMAC key for unsubscribe links (`MATCHMAKER_UNSUBSCRIBE_KEY` or `…_FILE`); on SQLite, generated beside the
     /// database when unset.
     pub unsubscribe_key: Option<String>,
@@ -30,6 +37,7 @@ impl fmt::Debug for MailSettings {
             .field("smtp_url", &self.smtp_url.as_deref().map(masked_url))
             .field("from", &self.from)
             .field("public_url", &self.public_url)
+            .field("reply_to", &self.reply_to)
             .field("unsubscribe_key", &self.unsubscribe_key.as_ref().map(|_| "<configured>"))
             .finish_non_exhaustive()
     }
@@ -41,6 +49,9 @@ impl Default for MailSettings {
             smtp_url: None,
             from: "Cluster Matchmaker <matchmaker@localhost>".to_owned(),
             public_url: format!("http://{DEFAULT_ADDR}"),
+            public_url_set: false,
+            reply_to: None,
+            reaction_link_days: 56,
             unsubscribe_key: None,
             max_attempts: 5,
             retry_after_seconds: 300,
@@ -53,6 +64,7 @@ impl MailSettings {
     /// `addr` is where this instance listens: the public URL defaults to it.
     pub(super) fn read(env: &Env<'_>, addr: SocketAddr) -> Result<Self, ConfigError> {
         let d = Self::default();
+        let public_url_set = env.text("MATCHMAKER_PUBLIC_URL").is_some_and(|v| !v.trim().is_empty());
         let public_url = env.text("MATCHMAKER_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
         let parsed = url::Url::parse(&public_url).map_err(|e| ConfigError::Bad {
             name: "MATCHMAKER_PUBLIC_URL",
@@ -77,10 +89,19 @@ impl MailSettings {
         if let Err(e) = lettre::message::Mailbox::from_str(&from) {
             return Err(ConfigError::Bad { name: "MATCHMAKER_MAIL_FROM", message: format!("not a mailbox: {e}") });
         }
+        let reply_to = env.text("MATCHMAKER_MAIL_REPLY_TO").filter(|v| !v.trim().is_empty());
+        if let Some(r) = &reply_to
+            && let Err(e) = lettre::message::Mailbox::from_str(r)
+        {
+            return Err(ConfigError::Bad { name: "MATCHMAKER_MAIL_REPLY_TO", message: format!("not a mailbox: {e}") });
+        }
         Ok(Self {
             smtp_url,
             from,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            public_url_set,
+            reply_to,
+            reaction_link_days: env.number("MATCHMAKER_REACTION_LINK_DAYS", d.reaction_link_days, 1, 3650)?,
             unsubscribe_key: env.value_or_file("MATCHMAKER_UNSUBSCRIBE_KEY")?,
             max_attempts: env.number("MATCHMAKER_MAIL_MAX_ATTEMPTS", d.max_attempts, 1, 100)?,
             retry_after_seconds: env.number("MATCHMAKER_MAIL_RETRY_SECONDS", d.retry_after_seconds, 0, 86_400)?,

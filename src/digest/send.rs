@@ -54,13 +54,21 @@ impl Mailer {
             None,
             crate::domain::email::parse_address(&digest.recipient).map_err(|e| bad("the recipient address", &e))?,
         );
-        Message::builder()
+        let raw = |name: &'static str, value: String| HeaderValue::new(HeaderName::new_from_ascii_str(name), value);
+        let mut builder = Message::builder()
             .from(from)
             .to(to)
             .subject(digest.subject.clone())
             .message_id(Some(digest.message_id.clone()))
             .header(ListUnsubscribe(format!("<{}>", self.unsubscribe_url(digest.member))))
             .header(ListUnsubscribePost)
+            .raw_header(raw("Content-Language", digest.language.clone()))
+            .raw_header(raw("List-Id", format!("Cluster Matchmaker digest <{}>", self.list_id())))
+            .raw_header(raw("Auto-Submitted", "auto-generated".to_owned()));
+        if let Some(reply_to) = &self.settings.reply_to {
+            builder = builder.reply_to(reply_to.parse().map_err(|e| bad("the reply-to address", &e))?);
+        }
+        builder
             .multipart(MultiPart::alternative_plain_html(digest.text.clone(), digest.html.clone()))
             .map_err(|e| bad("the message", &e))
     }

@@ -119,6 +119,11 @@ pub struct Received {
     pub message_id: String,
     pub list_unsubscribe: String,
     pub list_unsubscribe_post: String,
+    pub content_language: String,
+    pub list_id: String,
+    pub auto_submitted: String,
+    /// Empty when the message has none.
+    pub reply_to: String,
     pub html: String,
     pub text: String,
 }
@@ -133,6 +138,10 @@ pub fn parse(raw: &[u8]) -> Received {
         message_id: header("Message-ID"),
         list_unsubscribe: header("List-Unsubscribe"),
         list_unsubscribe_post: header("List-Unsubscribe-Post"),
+        content_language: header("Content-Language"),
+        list_id: header("List-Id"),
+        auto_submitted: header("Auto-Submitted"),
+        reply_to: m.reply_to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned(),
         html: m.body_html(0).expect("an HTML part").into_owned(),
         text: m.body_text(0).expect("a text part").into_owned(),
     }
