@@ -23,12 +23,21 @@ pub struct Preview {
 }
 
 impl Mailer {
-    fn message_id(&self, id: &str) -> String {
-        let host = url::Url::parse(&self.settings.public_url)
+    /// The host of the public URL, which names our messages and our list.
+    fn host(&self) -> String {
+        url::Url::parse(&self.settings.public_url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_else(|| "localhost".to_owned());
-        format!("<digest.{id}@{host}>")
+            .unwrap_or_else(|| "localhost".to_owned())
+    }
+
+    fn message_id(&self, id: &str) -> String {
+        format!("<digest.{id}@{}>", self.host())
+    }
+
+    /// The digest's list identifier (RFC 2919): `digest.<host>`.
+    pub fn list_id(&self) -> String {
+        format!("digest.{}", self.host())
     }
 
     /// Render what `member` would receive for `week` now, without storing anything: `None` if nothing would be sent.
@@ -44,12 +53,19 @@ impl Mailer {
         if undelivered.is_empty() {
             return Ok(None);
         }
-        let mut views = Vec::with_capacity(undelivered.len());
-        for s in &undelivered {
-            views.push(view::for_member(conn, s, now)?);
-        }
         let lang = mail_language(m.profile.preferred_language, &m.profile.languages);
-        let rendered = render::digest(lang, &m.profile.name, &week, &views, &self.unsubscribe_url(member))?;
+        let mut views = Vec::with_capacity(undelivered.len());
+        let mut extras = Vec::with_capacity(undelivered.len());
+        let expires = now + chrono::TimeDelta::days(self.settings.reaction_link_days);
+        for s in &undelivered {
+            let mut shown = view::for_member(conn, s, now)?;
+            super::label_in(&mut shown, lang);
+            views.push(shown);
+            let description = view::description(conn, s)?;
+            let page_url = Uuid::try_parse(&s.id).ok().map(|id| self.suggestion_url(id, member, expires));
+            extras.push(render::Extras { description, page_url });
+        }
+        let rendered = render::digest(lang, &m.profile.name, &week, &views, &extras, &self.unsubscribe_url(member))?;
         let ids = undelivered.into_iter().map(|s| s.id).collect();
         Ok(Some(Preview { rendered, suggestions: views, ids, language: lang.to_owned() }))
     }

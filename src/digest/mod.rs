@@ -28,6 +28,13 @@ impl Mailer {
     pub fn unsubscribe_url(&self, member: Uuid) -> String {
         format!("{}/v1/unsubscribe?token={}", self.settings.public_url, self.key.token(member))
     }
+
+    /// The page of one of `member`'s suggestions, where it can answer without signing in, until `expires` (GET shows
+    /// the page, POST records the answer).
+    pub fn suggestion_url(&self, suggestion: Uuid, member: Uuid, expires: chrono::DateTime<chrono::Utc>) -> String {
+        let token = self.key.suggestion_token(token::LinkPurpose::React, suggestion, member, expires);
+        format!("{}/v1/suggestion-page?token={token}", self.settings.public_url)
+    }
 }
 
 /// The language a digest is written in: the member's, except Luxembourgish, for which we have no templates: German,
@@ -40,6 +47,25 @@ pub fn mail_language(preferred: PreferredLanguage, languages: &[String]) -> &'st
         PreferredLanguage::Lb => {
             let reads = |l: &str| languages.iter().any(|x| x == l);
             if reads("fr") && !reads("de") { "fr" } else { "de" }
+        }
+    }
+}
+
+/// Name the concepts of a suggestion's explanation (as `review::view::for_member` shows it) in `lang`, the language
+/// of the mail or page it goes into, so that no sentence mixes two languages (a Luxembourgish reader's explanation
+/// was made with Luxembourgish labels; the mail is German). A concept the shipped vocabulary does not know keeps
+/// its label.
+pub fn label_in(view: &mut serde_json::Value, lang: &str) {
+    let (Some(lang), Ok(vocab)) =
+        (crate::matching::vocabulary::Lang::parse(lang), crate::matching::Vocabulary::shipped_shared())
+    else {
+        return;
+    };
+    for list in ["matched", "missing"] {
+        let Some(rows) = view["explanation"][list].as_array_mut() else { continue };
+        for row in rows {
+            let Some(concept) = row["concept"].as_str().and_then(|id| vocab.find(id)) else { continue };
+            row["label"] = serde_json::Value::from(vocab.concept(concept).label(lang));
         }
     }
 }
@@ -62,6 +88,22 @@ mod tests {
         assert_eq!(IsoWeek::parse("2027-W53"), None);
         assert_eq!(IsoWeek::parse("2026-48"), None);
         assert_eq!(IsoWeek::parse("2026-W0"), None);
+    }
+
+    #[test]
+    fn explanations_are_labelled_in_the_mail_language() {
+        let vocab = crate::matching::Vocabulary::shipped_shared().unwrap();
+        let id = vocab.concept(vocab.normalise("sound design").concept.unwrap()).id.clone();
+        let lb = vocab.concept(vocab.find(&id).unwrap()).label(crate::matching::vocabulary::Lang::Lb).to_owned();
+        let mut view = serde_json::json!({"explanation": {
+            "matched": [{"concept": id, "label": lb}, {"concept": null, "label": "3d scanning"}],
+            "missing": [{"concept": "no:such", "label": "kept"}],
+        }});
+        label_in(&mut view, "de");
+        let de = vocab.concept(vocab.find(&id).unwrap()).label(crate::matching::vocabulary::Lang::De);
+        assert_eq!(view["explanation"]["matched"][0]["label"], de);
+        assert_eq!(view["explanation"]["matched"][1]["label"], "3d scanning", "a shared free term keeps its words");
+        assert_eq!(view["explanation"]["missing"][0]["label"], "kept");
     }
 
     #[test]

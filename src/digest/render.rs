@@ -14,6 +14,7 @@ static TEMPLATES: LazyLock<Result<Environment<'static>, minijinja::Error>> = Laz
     env.add_template("digest.html", include_str!("../../assets/mail/digest.html"))?;
     env.add_template("digest.txt", include_str!("../../assets/mail/digest.txt"))?;
     env.add_template("unsubscribe.html", include_str!("../../assets/mail/unsubscribe.html"))?;
+    env.add_template("suggestion.html", include_str!("../../assets/mail/suggestion.html"))?;
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     Ok(env)
 });
@@ -46,11 +47,44 @@ pub struct Rendered {
     pub text: String,
 }
 
+/// What a digest item carries besides the member's view of its suggestion: the project's description, and the
+/// address of the suggestion's page (signed for its member; none in a staff preview of a page).
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    pub description: Option<String>,
+    pub page_url: Option<String>,
+}
+
+/// Longest description a digest item shows, in characters; a longer one is cut at a word.
+const DESCRIPTION_CHARS: usize = 280;
+
+fn short(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= DESCRIPTION_CHARS {
+        return text;
+    }
+    let cut: String = text.chars().take(DESCRIPTION_CHARS).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head).trim_end_matches([',', ';', ':', '.']);
+    format!("{cut} …")
+}
+
+/// A deadline (RFC 3339) as members read it: Luxembourg time, stated, in `lang` ("15 December 2026, 17:00
+/// (Luxembourg time)").
+pub fn deadline(lang: &str, at: &str) -> Option<String> {
+    use chrono::{Datelike as _, Timelike as _};
+    let t = strings(lang);
+    let local = chrono::DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&chrono_tz::Europe::Luxembourg);
+    let month = t["months"][local.month0() as usize].as_str()?;
+    let (day, year) = (local.day().to_string(), local.year().to_string());
+    let time = format!("{:02}:{:02}", local.hour(), local.minute());
+    Some(fill(t["deadline_format"].as_str()?, &[("day", &day), ("month", month), ("year", &year), ("time", &time)]))
+}
+
 /// One suggestion of a digest, from its member view (`review::view::for_member`).
-fn item(lang: &str, s: &Value) -> Value {
+fn item(lang: &str, s: &Value, extras: &Extras) -> Value {
     let t = strings(lang);
     let kind = s["kind"].as_str().unwrap_or("project");
-    let (title, place, link, deadline) = match kind {
+    let (title, place, source, deadline) = match kind {
         "project" => (
             s["project"]["title"].clone(),
             [s["project"]["programme"].as_str(), s["project"]["call_id"].as_str()]
@@ -58,8 +92,8 @@ fn item(lang: &str, s: &Value) -> Value {
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" / "),
-            s["project"]["source_url"].clone(),
-            s["project"]["deadline"].as_str().map(|d| d.chars().take(10).collect::<String>()),
+            s["project"]["source_url"].as_str().map(str::to_owned),
+            s["project"]["deadline"].as_str().and_then(|d| self::deadline(lang, d)),
         ),
         _ => {
             let card = &s["partner"];
@@ -69,7 +103,7 @@ fn item(lang: &str, s: &Value) -> Value {
                 Some(p) if kind == "candidate" => json!(format!("{} ({p})", card["name"].as_str().unwrap_or_default())),
                 _ => card["name"].clone(),
             };
-            (title, place.join(", "), card["website"].clone(), None)
+            (title, place.join(", "), card["website"].as_str().map(str::to_owned), None)
         }
     };
     let mut matched: Vec<String> = Vec::new();
@@ -81,15 +115,25 @@ fn item(lang: &str, s: &Value) -> Value {
         }
     }
     matched.truncate(6);
+    let with_choice = |choice: &str| extras.page_url.as_ref().map(|u| format!("{u}&choice={choice}"));
+    // The call's page where there is one, else ours.
+    let link = match &source {
+        Some(url) if kind == "project" => Some(url.clone()),
+        _ => extras.page_url.clone(),
+    };
     json!({
         "kind_label": t[kind],
         "title": title,
         "place": place,
+        "description": extras.description.as_deref().map(short),
         "rationale": s["rationale"],
         "score": s["score"].as_f64().map(|x| x.round() as i64),
         "matched": matched,
         "deadline": deadline,
+        "source": source,
         "link": link,
+        "interested_url": with_choice("interested"),
+        "not_relevant_url": with_choice("not_relevant"),
     })
 }
 
@@ -99,6 +143,7 @@ pub fn digest(
     name: &str,
     week: &super::IsoWeek,
     suggestions: &[Value],
+    extras: &[Extras],
     unsubscribe_url: &str,
 ) -> anyhow::Result<Rendered> {
     let t = strings(lang);
@@ -109,7 +154,11 @@ pub fn digest(
         "subject": subject,
         "greeting": fill(t["greeting"].as_str().unwrap_or_default(), &[("name", name)]),
         "t": t,
-        "items": suggestions.iter().map(|s| item(lang, s)).collect::<Vec<_>>(),
+        "items": suggestions
+            .iter()
+            .enumerate()
+            .map(|(i, s)| item(lang, s, extras.get(i).unwrap_or(&Extras::default())))
+            .collect::<Vec<_>>(),
         "unsubscribe_url": unsubscribe_url,
     });
     Ok(Rendered { subject, html: render("digest.html", &ctx)?, text: render("digest.txt", &ctx)? })
@@ -137,9 +186,112 @@ pub fn unsubscribe_page(lang: &str, state: PageState, name: &str, action: &str) 
     render("unsubscribe.html", &ctx)
 }
 
+/// What a suggestion's page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuggestionPage {
+    /// The suggestion, with the answer given so far or the buttons to give one.
+    Shown,
+    Invalid,
+    Expired,
+    /// Genuine link, but the suggestion is gone or no longer shown to members.
+    Unavailable,
+}
+
+/// The page a digest's suggestion link opens (`state` other than `Shown` shows only why not).
+#[derive(Debug, Clone, Default)]
+pub struct PageContent<'a> {
+    pub view: Option<&'a Value>,
+    pub extras: Extras,
+    /// The form's target (the link itself).
+    pub action: String,
+    /// What was just done: `recorded`, `undone`, or `conflict` (it could not be).
+    pub notice: Option<&'static str>,
+    /// The choice the member's link came with (`interested`, `not_relevant`), to put first.
+    pub choice: Option<String>,
+    /// Until when the current answer can be taken back (RFC 3339), if it still can.
+    pub undo_until: Option<String>,
+}
+
+/// Render a suggestion's page in `lang`.
+pub fn suggestion_page(lang: &str, state: SuggestionPage, page: &PageContent<'_>) -> anyhow::Result<String> {
+    let t = strings(lang);
+    let item = page.view.map(|v| item(lang, v, &page.extras));
+    let reaction =
+        page.view.and_then(|v| v["reaction"].as_str()).and_then(|r| t[format!("reaction_{r}").as_str()].as_str());
+    let undo_until = page.undo_until.as_deref().and_then(|d| {
+        let date = deadline(lang, d)?;
+        Some(fill(t["undo_until"].as_str().unwrap_or_default(), &[("date", &date)]))
+    });
+    let reasons: Vec<(String, String)> = t["reasons"]
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+        .unwrap_or_default();
+    let notice = page.notice.map(|n| t[n].as_str().unwrap_or_default());
+    let ctx = json!({
+        "lang": lang,
+        "t": t,
+        "state": match state {
+            SuggestionPage::Shown => "shown",
+            SuggestionPage::Invalid => "invalid",
+            SuggestionPage::Expired => "expired",
+            SuggestionPage::Unavailable => "unavailable",
+        },
+        "item": item,
+        "reaction": reaction,
+        "undo_until": undo_until,
+        "reasons": reasons,
+        "notice": notice,
+        "choice": page.choice,
+        "action": page.action,
+    });
+    render("suggestion.html", &ctx)
+}
+
+/// The first of our languages a browser's `Accept-Language` asks for (quality order), or English.
+pub fn page_language(accept_language: Option<&str>) -> &'static str {
+    let mut asked: Vec<(f32, &str)> = accept_language
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|part| {
+            let mut bits = part.trim().split(';');
+            let tag = bits.next()?.trim();
+            let q = bits.find_map(|b| b.trim().strip_prefix("q=")).and_then(|q| q.parse().ok()).unwrap_or(1.0);
+            Some((q, tag))
+        })
+        .collect();
+    asked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (_, tag) in asked {
+        let primary = tag.split('-').next().unwrap_or_default().to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => return "en",
+            "fr" => return "fr",
+            "de" | "lb" => return "de",
+            _ => {}
+        }
+    }
+    "en"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_follow_the_browser_language() {
+        assert_eq!(page_language(Some("fr-LU,fr;q=0.9,en;q=0.8")), "fr");
+        assert_eq!(page_language(Some("lb-LU, de;q=0.5")), "de");
+        assert_eq!(page_language(Some("pt-PT, en;q=0.3, de;q=0.7")), "de");
+        assert_eq!(page_language(Some("it")), "en");
+        assert_eq!(page_language(None), "en");
+    }
+
+    #[test]
+    fn long_descriptions_are_cut_at_a_word() {
+        let long = "word ".repeat(100);
+        let cut = short(&long);
+        assert!(cut.ends_with("word …") && cut.chars().count() <= DESCRIPTION_CHARS + 2, "{cut}");
+        assert_eq!(short("  two\n words "), "two words");
+    }
 
     #[test]
     fn every_language_has_every_string() {
@@ -159,13 +311,15 @@ mod tests {
             "partner": null, "explanation": {"matched": [{"label": "conception graphique"}]},
         });
         let week = super::super::IsoWeek { year: 2026, week: 48 };
-        let fr = digest("fr", "Atelier Éclat", &week, std::slice::from_ref(&s), "https://mm.example.lu/u?t=x").unwrap();
+        let fr =
+            digest("fr", "Atelier Éclat", &week, std::slice::from_ref(&s), &[], "https://mm.example.lu/u?t=x").unwrap();
         assert_eq!(fr.subject, "Vos suggestions Cluster Matchmaker, semaine 48");
         assert!(fr.html.contains("Heritage &amp; &lt;script&gt;"), "{}", fr.html);
         assert!(fr.text.contains("Heritage & <script>"), "{}", fr.text);
-        assert!(fr.text.contains("Date limite: 2026-12-15"));
+        assert!(fr.text.contains("Date limite: 15 décembre 2026, 17:00 (heure de Luxembourg)"), "{}", fr.text);
         assert!(fr.html.contains("https:&#x2f;&#x2f;mm.example.lu&#x2f;u?t=x"), "links are escaped like any text");
-        let de = digest("de", "Atelier", &week, &[s], "u").unwrap();
+        let de = digest("de", "Atelier", &week, &[s], &[], "u").unwrap();
+        assert!(de.text.contains("Frist: 15. Dezember 2026, 17:00 Uhr (Luxemburger Zeit)"), "{}", de.text);
         assert!(de.subject.starts_with("Ihre Cluster-Matchmaker-Vorschläge"));
         assert!(de.text.contains("Gemeinsam: conception graphique"));
     }

@@ -1,5 +1,7 @@
-//! Unsubscribe links: an HMAC-SHA256 over (purpose, member) with a key kept like the signing keys, so a link works
-//! signed out and after a restart, and a token made for one member fails for any other.
+//! Signed links in digests: an HMAC-SHA256 over the link's purpose and what it names, with a key kept like the
+//! signing keys, so a link works signed out and after a restart, and a token made for one member (or one suggestion,
+//! or one purpose) fails for any other. Unsubscribe links name a member and last as long as the key; a suggestion's
+//! links name the suggestion and its member and carry their expiry under the MAC.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +9,7 @@ use anyhow::Context;
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::config::Settings;
@@ -88,9 +91,108 @@ impl UnsubscribeKey {
     }
 }
 
+/// What a suggestion link lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// See the suggestion and react to it (interested, not relevant, taken back).
+    React,
+}
+
+impl LinkPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::React => "suggestion:react",
+        }
+    }
+}
+
+/// What a genuine, unexpired suggestion link names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SuggestionLink {
+    pub suggestion: Uuid,
+    pub member: Uuid,
+    pub expires: DateTime<Utc>,
+}
+
+/// Why a suggestion link does not work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkError {
+    /// Not made with our key for this purpose (mistyped, forged, or for another purpose).
+    Invalid,
+    /// Genuine, but past its expiry.
+    Expired,
+}
+
+impl UnsubscribeKey {
+    fn link_message(purpose: LinkPurpose, suggestion: Uuid, member: Uuid, expires: i64) -> String {
+        format!("{}:{suggestion}:{member}:{expires}", purpose.as_str())
+    }
+
+    /// A token for `purpose` on `suggestion` of `member`, valid until `expires`: the three and the MAC, URL-safe.
+    pub fn suggestion_token(
+        &self,
+        purpose: LinkPurpose,
+        suggestion: Uuid,
+        member: Uuid,
+        expires: DateTime<Utc>,
+    ) -> String {
+        let at = expires.timestamp();
+        let tag = hmac::sign(&self.0, Self::link_message(purpose, suggestion, member, at).as_bytes());
+        format!("{}.{}.{at}.{}", suggestion.simple(), member.simple(), URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    }
+
+    /// What a suggestion token names, if it is genuine for `purpose` (compared in constant time) and not expired at
+    /// `now`. An expired token is told apart only once its MAC is checked.
+    pub fn verify_suggestion(
+        &self,
+        purpose: LinkPurpose,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SuggestionLink, LinkError> {
+        let mut parts = token.trim().split('.');
+        let (Some(s), Some(m), Some(at), Some(tag), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(LinkError::Invalid);
+        };
+        let suggestion = Uuid::try_parse(s).map_err(|_| LinkError::Invalid)?;
+        let member = Uuid::try_parse(m).map_err(|_| LinkError::Invalid)?;
+        let at: i64 = at.parse().map_err(|_| LinkError::Invalid)?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| LinkError::Invalid)?;
+        hmac::verify(&self.0, Self::link_message(purpose, suggestion, member, at).as_bytes(), &tag)
+            .map_err(|_| LinkError::Invalid)?;
+        let expires = DateTime::from_timestamp(at, 0).ok_or(LinkError::Invalid)?;
+        if expires <= now {
+            return Err(LinkError::Expired);
+        }
+        Ok(SuggestionLink { suggestion, member, expires })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suggestion_links_name_one_suggestion_one_member_and_expire() {
+        let key = UnsubscribeKey::new(&generate().unwrap()).unwrap();
+        let now = Utc::now();
+        let (s, m, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let expires = now + chrono::TimeDelta::weeks(8);
+        let t = key.suggestion_token(LinkPurpose::React, s, m, expires);
+        let link = key.verify_suggestion(LinkPurpose::React, &t, now).unwrap();
+        assert_eq!((link.suggestion, link.member, link.expires.timestamp()), (s, m, expires.timestamp()));
+        let swapped = t.replacen(&m.simple().to_string(), &other.simple().to_string(), 1);
+        assert_eq!(key.verify_suggestion(LinkPurpose::React, &swapped, now), Err(LinkError::Invalid));
+        let later = t.replacen(&expires.timestamp().to_string(), &(expires.timestamp() + 86_400).to_string(), 1);
+        assert_eq!(key.verify_suggestion(LinkPurpose::React, &later, now), Err(LinkError::Invalid), "expiry is signed");
+        let after = expires + chrono::TimeDelta::seconds(1);
+        assert_eq!(key.verify_suggestion(LinkPurpose::React, &t, after), Err(LinkError::Expired));
+        let other_key = UnsubscribeKey::new(&generate().unwrap()).unwrap();
+        assert_eq!(other_key.verify_suggestion(LinkPurpose::React, &t, now), Err(LinkError::Invalid));
+        assert_eq!(key.verify(&t), None, "not an unsubscribe token");
+        assert_eq!(key.verify_suggestion(LinkPurpose::React, &key.token(m), now), Err(LinkError::Invalid));
+    }
 
     #[test]
     fn tokens_name_one_member_and_one_key() {

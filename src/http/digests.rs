@@ -8,12 +8,16 @@ use uuid::Uuid;
 use super::AppState;
 use super::extract::{Params, actor, enum_param, offset_page, offset_query, parsed, query_params};
 use crate::app::digests::{self as use_case, PreviewOf};
+use crate::app::links::{self, LinkAction, LinkPage};
 use crate::auth::Caller;
 use crate::db::digests::DigestFilter;
-use crate::digest::render::{self, PageState};
+use crate::digest::render::{self, PageState, SuggestionPage};
 use crate::digest::{Digest, DigestStatus, IsoWeek, mail_language};
 use crate::domain::FieldError;
+use crate::domain::parse::ApiEnum as _;
+use crate::domain::suggestion::ReactionReason;
 use crate::http::error::ApiError;
+use crate::http::review::REASON_MAX;
 
 const CURSOR_KIND: &str = "d1";
 
@@ -173,7 +177,8 @@ fn unsubscribe_page(
     shows: PageState,
 ) -> Result<HttpResponse, ApiError> {
     let Some(m) = member else {
-        return Ok(html(StatusCode::NOT_FOUND, render::unsubscribe_page("en", PageState::Invalid, "", "")?));
+        let lang = render::page_language(accept_language(req));
+        return Ok(html(StatusCode::NOT_FOUND, render::unsubscribe_page(lang, PageState::Invalid, "", "")?));
     };
     let lang = mail_language(m.profile.preferred_language, &m.profile.languages);
     let action = format!("/v1/unsubscribe?{}", req.query_string());
@@ -190,6 +195,88 @@ pub async fn confirm_unsubscribe(state: web::Data<AppState>, req: HttpRequest) -
 pub async fn unsubscribe(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let member = use_case::unsubscribe(&state, token(&req)).await?;
     unsubscribe_page(&req, member, PageState::Done)
+}
+
+fn accept_language(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())
+}
+
+/// A suggestion's page as the response: in the member's language, or the browser's when the link names nobody.
+fn suggestion_page(req: &HttpRequest, page: &LinkPage, choice: Option<String>) -> Result<HttpResponse, ApiError> {
+    let lang = page.lang.unwrap_or_else(|| render::page_language(accept_language(req)));
+    let status = match page.state {
+        SuggestionPage::Shown => StatusCode::OK,
+        SuggestionPage::Expired => StatusCode::GONE,
+        SuggestionPage::Invalid | SuggestionPage::Unavailable => StatusCode::NOT_FOUND,
+    };
+    let content = render::PageContent {
+        view: page.view.as_ref(),
+        extras: page.extras.clone(),
+        action: format!("/v1/suggestion-page?token={}", urlencoding(&token(req).unwrap_or_default())),
+        notice: page.notice,
+        choice,
+        undo_until: page.undo_until.clone(),
+    };
+    Ok(html(status, render::suggestion_page(lang, page.state, &content)?))
+}
+
+fn urlencoding(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// `GET /v1/suggestion-page?token=[&choice=interested|not_relevant]`: one suggestion of a digest, with buttons to
+/// answer (signed out; changes nothing: mail scanners follow links).
+pub async fn show_suggestion_page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let params = query_params(req.query_string(), &["token", "choice"])?;
+    let choice = params.get("choice").filter(|c| matches!(c.as_str(), "interested" | "not_relevant")).cloned();
+    let page = links::show(&state, token(&req)).await?;
+    suggestion_page(&req, &page, choice)
+}
+
+/// The answer a suggestion's page posts: `action` (`interested`, `not_relevant` with an optional `reason` and
+/// `comment`, or `undo`).
+fn link_action(body: &[u8]) -> Result<LinkAction, ApiError> {
+    let mut fields = std::collections::HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        fields.insert(k.into_owned(), v.into_owned());
+    }
+    let mut errors = Vec::new();
+    let reason = match fields.get("reason").map(String::as_str) {
+        None | Some("") => None,
+        Some(r) => ReactionReason::from_name(r).or_else(|| {
+            errors.push(FieldError::new("/reason", format!("must be one of {}", ReactionReason::choices())));
+            None
+        }),
+    };
+    let comment = fields.get("comment").map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    if comment.as_ref().is_some_and(|c| c.chars().count() > REASON_MAX || c.contains('\0')) {
+        errors.push(FieldError::new("/comment", format!("at most {REASON_MAX} characters, no NUL")));
+    }
+    let action = match fields.get("action").map(String::as_str) {
+        Some("interested") => Some(LinkAction::Interested),
+        Some("not_relevant") => Some(LinkAction::NotRelevant { reason, comment }),
+        Some("undo") => Some(LinkAction::Undo),
+        _ => {
+            errors.push(FieldError::new("/action", "must be one of interested, not_relevant, undo"));
+            None
+        }
+    };
+    match parsed(action, errors)? {
+        Some(a) => Ok(a),
+        None => Err(ApiError::validation(vec![FieldError::new("/action", "is required")])),
+    }
+}
+
+/// `POST /v1/suggestion-page?token=`: record the answer given on a suggestion's page (a form post), then the page.
+pub async fn answer_suggestion_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    query_params(req.query_string(), &["token"])?;
+    let action = link_action(&body)?;
+    let page = links::answer(&state, token(&req), action).await?;
+    suggestion_page(&req, &page, None)
 }
 
 #[cfg(test)]

@@ -228,6 +228,8 @@ pub const ROUTES: &[RouteDef] = &[
     route!("POST", "/v1/digests/{id}/retry", "retryDigest", Access::Staff, digests::retry),
     route!("GET", "/v1/unsubscribe", "showUnsubscribe", Access::Public, digests::confirm_unsubscribe),
     route!("POST", "/v1/unsubscribe", "unsubscribe", Access::Public, digests::unsubscribe),
+    route!("GET", "/v1/suggestion-page", "showSuggestionPage", Access::Public, digests::show_suggestion_page),
+    route!("POST", "/v1/suggestion-page", "answerSuggestionPage", Access::Public, digests::answer_suggestion_page),
 ];
 
 const SUGGESTION_READ: Access =

@@ -33,6 +33,12 @@ pub fn project_summary(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) ->
     Ok(Value::Object(out))
 }
 
+/// The description of a project suggestion's project, for a digest or a suggestion's page (none for partners).
+pub fn description(conn: &mut DbConnection, s: &Suggestion) -> Result<Option<String>, QueryError> {
+    let Some(p) = s.project.filter(|_| s.kind == super::SuggestionKind::Project) else { return Ok(None) };
+    Ok(projects::find(conn, p)?.map(|p| p.draft.description).filter(|d| !d.trim().is_empty()))
+}
+
 /// The explanation without anything a member should not read.
 fn public_explanation(s: &Suggestion) -> Value {
     let stored: Value = serde_json::from_str(&s.explanation).unwrap_or_else(|_| json!({}));

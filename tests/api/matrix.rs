@@ -131,6 +131,8 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("POST",   "/v1/digests/{id}/retry",               [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/unsubscribe",                      [200,  200,    200,    200,    200,    200,      200,   200]),
     ("POST",   "/v1/unsubscribe",                      [200,  200,    200,    200,    200,    200,      200,   200]),
+    ("GET",    "/v1/suggestion-page",                  [200,  200,    200,    200,    200,    200,      200,   200]),
+    ("POST",   "/v1/suggestion-page",                  [200,  200,    200,    200,    200,    200,      200,   200]),
 ];
 
 fn expected(method: &str, path: &str) -> Option<[u16; 8]> {
@@ -210,6 +212,8 @@ struct ReviewFixtures {
     failed: String,
     /// A's unsubscribe token.
     token: String,
+    /// The token of the page of A's approved suggestion.
+    page: String,
 }
 
 /// A synonym and a merge as staff would have made them, written straight to the database.
@@ -244,9 +248,17 @@ fn staff_edits(app: &TestApp, caller: Caller, path: &str, tag: &str) -> StaffEdi
 
 /// Whether the cells of a route need [`ReviewFixtures`].
 fn about_review(path: &str) -> bool {
-    ["/v1/matching", "/v1/review", "/v1/suggestions", "/v1/reactions", "/v1/digests", "/v1/unsubscribe"]
-        .iter()
-        .any(|p| path.starts_with(p))
+    [
+        "/v1/matching",
+        "/v1/review",
+        "/v1/suggestions",
+        "/v1/reactions",
+        "/v1/digests",
+        "/v1/unsubscribe",
+        "/v1/suggestion-page",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
         || path.ends_with("/suggestions")
         || path.contains("/digest")
 }
@@ -314,7 +326,14 @@ fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
     };
     let (digest, failed) = (digest("2026-W48", "sent"), digest("2026-W47", "failed"));
     let token = app.jobs.mailer.key.token(a);
-    ReviewFixtures { run, pending: pending.id, approved: approved.id, digest, failed, token }
+    let expires = now + chrono::TimeDelta::weeks(8);
+    let page = app.jobs.mailer.key.suggestion_token(
+        matchmaker::digest::token::LinkPurpose::React,
+        approved.id.parse().unwrap(),
+        a,
+        expires,
+    );
+    ReviewFixtures { run, pending: pending.id, approved: approved.id, digest, failed, token, page }
 }
 
 async fn organisation(app: &TestApp, name: &str, contact_email: &str) -> Uuid {
@@ -630,6 +649,13 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
         ("POST", "/v1/unsubscribe") => Call {
             body: Body::Form(vec![("List-Unsubscribe", "One-Click".to_owned())]),
             ..Call::new(Method::POST, format!("/v1/unsubscribe?token={}", fx.review().token))
+        },
+        ("GET", "/v1/suggestion-page") => {
+            Call::new(Method::GET, format!("/v1/suggestion-page?token={}", fx.review().page))
+        }
+        ("POST", "/v1/suggestion-page") => Call {
+            body: Body::Form(vec![("action", "interested".to_owned())]),
+            ..Call::new(Method::POST, format!("/v1/suggestion-page?token={}", fx.review().page))
         },
         _ => return None,
     };

@@ -415,6 +415,135 @@ async fn a_dropped_connection_is_retried_without_a_second_copy(backend: Backend)
     assert_eq!(app.get("/v1/digests?status=sent").await.json()["items"].as_array().unwrap().len(), 3);
 }
 
+/// The address after `label: ` on a line of a digest's text part.
+fn link_after(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{label}: ")))
+        .unwrap_or_else(|| panic!("no `{label}:` line in {text}"))
+        .trim()
+        .to_owned()
+}
+
+/// A suggestion as staff see it (reaction included).
+async fn suggestion(app: &TestApp, id: &str) -> Value {
+    let reply = app.get(&format!("/v1/suggestions/{id}")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()
+}
+
+async fn digest_links_let_members_answer(backend: Backend) {
+    let sink = Sink::start(Behaviour::default()).await;
+    let url = sink.url();
+    let Some(app) = TestApp::spawn_with(backend, move |s| {
+        s.mail.smtp_url = Some(url);
+        s.mail.public_url = "https://matchmaker.example.lu".to_owned();
+        s.mail.public_url_set = true;
+        s.mail.reply_to = Some("Cluster team <cluster@example.lu>".to_owned());
+    })
+    .await
+    else {
+        return;
+    };
+    approved_cluster(&app).await;
+    assert!(matches!(digest(&app).await, Outcome::Finished(_)));
+    let got: Vec<_> = sink.wait_for(2, Duration::from_secs(10)).await.iter().map(|m| smtp_sink::parse(m)).collect();
+    let to_a = got.iter().find(|m| m.to == "hello@atelieraurore.example.lu").unwrap();
+    let to_b = got.iter().find(|m| m.to == "hello@bureauboral.example.lu").unwrap();
+
+    // Headers: replies reach the team; the mail says its language, its list, and that it is automatic.
+    assert_eq!(to_a.reply_to, "cluster@example.lu");
+    assert_eq!((to_a.content_language.as_str(), to_b.content_language.as_str()), ("fr", "de"));
+    assert_eq!(to_a.list_id, "Cluster Matchmaker digest <digest.matchmaker.example.lu>");
+    assert_eq!(to_a.auto_submitted, "auto-generated");
+
+    // A Luxembourgish reader's German mail names concepts in German, not in Luxembourgish.
+    let vocab = matchmaker::matching::Vocabulary::shipped_shared().unwrap();
+    let graphic = vocab.concept(vocab.normalise("graphic design").concept.unwrap());
+    use matchmaker::matching::vocabulary::Lang;
+    let (de, lb) = (graphic.label(Lang::De), graphic.label(Lang::Lb));
+    let common = to_b.text.lines().find(|l| l.starts_with("Gemeinsam: ")).unwrap_or_default();
+    assert!(common.contains(de), "{de} in {}", to_b.text);
+    assert!(de == lb || !common.contains(lb), "{lb} in {common}");
+
+    // Each item links its page; the same links are in the HTML part.
+    let interested = link_after(&to_a.text, "Intéressé");
+    let not_relevant = link_after(&to_a.text, "Pas pertinent");
+    assert!(interested.starts_with("https://matchmaker.example.lu/v1/suggestion-page?token="), "{interested}");
+    assert!(interested.ends_with("&choice=interested") && not_relevant.ends_with("&choice=not_relevant"));
+    let hrefs: Vec<String> = scraper::Html::parse_document(&to_a.html)
+        .select(&scraper::Selector::parse("a").unwrap())
+        .filter_map(|e| e.value().attr("href").map(str::to_owned))
+        .collect();
+    assert!(hrefs.contains(&interested) && hrefs.contains(&not_relevant), "{hrefs:?}");
+    let path = interested.trim_start_matches("https://matchmaker.example.lu").to_owned();
+    let token = path.split("token=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let id = Uuid::try_parse(token.split('.').next().unwrap()).unwrap().to_string();
+    let page = |p: &str| p.to_owned();
+    let post = |form: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        let token = token.clone();
+        async move { app.send(app.client.post(app.url(&format!("/v1/suggestion-page?token={token}"))).form(&form)).await }
+    };
+
+    // GET shows the page in the member's language and changes nothing (mail scanners follow links).
+    let shown = app.anonymous().get(&page(&path)).await;
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    assert!(shown.text().contains("<html lang=\"fr\">"), "{}", shown.text());
+    assert!(shown.text().contains("Je suis intéressé") && shown.text().contains("Pas le temps en ce moment"));
+    assert!(!shown.text().contains("hello@"), "no contact details on the page");
+    assert!(suggestion(&app, &id).await["reaction"].is_null());
+
+    // POST answers: not relevant with a reason and a comment, taken back, then interested.
+    let answered =
+        post(vec![("action", "not_relevant"), ("reason", "wrong_sector"), ("comment", "Pas notre métier")]).await;
+    assert_eq!(answered.status, 200, "{}", answered.text());
+    assert!(answered.text().contains("Merci, votre réponse est enregistrée"), "{}", answered.text());
+    let s = suggestion(&app, &id).await;
+    assert_eq!((s["reaction"].as_str(), s["reaction_reason"].as_str()), (Some("not_relevant"), Some("wrong_sector")));
+    assert_eq!(s["reaction_comment"], "Pas notre métier");
+    assert!(answered.text().contains("Retirer ma réponse"), "the answer can be taken back: {}", answered.text());
+    let undone = post(vec![("action", "undo")]).await;
+    assert_eq!(undone.status, 200);
+    assert!(suggestion(&app, &id).await["reaction"].is_null());
+    assert_eq!(post(vec![("action", "interested")]).await.status, 200);
+    assert_eq!(suggestion(&app, &id).await["reaction"], "interested");
+    let history = app.get(&format!("/v1/suggestions/{id}?history=true")).await.json();
+    let actors: Vec<&str> =
+        history["history"].as_array().map_or(vec![], |h| h.iter().filter_map(|e| e["actor"].as_str()).collect());
+    assert!(actors.iter().any(|a| a.starts_with("member:")), "answers are the member's: {history}");
+
+    // Bad input is refused and changes nothing.
+    let bad = post(vec![("action", "maybe")]).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.header("content-type").as_deref(), Some("application/problem+json"));
+    let bad_reason = post(vec![("action", "not_relevant"), ("reason", "boring")]).await;
+    assert_eq!(bad_reason.status, 422);
+    assert_eq!(suggestion(&app, &id).await["reaction"], "interested");
+
+    // A forged token (another member's id under A's MAC) does nothing; its page follows the browser's language.
+    let parts: Vec<&str> = token.split('.').collect();
+    let other = Uuid::now_v7().simple().to_string();
+    let forged = format!("/v1/suggestion-page?token={}.{other}.{}.{}", parts[0], parts[2], parts[3]);
+    let refused = app.send(app.client.get(app.url(&forged)).header("accept-language", "de-LU,de;q=0.9")).await;
+    assert_eq!(refused.status, 404);
+    assert!(refused.text().contains("<html lang=\"de\">"), "{}", refused.text());
+    let refused = app.send(app.client.post(app.url(&forged)).form(&[("action", "undo")])).await;
+    assert_eq!(refused.status, 404);
+    assert_eq!(suggestion(&app, &id).await["reaction"], "interested");
+
+    // A tampered unsubscribe link answers in the browser's language too.
+    let tampered =
+        app.send(app.client.get(app.url("/v1/unsubscribe?token=abc.def")).header("accept-language", "fr")).await;
+    assert_eq!(tampered.status, 404);
+    assert!(tampered.text().contains("<html lang=\"fr\">"), "{}", tampered.text());
+
+    // After eight weeks the link has expired: a page says so, and nothing changes.
+    app.clock.advance(TimeDelta::weeks(8) + TimeDelta::hours(1));
+    assert_eq!(app.anonymous().get(&page(&path)).await.status, 410);
+    assert_eq!(post(vec![("action", "undo")]).await.status, 410);
+    assert_eq!(suggestion(&app, &id).await["reaction"], "interested");
+}
+
 macro_rules! mailing_tests {
     ($($name:ident),+) => {
         $(
@@ -435,4 +564,8 @@ macro_rules! mailing_tests {
     };
 }
 
-mailing_tests!(weekly_digest_goes_out_once, a_dropped_connection_is_retried_without_a_second_copy);
+mailing_tests!(
+    weekly_digest_goes_out_once,
+    a_dropped_connection_is_retried_without_a_second_copy,
+    digest_links_let_members_answer
+);

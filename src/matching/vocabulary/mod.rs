@@ -113,9 +113,34 @@ const DEMONYMS: &[(&str, &str)] = &[
 /// Beginnings of words for someone one works with: a "coproducteur luxembourgeois" is sought in Luxembourg, a
 /// "traduction luxembourgeoise" anywhere.
 const PARTY_WORDS: &[&str] = &[
-    "coproducteur", "coproductrice", "coproducer", "koproduzent", "producer", "producteur", "produzent", "production company", "produktionsfirm",
-    "partenaire", "partner", "societe", "company", "companies", "firm", "unternehm", "studio", "agenc", "agentur",
-    "bureau", "buro", "architect", "architekt", "artisan", "handwerk", "distribut", "verleih", "diffuseur",
+    "coproducteur",
+    "coproductrice",
+    "coproducer",
+    "koproduzent",
+    "producer",
+    "producteur",
+    "produzent",
+    "production company",
+    "produktionsfirm",
+    "partenaire",
+    "partner",
+    "societe",
+    "company",
+    "companies",
+    "firm",
+    "unternehm",
+    "studio",
+    "agenc",
+    "agentur",
+    "bureau",
+    "buro",
+    "architect",
+    "architekt",
+    "artisan",
+    "handwerk",
+    "distribut",
+    "verleih",
+    "diffuseur",
 ];
 
 /// A folded term that names where the other side must be: ending with a place word and a country ("produktionsfirmen
@@ -143,7 +168,8 @@ fn demonym_of(folded: &str) -> Option<(String, &'static str)> {
     let mut found: Option<(usize, &'static str)> = None;
     for (i, word) in words.iter().enumerate() {
         let country = PLACES.iter().any(|(name, _)| name == word);
-        let compound = |d: &str| ["belgo", "franco", "germano", "luxembourgo"].contains(word) && d.starts_with(&word[..4]);
+        let compound =
+            |d: &str| ["belgo", "franco", "germano", "luxembourgo"].contains(word) && d.starts_with(&word[..4]);
         if let Some((_, code)) = DEMONYMS.iter().find(|(d, _)| !country && (word.starts_with(d) || compound(d))) {
             if found.is_some() {
                 return None; // "belgo-luxembourgeoise", two nationalities: not one place
@@ -154,9 +180,9 @@ fn demonym_of(folded: &str) -> Option<(String, &'static str)> {
     let (at, code) = found?;
     let rest: Vec<&str> = words.iter().enumerate().filter(|&(i, _)| i != at).map(|(_, w)| *w).collect();
     let rest = rest.join(" ");
-    let party = PARTY_WORDS.iter().any(|p| {
-        if p.contains(' ') { rest.contains(p) } else { rest.split(' ').any(|w| w.starts_with(p)) }
-    });
+    let party = PARTY_WORDS
+        .iter()
+        .any(|p| if p.contains(' ') { rest.contains(p) } else { rest.split(' ').any(|w| w.starts_with(p)) });
     (party && !rest.is_empty()).then_some((rest, code))
 }
 

@@ -1,0 +1,119 @@
+//! A suggestion's page, reached signed out from the member's digest: what it shows, and the answers given there.
+//! The link is the credential (see `digest::token`): `show` changes nothing, so mail scanners that follow links do
+//! no harm; `answer` records what the member chose, as the member.
+
+use chrono::TimeDelta;
+use serde_json::Value;
+
+use super::{AppError, Services};
+use crate::db::suggestions::ReactError;
+use crate::db::{self, members, suggestions};
+use crate::digest::mail_language;
+use crate::digest::render::{Extras, SuggestionPage};
+use crate::digest::token::{LinkError, LinkPurpose};
+use crate::domain::member::timestamp;
+use crate::domain::suggestion::{REACTION_UNDO_DAYS, Reaction, ReactionReason};
+use crate::review::view;
+
+/// What a member can do from a suggestion's page.
+#[derive(Debug, Clone)]
+pub enum LinkAction {
+    Interested,
+    NotRelevant {
+        reason: Option<ReactionReason>,
+        comment: Option<String>,
+    },
+    /// Take the answer back (within [`REACTION_UNDO_DAYS`]).
+    Undo,
+}
+
+/// A suggestion's page, ready to render.
+#[derive(Debug, Clone)]
+pub struct LinkPage {
+    pub state: SuggestionPage,
+    /// The member's language; `None` when the link names nobody we know (the page follows the browser).
+    pub lang: Option<&'static str>,
+    pub view: Option<Value>,
+    pub extras: Extras,
+    /// Until when the current answer can be taken back (RFC 3339), if it still can.
+    pub undo_until: Option<String>,
+    pub notice: Option<&'static str>,
+}
+
+impl LinkPage {
+    fn refused(state: SuggestionPage, lang: Option<&'static str>) -> Self {
+        Self { state, lang, view: None, extras: Extras::default(), undo_until: None, notice: None }
+    }
+}
+
+/// The page a suggestion link shows now. Changes nothing.
+pub async fn show(svc: &Services, token: Option<String>) -> Result<LinkPage, AppError> {
+    page(svc, token, None).await
+}
+
+/// Record what the member chose on the page, then the page as it is after.
+pub async fn answer(svc: &Services, token: Option<String>, action: LinkAction) -> Result<LinkPage, AppError> {
+    page(svc, token, Some(action)).await
+}
+
+async fn page(svc: &Services, token: Option<String>, action: Option<LinkAction>) -> Result<LinkPage, AppError> {
+    let now = svc.clock.now();
+    let verified = match token {
+        Some(t) => svc.jobs.mailer.key.verify_suggestion(LinkPurpose::React, &t, now),
+        None => Err(LinkError::Invalid),
+    };
+    let link = match verified {
+        Ok(link) => link,
+        Err(LinkError::Invalid) => return Ok(LinkPage::refused(SuggestionPage::Invalid, None)),
+        Err(LinkError::Expired) => return Ok(LinkPage::refused(SuggestionPage::Expired, None)),
+    };
+    db::run(&svc.pool, move |conn| {
+        let Some(member) = members::find(conn, link.member)? else {
+            return Ok(LinkPage::refused(SuggestionPage::Unavailable, None));
+        };
+        let lang = Some(mail_language(member.profile.preferred_language, &member.profile.languages));
+        let id = link.suggestion.to_string();
+        let mine = |s: &crate::review::Suggestion| s.member == link.member && s.status.visible_to_member();
+        if !suggestions::find(conn, &id)?.is_some_and(|s| mine(&s)) {
+            return Ok(LinkPage::refused(SuggestionPage::Unavailable, lang));
+        }
+        let actor = format!("member:{}", link.member);
+        let done = match action {
+            None => Ok(None),
+            Some(LinkAction::Interested) => {
+                suggestions::react(conn, &id, Reaction::Interested, None, None, &actor, now).map(|_| Some("recorded"))
+            }
+            Some(LinkAction::NotRelevant { reason, comment }) => {
+                let comment = comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
+                suggestions::react(conn, &id, Reaction::NotRelevant, reason, comment, &actor, now)
+                    .map(|_| Some("recorded"))
+            }
+            Some(LinkAction::Undo) => suggestions::undo_reaction(conn, &id, &actor, now).map(|_| Some("undone")),
+        };
+        let notice = match done {
+            Ok(n) => n,
+            Err(ReactError::Conflict(_)) => Some("conflict"),
+            Err(ReactError::NotFound) => return Ok(LinkPage::refused(SuggestionPage::Unavailable, lang)),
+            Err(ReactError::Db(e)) => return Err(e.into()),
+        };
+        let Some(s) = suggestions::find(conn, &id)?.filter(mine) else {
+            return Ok(LinkPage::refused(SuggestionPage::Unavailable, lang));
+        };
+        let mut view = view::for_member(conn, &s, now)?;
+        if let Some(lang) = lang {
+            crate::digest::label_in(&mut view, lang);
+        }
+        let description = view::description(conn, &s)?;
+        let undo_until =
+            s.reacted_at.map(|at| at + TimeDelta::days(REACTION_UNDO_DAYS)).filter(|until| *until > now).map(timestamp);
+        Ok::<_, AppError>(LinkPage {
+            state: SuggestionPage::Shown,
+            lang,
+            view: Some(view),
+            extras: Extras { description, page_url: None },
+            undo_until,
+            notice,
+        })
+    })
+    .await
+}
