@@ -40,6 +40,7 @@ fn env(app: &TestApp, sink: &Sink, digest_cron: &str) -> Vec<(&'static str, Stri
         ("MATCHMAKER_JWT_KEY", app.db.key_pem.clone()),
         ("MATCHMAKER_UNSUBSCRIBE_KEY", app.db.unsubscribe_key.clone()),
         ("MATCHMAKER_SMTP_URL", sink.url()),
+        ("MATCHMAKER_PUBLIC_URL", "https://matchmaker.example.lu".to_owned()),
         ("MATCHMAKER_SCHEDULER", "on".to_owned()),
         ("MATCHMAKER_DIGEST_SCHEDULE", digest_cron.to_owned()),
         ("MATCHMAKER_MATCHING_SCHEDULE", "0 0 1 1 *".to_owned()),
@@ -170,6 +171,18 @@ async fn digest_run_by_hand_previews_then_sends_once() {
     cluster(&app).await;
     let vars = env(&app, &sink, "0 0 1 1 *");
     let week = matchmaker::digest::IsoWeek::of(chrono::Utc::now(), chrono_tz::Europe::Luxembourg).to_string();
+    // With SMTP set but no public URL, every link in the mail would point at the listening address: refused.
+    let unreachable = {
+        let mut cmd = crate::cli::matchmaker();
+        cmd.args(["digest", "run", "--week", &week]);
+        for (k, v) in vars.iter().filter(|(k, _)| *k != "MATCHMAKER_PUBLIC_URL") {
+            cmd.env(k, v);
+        }
+        tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+    };
+    assert!(!unreachable.status.success());
+    assert!(String::from_utf8_lossy(&unreachable.stderr).contains("MATCHMAKER_PUBLIC_URL is not set"));
+    assert!(sink.messages().is_empty(), "nothing sent");
     let period = week.clone();
     let run = move |extra: &[&str]| {
         let mut cmd = crate::cli::matchmaker();
