@@ -6,6 +6,7 @@ use chrono::TimeDelta;
 use serde_json::Value;
 
 use super::{AppError, Services};
+use crate::app::review::Recording;
 use crate::db::suggestions::ReactError;
 use crate::db::{self, members, suggestions};
 use crate::digest::mail_language;
@@ -20,17 +21,31 @@ use crate::review::view;
 pub enum LinkAction {
     Interested,
     NotRelevant {
-        reason: Option<ReactionReason>,
+        reason: ReactionReason,
         comment: Option<String>,
     },
     /// Take the answer back (within [`REACTION_UNDO_DAYS`]).
     Undo,
+    /// Say what came of it (a question's link only).
+    Outcome(Recording),
+}
+
+impl LinkAction {
+    /// The purpose a link must have been made for to do this.
+    fn purpose(&self) -> LinkPurpose {
+        match self {
+            Self::Outcome(_) => LinkPurpose::Outcome,
+            Self::Interested | Self::NotRelevant { .. } | Self::Undo => LinkPurpose::React,
+        }
+    }
 }
 
 /// A suggestion's page, ready to render.
 #[derive(Debug, Clone)]
 pub struct LinkPage {
     pub state: SuggestionPage,
+    /// What the link was made for: the page shows the reaction's buttons, or the question what came of it.
+    pub purpose: LinkPurpose,
     /// The member's language; `None` when the link names nobody we know (the page follows the browser).
     pub lang: Option<&'static str>,
     pub view: Option<Value>,
@@ -38,11 +53,15 @@ pub struct LinkPage {
     /// Until when the current answer can be taken back (RFC 3339), if it still can.
     pub undo_until: Option<String>,
     pub notice: Option<&'static str>,
+    /// Today in Luxembourg, `YYYY-MM-DD`.
+    pub today: String,
 }
 
 impl LinkPage {
     fn refused(state: SuggestionPage, lang: Option<&'static str>) -> Self {
-        Self { state, lang, view: None, extras: Extras::default(), undo_until: None, notice: None }
+        let purpose = LinkPurpose::React;
+        let today = String::new();
+        Self { state, purpose, lang, view: None, extras: Extras::default(), undo_until: None, notice: None, today }
     }
 }
 
@@ -58,15 +77,22 @@ pub async fn answer(svc: &Services, token: Option<String>, action: LinkAction) -
 
 async fn page(svc: &Services, token: Option<String>, action: Option<LinkAction>) -> Result<LinkPage, AppError> {
     let now = svc.clock.now();
-    let verified = match token {
-        Some(t) => svc.jobs.mailer.key.verify_suggestion(LinkPurpose::React, &t, now),
-        None => Err(LinkError::Invalid),
-    };
-    let link = match verified {
-        Ok(link) => link,
+    let key = &svc.jobs.mailer.key;
+    let verified = token.as_deref().map_or(Err(LinkError::Invalid), |t| {
+        [LinkPurpose::React, LinkPurpose::Outcome]
+            .into_iter()
+            .map(|p| key.verify_suggestion(p, t, now).map(|link| (link, p)))
+            .find(|r| r != &Err(LinkError::Invalid))
+            .unwrap_or(Err(LinkError::Invalid))
+    });
+    let (link, purpose) = match verified {
+        Ok(found) => found,
         Err(LinkError::Invalid) => return Ok(LinkPage::refused(SuggestionPage::Invalid, None)),
         Err(LinkError::Expired) => return Ok(LinkPage::refused(SuggestionPage::Expired, None)),
     };
+    if action.as_ref().is_some_and(|a| a.purpose() != purpose) {
+        return Ok(LinkPage::refused(SuggestionPage::Invalid, None));
+    }
     db::run(&svc.pool, move |conn| {
         let Some(member) = members::find(conn, link.member)? else {
             return Ok(LinkPage::refused(SuggestionPage::Unavailable, None));
@@ -85,10 +111,17 @@ async fn page(svc: &Services, token: Option<String>, action: Option<LinkAction>)
             }
             Some(LinkAction::NotRelevant { reason, comment }) => {
                 let comment = comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
-                suggestions::react(conn, &id, Reaction::NotRelevant, reason, comment, &actor, now)
+                suggestions::react(conn, &id, Reaction::NotRelevant, Some(reason), comment, &actor, now)
                     .map(|_| Some("recorded"))
             }
             Some(LinkAction::Undo) => suggestions::undo_reaction(conn, &id, &actor, now).map(|_| Some("undone")),
+            Some(LinkAction::Outcome(r)) => {
+                match crate::app::review::record_outcome_in(conn, &id, &r, &actor, false, now) {
+                    Ok(_) => Ok(Some("recorded")),
+                    Err(AppError::Conflict(why)) => Err(ReactError::Conflict(why)),
+                    Err(e) => return Err(e),
+                }
+            }
         };
         let notice = match done {
             Ok(n) => n,
@@ -108,11 +141,13 @@ async fn page(svc: &Services, token: Option<String>, action: Option<LinkAction>)
             s.reacted_at.map(|at| at + TimeDelta::days(REACTION_UNDO_DAYS)).filter(|until| *until > now).map(timestamp);
         Ok::<_, AppError>(LinkPage {
             state: SuggestionPage::Shown,
+            purpose,
             lang,
             view: Some(view),
             extras: Extras { description, page_url: None },
             undo_until,
             notice,
+            today: now.with_timezone(&chrono_tz::Europe::Luxembourg).date_naive().to_string(),
         })
     })
     .await

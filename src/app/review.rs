@@ -8,8 +8,10 @@ use super::{AppError, Services};
 use crate::auth::Caller;
 use crate::db::suggestions::{self, DecideError, Filter, ReactError};
 use crate::db::{self, DbConnection, runs};
+use crate::domain::FieldError;
 use crate::domain::member::{Scope, Sector};
 use crate::domain::parse::ApiEnum as _;
+use crate::domain::suggestion::Outcome;
 use crate::domain::version::Precondition;
 use crate::review::{
     Decision, MatchingRun, Reaction, ReactionReason, Suggestion, SuggestionKind, SuggestionStatus, view,
@@ -252,4 +254,68 @@ pub async fn undo_reaction(svc: &Services, caller: &Caller, id: String) -> Resul
     let (now, actor) = (svc.clock.now(), caller.subject());
     db::run(&svc.pool, move |conn| suggestions::undo_reaction(conn, &id, &actor, now).map_err(react_error)).await?;
     Ok(())
+}
+
+/// What someone says came of a suggestion: `date` defaults to today (Luxembourg); `call` names the call applied to
+/// or funded by.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    pub outcome: Outcome,
+    pub date: Option<chrono::NaiveDate>,
+    pub call: Option<String>,
+}
+
+/// Record an outcome on `id` as `actor`; `staff` may do so on any suggestion shown to its member, a member or
+/// portal once the member has answered `contacted` (what comes of a suggestion follows contact).
+pub fn record_outcome_in(
+    conn: &mut DbConnection,
+    id: &str,
+    r: &Recording,
+    actor: &str,
+    staff: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Suggestion, AppError> {
+    let s = suggestions::find(conn, id)?.filter(|s| s.status.visible_to_member()).ok_or_else(not_found)?;
+    if !staff && s.reaction != Some(Reaction::Contacted) {
+        return Err(AppError::Conflict(
+            "what came of a suggestion is recorded after contact: answer `contacted` first".to_owned(),
+        ));
+    }
+    let today = now.with_timezone(&chrono_tz::Europe::Luxembourg).date_naive();
+    let date = r.date.unwrap_or(today);
+    let mut errors = Vec::new();
+    if date > today {
+        errors.push(FieldError::new("/date", "must not be in the future (Luxembourg time)"));
+    }
+    if date < s.created_at.with_timezone(&chrono_tz::Europe::Luxembourg).date_naive() {
+        errors.push(FieldError::new("/date", "must not be before the suggestion was made"));
+    }
+    if r.call.is_some() && !r.outcome.names_a_call() {
+        errors.push(FieldError::new("/call", "is only for applied_together and funded"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    db::outcomes::record(conn, id, r.outcome, date, r.call.as_deref(), actor, now)?;
+    suggestions::find(conn, id)?.ok_or_else(not_found)
+}
+
+/// Record what came of a suggestion (the member, its portal, or staff); the suggestion as the caller sees it.
+pub async fn record_outcome(svc: &Services, caller: &Caller, id: String, r: Recording) -> Result<Shown, AppError> {
+    let (now, actor, staff) = (svc.clock.now(), caller.subject(), caller.is_staff());
+    db::run(&svc.pool, move |conn| {
+        let suggestion = record_outcome_in(conn, &id, &r, &actor, staff, now)?;
+        let view = view::for_caller(conn, &suggestion, now, staff, false)?;
+        Ok(Shown { suggestion, view })
+    })
+    .await
+}
+
+/// The funnel of suggestions created in `[from, to)` (staff).
+pub async fn funnel(
+    svc: &Services,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<db::outcomes::Funnel, AppError> {
+    db::run(&svc.pool, move |conn| db::outcomes::funnel(conn, from, to).map_err(AppError::from)).await
 }

@@ -10,6 +10,7 @@ pub mod digests;
 pub mod idempotency;
 pub mod jobs;
 pub mod members;
+pub mod outcomes;
 pub mod projects;
 pub mod runs;
 pub mod schema;

@@ -267,6 +267,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    suggestion_outcomes (id) {
+        id -> Text,
+        suggestion_id -> Text,
+        outcome -> Text,
+        occurred_on -> Date,
+        call_ref -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outcome_questions (suggestion_id) {
+        suggestion_id -> Text,
+        digest_id -> Text,
+        asked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     digests (id) {
         id -> Text,
         member_id -> Text,
@@ -306,6 +326,9 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(suggestions, member_sectors);
 diesel::allow_tables_to_appear_in_same_query!(suggestions, projects);
 diesel::allow_tables_to_appear_in_same_query!(suggestions, members);
+diesel::allow_tables_to_appear_in_same_query!(suggestions, suggestion_outcomes);
+diesel::allow_tables_to_appear_in_same_query!(suggestions, outcome_questions);
+diesel::allow_tables_to_appear_in_same_query!(suggestion_outcomes, outcome_questions);
 diesel::allow_tables_to_appear_in_same_query!(suggestions, digests);
 
 /// Every table and its columns; the schema test compares both migrated backends against it.
@@ -441,6 +464,11 @@ pub const TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("suggestion_events", &["id", "suggestion_id", "field", "from_value", "to_value", "actor", "reason", "at"]),
+    (
+        "suggestion_outcomes",
+        &["id", "suggestion_id", "outcome", "occurred_on", "call_ref", "recorded_by", "recorded_at"],
+    ),
+    ("outcome_questions", &["suggestion_id", "digest_id", "asked_at"]),
     (
         "digests",
         &[

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::token::LinkPurpose;
 use super::{Digest, DigestStatus, IsoWeek, Mailer, mail_language, render};
 use crate::db::digests::{self, DigestRow};
-use crate::db::{DbConnection, DbError, db_now, members, suggestions};
+use crate::db::{DbConnection, DbError, db_now, members, outcomes, suggestions};
 use crate::domain::member::{DigestFrequency, Member, MemberStatus};
 use crate::domain::parse::ApiEnum as _;
 use crate::review::view;
@@ -19,6 +20,8 @@ pub struct Preview {
     /// The suggestions, as the member sees them.
     pub suggestions: Vec<Value>,
     pub ids: Vec<String>,
+    /// The suggestions it asks about (what came of them).
+    pub questions: Vec<String>,
     pub language: String,
 }
 
@@ -50,24 +53,39 @@ impl Mailer {
     ) -> Result<Option<Preview>, DbError> {
         let Some(m) = members::find(conn, member)? else { return Ok(None) };
         let undelivered = suggestions::undelivered(conn, member)?;
-        if undelivered.is_empty() {
+        let asked = outcomes::due_questions(conn, member, now)?;
+        if undelivered.is_empty() && asked.is_empty() {
             return Ok(None);
         }
         let lang = mail_language(m.profile.preferred_language, &m.profile.languages);
         let mut views = Vec::with_capacity(undelivered.len());
         let mut extras = Vec::with_capacity(undelivered.len());
         let expires = now + chrono::TimeDelta::days(self.settings.reaction_link_days);
+        let url = |purpose, s: &crate::review::Suggestion| {
+            Uuid::try_parse(&s.id).ok().map(|id| self.suggestion_url(purpose, id, member, expires))
+        };
         for s in &undelivered {
             let mut shown = view::for_member(conn, s, now)?;
             super::label_in(&mut shown, lang);
             views.push(shown);
             let description = view::description(conn, s)?;
-            let page_url = Uuid::try_parse(&s.id).ok().map(|id| self.suggestion_url(id, member, expires));
-            extras.push(render::Extras { description, page_url });
+            extras.push(render::Extras { description, page_url: url(LinkPurpose::React, s) });
         }
-        let rendered = render::digest(lang, &m.profile.name, &week, &views, &extras, &self.unsubscribe_url(member))?;
+        let mut questions = Vec::with_capacity(asked.len());
+        for s in &asked {
+            let page_url = url(LinkPurpose::Outcome, s);
+            questions.push((view::for_member(conn, s, now)?, render::Extras { description: None, page_url }));
+        }
+        let content = render::DigestContent {
+            suggestions: &views,
+            extras: &extras,
+            questions: &questions,
+            unsubscribe_url: &self.unsubscribe_url(member),
+        };
+        let rendered = render::digest(lang, &m.profile.name, &week, &content)?;
         let ids = undelivered.into_iter().map(|s| s.id).collect();
-        Ok(Some(Preview { rendered, suggestions: views, ids, language: lang.to_owned() }))
+        let questions = asked.into_iter().map(|s| s.id).collect();
+        Ok(Some(Preview { rendered, suggestions: views, ids, questions, language: lang.to_owned() }))
     }
 
     /// Write `member`'s digest for `week` into the outbox, if it gets one (see [`recipient`]) and has something
@@ -81,7 +99,9 @@ impl Mailer {
     ) -> Result<Option<Digest>, DbError> {
         crate::db::write(conn, |conn| {
             let Some(m) = recipient(conn, member, week)? else { return Ok(None) };
-            let Some(Preview { rendered, ids, language: lang, .. }) = self.preview(conn, member, week, now)? else {
+            let Some(Preview { rendered, ids, questions, language: lang, .. }) =
+                self.preview(conn, member, week, now)?
+            else {
                 return Ok(None);
             };
             let id = Uuid::now_v7().to_string();
@@ -108,6 +128,7 @@ impl Mailer {
             };
             digests::insert(conn, &row)?;
             suggestions::attach(conn, &ids, &row.id)?;
+            outcomes::mark_asked(conn, &questions, &row.id, now)?;
             Ok(Some(Digest::try_from(row)?))
         })
     }
@@ -122,7 +143,7 @@ impl Mailer {
     ) -> Result<usize, DbError> {
         suggestions::expire_due(conn, now)?;
         let mut written = 0;
-        for member in suggestions::members_with_undelivered(conn)? {
+        for member in due_members(conn, now)? {
             if !keep_going() {
                 break;
             }
@@ -141,7 +162,7 @@ impl Mailer {
         now: DateTime<Utc>,
     ) -> Result<Vec<(Member, Preview)>, DbError> {
         let mut out = Vec::new();
-        for member in suggestions::members_with_undelivered(conn)? {
+        for member in due_members(conn, now)? {
             let Some(m) = recipient(conn, member, week)? else { continue };
             if let Some(p) = self.preview(conn, member, week, now)? {
                 out.push((m, p));
@@ -149,6 +170,15 @@ impl Mailer {
         }
         Ok(out)
     }
+}
+
+/// Members with something to send: approved suggestions not yet sent, or a question due about one.
+fn due_members(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Uuid>, DbError> {
+    let mut members = suggestions::members_with_undelivered(conn)?;
+    members.extend(outcomes::members_with_due_questions(conn, now)?);
+    members.sort_unstable();
+    members.dedup();
+    Ok(members)
 }
 
 /// The member, if it gets a digest for `week`: weekly digest on, active, and none for that week yet.

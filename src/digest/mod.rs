@@ -29,10 +29,16 @@ impl Mailer {
         format!("{}/v1/unsubscribe?token={}", self.settings.public_url, self.key.token(member))
     }
 
-    /// The page of one of `member`'s suggestions, where it can answer without signing in, until `expires` (GET shows
-    /// the page, POST records the answer).
-    pub fn suggestion_url(&self, suggestion: Uuid, member: Uuid, expires: chrono::DateTime<chrono::Utc>) -> String {
-        let token = self.key.suggestion_token(token::LinkPurpose::React, suggestion, member, expires);
+    /// The page of one of `member`'s suggestions, where it can answer (`purpose`: react, or say what came of it)
+    /// without signing in, until `expires` (GET shows the page, POST records the answer).
+    pub fn suggestion_url(
+        &self,
+        purpose: token::LinkPurpose,
+        suggestion: Uuid,
+        member: Uuid,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        let token = self.key.suggestion_token(purpose, suggestion, member, expires);
         format!("{}/v1/suggestion-page?token={token}", self.settings.public_url)
     }
 }

@@ -137,29 +137,43 @@ fn item(lang: &str, s: &Value, extras: &Extras) -> Value {
     })
 }
 
-/// Render a digest in `lang` for `name` with its suggestions (member views, best first).
-pub fn digest(
-    lang: &str,
-    name: &str,
-    week: &super::IsoWeek,
-    suggestions: &[Value],
-    extras: &[Extras],
-    unsubscribe_url: &str,
-) -> anyhow::Result<Rendered> {
+/// What a digest holds: the suggestions (member views, best first) with their extras, the questions about earlier
+/// ones (what came of them), and the member's unsubscribe address.
+#[derive(Debug, Clone, Copy)]
+pub struct DigestContent<'a> {
+    pub suggestions: &'a [Value],
+    pub extras: &'a [Extras],
+    pub questions: &'a [(Value, Extras)],
+    pub unsubscribe_url: &'a str,
+}
+
+/// Render a digest in `lang` for `name`.
+pub fn digest(lang: &str, name: &str, week: &super::IsoWeek, content: &DigestContent<'_>) -> anyhow::Result<Rendered> {
     let t = strings(lang);
     let week_number = week.week.to_string();
     let subject = fill(t["subject"].as_str().unwrap_or_default(), &[("week", &week_number)]);
+    let items: Vec<Value> = content
+        .suggestions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| item(lang, s, content.extras.get(i).unwrap_or(&Extras::default())))
+        .collect();
+    let questions: Vec<Value> = content
+        .questions
+        .iter()
+        .map(|(s, extras)| {
+            let shown = item(lang, s, extras);
+            json!({"title": shown["title"], "link": extras.page_url})
+        })
+        .collect();
     let ctx = json!({
         "lang": lang,
         "subject": subject,
         "greeting": fill(t["greeting"].as_str().unwrap_or_default(), &[("name", name)]),
         "t": t,
-        "items": suggestions
-            .iter()
-            .enumerate()
-            .map(|(i, s)| item(lang, s, extras.get(i).unwrap_or(&Extras::default())))
-            .collect::<Vec<_>>(),
-        "unsubscribe_url": unsubscribe_url,
+        "items": items,
+        "questions": questions,
+        "unsubscribe_url": content.unsubscribe_url,
     });
     Ok(Rendered { subject, html: render("digest.html", &ctx)?, text: render("digest.txt", &ctx)? })
 }
@@ -210,6 +224,10 @@ pub struct PageContent<'a> {
     pub choice: Option<String>,
     /// Until when the current answer can be taken back (RFC 3339), if it still can.
     pub undo_until: Option<String>,
+    /// The page asks what came of the suggestion instead of offering the reaction's buttons.
+    pub asks_outcome: bool,
+    /// Today in Luxembourg (the outcome's default date), `YYYY-MM-DD`.
+    pub today: String,
 }
 
 /// Render a suggestion's page in `lang`.
@@ -227,6 +245,21 @@ pub fn suggestion_page(lang: &str, state: SuggestionPage, page: &PageContent<'_>
         .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
         .unwrap_or_default();
     let notice = page.notice.map(|n| t[n].as_str().unwrap_or_default());
+    let outcome_choices: Vec<(String, String)> = t["outcomes"]
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+        .unwrap_or_default();
+    let told: Vec<String> = page
+        .view
+        .and_then(|v| v["outcomes"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|o| {
+            let label = t["outcomes"][o["outcome"].as_str()?].as_str()?;
+            let call = o["call"].as_str().map(|c| format!(" ({c})")).unwrap_or_default();
+            Some(format!("{}{call}: {}", label, o["date"].as_str()?))
+        })
+        .collect();
     let ctx = json!({
         "lang": lang,
         "t": t,
@@ -243,6 +276,10 @@ pub fn suggestion_page(lang: &str, state: SuggestionPage, page: &PageContent<'_>
         "notice": notice,
         "choice": page.choice,
         "action": page.action,
+        "asks_outcome": page.asks_outcome,
+        "outcome_choices": outcome_choices,
+        "told": told,
+        "today": page.today,
     });
     render("suggestion.html", &ctx)
 }
@@ -311,14 +348,17 @@ mod tests {
             "partner": null, "explanation": {"matched": [{"label": "conception graphique"}]},
         });
         let week = super::super::IsoWeek { year: 2026, week: 48 };
+        let content =
+            |suggestions, url| DigestContent { suggestions, extras: &[], questions: &[], unsubscribe_url: url };
         let fr =
-            digest("fr", "Atelier Éclat", &week, std::slice::from_ref(&s), &[], "https://mm.example.lu/u?t=x").unwrap();
+            digest("fr", "Atelier Éclat", &week, &content(std::slice::from_ref(&s), "https://mm.example.lu/u?t=x"))
+                .unwrap();
         assert_eq!(fr.subject, "Vos suggestions Cluster Matchmaker, semaine 48");
         assert!(fr.html.contains("Heritage &amp; &lt;script&gt;"), "{}", fr.html);
         assert!(fr.text.contains("Heritage & <script>"), "{}", fr.text);
         assert!(fr.text.contains("Date limite: 15 décembre 2026, 17:00 (heure de Luxembourg)"), "{}", fr.text);
         assert!(fr.html.contains("https:&#x2f;&#x2f;mm.example.lu&#x2f;u?t=x"), "links are escaped like any text");
-        let de = digest("de", "Atelier", &week, &[s], &[], "u").unwrap();
+        let de = digest("de", "Atelier", &week, &content(std::slice::from_ref(&s), "u")).unwrap();
         assert!(de.text.contains("Frist: 15. Dezember 2026, 17:00 Uhr (Luxemburger Zeit)"), "{}", de.text);
         assert!(de.subject.starts_with("Ihre Cluster-Matchmaker-Vorschläge"));
         assert!(de.text.contains("Gemeinsam: conception graphique"));

@@ -96,12 +96,15 @@ impl UnsubscribeKey {
 pub enum LinkPurpose {
     /// See the suggestion and react to it (interested, not relevant, taken back).
     React,
+    /// See the suggestion and say what came of it (met, applied together, funded, nothing).
+    Outcome,
 }
 
 impl LinkPurpose {
     fn as_str(self) -> &'static str {
         match self {
             Self::React => "suggestion:react",
+            Self::Outcome => "suggestion:outcome",
         }
     }
 }
@@ -191,6 +194,7 @@ mod tests {
         let other_key = UnsubscribeKey::new(&generate().unwrap()).unwrap();
         assert_eq!(other_key.verify_suggestion(LinkPurpose::React, &t, now), Err(LinkError::Invalid));
         assert_eq!(key.verify(&t), None, "not an unsubscribe token");
+        assert_eq!(key.verify_suggestion(LinkPurpose::Outcome, &t, now), Err(LinkError::Invalid), "another purpose");
         assert_eq!(key.verify_suggestion(LinkPurpose::React, &key.token(m), now), Err(LinkError::Invalid));
     }
 

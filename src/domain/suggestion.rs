@@ -59,6 +59,35 @@ impl SuggestionStatus {
 pub const REACTION_UNDO_DAYS: i64 = 14;
 
 api_enum!(
+    /// What came of a suggestion: the two met, applied together to a call, were funded, or nothing followed.
+    Outcome { Met => "met", AppliedTogether => "applied_together", Funded => "funded", NoFollowUp => "no_follow_up" }
+);
+
+impl Outcome {
+    /// Whether the outcome names a call (applying together, being funded).
+    pub fn names_a_call(self) -> bool {
+        matches!(self, Self::AppliedTogether | Self::Funded)
+    }
+}
+
+/// How long after a `contacted` reaction a digest asks what came of it.
+pub const OUTCOME_QUESTION_DAYS: i64 = 28;
+
+/// What came of a suggestion, as someone said it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeRecord {
+    pub id: String,
+    pub suggestion: String,
+    pub outcome: Outcome,
+    pub date: chrono::NaiveDate,
+    /// The call applied to or funded by, as given.
+    pub call: Option<String>,
+    /// `member:<id>`, `user:<id>`, `client:<id>`.
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+api_enum!(
     /// Where a matching run is: waiting for its first member, going through the members (also while resumed after a
     /// hand-over), done, or stopped by an error.
     RunStatus { Queued => "queued", Running => "running", Done => "done", Failed => "failed" }

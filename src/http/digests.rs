@@ -1,5 +1,7 @@
 //! Stored digests, staff previews and retries, and the public unsubscribe page (RFC 8058 one-click).
 
+use std::collections::HashMap;
+
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
@@ -15,7 +17,7 @@ use crate::digest::render::{self, PageState, SuggestionPage};
 use crate::digest::{Digest, DigestStatus, IsoWeek, mail_language};
 use crate::domain::FieldError;
 use crate::domain::parse::ApiEnum as _;
-use crate::domain::suggestion::ReactionReason;
+use crate::domain::suggestion::{Outcome, ReactionReason};
 use crate::http::error::ApiError;
 use crate::http::review::REASON_MAX;
 
@@ -216,6 +218,8 @@ fn suggestion_page(req: &HttpRequest, page: &LinkPage, choice: Option<String>) -
         notice: page.notice,
         choice,
         undo_until: page.undo_until.clone(),
+        asks_outcome: page.purpose == crate::digest::token::LinkPurpose::Outcome,
+        today: page.today.clone(),
     };
     Ok(html(status, render::suggestion_page(lang, page.state, &content)?))
 }
@@ -236,28 +240,18 @@ pub async fn show_suggestion_page(state: web::Data<AppState>, req: HttpRequest) 
 /// The answer a suggestion's page posts: `action` (`interested`, `not_relevant` with an optional `reason` and
 /// `comment`, or `undo`).
 fn link_action(body: &[u8]) -> Result<LinkAction, ApiError> {
-    let mut fields = std::collections::HashMap::new();
+    let mut fields = HashMap::new();
     for (k, v) in url::form_urlencoded::parse(body) {
         fields.insert(k.into_owned(), v.into_owned());
     }
     let mut errors = Vec::new();
-    let reason = match fields.get("reason").map(String::as_str) {
-        None | Some("") => None,
-        Some(r) => ReactionReason::from_name(r).or_else(|| {
-            errors.push(FieldError::new("/reason", format!("must be one of {}", ReactionReason::choices())));
-            None
-        }),
-    };
-    let comment = fields.get("comment").map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
-    if comment.as_ref().is_some_and(|c| c.chars().count() > REASON_MAX || c.contains('\0')) {
-        errors.push(FieldError::new("/comment", format!("at most {REASON_MAX} characters, no NUL")));
-    }
     let action = match fields.get("action").map(String::as_str) {
         Some("interested") => Some(LinkAction::Interested),
-        Some("not_relevant") => Some(LinkAction::NotRelevant { reason, comment }),
+        Some("not_relevant") => not_relevant_answer(&fields, &mut errors),
         Some("undo") => Some(LinkAction::Undo),
+        Some("outcome") => outcome_answer(&fields, &mut errors).map(LinkAction::Outcome),
         _ => {
-            errors.push(FieldError::new("/action", "must be one of interested, not_relevant, undo"));
+            errors.push(FieldError::new("/action", "must be one of interested, not_relevant, undo, outcome"));
             None
         }
     };
@@ -265,6 +259,42 @@ fn link_action(body: &[u8]) -> Result<LinkAction, ApiError> {
         Some(a) => Ok(a),
         None => Err(ApiError::validation(vec![FieldError::new("/action", "is required")])),
     }
+}
+
+/// Not relevant, as the page's form gives it: a `reason` (required) and a `comment` (optional).
+fn not_relevant_answer(fields: &HashMap<String, String>, errors: &mut Vec<FieldError>) -> Option<LinkAction> {
+    let reason = fields.get("reason").and_then(|r| ReactionReason::from_name(r));
+    if reason.is_none() {
+        errors.push(FieldError::new("/reason", format!("is required: one of {}", ReactionReason::choices())));
+    }
+    let comment = fields.get("comment").map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    if comment.as_ref().is_some_and(|c| c.chars().count() > REASON_MAX || c.contains('\0')) {
+        errors.push(FieldError::new("/comment", format!("at most {REASON_MAX} characters, no NUL")));
+    }
+    Some(LinkAction::NotRelevant { reason: reason?, comment })
+}
+
+/// What came of it, as a question's form gives it: `outcome`, `date` (empty for today), `call`.
+fn outcome_answer(
+    fields: &HashMap<String, String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<crate::app::review::Recording> {
+    let outcome = fields.get("outcome").and_then(|o| Outcome::from_name(o));
+    if outcome.is_none() {
+        errors.push(FieldError::new("/outcome", format!("is required: one of {}", Outcome::choices())));
+    }
+    let date = match fields.get("date").map(|d| d.trim()).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok().or_else(|| {
+            errors.push(FieldError::new("/date", "must be a date such as 2026-12-06"));
+            None
+        }),
+    };
+    let call = fields.get("call").map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    if call.as_ref().is_some_and(|c| c.chars().count() > 200 || c.contains('\0')) {
+        errors.push(FieldError::new("/call", "at most 200 characters, no NUL"));
+    }
+    Some(crate::app::review::Recording { outcome: outcome?, date, call })
 }
 
 /// `POST /v1/suggestion-page?token=`: record the answer given on a suggestion's page (a form post), then the page.

@@ -207,7 +207,9 @@ pub const ROUTES: &[RouteDef] = &[
     route!("POST", "/v1/suggestions/{id}/decision", "decideSuggestion", Access::Staff, review::decide),
     route!("POST", "/v1/suggestions/{id}/reaction", "reactToSuggestion", SUGGESTION_REACT, review::react),
     route!("DELETE", "/v1/suggestions/{id}/reaction", "undoReaction", SUGGESTION_REACT, review::undo_reaction),
+    route!("POST", "/v1/suggestions/{id}/outcomes", "recordOutcome", SUGGESTION_OUTCOME, review::record_outcome),
     route!("GET", "/v1/reactions", "listReactions", Access::Staff, review::reactions),
+    route!("GET", "/v1/stats/suggestions", "suggestionFunnel", Access::Staff, review::funnel),
     route!(
         "GET",
         "/v1/members/{id}/suggestions",
@@ -236,6 +238,9 @@ const SUGGESTION_READ: Access =
     Access::OwnRecord { record: Record::Suggestion, portal_scope: ClientScope::SuggestionsRead, staff: true };
 const SUGGESTION_REACT: Access =
     Access::OwnRecord { record: Record::Suggestion, portal_scope: ClientScope::SuggestionsReact, staff: false };
+/// What came of a suggestion: the member's word, its portal's, or staff's.
+const SUGGESTION_OUTCOME: Access =
+    Access::OwnRecord { record: Record::Suggestion, portal_scope: ClientScope::SuggestionsReact, staff: true };
 const DIGEST_READ: Access =
     Access::OwnRecord { record: Record::Digest, portal_scope: ClientScope::SuggestionsRead, staff: true };
 

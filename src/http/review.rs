@@ -287,6 +287,76 @@ pub async fn for_member(
     Ok(page(&req, views, offset, limit))
 }
 
+/// The longest call reference an outcome takes.
+const CALL_MAX: usize = 200;
+
+fn date_value(v: &Value) -> Check<chrono::NaiveDate> {
+    let text = v.as_str().ok_or_else(|| vec![FieldError::new("", "must be a date such as 2026-12-06")])?;
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| vec![FieldError::new("", "must be a date such as 2026-12-06")])
+}
+
+/// An outcome as the body gives it: `{outcome, date, call}`.
+fn parse_outcome(body: &Value) -> Check<use_case::Recording> {
+    let mut p = ObjectParser::new(body)?;
+    p.only(&["outcome", "date", "call"], &[]);
+    let outcome = p.required("outcome", crate::domain::suggestion::Outcome::parse_value);
+    let date = p.nullable("date", date_value);
+    let call = p.nullable("call", |v| parse::text(v, 1, CALL_MAX));
+    p.finish(|| Some(use_case::Recording { outcome: outcome?, date: date?, call: call? }))
+}
+
+/// `POST /v1/suggestions/{id}/outcomes`: what came of it (`met`, `applied_together` or `funded` with the call,
+/// `no_follow_up`), with its date.
+pub async fn record_outcome(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let recording = parse_outcome(&body.0).map_err(ApiError::validation)?;
+    let recorded = use_case::record_outcome(&state, &caller, path.into_inner(), recording).await?;
+    Ok(HttpResponse::Created().json(recorded.view))
+}
+
+/// A `from` or `to` day of the funnel: the start of that day in Luxembourg.
+fn day_param(params: &Params, name: &str, errors: &mut Vec<FieldError>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = params.get(name)?;
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| {
+        d.and_hms_opt(0, 0, 0)?.and_local_timezone(chrono_tz::Europe::Luxembourg).earliest().map(|t| t.to_utc())
+    });
+    if day.is_none() {
+        errors.push(FieldError::new(format!("?{name}"), "must be a date such as 2026-12-06"));
+    }
+    day
+}
+
+/// `GET /v1/stats/suggestions?from=&to=` (staff): the funnel of suggestions made from `from` to `to` (days in
+/// Luxembourg, both included; all of them by default).
+pub async fn funnel(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let params = super::extract::query_params(req.query_string(), &["from", "to"])?;
+    let mut errors = Vec::new();
+    let from = day_param(&params, "from", &mut errors);
+    let to = day_param(&params, "to", &mut errors).map(|t| t + chrono::TimeDelta::days(1));
+    if let (Some(f), Some(t)) = (from, to)
+        && t <= f
+    {
+        errors.push(FieldError::new("?to", "must not be before from"));
+    }
+    parsed((), errors)?;
+    let from = from.unwrap_or(chrono::DateTime::UNIX_EPOCH);
+    let to = to.unwrap_or_else(|| state.clock.now() + chrono::TimeDelta::days(1));
+    let funnel = use_case::funnel(&state, from, to).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "from": timestamp(from),
+        "to": timestamp(to),
+        "overall": funnel.overall,
+        "by_sector": funnel.by_sector,
+        "by_scope": funnel.by_scope,
+        "by_size": funnel.by_size,
+    })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

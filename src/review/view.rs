@@ -50,6 +50,27 @@ fn public_explanation(s: &Suggestion) -> Value {
     })
 }
 
+/// What came of a suggestion, oldest first; staff also see who said so.
+fn outcomes(conn: &mut DbConnection, id: &str, staff: bool) -> Result<Value, QueryError> {
+    let rows = crate::db::outcomes::of_suggestion(conn, id)?;
+    Ok(Value::Array(
+        rows.into_iter()
+            .map(|o| {
+                let mut v = json!({
+                    "outcome": o.outcome,
+                    "date": o.date.to_string(),
+                    "call": o.call,
+                    "recorded_at": timestamp(o.recorded_at),
+                });
+                if staff {
+                    v["recorded_by"] = json!(o.recorded_by);
+                }
+                v
+            })
+            .collect(),
+    ))
+}
+
 /// A suggestion as its member sees it.
 pub fn for_member(conn: &mut DbConnection, s: &Suggestion, now: DateTime<Utc>) -> Result<Value, QueryError> {
     let project = match s.project {
@@ -74,6 +95,7 @@ pub fn for_member(conn: &mut DbConnection, s: &Suggestion, now: DateTime<Utc>) -
         "reaction_comment": s.reaction_comment,
         "reacted_at": s.reacted_at.map(timestamp),
         "delivered_at": s.delivered_at.map(timestamp),
+        "outcomes": outcomes(conn, &s.id, false)?,
         "created_at": timestamp(s.created_at),
     }))
 }
@@ -110,6 +132,7 @@ pub fn for_staff(
         obj.insert("digest_id".into(), json!(s.digest_id));
         obj.insert("version".into(), json!(s.version));
         obj.insert("updated_at".into(), json!(timestamp(s.updated_at)));
+        obj.insert("outcomes".into(), outcomes(conn, &s.id, true)?);
         if history {
             let events: Vec<Value> = suggestions::events(conn, &s.id)?
                 .into_iter()

@@ -122,7 +122,9 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("POST",   "/v1/suggestions/{id}/decision",        [401,  403,    403,    403,    403,    403,      200,   200]),
     ("POST",   "/v1/suggestions/{id}/reaction",        [401,  200,    404,    200,    404,    403,      403,   403]),
     ("DELETE", "/v1/suggestions/{id}/reaction",        [401,  204,    404,    204,    404,    403,      403,   403]),
+    ("POST",   "/v1/suggestions/{id}/outcomes",        [401,  201,    404,    201,    404,    403,      201,   201]),
     ("GET",    "/v1/reactions",                        [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/stats/suggestions",                [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/members/{id}/suggestions",         [401,  200,    404,    200,    404,    200,      200,   200]),
     ("GET",    "/v1/members/{id}/digests",             [401,  200,    404,    200,    404,    200,      200,   200]),
     ("GET",    "/v1/members/{id}/digest-preview",      [401,  403,    403,    403,    403,    403,      200,   200]),
@@ -204,7 +206,7 @@ struct ReviewFixtures {
     run: String,
     /// A → B, pending.
     pending: String,
-    /// A → B, approved, with A's reaction.
+    /// A → B, approved, with A's reaction (`contacted`).
     approved: String,
     /// A's digest of 2026-W48, sent.
     digest: String,
@@ -297,7 +299,7 @@ fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
     suggestions::insert(&mut conn, &approved, "run:matrix").unwrap();
     let yes = Decision { approve: true, reason: None, rationale: None };
     suggestions::decide(&mut conn, &approved.id, &Precondition::Any, &yes, "user:matrix", now).unwrap();
-    suggestions::react(&mut conn, &approved.id, Reaction::Interested, None, None, "user:matrix", now).unwrap();
+    suggestions::react(&mut conn, &approved.id, Reaction::Contacted, None, None, "user:matrix", now).unwrap();
     let mut digest = |week: &str, status: &str| {
         let id = Uuid::now_v7().to_string();
         let row = DigestRow {
@@ -635,6 +637,11 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
             Call::new(Method::POST, format!("/v1/suggestions/{}/reaction", fx.review().approved))
                 .json(json!({"reaction": "contacted"}))
         }
+        ("POST", "/v1/suggestions/{id}/outcomes") => {
+            Call::new(Method::POST, format!("/v1/suggestions/{}/outcomes", fx.review().approved))
+                .json(json!({"outcome": "met"}))
+        }
+        ("GET", "/v1/stats/suggestions") => Call::new(Method::GET, "/v1/stats/suggestions".to_owned()),
         ("DELETE", "/v1/suggestions/{id}/reaction") => {
             Call::new(Method::DELETE, format!("/v1/suggestions/{}/reaction", fx.review().approved))
         }

@@ -544,6 +544,113 @@ async fn digest_links_let_members_answer(backend: Backend) {
     assert_eq!(suggestion(&app, &id).await["reaction"], "interested");
 }
 
+async fn outcomes_are_asked_recorded_and_counted(backend: Backend) {
+    let sink = Sink::start(Behaviour::default()).await;
+    let url = sink.url();
+    let Some(app) = TestApp::spawn_with(backend, move |s| {
+        s.mail.smtp_url = Some(url);
+        s.mail.public_url = "https://matchmaker.example.lu".to_owned();
+        s.mail.public_url_set = true;
+    })
+    .await
+    else {
+        return;
+    };
+    let cluster = approved_cluster(&app).await;
+    let a = cluster[0];
+    assert!(matches!(digest(&app).await, Outcome::Finished(_)));
+    assert_eq!(sink.wait_for(2, Duration::from_secs(10)).await.len(), 2);
+    let mine = app.get(&format!("/v1/members/{a}/suggestions")).await.json();
+    let id = mine["items"].as_array().unwrap().iter().find(|s| s["status"] == "delivered").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let member_a = app.user(Role::Member, Some(a));
+    let as_a = app.as_(&member_a.token);
+    let outcomes = format!("/v1/suggestions/{id}/outcomes");
+
+    // What comes of a suggestion follows contact: before it, the member is told so; staff input is checked.
+    assert_eq!(as_a.post(&outcomes, &json!({"outcome": "met"})).await.status, 409);
+    let reacted = as_a.post(&format!("/v1/suggestions/{id}/reaction"), &json!({"reaction": "contacted"})).await;
+    assert_eq!(reacted.status, 200, "{}", reacted.text());
+    let bad = app.post(&outcomes, &json!({"outcome": "met", "call": "CREA-1"})).await;
+    assert_eq!((bad.status, bad.json()["errors"][0]["pointer"].as_str()), (422, Some("/call")));
+    let tomorrow = (app.clock.now() + TimeDelta::days(2)).date_naive().to_string();
+    assert_eq!(app.post(&outcomes, &json!({"outcome": "met", "date": tomorrow})).await.status, 422);
+    assert_eq!(app.post(&outcomes, &json!({"outcome": "maybe"})).await.status, 422);
+    assert!(app.get(&format!("/v1/suggestions/{id}")).await.json()["outcomes"].as_array().unwrap().is_empty());
+
+    // Four weeks after `contacted`, the next digest asks, and that question alone makes A's digest.
+    app.clock.advance(TimeDelta::days(29));
+    assert!(matches!(digest(&app).await, Outcome::Finished(_)));
+    let got = sink.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 3, "only A gets a second digest");
+    let asked = smtp_sink::parse(&got[2]);
+    assert_eq!(asked.to, "hello@atelieraurore.example.lu");
+    assert!(asked.text.contains("Qu'en est-il ressorti"), "{}", asked.text);
+    assert!(!asked.text.contains("Correspondance"), "no suggestion, only the question: {}", asked.text);
+    let link = asked
+        .text
+        .lines()
+        .find_map(|l| l.split_once(": https://matchmaker.example.lu").map(|(_, rest)| rest.to_owned()))
+        .filter(|rest| rest.starts_with("/v1/suggestion-page"))
+        .unwrap_or_else(|| panic!("a question's link in {}", asked.text));
+    let page = app.anonymous().get(&link).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("Nous avons répondu ensemble à un appel") && page.text().contains("name=\"call\""));
+    assert!(app.get(&format!("/v1/suggestions/{id}")).await.json()["outcomes"].as_array().unwrap().is_empty());
+    let post = |form: Vec<(&'static str, &'static str)>| {
+        let (app, link) = (&app, link.clone());
+        async move { app.send(app.client.post(app.url(&link)).form(&form)).await }
+    };
+    assert_eq!(post(vec![("action", "interested")]).await.status, 404, "a question's link does not react");
+    let told =
+        post(vec![("action", "outcome"), ("outcome", "applied_together"), ("date", ""), ("call", "CREA-X")]).await;
+    assert_eq!(told.status, 200, "{}", told.text());
+    assert!(told.text().contains("Merci"), "{}", told.text());
+    let s = app.get(&format!("/v1/suggestions/{id}")).await.json();
+    assert_eq!(s["outcomes"][0]["outcome"], "applied_together");
+    assert_eq!(s["outcomes"][0]["call"], "CREA-X");
+    assert_eq!(s["outcomes"][0]["recorded_by"], format!("member:{a}"));
+    assert!(as_a.get(&format!("/v1/suggestions/{id}")).await.json()["outcomes"][0].get("recorded_by").is_none());
+
+    // Asked once: the next week brings no second question. Staff add what they learn.
+    app.clock.advance(TimeDelta::days(7));
+    assert!(matches!(digest(&app).await, Outcome::Finished(_)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().len(), 3, "no second question");
+    let funded = app.post(&outcomes, &json!({"outcome": "funded", "call": "CREA-X"})).await;
+    assert_eq!(funded.status, 201, "{}", funded.text());
+    assert_eq!(funded.json()["outcomes"].as_array().unwrap().len(), 2);
+
+    // The funnel counts each step.
+    let f = app.get("/v1/stats/suggestions").await;
+    assert_eq!(f.status, 200, "{}", f.text());
+    let f = f.json();
+    let all = &f["overall"];
+    assert!(all["created"].as_u64().unwrap() >= 3, "{f}");
+    assert_eq!(all["approved"], all["created"], "{f}");
+    let mut delivered = 0;
+    for m in cluster {
+        let theirs = app.get(&format!("/v1/members/{m}/suggestions")).await.json();
+        delivered += theirs["items"].as_array().unwrap().iter().filter(|s| s["status"] == "delivered").count();
+    }
+    assert!(delivered >= 2, "A's and B's; C has the digest off");
+    assert_eq!(all["delivered"].as_u64(), Some(delivered as u64), "{f}");
+    assert_eq!(all["reacted"]["contacted"], 1);
+    assert_eq!((all["outcomes"]["applied_together"].as_u64(), all["outcomes"]["funded"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(all["outcomes"]["met"], 0);
+    assert_eq!(f["by_scope"]["none"]["created"], all["created"], "partner suggestions have no scope: {f}");
+    let by_size: u64 = f["by_size"].as_object().unwrap().values().map(|c| c["created"].as_u64().unwrap()).sum();
+    assert_eq!(Some(by_size), all["created"].as_u64());
+    assert!(f["by_sector"].as_object().unwrap().values().any(|c| c["outcomes"]["funded"] == 1), "{f}");
+    let later = (app.clock.now() + TimeDelta::days(1)).date_naive();
+    let empty = app.get(&format!("/v1/stats/suggestions?from={later}")).await.json();
+    assert_eq!(empty["overall"]["created"], 0);
+    assert_eq!(app.get("/v1/stats/suggestions?from=2026-12-06&to=2026-12-01").await.status, 422);
+    assert_eq!(app.get("/v1/stats/suggestions?from=yesterday").await.status, 422);
+}
+
 macro_rules! mailing_tests {
     ($($name:ident),+) => {
         $(
@@ -567,5 +674,6 @@ macro_rules! mailing_tests {
 mailing_tests!(
     weekly_digest_goes_out_once,
     a_dropped_connection_is_retried_without_a_second_copy,
-    digest_links_let_members_answer
+    digest_links_let_members_answer,
+    outcomes_are_asked_recorded_and_counted
 );

@@ -1,0 +1,2 @@
+DROP TABLE outcome_questions;
+DROP TABLE suggestion_outcomes;
