@@ -12,7 +12,7 @@ use super::{DbConnection, WriteError};
 use crate::domain::fold::{contains_pattern, fold};
 use crate::domain::member::{
     DigestFrequency, Member, MemberDraft, MemberStatus, PreferredLanguage, ProfileTerm, Scope, Sector, Size, Term,
-    TermKind,
+    TermKind, mail_language,
 };
 use crate::domain::parse::ApiEnum;
 use crate::domain::term::Resolution;
@@ -309,9 +309,21 @@ pub fn set_term_concept(
 }
 
 /// Each member's preferred language (as stored), by id: what a matching run writes a member's rationales in.
-pub fn preferred_languages(conn: &mut DbConnection) -> QueryResult<HashMap<String, String>> {
-    let pairs = members::table.select((members::id, members::preferred_language)).load::<(String, String)>(conn)?;
-    Ok(pairs.into_iter().collect())
+/// The language the service writes to each member in (see [`mail_language`]), by member id.
+pub fn mail_languages(conn: &mut DbConnection) -> QueryResult<HashMap<String, &'static str>> {
+    let rows = members::table.select((members::id, members::preferred_language, members::languages)).load::<(
+        String,
+        String,
+        String,
+    )>(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, preferred, languages)| {
+            let preferred = PreferredLanguage::from_name(&preferred).unwrap_or(PreferredLanguage::En);
+            let languages: Vec<String> = serde_json::from_str(&languages).unwrap_or_default();
+            (id, mail_language(preferred, &languages))
+        })
+        .collect())
 }
 
 /// Set a member's digest (the one-click unsubscribe does), as a new version of the member.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::config::MailSettings;
 pub use crate::domain::digest::{Digest, DigestStatus, IsoWeek};
-use crate::domain::member::PreferredLanguage;
+pub use crate::domain::member::mail_language;
 use token::UnsubscribeKey;
 
 /// Everything composing and sending needs besides a connection.
@@ -43,20 +43,6 @@ impl Mailer {
     }
 }
 
-/// The language a digest is written in: the member's, except Luxembourgish, for which we have no templates: German,
-/// or French for a member who reads French but not German.
-pub fn mail_language(preferred: PreferredLanguage, languages: &[String]) -> &'static str {
-    match preferred {
-        PreferredLanguage::En => "en",
-        PreferredLanguage::Fr => "fr",
-        PreferredLanguage::De => "de",
-        PreferredLanguage::Lb => {
-            let reads = |l: &str| languages.iter().any(|x| x == l);
-            if reads("fr") && !reads("de") { "fr" } else { "de" }
-        }
-    }
-}
-
 /// Name the concepts of a suggestion's explanation (as `review::view::for_member` shows it) in `lang`, the language
 /// of the mail or page it goes into, so that no sentence mixes two languages (a Luxembourgish reader's explanation
 /// was made with Luxembourgish labels; the mail is German). A concept the shipped vocabulary does not know keeps
@@ -79,6 +65,8 @@ pub fn label_in(view: &mut serde_json::Value, lang: &str) {
 #[cfg(test)]
 mod tests {
     use chrono::DateTime;
+
+    use crate::domain::member::PreferredLanguage;
 
     use super::*;
 

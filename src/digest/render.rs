@@ -80,6 +80,36 @@ pub fn deadline(lang: &str, at: &str) -> Option<String> {
     Some(fill(t["deadline_format"].as_str()?, &[("day", &day), ("month", month), ("year", &year), ("time", &time)]))
 }
 
+/// Words that mark a sentence's language (a sentence staff wrote in one language and a mail in another).
+const MARKERS: [(&str, &[&str]); 3] = [
+    ("en", &["the", "and", "for", "with", "your", "you", "are", "this", "our", "of", "to", "is"]),
+    ("fr", &["le", "la", "les", "des", "et", "pour", "avec", "vous", "votre", "vos", "est", "une", "du", "au"]),
+    ("de", &["der", "die", "das", "und", "für", "mit", "sie", "ihre", "ist", "ein", "eine", "den", "dem", "zu"]),
+];
+
+/// The language a sentence is written in, when its small words say so clearly (two or more, more than any other
+/// language's); `None` when unsure.
+fn written_in(text: &str) -> Option<&'static str> {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let mut scores: Vec<(usize, &'static str)> =
+        MARKERS.iter().map(|(lang, marks)| (words.iter().filter(|w| marks.contains(w)).count(), *lang)).collect();
+    scores.sort_by_key(|s| std::cmp::Reverse(s.0));
+    (scores[0].0 >= 2 && scores[0].0 > scores[1].0).then_some(scores[0].1)
+}
+
+/// A sentence shown in a mail of `lang`: marked as the team's, in its language, when written in another.
+fn rationale(lang: &str, text: &str) -> String {
+    let t = strings(lang);
+    match written_in(text) {
+        Some(other) if other != lang => {
+            let language = t["language_names"][other].as_str().unwrap_or(other);
+            format!("{} {text}", fill(t["rationale_in"].as_str().unwrap_or_default(), &[("language", language)]))
+        }
+        _ => text.to_owned(),
+    }
+}
+
 /// One suggestion of a digest, from its member view (`review::view::for_member`).
 fn item(lang: &str, s: &Value, extras: &Extras) -> Value {
     let t = strings(lang);
@@ -126,7 +156,7 @@ fn item(lang: &str, s: &Value, extras: &Extras) -> Value {
         "title": title,
         "place": place,
         "description": extras.description.as_deref().map(short),
-        "rationale": s["rationale"],
+        "rationale": s["rationale"].as_str().map(|r| rationale(lang, r)),
         "score": s["score"].as_f64().map(|x| x.round() as i64),
         "matched": matched,
         "deadline": deadline,
@@ -312,6 +342,22 @@ pub fn page_language(accept_language: Option<&str>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sentence_in_another_language_is_marked() {
+        assert_eq!(written_in("Vous vous complétez pour le patrimoine et la 3D."), Some("fr"));
+        assert_eq!(written_in("Sie ergänzen sich: Grafikdesign und die Spieleentwicklung."), Some("de"));
+        assert_eq!(written_in("Great fit for your studio and the call."), Some("en"));
+        assert_eq!(written_in("Sounddesign, 3D."), None, "unsure: no mark");
+        assert_eq!(
+            rationale("fr", "Great fit for your studio and the call."),
+            "De l'équipe du cluster, en anglais : Great fit for your studio and the call."
+        );
+        assert_eq!(
+            rationale("fr", "Vous vous complétez pour le patrimoine."),
+            "Vous vous complétez pour le patrimoine."
+        );
+    }
 
     #[test]
     fn pages_follow_the_browser_language() {

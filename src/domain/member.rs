@@ -353,6 +353,20 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+/// The language the service writes to a member in (digests, pages, the sentence under a suggestion): the member's, except Luxembourgish, for which we have no templates: German,
+/// or French for a member who reads French but not German.
+pub fn mail_language(preferred: PreferredLanguage, languages: &[String]) -> &'static str {
+    match preferred {
+        PreferredLanguage::En => "en",
+        PreferredLanguage::Fr => "fr",
+        PreferredLanguage::De => "de",
+        PreferredLanguage::Lb => {
+            let reads = |l: &str| languages.iter().any(|x| x == l);
+            if reads("fr") && !reads("de") { "fr" } else { "de" }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -229,7 +229,9 @@ pub fn execute(
     let mut counts = run.counts;
     suggestions::expire_due(conn, now)?;
     let objected = objections(conn)?;
-    let languages = members::preferred_languages(conn)?;
+    // The sentence under a suggestion and its explanation's labels are in the language the member is written to
+    // in: a Luxembourgish reader's German (or French) digest carries no Luxembourgish labels in a German sentence.
+    let languages = members::mail_languages(conn)?;
     let vocab = matcher.vocabulary();
     let (ids, led) = {
         let index = matcher.read_index();
