@@ -13,6 +13,7 @@ static TEMPLATES: LazyLock<Result<Environment<'static>, minijinja::Error>> = Laz
     let mut env = Environment::new();
     env.add_template("digest.html", include_str!("../../assets/mail/digest.html"))?;
     env.add_template("digest.txt", include_str!("../../assets/mail/digest.txt"))?;
+    env.add_template("page.html", include_str!("../../assets/mail/page.html"))?;
     env.add_template("unsubscribe.html", include_str!("../../assets/mail/unsubscribe.html"))?;
     env.add_template("suggestion.html", include_str!("../../assets/mail/suggestion.html"))?;
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
