@@ -289,13 +289,15 @@ async fn objections_shape_later_runs(app: TestApp) {
     assert!(of_kind(&queue(&app).await, a, "partner").iter().any(|s| s["partner_id"] == b.to_string()));
 }
 
-/// An app whose digests go to `sink`, retried after `retry` seconds.
+/// An app whose digests go to `sink`, retried after `retry` seconds, with replies going to the cluster team.
 async fn mailing_app(backend: Backend, sink: &Sink, retry: i64) -> Option<TestApp> {
     let url = sink.url();
     TestApp::spawn_with(backend, move |s| {
         s.mail.smtp_url = Some(url);
         s.mail.retry_after_seconds = retry;
         s.mail.public_url = "https://matchmaker.example.lu".to_owned();
+        s.mail.public_url_set = true;
+        s.mail.reply_to = Some("Cluster team <cluster@example.lu>".to_owned());
     })
     .await
 }
@@ -433,17 +435,7 @@ async fn suggestion(app: &TestApp, id: &str) -> Value {
 
 async fn digest_links_let_members_answer(backend: Backend) {
     let sink = Sink::start(Behaviour::default()).await;
-    let url = sink.url();
-    let Some(app) = TestApp::spawn_with(backend, move |s| {
-        s.mail.smtp_url = Some(url);
-        s.mail.public_url = "https://matchmaker.example.lu".to_owned();
-        s.mail.public_url_set = true;
-        s.mail.reply_to = Some("Cluster team <cluster@example.lu>".to_owned());
-    })
-    .await
-    else {
-        return;
-    };
+    let Some(app) = mailing_app(backend, &sink, 300).await else { return };
     approved_cluster(&app).await;
     assert!(matches!(digest(&app).await, Outcome::Finished(_)));
     let got: Vec<_> = sink.wait_for(2, Duration::from_secs(10)).await.iter().map(|m| smtp_sink::parse(m)).collect();
@@ -549,16 +541,7 @@ async fn digest_links_let_members_answer(backend: Backend) {
 
 async fn outcomes_are_asked_recorded_and_counted(backend: Backend) {
     let sink = Sink::start(Behaviour::default()).await;
-    let url = sink.url();
-    let Some(app) = TestApp::spawn_with(backend, move |s| {
-        s.mail.smtp_url = Some(url);
-        s.mail.public_url = "https://matchmaker.example.lu".to_owned();
-        s.mail.public_url_set = true;
-    })
-    .await
-    else {
-        return;
-    };
+    let Some(app) = mailing_app(backend, &sink, 300).await else { return };
     let cluster = approved_cluster(&app).await;
     let a = cluster[0];
     assert!(matches!(digest(&app).await, Outcome::Finished(_)));
