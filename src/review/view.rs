@@ -73,6 +73,11 @@ fn outcomes(conn: &mut DbConnection, id: &str, staff: bool) -> Result<Value, Que
 
 /// A suggestion as its member sees it.
 pub fn for_member(conn: &mut DbConnection, s: &Suggestion, now: DateTime<Utc>) -> Result<Value, QueryError> {
+    shown(conn, s, now, false)
+}
+
+/// The member's view, which staff's view extends; with `staff`, each outcome says who recorded it.
+fn shown(conn: &mut DbConnection, s: &Suggestion, now: DateTime<Utc>, staff: bool) -> Result<Value, QueryError> {
     let project = match s.project {
         Some(p) => project_summary(conn, p, now)?,
         None => Value::Null,
@@ -95,7 +100,7 @@ pub fn for_member(conn: &mut DbConnection, s: &Suggestion, now: DateTime<Utc>) -
         "reaction_comment": s.reaction_comment,
         "reacted_at": s.reacted_at.map(timestamp),
         "delivered_at": s.delivered_at.map(timestamp),
-        "outcomes": outcomes(conn, &s.id, false)?,
+        "outcomes": outcomes(conn, &s.id, staff)?,
         "created_at": timestamp(s.created_at),
     }))
 }
@@ -119,7 +124,7 @@ pub fn for_staff(
     now: DateTime<Utc>,
     history: bool,
 ) -> Result<Value, QueryError> {
-    let mut out = for_member(conn, s, now)?;
+    let mut out = shown(conn, s, now, true)?;
     if let Some(obj) = out.as_object_mut() {
         obj.insert("member_id".into(), json!(s.member));
         obj.insert("project_id".into(), json!(s.project));
@@ -132,7 +137,6 @@ pub fn for_staff(
         obj.insert("digest_id".into(), json!(s.digest_id));
         obj.insert("version".into(), json!(s.version));
         obj.insert("updated_at".into(), json!(timestamp(s.updated_at)));
-        obj.insert("outcomes".into(), outcomes(conn, &s.id, true)?);
         if history {
             let events: Vec<Value> = suggestions::events(conn, &s.id)?
                 .into_iter()
