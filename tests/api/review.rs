@@ -436,11 +436,29 @@ async fn suggestion(app: &TestApp, id: &str) -> Value {
 async fn digest_links_let_members_answer(backend: Backend) {
     let sink = Sink::start(Behaviour::default()).await;
     let Some(app) = mailing_app(backend, &sink, 300).await else { return };
+    // Besides A (French) and B (Luxembourgish, reads German): an English and a German reader.
+    for (name, lang) in [("Dune Digitale", "en"), ("Echo Studio", "de")] {
+        let mut body = member_body(name, &["graphic design"], &["game development"]);
+        body["preferred_language"] = json!(lang);
+        create(&app, &body).await;
+    }
     approved_cluster(&app).await;
     assert!(matches!(digest(&app).await, Outcome::Finished(_)));
-    let got: Vec<_> = sink.wait_for(2, Duration::from_secs(10)).await.iter().map(|m| smtp_sink::parse(m)).collect();
+    let got: Vec<_> = sink.wait_for(4, Duration::from_secs(10)).await.iter().map(|m| smtp_sink::parse(m)).collect();
     let to_a = got.iter().find(|m| m.to == "hello@atelieraurore.example.lu").unwrap();
     let to_b = got.iter().find(|m| m.to == "hello@bureauboral.example.lu").unwrap();
+    let to_en = got.iter().find(|m| m.to == "hello@dunedigitale.example.lu").unwrap();
+    let to_de = got.iter().find(|m| m.to == "hello@echostudio.example.lu").unwrap();
+    for (mail, lang, subject, answer) in [
+        (to_en, "en", "Your Cluster Matchmaker suggestions", "Interested: https://"),
+        (to_de, "de", "Ihre Cluster-Matchmaker-Vorschläge", "Interessiert: https://"),
+        (to_b, "de", "Ihre Cluster-Matchmaker-Vorschläge", "Interessiert: https://"),
+        (to_a, "fr", "Vos suggestions", "Intéressé: https://"),
+    ] {
+        assert_eq!(mail.content_language, lang, "{}", mail.to);
+        assert!(mail.subject.starts_with(subject), "{}: {}", mail.to, mail.subject);
+        assert!(mail.text.contains(answer), "{}: {}", mail.to, mail.text);
+    }
 
     // Headers: replies reach the team; the mail says its language, its list, and that it is automatic.
     assert_eq!(to_a.reply_to, "cluster@example.lu");
