@@ -321,17 +321,24 @@ impl Jobs {
         Ok(run)
     }
 
-    /// Send whatever is due, of any week (digests staff re-queued, leftovers of a lapsed week), unless a digest
-    /// period is unfinished: its owner, or whoever resumes it, sends its week.
+    /// Send whatever is due: messages (consent requests, introductions) at once, and digests of any week (those
+    /// staff re-queued, leftovers of a lapsed week) unless a digest period is unfinished: its owner, or whoever
+    /// resumes it, sends its week.
     pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Delivery> {
         let me = Arc::clone(self);
         let d = tokio::task::spawn_blocking(move || {
             let mut conn = me.pool.get().map_err(DbError::from)?;
-            if jobs::unfinished(&mut conn, Job::Digest.name())? {
-                return Ok(Delivery::default());
-            }
             let clock = me.clock.clone();
-            me.mailer.deliver(&mut conn, None, &me.owner, &|| clock.now(), &|| true, &|_, _| {})
+            let messages = me.mailer.deliver_messages(&mut conn, &me.owner, &|| clock.now(), &|| true)?;
+            if jobs::unfinished(&mut conn, Job::Digest.name())? {
+                return Ok::<_, anyhow::Error>(messages);
+            }
+            let digests = me.mailer.deliver(&mut conn, None, &me.owner, &|| clock.now(), &|| true, &|_, _| {})?;
+            Ok(Delivery {
+                sent: messages.sent + digests.sent,
+                retrying: messages.retrying + digests.retrying,
+                failed: messages.failed + digests.failed,
+            })
         })
         .await??;
         Ok(d)

@@ -126,9 +126,10 @@ pub fn pending_in_week(conn: &mut DbConnection, week: IsoWeek) -> QueryResult<i6
         .get_result(conn)
 }
 
+super::outbox::outbox_updates!(digests);
+
 /// Claim the oldest digest due at `now` (by the database's clock), of `week` or of any week: queued and due, or
-/// sending with a lease that ran out. The claim is an UPDATE guarded by the same condition, so two instances never
-/// both win one row. Run it in a write transaction.
+/// sending with a lease that ran out. Run it in a write transaction.
 pub fn claim_due(
     conn: &mut DbConnection,
     week: Option<IsoWeek>,
@@ -136,86 +137,15 @@ pub fn claim_due(
     now: NaiveDateTime,
     lease: TimeDelta,
 ) -> QueryResult<Option<Digest>> {
-    let (queued, sending) = (DigestStatus::Queued.as_str(), DigestStatus::Sending.as_str());
-    let due = digests::status
-        .eq(queued)
-        .and(digests::next_attempt_at.le(now))
-        .or(digests::status.eq(sending).and(digests::lease_until.lt(now)));
-    let mut q = digests::table.filter(due).select(digests::id).order(digests::created_at.asc()).into_boxed();
+    let mut q = digests::table.filter(due_at!(now)).select(digests::id).order(digests::created_at.asc()).into_boxed();
     if let Some(w) = week {
         q = q.filter(digests::week.eq(w.to_string()));
     }
     let Some(id) = q.first::<String>(conn).optional()? else { return Ok(None) };
-    let claimed = diesel::update(digests::table.filter(digests::id.eq(&id)).filter(due))
-        .set((
-            digests::status.eq(sending),
-            digests::lease_owner.eq(owner),
-            digests::lease_until.eq(now + lease),
-            digests::attempts.eq(digests::attempts + 1),
-            digests::version.eq(digests::version + 1),
-        ))
-        .execute(conn)?;
-    if claimed == 0 {
+    if !claim(conn, &id, owner, now, lease)? {
         return Ok(None);
     }
     find(conn, &id)
-}
-
-/// A digest being sent went out.
-pub fn set_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(digests::table.filter(digests::id.eq(id)).filter(digests::status.eq(DigestStatus::Sending.as_str())))
-        .set((
-            digests::status.eq(DigestStatus::Sent.as_str()),
-            digests::sent_at.eq(now),
-            digests::lease_owner.eq(None::<String>),
-            digests::lease_until.eq(None::<NaiveDateTime>),
-            digests::last_error.eq(None::<String>),
-            digests::version.eq(digests::version + 1),
-            digests::updated_at.eq(now),
-        ))
-        .execute(conn)
-}
-
-/// A digest `owner` was sending did not go out: give up the lease, with the status it goes to, when to try next and
-/// the error.
-pub fn set_unsent(
-    conn: &mut DbConnection,
-    id: &str,
-    owner: &str,
-    status: DigestStatus,
-    next_attempt_at: NaiveDateTime,
-    error: &str,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(
-        digests::table
-            .filter(digests::id.eq(id))
-            .filter(digests::status.eq(DigestStatus::Sending.as_str()))
-            .filter(digests::lease_owner.eq(owner)),
-    )
-    .set((
-        digests::status.eq(status.as_str()),
-        digests::next_attempt_at.eq(next_attempt_at),
-        digests::lease_owner.eq(None::<String>),
-        digests::lease_until.eq(None::<NaiveDateTime>),
-        digests::last_error.eq(Some(error)),
-        digests::version.eq(digests::version + 1),
-        digests::updated_at.eq(now),
-    ))
-    .execute(conn)
-}
-
-/// A failed digest back to the queue, due at `due`, with its tries counted afresh.
-pub fn requeue_failed(conn: &mut DbConnection, id: &str, due: NaiveDateTime, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(digests::table.filter(digests::id.eq(id)).filter(digests::status.eq(DigestStatus::Failed.as_str())))
-        .set((
-            digests::status.eq(DigestStatus::Queued.as_str()),
-            digests::attempts.eq(0),
-            digests::next_attempt_at.eq(due),
-            digests::version.eq(digests::version + 1),
-            digests::updated_at.eq(now),
-        ))
-        .execute(conn)
 }
 
 #[cfg(test)]

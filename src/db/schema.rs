@@ -311,6 +311,50 @@ diesel::table! {
 }
 
 diesel::table! {
+    introductions (id) {
+        id -> Text,
+        suggestion_id -> Text,
+        member_id -> Text,
+        counterpart_id -> Nullable<Text>,
+        status -> Text,
+        note -> Nullable<Text>,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        consent_until -> Nullable<Timestamp>,
+        answered_at -> Nullable<Timestamp>,
+        done_by -> Nullable<Text>,
+        done_at -> Nullable<Timestamp>,
+        staff_note -> Nullable<Text>,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        kind -> Text,
+        introduction_id -> Nullable<Text>,
+        message_id -> Text,
+        recipients -> Text,
+        language -> Text,
+        subject -> Text,
+        html -> Text,
+        text -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     job_runs (job, period) {
         job -> Text,
         period -> Text,
@@ -330,6 +374,8 @@ diesel::allow_tables_to_appear_in_same_query!(suggestions, suggestion_outcomes);
 diesel::allow_tables_to_appear_in_same_query!(suggestions, outcome_questions);
 diesel::allow_tables_to_appear_in_same_query!(suggestion_outcomes, outcome_questions);
 diesel::allow_tables_to_appear_in_same_query!(suggestions, digests);
+diesel::allow_tables_to_appear_in_same_query!(suggestions, introductions);
+diesel::allow_tables_to_appear_in_same_query!(introductions, messages);
 
 /// Every table and its columns; the schema test compares both migrated backends against it.
 pub const TABLES: &[(&str, &[&str])] = &[
@@ -477,6 +523,50 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "week",
             "message_id",
             "recipient",
+            "language",
+            "subject",
+            "html",
+            "text",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "lease_owner",
+            "lease_until",
+            "last_error",
+            "sent_at",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    (
+        "introductions",
+        &[
+            "id",
+            "suggestion_id",
+            "member_id",
+            "counterpart_id",
+            "status",
+            "note",
+            "requested_by",
+            "requested_at",
+            "consent_until",
+            "answered_at",
+            "done_by",
+            "done_at",
+            "staff_note",
+            "version",
+            "updated_at",
+        ],
+    ),
+    (
+        "messages",
+        &[
+            "id",
+            "kind",
+            "introduction_id",
+            "message_id",
+            "recipients",
             "language",
             "subject",
             "html",

@@ -6,13 +6,14 @@
 //! accepting a message and our commit: the repeat then carries the same `Message-ID`, which mail systems use to drop
 //! duplicates.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use diesel::QueryResult;
 
-use super::send::SendError;
+use super::send::{Envelope, SendError};
 use super::{Digest, DigestStatus, IsoWeek, Mailer};
 use crate::config::MailSettings;
-use crate::db::digests;
 use crate::db::{DbConnection, DbError, QueryError, db_now, suggestions};
+use crate::db::{digests, messages};
 
 /// What a delivery pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,8 +89,25 @@ fn backoff(attempts: i32, s: &MailSettings) -> TimeDelta {
     TimeDelta::seconds(s.retry_after_seconds.saturating_mul(1 << (attempts - 1).clamp(0, 16)))
 }
 
-/// Back to the queue with a back-off, or `failed` for good after the last try (or a permanent refusal). Returns
-/// whether it failed for good.
+/// Back to the queue with a back-off, or `failed` for good after the last try (or a permanent refusal), through
+/// `set_unsent` (the outbox table's own update). Returns whether it failed for good.
+fn give_back(
+    conn: &mut DbConnection,
+    attempts: i32,
+    e: &SendError,
+    s: &MailSettings,
+    set_unsent: impl FnOnce(&mut DbConnection, DigestStatus, NaiveDateTime, &str, NaiveDateTime) -> QueryResult<usize>,
+) -> Result<bool, DbError> {
+    crate::db::write(conn, |conn| {
+        let now = db_now(conn)?;
+        let failed = e.permanent || attempts >= s.max_attempts;
+        let status = if failed { DigestStatus::Failed } else { DigestStatus::Queued };
+        let error: String = e.message.chars().take(1000).collect();
+        set_unsent(conn, status, now + backoff(attempts, s), &error, now)?;
+        Ok(failed)
+    })
+}
+
 fn mark_failed(
     conn: &mut DbConnection,
     digest: &Digest,
@@ -97,15 +115,61 @@ fn mark_failed(
     e: &SendError,
     s: &MailSettings,
 ) -> Result<bool, DbError> {
-    crate::db::write(conn, |conn| {
-        let now = db_now(conn)?;
-        let failed = e.permanent || digest.attempts >= s.max_attempts;
-        let status = if failed { DigestStatus::Failed } else { DigestStatus::Queued };
-        let error: String = e.message.chars().take(1000).collect();
-        let next = now + backoff(digest.attempts, s);
-        digests::set_unsent(conn, &digest.id, owner, status, next, &error, now)?;
-        Ok(failed)
+    give_back(conn, digest.attempts, e, s, |conn, status, next, error, now| {
+        digests::set_unsent(conn, &digest.id, owner, status, next, error, now)
     })
+}
+
+impl Mailer {
+    /// Send the messages that are due (consent requests, introductions), one at a time, until none is left or
+    /// `keep_going` says stop.
+    pub fn deliver_messages(
+        &self,
+        conn: &mut DbConnection,
+        owner: &str,
+        now: &dyn Fn() -> DateTime<Utc>,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<Delivery, DbError> {
+        let mut summary = Delivery::default();
+        while keep_going() {
+            let lease = TimeDelta::seconds(self.settings.send_lease_seconds);
+            let claimed = crate::db::write(conn, |conn| {
+                let at = db_now(conn)?;
+                messages::claim_due(conn, owner, at, lease)
+            })?;
+            let Some(m) = claimed else { break };
+            let to = m.recipient_list();
+            let envelope = Envelope {
+                to: &to,
+                subject: &m.subject,
+                message_id: &m.message_id,
+                language: &m.language,
+                text: &m.text,
+                html: &m.html,
+                digest_of: None,
+                automatic: m.kind == "consent_request",
+            };
+            match self.send_envelope(&envelope) {
+                Ok(()) => {
+                    crate::db::write(conn, |conn| messages::set_sent(conn, &m.id, now().naive_utc()))?;
+                    tracing::info!(message = %m.id, kind = %m.kind, owner, "message sent");
+                    summary.sent += 1;
+                }
+                Err(e) => {
+                    let failed = give_back(conn, m.attempts, &e, &self.settings, |conn, status, next, error, at| {
+                        messages::set_unsent(conn, &m.id, owner, status, next, error, at)
+                    })?;
+                    if failed {
+                        summary.failed += 1;
+                    } else {
+                        summary.retrying += 1;
+                    }
+                    tracing::warn!(message = %m.id, kind = %m.kind, attempt = m.attempts, error = %e.message, failed, "message not sent");
+                }
+            }
+        }
+        Ok(summary)
+    }
 }
 
 /// Staff retry of a failed digest: back to the queue, due now, with its tries counted afresh.

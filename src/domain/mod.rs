@@ -5,6 +5,7 @@ pub mod codes;
 pub mod digest;
 pub mod email;
 pub mod fold;
+pub mod introduction;
 pub mod member;
 pub mod parse;
 pub mod project;
