@@ -6,12 +6,14 @@ use chrono::TimeDelta;
 use serde_json::Value;
 
 use super::{AppError, Services};
+use crate::app::introductions::{self, Asking};
 use crate::app::review::Recording;
 use crate::db::suggestions::ReactError;
 use crate::db::{self, members, suggestions};
 use crate::digest::mail_language;
 use crate::digest::render::{Extras, SuggestionPage};
 use crate::digest::token::{LinkError, LinkPurpose};
+use crate::domain::introduction::IntroductionStatus;
 use crate::domain::member::timestamp;
 use crate::domain::suggestion::{REACTION_UNDO_DAYS, Reaction, ReactionReason};
 use crate::review::view;
@@ -28,6 +30,10 @@ pub enum LinkAction {
     Undo,
     /// Say what came of it (a question's link only).
     Outcome(Recording),
+    /// Ask to be introduced, with a few words for the other side.
+    Introduce {
+        note: Option<String>,
+    },
 }
 
 impl LinkAction {
@@ -35,7 +41,7 @@ impl LinkAction {
     fn purpose(&self) -> LinkPurpose {
         match self {
             Self::Outcome(_) => LinkPurpose::Outcome,
-            Self::Interested | Self::NotRelevant { .. } | Self::Undo => LinkPurpose::React,
+            Self::Interested | Self::NotRelevant { .. } | Self::Undo | Self::Introduce { .. } => LinkPurpose::React,
         }
     }
 }
@@ -55,13 +61,15 @@ pub struct LinkPage {
     pub notice: Option<&'static str>,
     /// Today in Luxembourg, `YYYY-MM-DD`.
     pub today: String,
+    /// Where the member's request to be introduced stands, if it asked.
+    pub introduction: Option<IntroductionStatus>,
 }
 
 impl LinkPage {
     fn refused(state: SuggestionPage, lang: Option<&'static str>) -> Self {
         let purpose = LinkPurpose::React;
-        let today = String::new();
-        Self { state, purpose, lang, view: None, extras: Extras::default(), undo_until: None, notice: None, today }
+        let (today, extras) = (String::new(), Extras::default());
+        Self { state, purpose, lang, view: None, extras, undo_until: None, notice: None, today, introduction: None }
     }
 }
 
@@ -93,6 +101,7 @@ async fn page(svc: &Services, token: Option<String>, action: Option<LinkAction>)
     if action.as_ref().is_some_and(|a| a.purpose() != purpose) {
         return Ok(LinkPage::refused(SuggestionPage::Invalid, None));
     }
+    let jobs = svc.jobs.clone();
     db::run(&svc.pool, move |conn| {
         let Some(member) = members::find(conn, link.member)? else {
             return Ok(LinkPage::refused(SuggestionPage::Unavailable, None));
@@ -122,6 +131,11 @@ async fn page(svc: &Services, token: Option<String>, action: Option<LinkAction>)
                     Err(e) => return Err(e),
                 }
             }
+            Some(LinkAction::Introduce { note }) => {
+                let asking = Asking { suggestion: id.clone(), note };
+                introductions::request_in(conn, &jobs.mailer, &asking, &actor, now)?;
+                Ok(Some("introduction_asked"))
+            }
         };
         let notice = match done {
             Ok(n) => n,
@@ -148,6 +162,7 @@ async fn page(svc: &Services, token: Option<String>, action: Option<LinkAction>)
             undo_until,
             notice,
             today: now.with_timezone(&chrono_tz::Europe::Luxembourg).date_naive().to_string(),
+            introduction: introductions::status_of(conn, &id)?,
         })
     })
     .await

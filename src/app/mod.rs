@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod check;
 pub mod digests;
+pub mod introductions;
 pub mod links;
 pub mod matches;
 pub mod members;

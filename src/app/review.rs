@@ -266,7 +266,8 @@ pub struct Recording {
 }
 
 /// Record an outcome on `id` as `actor`; `staff` may do so on any suggestion shown to its member, a member or
-/// portal once the member has answered `contacted` (what comes of a suggestion follows contact).
+/// portal once the member has answered `contacted` or staff introduced it (what comes of a suggestion follows
+/// contact).
 pub fn record_outcome_in(
     conn: &mut DbConnection,
     id: &str,
@@ -276,9 +277,14 @@ pub fn record_outcome_in(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Suggestion, AppError> {
     let s = suggestions::find(conn, id)?.filter(|s| s.status.visible_to_member()).ok_or_else(not_found)?;
-    if !staff && s.reaction != Some(Reaction::Contacted) {
+    let introduced = |conn: &mut DbConnection| -> Result<bool, AppError> {
+        Ok(db::introductions::of_suggestion(conn, id)?
+            .is_some_and(|i| i.status == crate::domain::introduction::IntroductionStatus::Introduced))
+    };
+    if !staff && s.reaction != Some(Reaction::Contacted) && !introduced(conn)? {
         return Err(AppError::Conflict(
-            "what came of a suggestion is recorded after contact: answer `contacted` first".to_owned(),
+            "what came of a suggestion is recorded after contact: answer `contacted` first, or be introduced"
+                .to_owned(),
         ));
     }
     let today = now.with_timezone(&chrono_tz::Europe::Luxembourg).date_naive();

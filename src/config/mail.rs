@@ -20,6 +20,9 @@ pub struct MailSettings {
     pub reply_to: Option<String>,
     /// How long a digest's reaction links work, in days after the digest (`MATCHMAKER_REACTION_LINK_DAYS`).
     pub reaction_link_days: i64,
+    /// How long the link asking the other side of an introduction for its consent works, in days
+    /// (`MATCHMAKER_CONSENT_LINK_DAYS`).
+    pub consent_link_days: i64,
     /// The HMAC key for unsubscribe links (`MATCHMAKER_UNSUBSCRIBE_KEY` or `…_FILE`); on SQLite, generated beside the
     /// database when unset.
     pub unsubscribe_key: Option<String>,
@@ -52,6 +55,7 @@ impl Default for MailSettings {
             public_url_set: false,
             reply_to: None,
             reaction_link_days: 56,
+            consent_link_days: crate::domain::introduction::CONSENT_LINK_DAYS,
             unsubscribe_key: None,
             max_attempts: 5,
             retry_after_seconds: 300,
@@ -102,6 +106,7 @@ impl MailSettings {
             public_url_set,
             reply_to,
             reaction_link_days: env.number("MATCHMAKER_REACTION_LINK_DAYS", d.reaction_link_days, 1, 3650)?,
+            consent_link_days: env.number("MATCHMAKER_CONSENT_LINK_DAYS", d.consent_link_days, 1, 3650)?,
             unsubscribe_key: env.value_or_file("MATCHMAKER_UNSUBSCRIBE_KEY")?,
             max_attempts: env.number("MATCHMAKER_MAIL_MAX_ATTEMPTS", d.max_attempts, 1, 100)?,
             retry_after_seconds: env.number("MATCHMAKER_MAIL_RETRY_SECONDS", d.retry_after_seconds, 0, 86_400)?,

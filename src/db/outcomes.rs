@@ -9,9 +9,12 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::schema::{member_sectors, members, outcome_questions, projects, suggestion_outcomes, suggestions};
+use super::schema::{
+    introductions, member_sectors, members, outcome_questions, projects, suggestion_outcomes, suggestions,
+};
 use super::suggestions::{SuggestionRow, record_event};
 use super::{DbConnection, QueryError};
+use crate::domain::introduction::IntroductionStatus;
 use crate::domain::parse::ApiEnum;
 use crate::domain::suggestion::{
     OUTCOME_QUESTION_DAYS, Outcome, OutcomeRecord, Reaction, Suggestion, SuggestionStatus,
@@ -90,16 +93,22 @@ pub fn of_suggestion(conn: &mut DbConnection, suggestion: &str) -> QueryResult<V
         .collect()
 }
 
-/// Suggestions a digest should ask about now: shown to the member, answered `contacted` at least
-/// [`OUTCOME_QUESTION_DAYS`] ago, with no outcome yet and not asked before; `member` narrows to one member. Oldest
+/// Suggestions a digest should ask about now: shown to the member, answered `contacted` or introduced by staff at
+/// least [`OUTCOME_QUESTION_DAYS`] ago, with no outcome yet and not asked before; `member` narrows to one member. Oldest
 /// answer first.
 fn due(conn: &mut DbConnection, member: Option<Uuid>, now: DateTime<Utc>) -> QueryResult<Vec<Suggestion>> {
     let before = (now - TimeDelta::days(OUTCOME_QUESTION_DAYS)).naive_utc();
     let shown = [SuggestionStatus::Approved.as_str(), SuggestionStatus::Delivered.as_str()];
     let mut q = suggestions::table
         .filter(suggestions::status.eq_any(shown))
-        .filter(suggestions::reaction.eq(Reaction::Contacted.as_str()))
-        .filter(suggestions::reacted_at.le(before))
+        .filter(
+            suggestions::reaction.eq(Reaction::Contacted.as_str()).and(suggestions::reacted_at.le(before)).or(exists(
+                introductions::table
+                    .filter(introductions::suggestion_id.eq(suggestions::id))
+                    .filter(introductions::status.eq(IntroductionStatus::Introduced.as_str()))
+                    .filter(introductions::done_at.le(before)),
+            )),
+        )
         .filter(not(exists(suggestion_outcomes::table.filter(suggestion_outcomes::suggestion_id.eq(suggestions::id)))))
         .filter(not(exists(outcome_questions::table.filter(outcome_questions::suggestion_id.eq(suggestions::id)))))
         .select(SuggestionRow::as_select())
@@ -148,6 +157,8 @@ pub struct Counts {
     pub created: u64,
     pub approved: u64,
     pub delivered: u64,
+    /// Introduced by staff, after both sides agreed (or, for a project with nobody to ask, the member asked).
+    pub introduced: u64,
     /// By reaction, as it stands (a reaction taken back counts no more).
     pub reacted: BTreeMap<&'static str, u64>,
     /// Suggestions with each outcome (one may reach several: met, then applied together, then funded).
@@ -204,6 +215,15 @@ pub fn funnel(conn: &mut DbConnection, from: DateTime<Utc>, to: DateTime<Utc>) -
             outcomes.entry(s).or_default().push(o);
         }
     }
+    let mut introduced: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let found: Vec<String> = introductions::table
+            .filter(introductions::suggestion_id.eq_any(chunk.iter().map(|s| s.as_str())))
+            .filter(introductions::status.eq(IntroductionStatus::Introduced.as_str()))
+            .select(introductions::suggestion_id)
+            .load(conn)?;
+        introduced.extend(found);
+    }
     let sectors: Vec<(String, String)> =
         member_sectors::table.select((member_sectors::member_id, member_sectors::sector)).load(conn)?;
     let mut sectors_of: HashMap<String, Vec<String>> = HashMap::new();
@@ -227,6 +247,7 @@ pub fn funnel(conn: &mut DbConnection, from: DateTime<Utc>, to: DateTime<Utc>) -
             c.created += 1;
             c.approved += u64::from(approved);
             c.delivered += u64::from(delivered_at.is_some());
+            c.introduced += u64::from(introduced.contains(id));
             if let Some(r) = reaction.as_deref().and_then(Reaction::from_name) {
                 *c.reacted.entry(r.as_str()).or_default() += 1;
             }

@@ -27,7 +27,7 @@ pub struct Preview {
 
 impl Mailer {
     /// The host of the public URL, which names our messages and our list.
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         url::Url::parse(&self.settings.public_url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))

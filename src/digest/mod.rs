@@ -41,6 +41,13 @@ impl Mailer {
         let token = self.key.suggestion_token(purpose, suggestion, member, expires);
         format!("{}/v1/suggestion-page?token={token}", self.settings.public_url)
     }
+
+    /// The page where `member`, the other side of `introduction`, consents to it or declines, without signing in,
+    /// until `expires`.
+    pub fn consent_url(&self, introduction: Uuid, member: Uuid, expires: chrono::DateTime<chrono::Utc>) -> String {
+        let token = self.key.suggestion_token(token::LinkPurpose::Consent, introduction, member, expires);
+        format!("{}/v1/introduction-page?token={token}", self.settings.public_url)
+    }
 }
 
 /// Name the concepts of a suggestion's explanation (as `review::view::for_member` shows it) in `lang`, the language

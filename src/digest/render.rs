@@ -16,6 +16,9 @@ static TEMPLATES: LazyLock<Result<Environment<'static>, minijinja::Error>> = Laz
     env.add_template("page.html", include_str!("../../assets/mail/page.html"))?;
     env.add_template("unsubscribe.html", include_str!("../../assets/mail/unsubscribe.html"))?;
     env.add_template("suggestion.html", include_str!("../../assets/mail/suggestion.html"))?;
+    env.add_template("message.html", include_str!("../../assets/mail/message.html"))?;
+    env.add_template("message.txt", include_str!("../../assets/mail/message.txt"))?;
+    env.add_template("consent.html", include_str!("../../assets/mail/consent.html"))?;
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     Ok(env)
 });
@@ -259,6 +262,8 @@ pub struct PageContent<'a> {
     pub asks_outcome: bool,
     /// Today in Luxembourg (the outcome's default date), `YYYY-MM-DD`.
     pub today: String,
+    /// Where the member's request to be introduced stands (an `IntroductionStatus` name), if it asked.
+    pub introduction: Option<&'static str>,
 }
 
 /// Render a suggestion's page in `lang`.
@@ -294,12 +299,7 @@ pub fn suggestion_page(lang: &str, state: SuggestionPage, page: &PageContent<'_>
     let ctx = json!({
         "lang": lang,
         "t": t,
-        "state": match state {
-            SuggestionPage::Shown => "shown",
-            SuggestionPage::Invalid => "invalid",
-            SuggestionPage::Expired => "expired",
-            SuggestionPage::Unavailable => "unavailable",
-        },
+        "state": page_state(state),
         "item": item,
         "reaction": reaction,
         "undo_until": undo_until,
@@ -311,8 +311,196 @@ pub fn suggestion_page(lang: &str, state: SuggestionPage, page: &PageContent<'_>
         "outcome_choices": outcome_choices,
         "told": told,
         "today": page.today,
+        "introduction": page.introduction.map(|i| t["introduction_status"][i].clone()),
     });
     render("suggestion.html", &ctx)
+}
+
+/// What an introduction is about, in `lang`: working together (`partner`), the reader's project (`project`),
+/// joining a project (`candidate`), or a project (`call`, `title` given).
+pub fn about(lang: &str, kind: &str, title: Option<&str>) -> String {
+    let t = strings(lang);
+    let key = format!("about_{kind}");
+    fill(t[key.as_str()].as_str().unwrap_or_default(), &[("title", title.unwrap_or_default())])
+}
+
+/// A member as a message or page shows it: its name, then a line each for its place, its words about itself
+/// (shortened), and, once both sides agreed, its e-mail and website. `card` is `review::view::card`'s.
+fn member_card(lang: &str, card: &Value, description: Option<&str>, contact: Option<&str>) -> Value {
+    let t = strings(lang);
+    let place = [card["city"].as_str(), card["country"].as_str()].into_iter().flatten().collect::<Vec<_>>();
+    let mut lines = Vec::new();
+    if !place.is_empty() {
+        lines.push(place.join(", "));
+    }
+    if let Some(d) = description.filter(|d| !d.trim().is_empty()) {
+        lines.push(short(d));
+    }
+    if let Some(email) = contact {
+        lines.push(format!("{}: {email}", t["email_label"].as_str().unwrap_or("E-mail")));
+        if let Some(w) = card["website"].as_str() {
+            lines.push(format!("{}: {w}", t["website"].as_str().unwrap_or("Website")));
+        }
+    }
+    json!({"title": card["name"], "lines": lines})
+}
+
+/// A message of ours other than the digest: greeting, paragraphs, cards, one button, signature.
+fn message(
+    lang: &str,
+    subject: String,
+    greeting: &str,
+    paragraphs: &[String],
+    cards: &[Value],
+    button: Option<&Value>,
+) -> anyhow::Result<Rendered> {
+    let t = strings(lang);
+    let ctx = json!({
+        "lang": lang,
+        "subject": subject,
+        "greeting": greeting,
+        "paragraphs": paragraphs,
+        "cards": cards,
+        "button": button,
+        "closing": t["signature"],
+    });
+    Ok(Rendered { html: render("message.html", &ctx)?, text: render("message.txt", &ctx)?, subject })
+}
+
+/// Someone's words, in `lang`'s quotation marks.
+fn quoted(lang: &str, text: &str) -> String {
+    fill(strings(lang)["quote"].as_str().unwrap_or("“{text}”"), &[("text", text)])
+}
+
+/// Who asks to be introduced, as the member asked sees them: no contact details.
+#[derive(Debug, Clone, Copy)]
+pub struct Asker<'a> {
+    /// `review::view::card` of the member who asks.
+    pub card: &'a Value,
+    pub description: Option<&'a str>,
+    /// The asking member's words to the other side.
+    pub note: Option<&'a str>,
+}
+
+/// The e-mail asking `to_name` whether it agrees to be introduced to the asker about `about`; `url` is the consent
+/// page, working until `until` (RFC 3339).
+pub fn consent_request(
+    lang: &str,
+    to_name: &str,
+    asker: &Asker<'_>,
+    about: &str,
+    url: &str,
+    until: &str,
+) -> anyhow::Result<Rendered> {
+    let t = strings(lang);
+    let name = asker.card["name"].as_str().unwrap_or_default();
+    let subject = fill(t["consent_subject"].as_str().unwrap_or_default(), &[("name", name)]);
+    let mut paragraphs =
+        vec![fill(t["consent_lead"].as_str().unwrap_or_default(), &[("name", name), ("about", about)])];
+    if let Some(note) = asker.note {
+        paragraphs.push(format!("{} {}", t["their_note"].as_str().unwrap_or_default(), quoted(lang, note)));
+    }
+    paragraphs.push(t["consent_privacy"].as_str().unwrap_or_default().to_owned());
+    let until = deadline(lang, until).unwrap_or_default();
+    let button = json!({
+        "url": url,
+        "label": t["consent_button"],
+        "note": fill(t["consent_until"].as_str().unwrap_or_default(), &[("date", &until)]),
+    });
+    let greeting = fill(t["greeting"].as_str().unwrap_or_default(), &[("name", to_name)]);
+    message(
+        lang,
+        subject,
+        &greeting,
+        &paragraphs,
+        &[member_card(lang, asker.card, asker.description, None)],
+        Some(&button),
+    )
+}
+
+/// One side of an introduction: its card, its words about itself, and its contact e-mail.
+#[derive(Debug, Clone, Copy)]
+pub struct Party<'a> {
+    pub card: &'a Value,
+    pub description: Option<&'a str>,
+    pub email: &'a str,
+}
+
+/// The introduction: one e-mail to both sides (or, for a project with no member to ask, to the one who asked), with
+/// each side's contact details and the cluster team's words.
+pub fn introduction(
+    lang: &str,
+    parties: &[Party<'_>],
+    about: &str,
+    team_note: Option<&str>,
+) -> anyhow::Result<Rendered> {
+    let t = strings(lang);
+    let names: Vec<&str> = parties.iter().map(|p| p.card["name"].as_str().unwrap_or_default()).collect();
+    let text = |key: &str, pairs: &[(&str, &str)]| fill(t[key].as_str().unwrap_or_default(), pairs);
+    let (subject, greeting, lead) = match names.as_slice() {
+        [first, second, ..] => (
+            text("intro_subject", &[("first", first), ("second", second)]),
+            text("intro_greeting", &[("first", first), ("second", second)]),
+            text("intro_lead", &[("about", about)]),
+        ),
+        _ => (
+            text("intro_subject_one", &[("about", about)]),
+            text("greeting", &[("name", names.first().copied().unwrap_or_default())]),
+            text("intro_lead_one", &[("about", about)]),
+        ),
+    };
+    let mut paragraphs = vec![lead];
+    if let Some(note) = team_note {
+        paragraphs.push(format!("{} {note}", t["intro_team_note"].as_str().unwrap_or_default()));
+    }
+    paragraphs.push(t["intro_next"].as_str().unwrap_or_default().to_owned());
+    let cards: Vec<Value> = parties.iter().map(|p| member_card(lang, p.card, p.description, Some(p.email))).collect();
+    message(lang, subject, &greeting, &paragraphs, &cards, None)
+}
+
+/// What a consent page shows (`state` other than `Shown` shows only why not).
+#[derive(Debug, Clone, Default)]
+pub struct ConsentContent<'a> {
+    pub asker: Option<Asker<'a>>,
+    pub about: String,
+    /// The form's target (the link itself).
+    pub action: String,
+    /// The answer given (`accepted`, `declined`), if any.
+    pub answered: Option<&'static str>,
+    /// What was just done: `conflict` when the answer could not be given (it was given already).
+    pub notice: Option<&'static str>,
+}
+
+/// Render a consent page in `lang`.
+pub fn consent_page(lang: &str, state: SuggestionPage, page: &ConsentContent<'_>) -> anyhow::Result<String> {
+    let t = strings(lang);
+    let name = page.asker.as_ref().and_then(|a| a.card["name"].as_str()).unwrap_or_default();
+    let card = page.asker.as_ref().map(|a| member_card(lang, a.card, a.description, None));
+    let mut lead = fill(t["consent_lead"].as_str().unwrap_or_default(), &[("name", name), ("about", &page.about)]);
+    if let Some(note) = page.asker.as_ref().and_then(|a| a.note) {
+        lead = format!("{lead} {} {}", t["their_note"].as_str().unwrap_or_default(), quoted(lang, note));
+    }
+    let ctx = json!({
+        "lang": lang,
+        "t": t,
+        "state": page_state(state),
+        "lead": lead,
+        "card": card,
+        "question": fill(t["consent_question"].as_str().unwrap_or_default(), &[("name", name)]),
+        "answered": page.answered.map(|a| t[format!("consent_{a}").as_str()].clone()),
+        "notice": page.notice.map(|n| t[n].clone()),
+        "action": page.action,
+    });
+    render("consent.html", &ctx)
+}
+
+fn page_state(state: SuggestionPage) -> &'static str {
+    match state {
+        SuggestionPage::Shown => "shown",
+        SuggestionPage::Invalid => "invalid",
+        SuggestionPage::Expired => "expired",
+        SuggestionPage::Unavailable => "unavailable",
+    }
 }
 
 /// The first of our languages a browser's `Accept-Language` asks for (quality order), or English.
@@ -384,6 +572,36 @@ mod tests {
             let keys: Vec<&String> = STRINGS[lang].as_object().unwrap().keys().collect();
             assert_eq!(keys, en, "{lang}");
         }
+    }
+
+    #[test]
+    fn consent_requests_name_no_contact_and_introductions_both() {
+        let card = json!({"name": "Atelier <Aurore>", "city": "Esch", "country": "LU", "website": "https://aurore.lu"});
+        let asker = Asker { card: &card, description: Some("Affiches & patrimoine"), note: Some("Shall we?") };
+        let about = about("de", "project", Some("Heritage VR"));
+        assert_eq!(about, "Ihr Projekt „Heritage VR“");
+        let asked =
+            consent_request("de", "Bureau", &asker, &about, "https://mm.example.lu/c?t=x", "2026-12-31T16:00:00Z")
+                .unwrap();
+        assert_eq!(asked.subject, "Atelier <Aurore> möchte Ihnen vorgestellt werden");
+        assert!(asked.text.contains("Guten Tag Bureau,") && asked.text.contains("„Shall we?“"), "{}", asked.text);
+        assert!(asked.text.contains("Dieser Link gilt bis 31. Dezember 2026, 17:00 Uhr"), "{}", asked.text);
+        assert!(!asked.text.contains("aurore.lu"), "no website or e-mail before consent: {}", asked.text);
+        assert!(asked.html.contains("Atelier &lt;Aurore&gt;"), "{}", asked.html);
+
+        let other = json!({"name": "Bureau Boréal", "city": null, "country": "LU", "website": null});
+        let parties = [
+            Party { card: &card, description: None, email: "a@aurore.lu" },
+            Party { card: &other, description: Some(""), email: "b@boreal.lu" },
+        ];
+        let intro = introduction("fr", &parties, &super::about("fr", "partner", None), Some("Bonne route.")).unwrap();
+        assert_eq!(intro.subject, "Mise en relation : Atelier <Aurore> et Bureau Boréal");
+        for line in ["Courriel: a@aurore.lu", "Site web: https://aurore.lu", "Courriel: b@boreal.lu"] {
+            assert!(intro.text.contains(line), "{line} in {}", intro.text);
+        }
+        assert!(intro.text.contains("De la part de l'équipe du cluster : Bonne route."), "{}", intro.text);
+        let one = introduction("en", &parties[..1], "the project “X”", None).unwrap();
+        assert_eq!(one.subject, "Your introduction request: the project “X”");
     }
 
     #[test]

@@ -98,6 +98,9 @@ pub enum LinkPurpose {
     React,
     /// See the suggestion and say what came of it (met, applied together, funded, nothing).
     Outcome,
+    /// The other side of an introduction: see who asks, and consent or decline (the link names the introduction and
+    /// the member asked).
+    Consent,
 }
 
 impl LinkPurpose {
@@ -105,6 +108,7 @@ impl LinkPurpose {
         match self {
             Self::React => "suggestion:react",
             Self::Outcome => "suggestion:outcome",
+            Self::Consent => "introduction:consent",
         }
     }
 }
@@ -195,6 +199,7 @@ mod tests {
         assert_eq!(other_key.verify_suggestion(LinkPurpose::React, &t, now), Err(LinkError::Invalid));
         assert_eq!(key.verify(&t), None, "not an unsubscribe token");
         assert_eq!(key.verify_suggestion(LinkPurpose::Outcome, &t, now), Err(LinkError::Invalid), "another purpose");
+        assert_eq!(key.verify_suggestion(LinkPurpose::Consent, &t, now), Err(LinkError::Invalid), "another purpose");
         assert_eq!(key.verify_suggestion(LinkPurpose::React, &key.token(m), now), Err(LinkError::Invalid));
     }
 

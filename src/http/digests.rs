@@ -16,6 +16,7 @@ use crate::db::digests::DigestFilter;
 use crate::digest::render::{self, PageState, SuggestionPage};
 use crate::digest::{Digest, DigestStatus, IsoWeek, mail_language};
 use crate::domain::FieldError;
+use crate::domain::introduction::NOTE_MAX;
 use crate::domain::parse::ApiEnum as _;
 use crate::domain::suggestion::{Outcome, ReactionReason};
 use crate::http::error::ApiError;
@@ -157,14 +158,14 @@ pub async fn preview(
 }
 
 /// The token of an unsubscribe link.
-fn token(req: &HttpRequest) -> Option<String> {
+pub(super) fn token(req: &HttpRequest) -> Option<String> {
     url::form_urlencoded::parse(req.query_string().as_bytes())
         .filter(|(k, _)| k == "token")
         .last()
         .map(|(_, v)| v.into_owned())
 }
 
-fn html(status: StatusCode, body: String) -> HttpResponse {
+pub(super) fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -199,7 +200,7 @@ pub async fn unsubscribe(state: web::Data<AppState>, req: HttpRequest) -> Result
     unsubscribe_page(&req, member, PageState::Done)
 }
 
-fn accept_language(req: &HttpRequest) -> Option<&str> {
+pub(super) fn accept_language(req: &HttpRequest) -> Option<&str> {
     req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())
 }
 
@@ -220,11 +221,12 @@ fn suggestion_page(req: &HttpRequest, page: &LinkPage, choice: Option<String>) -
         undo_until: page.undo_until.clone(),
         asks_outcome: page.purpose == crate::digest::token::LinkPurpose::Outcome,
         today: page.today.clone(),
+        introduction: page.introduction.map(|i| i.as_str()),
     };
     Ok(html(status, render::suggestion_page(lang, page.state, &content)?))
 }
 
-fn urlencoding(value: &str) -> String {
+pub(super) fn urlencoding(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
@@ -250,8 +252,10 @@ fn link_action(body: &[u8]) -> Result<LinkAction, ApiError> {
         Some("not_relevant") => not_relevant_answer(&fields, &mut errors),
         Some("undo") => Some(LinkAction::Undo),
         Some("outcome") => outcome_answer(&fields, &mut errors).map(LinkAction::Outcome),
+        Some("introduce") => Some(LinkAction::Introduce { note: note_field(&fields, "note", &mut errors) }),
         _ => {
-            errors.push(FieldError::new("/action", "must be one of interested, not_relevant, undo, outcome"));
+            errors
+                .push(FieldError::new("/action", "must be one of interested, not_relevant, undo, outcome, introduce"));
             None
         }
     };
@@ -259,6 +263,15 @@ fn link_action(body: &[u8]) -> Result<LinkAction, ApiError> {
         Some(a) => Ok(a),
         None => Err(ApiError::validation(vec![FieldError::new("/action", "is required")])),
     }
+}
+
+/// An optional text field of a form: trimmed, empty as none, at most [`NOTE_MAX`] characters, no NUL.
+fn note_field(fields: &HashMap<String, String>, name: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+    let note = fields.get(name).map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    if note.as_ref().is_some_and(|c| c.chars().count() > NOTE_MAX || c.contains('\0')) {
+        errors.push(FieldError::new(format!("/{name}"), format!("at most {NOTE_MAX} characters, no NUL")));
+    }
+    note
 }
 
 /// Not relevant, as the page's form gives it: a `reason` (required) and a `comment` (optional).

@@ -9,6 +9,7 @@ pub mod digests;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod introductions;
 pub mod limits;
 pub mod matches;
 pub mod members;
@@ -208,6 +209,17 @@ pub const ROUTES: &[RouteDef] = &[
     route!("POST", "/v1/suggestions/{id}/reaction", "reactToSuggestion", SUGGESTION_REACT, review::react),
     route!("DELETE", "/v1/suggestions/{id}/reaction", "undoReaction", SUGGESTION_REACT, review::undo_reaction),
     route!("POST", "/v1/suggestions/{id}/outcomes", "recordOutcome", SUGGESTION_OUTCOME, review::record_outcome),
+    route!(
+        "POST",
+        "/v1/suggestions/{id}/introduction",
+        "requestIntroduction",
+        SUGGESTION_REACT,
+        introductions::request
+    ),
+    route!("GET", "/v1/introductions", "listIntroductions", Access::Staff, introductions::list),
+    route!("GET", "/v1/introductions/{id}", "getIntroduction", Access::Staff, introductions::get),
+    route!("POST", "/v1/introductions/{id}/introduce", "introduce", Access::Staff, introductions::introduce),
+    route!("POST", "/v1/introductions/{id}/close", "closeIntroduction", Access::Staff, introductions::close),
     route!("GET", "/v1/reactions", "listReactions", Access::Staff, review::reactions),
     route!("GET", "/v1/stats/suggestions", "suggestionFunnel", Access::Staff, review::funnel),
     route!(
@@ -232,6 +244,8 @@ pub const ROUTES: &[RouteDef] = &[
     route!("POST", "/v1/unsubscribe", "unsubscribe", Access::Public, digests::unsubscribe),
     route!("GET", "/v1/suggestion-page", "showSuggestionPage", Access::Public, digests::show_suggestion_page),
     route!("POST", "/v1/suggestion-page", "answerSuggestionPage", Access::Public, digests::answer_suggestion_page),
+    route!("GET", "/v1/introduction-page", "showConsentPage", Access::Public, introductions::show_consent_page),
+    route!("POST", "/v1/introduction-page", "answerConsentPage", Access::Public, introductions::answer_consent_page),
 ];
 
 const SUGGESTION_READ: Access =

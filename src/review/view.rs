@@ -76,7 +76,8 @@ pub fn for_member(conn: &mut DbConnection, s: &Suggestion, now: DateTime<Utc>) -
     shown(conn, s, now, false)
 }
 
-/// The member's view, which staff's view extends; with `staff`, each outcome says who recorded it.
+/// The member's view, which staff's view extends; with `staff`, each outcome says who recorded it and the
+/// introduction shows in full.
 fn shown(conn: &mut DbConnection, s: &Suggestion, now: DateTime<Utc>, staff: bool) -> Result<Value, QueryError> {
     let project = match s.project {
         Some(p) => project_summary(conn, p, now)?,
@@ -86,6 +87,7 @@ fn shown(conn: &mut DbConnection, s: &Suggestion, now: DateTime<Utc>, staff: boo
         Some(p) => card(conn, p)?,
         None => Value::Null,
     };
+    let introduction = crate::db::introductions::of_suggestion(conn, &s.id)?;
     Ok(json!({
         "id": s.id,
         "kind": s.kind,
@@ -101,6 +103,7 @@ fn shown(conn: &mut DbConnection, s: &Suggestion, now: DateTime<Utc>, staff: boo
         "reacted_at": s.reacted_at.map(timestamp),
         "delivered_at": s.delivered_at.map(timestamp),
         "outcomes": outcomes(conn, &s.id, staff)?,
+        "introduction": introduction.map(|i| if staff { i.to_staff_json(now) } else { i.to_member_json(now) }),
         "created_at": timestamp(s.created_at),
     }))
 }

@@ -123,6 +123,11 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("POST",   "/v1/suggestions/{id}/reaction",        [401,  200,    404,    200,    404,    403,      403,   403]),
     ("DELETE", "/v1/suggestions/{id}/reaction",        [401,  204,    404,    204,    404,    403,      403,   403]),
     ("POST",   "/v1/suggestions/{id}/outcomes",        [401,  201,    404,    201,    404,    403,      201,   201]),
+    ("POST",   "/v1/suggestions/{id}/introduction",    [401,  201,    404,    201,    404,    403,      403,   403]),
+    ("GET",    "/v1/introductions",                    [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/introductions/{id}",               [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("POST",   "/v1/introductions/{id}/introduce",     [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("POST",   "/v1/introductions/{id}/close",         [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/reactions",                        [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/stats/suggestions",                [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/members/{id}/suggestions",         [401,  200,    404,    200,    404,    200,      200,   200]),
@@ -135,6 +140,8 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("POST",   "/v1/unsubscribe",                      [200,  200,    200,    200,    200,    200,      200,   200]),
     ("GET",    "/v1/suggestion-page",                  [200,  200,    200,    200,    200,    200,      200,   200]),
     ("POST",   "/v1/suggestion-page",                  [200,  200,    200,    200,    200,    200,      200,   200]),
+    ("GET",    "/v1/introduction-page",                [200,  200,    200,    200,    200,    200,      200,   200]),
+    ("POST",   "/v1/introduction-page",                [200,  200,    200,    200,    200,    200,      200,   200]),
 ];
 
 fn expected(method: &str, path: &str) -> Option<[u16; 8]> {
@@ -216,6 +223,10 @@ struct ReviewFixtures {
     token: String,
     /// The token of the page of A's approved suggestion.
     page: String,
+    /// A's request to be introduced to B (from another approved suggestion), waiting for staff.
+    introduction: String,
+    /// The token of B's consent page for a third request of A, which B has not answered.
+    consent: String,
 }
 
 /// A synonym and a merge as staff would have made them, written straight to the database.
@@ -258,6 +269,7 @@ fn about_review(path: &str) -> bool {
         "/v1/digests",
         "/v1/unsubscribe",
         "/v1/suggestion-page",
+        "/v1/introduction",
     ]
     .iter()
     .any(|p| path.starts_with(p))
@@ -269,8 +281,8 @@ fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
     use diesel::RunQueryDsl;
     use matchmaker::clock::Clock;
     use matchmaker::db::digests::DigestRow;
-    use matchmaker::db::runs;
     use matchmaker::db::suggestions::{self, SuggestionRow};
+    use matchmaker::db::{introductions, runs};
     use matchmaker::domain::version::Precondition;
     use matchmaker::review::{Decision, Reaction, SuggestionKind};
 
@@ -335,7 +347,49 @@ fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
         a,
         expires,
     );
-    ReviewFixtures { run, pending: pending.id, approved: approved.id, digest, failed, token, page }
+    let mut introduction = |target: &str, status: &str| {
+        let s = suggestion(format!("{b}-{target}"));
+        suggestions::insert(&mut conn, &s, "run:matrix").unwrap();
+        suggestions::decide(&mut conn, &s.id, &Precondition::Any, &yes, "user:matrix", now).unwrap();
+        let row = introductions::IntroductionRow {
+            id: Uuid::now_v7().to_string(),
+            suggestion_id: s.id,
+            member_id: a.to_string(),
+            counterpart_id: Some(b.to_string()),
+            status: status.to_owned(),
+            note: Some("Shall we?".to_owned()),
+            requested_by: format!("member:{a}"),
+            requested_at: now.naive_utc(),
+            consent_until: Some((now + chrono::TimeDelta::weeks(4)).naive_utc()),
+            answered_at: None,
+            done_by: None,
+            done_at: None,
+            staff_note: None,
+            version: 1,
+            updated_at: now.naive_utc(),
+        };
+        introductions::insert(&mut conn, &row).unwrap();
+        row.id
+    };
+    let requested = introduction("introduce", "requested");
+    let asked = introduction("consent", "awaiting_consent");
+    let consent = app.jobs.mailer.key.suggestion_token(
+        matchmaker::digest::token::LinkPurpose::Consent,
+        asked.parse().unwrap(),
+        b,
+        now + chrono::TimeDelta::weeks(4),
+    );
+    ReviewFixtures {
+        run,
+        pending: pending.id,
+        approved: approved.id,
+        digest,
+        failed,
+        token,
+        page,
+        introduction: requested,
+        consent,
+    }
 }
 
 async fn organisation(app: &TestApp, name: &str, contact_email: &str) -> Uuid {
@@ -642,6 +696,29 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
                 .json(json!({"outcome": "met"}))
         }
         ("GET", "/v1/stats/suggestions") => Call::new(Method::GET, "/v1/stats/suggestions".to_owned()),
+        ("POST", "/v1/suggestions/{id}/introduction") => {
+            Call::new(Method::POST, format!("/v1/suggestions/{}/introduction", fx.review().approved))
+                .json(json!({"note": "We would like to meet."}))
+        }
+        ("GET", "/v1/introductions") => Call::new(Method::GET, "/v1/introductions?status=requested".to_owned()),
+        ("GET", "/v1/introductions/{id}") => {
+            Call::new(Method::GET, format!("/v1/introductions/{}", fx.review().introduction))
+        }
+        ("POST", "/v1/introductions/{id}/introduce") => {
+            Call::new(Method::POST, format!("/v1/introductions/{}/introduce", fx.review().introduction))
+                .json(json!({"message": "Meet each other."}))
+        }
+        ("POST", "/v1/introductions/{id}/close") => {
+            Call::new(Method::POST, format!("/v1/introductions/{}/close", fx.review().introduction))
+                .json(json!({"reason": "The call closed."}))
+        }
+        ("GET", "/v1/introduction-page") => {
+            Call::new(Method::GET, format!("/v1/introduction-page?token={}", fx.review().consent))
+        }
+        ("POST", "/v1/introduction-page") => Call {
+            body: Body::Form(vec![("action", "accept".to_owned())]),
+            ..Call::new(Method::POST, format!("/v1/introduction-page?token={}", fx.review().consent))
+        },
         ("DELETE", "/v1/suggestions/{id}/reaction") => {
             Call::new(Method::DELETE, format!("/v1/suggestions/{}/reaction", fx.review().approved))
         }
