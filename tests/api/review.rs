@@ -655,6 +655,232 @@ async fn outcomes_are_asked_recorded_and_counted(backend: Backend) {
     assert_eq!(app.get("/v1/stats/suggestions?from=yesterday").await.status, 422);
 }
 
+/// The one link of `text` to `path` on our public address (the path and query, without the host).
+fn our_link(text: &str, path: &str) -> String {
+    let prefix = format!("https://matchmaker.example.lu{path}");
+    text.split_whitespace()
+        .find(|w| w.starts_with(&prefix))
+        .map(|w| w.trim_start_matches("https://matchmaker.example.lu").to_owned())
+        .unwrap_or_else(|| panic!("no link to {path} in {text}"))
+}
+
+/// The partner suggestion of `member` about `other`, as staff see it.
+async fn partner_suggestion(app: &TestApp, member: Uuid, other: Uuid) -> String {
+    let theirs = app.get(&format!("/v1/members/{member}/suggestions?kind=partner")).await.json();
+    theirs["items"].as_array().unwrap().iter().find(|s| s["partner_id"] == other.to_string()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn introductions_ask_consent_first(backend: Backend) {
+    let sink = Sink::start(Behaviour::default()).await;
+    let Some(app) = mailing_app(backend, &sink, 300).await else { return };
+    let [a, b, _] = approved_cluster(&app).await;
+    assert!(matches!(digest(&app).await, Outcome::Finished(_)));
+    let got: Vec<_> = sink.wait_for(2, Duration::from_secs(10)).await.iter().map(|m| smtp_sink::parse(m)).collect();
+    let to_a = got.iter().find(|m| m.to == "hello@atelieraurore.example.lu").unwrap();
+    let (a_mail, b_mail) = ("hello@atelieraurore.example.lu", "hello@bureauboral.example.lu");
+
+    // A asks, from its digest's page about B, to be introduced.
+    let ab = partner_suggestion(&app, a, b).await;
+    let simple = Uuid::try_parse(&ab).unwrap().simple().to_string();
+    let page = to_a
+        .text
+        .split_whitespace()
+        .find(|w| w.contains(&format!("token={simple}.")))
+        .map(|w| w.trim_start_matches("https://matchmaker.example.lu").split("&choice").next().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("a link to the page about B in {}", to_a.text));
+    let shown = app.anonymous().get(&page).await;
+    assert!(shown.text().contains("Nous présenter"), "{}", shown.text());
+    let asked = app
+        .send(app.client.post(app.url(&page)).form(&[("action", "introduce"), ("note", "Restaurons ensemble.")]))
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.text());
+    assert!(asked.text().contains("Votre demande est envoyée"), "{}", asked.text());
+    assert!(asked.text().contains("Nous demandons d&#x27;abord"), "{}", asked.text());
+    let staff_view = suggestion(&app, &ab).await;
+    assert_eq!(staff_view["introduction"]["status"], "awaiting_consent", "{staff_view}");
+    let member_a = app.user(Role::Member, Some(a));
+    let as_a = app.as_(&member_a.token);
+    let mine = as_a.get(&format!("/v1/suggestions/{ab}")).await.json();
+    assert_eq!(mine["introduction"]["status"], "awaiting_consent");
+    assert!(mine["introduction"].get("counterpart_id").is_none(), "{mine}");
+    // Asking again (here through the API, as a portal would) returns the request as it stands.
+    let again = as_a.post(&format!("/v1/suggestions/{ab}/introduction"), &json!({})).await;
+    assert_eq!((again.status, again.json()["status"].as_str()), (200, Some("awaiting_consent")));
+    let too_long = as_a.post(&format!("/v1/suggestions/{ab}/introduction"), &json!({"note": "x".repeat(1001)})).await;
+    assert_eq!(too_long.status, 422);
+
+    // Nothing reaches staff before B agrees; B is asked in its language, without A's contact details.
+    let waiting = app.get("/v1/introductions?status=requested").await.json();
+    assert!(waiting["items"].as_array().unwrap().is_empty(), "{waiting}");
+    app.jobs.deliver_due().await.unwrap();
+    let consent = smtp_sink::parse(&sink.wait_for(3, Duration::from_secs(10)).await[2]);
+    assert_eq!((consent.to.as_str(), consent.content_language.as_str()), (b_mail, "de"));
+    assert_eq!(consent.subject, "Atelier Aurore möchte Ihnen vorgestellt werden");
+    assert!(consent.text.contains("Restaurons ensemble.") && consent.text.contains("eine Zusammenarbeit"));
+    assert_eq!((consent.auto_submitted.as_str(), consent.reply_to.as_str()), ("auto-generated", "cluster@example.lu"));
+    assert!(consent.list_id.is_empty(), "not the digest's list");
+    assert!(!consent.text.contains(a_mail) && !consent.html.contains(a_mail), "{}", consent.text);
+    let link = our_link(&consent.text, "/v1/introduction-page?token=");
+    let look = app.anonymous().get(&link).await;
+    assert_eq!(look.status, 200, "{}", look.text());
+    assert!(look.text().contains("<html lang=\"de\">") && look.text().contains("Ja, bitte vorstellen"));
+    assert!(!look.text().contains(a_mail), "no contact details before consent");
+    assert_eq!(suggestion(&app, &ab).await["introduction"]["status"], "awaiting_consent", "GET changes nothing");
+
+    // A forged link (A's id under B's MAC), or A's reaction link used here, does nothing.
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = format!("/v1/introduction-page?token={}.{}.{}.{}", parts[0], a.simple(), parts[2], parts[3]);
+    let refused = app.send(app.client.post(app.url(&forged)).form(&[("action", "accept")])).await;
+    assert_eq!(refused.status, 404);
+    let reaction_token = page.split("token=").nth(1).unwrap();
+    let wrong = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/introduction-page?token={reaction_token}")))
+                .form(&[("action", "accept")]),
+        )
+        .await;
+    assert_eq!(wrong.status, 404);
+    let bad = app.send(app.client.post(app.url(&link)).form(&[("action", "perhaps")])).await;
+    assert_eq!((bad.status, bad.header("content-type").as_deref()), (422, Some("application/problem+json")));
+    assert_eq!(suggestion(&app, &ab).await["introduction"]["status"], "awaiting_consent");
+
+    // B agrees; a later answer changes nothing. The request reaches staff.
+    let agreed = app.send(app.client.post(app.url(&link)).form(&[("action", "accept")])).await;
+    assert_eq!(agreed.status, 200);
+    assert!(agreed.text().contains("Sie haben zugestimmt"), "{}", agreed.text());
+    let late = app.send(app.client.post(app.url(&link)).form(&[("action", "decline")])).await;
+    assert!(late.text().contains("Sie haben zugestimmt"), "{}", late.text());
+    let waiting = app.get("/v1/introductions?status=requested").await.json();
+    let items = waiting["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{waiting}");
+    let intro = items[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (items[0]["member_name"].as_str(), items[0]["counterpart_name"].as_str()),
+        (Some("Atelier Aurore"), Some("Bureau Boréal"))
+    );
+    assert_eq!(items[0]["messages"][0]["status"], "sent", "{waiting}");
+
+    // Staff introduce: one e-mail to both, in a language both read (neither reads the other's: English), with
+    // both contact e-mails. Introducing twice is refused.
+    let done =
+        app.post(&format!("/v1/introductions/{intro}/introduce"), &json!({"message": "Both restore heritage."})).await;
+    assert_eq!((done.status, done.json()["status"].as_str()), (200, Some("introduced")), "{}", done.text());
+    let twice = app.post(&format!("/v1/introductions/{intro}/introduce"), &json!({})).await;
+    assert_eq!((twice.status, twice.header("content-type").as_deref()), (409, Some("application/problem+json")));
+    app.jobs.deliver_due().await.unwrap();
+    let intro_mail = smtp_sink::parse(&sink.wait_for(4, Duration::from_secs(10)).await[3]);
+    assert_eq!(intro_mail.to_all, [a_mail, b_mail]);
+    assert_eq!(intro_mail.content_language, "en");
+    assert_eq!(intro_mail.subject, "Introduction: Atelier Aurore and Bureau Boréal");
+    assert!(
+        intro_mail.text.contains(&format!("E-mail: {a_mail}"))
+            && intro_mail.text.contains(&format!("E-mail: {b_mail}"))
+    );
+    assert!(intro_mail.text.contains("From the cluster team: Both restore heritage."), "{}", intro_mail.text);
+    assert!(intro_mail.auto_submitted.is_empty(), "written by the team, not automatic");
+
+    // After the introduction, A may say what came of it; the funnel counts the introduction.
+    let met = as_a.post(&format!("/v1/suggestions/{ab}/outcomes"), &json!({"outcome": "met"})).await;
+    assert_eq!(met.status, 201, "{}", met.text());
+    let f = app.get("/v1/stats/suggestions").await.json();
+    assert_eq!((f["overall"]["introduced"].as_u64(), f["overall"]["outcomes"]["met"].as_u64()), (Some(1), Some(1)));
+
+    // B asks for A the other way round, through the API; A declines, and nothing reaches staff.
+    let ba = partner_suggestion(&app, b, a).await;
+    let member_b = app.user(Role::Member, Some(b));
+    let made = app.as_(&member_b.token).post(&format!("/v1/suggestions/{ba}/introduction"), &json!({})).await;
+    assert_eq!((made.status, made.json()["status"].as_str()), (201, Some("awaiting_consent")), "{}", made.text());
+    assert_eq!(as_a.post(&format!("/v1/suggestions/{ba}/introduction"), &json!({})).await.status, 404, "not A's");
+    app.jobs.deliver_due().await.unwrap();
+    let to_a_consent = smtp_sink::parse(&sink.wait_for(5, Duration::from_secs(10)).await[4]);
+    assert_eq!((to_a_consent.to.as_str(), to_a_consent.content_language.as_str()), (a_mail, "fr"));
+    assert!(!to_a_consent.text.contains(b_mail));
+    let link = our_link(&to_a_consent.text, "/v1/introduction-page?token=");
+    let declined = app.send(app.client.post(app.url(&link)).form(&[("action", "decline")])).await;
+    assert!(declined.text().contains("Vous avez refusé"), "{}", declined.text());
+    assert_eq!(suggestion(&app, &ba).await["introduction"]["status"], "declined");
+    assert!(app.get("/v1/introductions?status=requested").await.json()["items"].as_array().unwrap().is_empty());
+    let theirs = app.as_(&member_b.token).get(&format!("/v1/suggestions/{ba}")).await.json();
+    assert_eq!(theirs["introduction"]["status"], "declined");
+    let id = suggestion(&app, &ba).await["introduction"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.post(&format!("/v1/introductions/{id}/introduce"), &json!({})).await.status, 409);
+
+    // A consent link lives four weeks: then its page says so, and asking again asks again.
+    let ac = partner_named(&app, a, "Cité Créative").await;
+    let asked = as_a.post(&format!("/v1/suggestions/{ac}/introduction"), &json!({})).await;
+    assert_eq!(asked.status, 201, "{}", asked.text());
+    app.jobs.deliver_due().await.unwrap();
+    let to_c = smtp_sink::parse(&sink.wait_for(6, Duration::from_secs(10)).await[5]);
+    assert_eq!(to_c.to, "hello@citcrative.example.lu", "asked even with the digest off");
+    let link = our_link(&to_c.text, "/v1/introduction-page?token=");
+    app.clock.advance(TimeDelta::days(29));
+    assert_eq!(app.anonymous().get(&link).await.status, 410);
+    let later = app.user(Role::Member, Some(a));
+    let as_a = app.as_(&later.token);
+    let lapsed = as_a.get(&format!("/v1/suggestions/{ac}")).await.json();
+    assert_eq!(lapsed["introduction"]["consent_lapsed"], true, "{lapsed}");
+    let again = as_a.post(&format!("/v1/suggestions/{ac}/introduction"), &json!({})).await;
+    assert_eq!((again.status, again.json()["consent_lapsed"].as_bool()), (200, Some(false)), "{}", again.text());
+    app.jobs.deliver_due().await.unwrap();
+    assert_eq!(sink.wait_for(7, Duration::from_secs(10)).await.len(), 7, "the other side is asked again");
+}
+
+/// `member`'s partner suggestion about the member named `name`.
+async fn partner_named(app: &TestApp, member: Uuid, name: &str) -> String {
+    let theirs = app.get(&format!("/v1/members/{member}/suggestions?kind=partner")).await.json();
+    let items = theirs["items"].as_array().unwrap();
+    let found = items.iter().find(|s| s["partner"]["name"] == name);
+    found.unwrap_or_else(|| panic!("a suggestion about {name} in {theirs}"))["id"].as_str().unwrap().to_owned()
+}
+
+async fn a_project_nobody_leads_goes_to_staff(backend: Backend) {
+    let sink = Sink::start(Behaviour::default()).await;
+    let Some(app) = mailing_app(backend, &sink, 300).await else { return };
+    let a = create(&app, &member_body("Atelier Aurore", &["graphic design"], &["game development"])).await;
+    let project = app
+        .post(
+            "/v1/projects",
+            &json!({"title": "Affiches du patrimoine", "scope": "national", "required_skills": [{"term": "graphic design", "weight": 3}]}),
+        )
+        .await;
+    assert_eq!(project.status, 201, "{}", project.text());
+    run_matching(&app).await;
+    assert!(approve_all(&app).await >= 1);
+    let theirs = app.get(&format!("/v1/members/{a}/suggestions?kind=project")).await.json();
+    let id = theirs["items"][0]["id"].as_str().unwrap().to_owned();
+    let member_a = app.user(Role::Member, Some(a));
+    let made = app
+        .as_(&member_a.token)
+        .post(&format!("/v1/suggestions/{id}/introduction"), &json!({"note": "Volontiers."}))
+        .await;
+    assert_eq!((made.status, made.json()["status"].as_str()), (201, Some("requested")), "{}", made.text());
+    app.jobs.deliver_due().await.unwrap();
+    assert!(sink.messages().is_empty(), "nobody to ask");
+    let waiting = app.get("/v1/introductions?status=requested").await.json();
+    let intro = waiting["items"][0]["id"].as_str().unwrap().to_owned();
+    assert!(waiting["items"][0]["counterpart_id"].is_null());
+    let closed = app.post(&format!("/v1/introductions/{intro}/close"), &json!({})).await;
+    assert_eq!(closed.status, 422, "a reason is required");
+    let closed = app.post(&format!("/v1/introductions/{intro}/close"), &json!({"reason": "The call is full."})).await;
+    assert_eq!((closed.status, closed.json()["status"].as_str()), (200, Some("closed")), "{}", closed.text());
+    app.jobs.deliver_due().await.unwrap();
+    assert!(sink.messages().is_empty(), "closing sends nothing");
+    let history = app.get(&format!("/v1/suggestions/{id}?history=true")).await.json();
+    let steps: Vec<&str> = history["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["field"] == "introduction")
+        .filter_map(|e| e["to"].as_str())
+        .collect();
+    assert_eq!(steps, ["requested", "closed"], "{history}");
+}
+
 macro_rules! mailing_tests {
     ($($name:ident),+) => {
         $(
@@ -679,5 +905,7 @@ mailing_tests!(
     weekly_digest_goes_out_once,
     a_dropped_connection_is_retried_without_a_second_copy,
     digest_links_let_members_answer,
-    outcomes_are_asked_recorded_and_counted
+    outcomes_are_asked_recorded_and_counted,
+    introductions_ask_consent_first,
+    a_project_nobody_leads_goes_to_staff
 );

@@ -115,6 +115,8 @@ impl Sink {
 #[derive(Debug, Clone)]
 pub struct Received {
     pub to: String,
+    /// Every `To` address.
+    pub to_all: Vec<String>,
     pub subject: String,
     pub message_id: String,
     pub list_unsubscribe: String,
@@ -130,10 +132,11 @@ pub struct Received {
 
 pub fn parse(raw: &[u8]) -> Received {
     let m = mail_parser::MessageParser::default().parse(raw).expect("a parsable message");
-    let header =
-        |name: &str| m.header_raw(name).map(|v| v.trim().to_owned()).unwrap_or_else(|| panic!("no {name} header"));
+    // A header the message lacks reads empty (digests carry them all; other messages not the list's).
+    let header = |name: &str| m.header_raw(name).map(|v| v.trim().to_owned()).unwrap_or_default();
     Received {
         to: m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned(),
+        to_all: m.to().map_or(vec![], |a| a.iter().filter_map(|a| a.address()).map(str::to_owned).collect()),
         subject: m.subject().unwrap_or_default().to_owned(),
         message_id: header("Message-ID"),
         list_unsubscribe: header("List-Unsubscribe"),
