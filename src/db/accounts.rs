@@ -147,6 +147,16 @@ pub fn list_users(
     rows.iter().map(User::try_from).collect()
 }
 
+/// The accounts tied to `member`.
+pub fn users_of_member(conn: &mut DbConnection, member: Uuid) -> QueryResult<Vec<User>> {
+    let rows: Vec<UserRow> = users::table
+        .filter(users::member_id.eq(member.to_string()))
+        .order(users::id.asc())
+        .select(UserRow::as_select())
+        .load(conn)?;
+    rows.iter().map(User::try_from).collect()
+}
+
 /// Change role, member and disabled flag. A change of role or member, or disabling, ends the account's tokens.
 pub fn update_user(
     conn: &mut DbConnection,

@@ -117,3 +117,12 @@ impl AuditRow {
         })
     }
 }
+
+/// Every entry about one of `targets` or made by one of `actors`, oldest first.
+pub fn about(conn: &mut DbConnection, targets: &[String], actors: &[String]) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(audit_log::target.eq_any(targets).or(audit_log::actor.eq_any(actors)))
+        .order(audit_log::id.asc())
+        .select(AuditRow::as_select())
+        .load(conn)
+}

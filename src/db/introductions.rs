@@ -84,6 +84,19 @@ pub fn of_suggestion(conn: &mut DbConnection, suggestion: &str) -> QueryResult<O
         .transpose()
 }
 
+/// The introductions `member` asked for or was asked about, oldest first.
+pub fn of_member(conn: &mut DbConnection, member: Uuid) -> QueryResult<Vec<Introduction>> {
+    let id = member.to_string();
+    introductions::table
+        .filter(introductions::member_id.eq(&id).or(introductions::counterpart_id.eq(&id)))
+        .order((introductions::requested_at.asc(), introductions::id.asc()))
+        .select(IntroductionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Introduction::try_from)
+        .collect()
+}
+
 /// Introductions with `status` (any when `None`), oldest request first; `offset` and `limit` (+1 to tell whether
 /// more follow).
 pub fn list(

@@ -94,6 +94,17 @@ pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<
     Ok(HttpResponse::Ok().insert_header((header::ETAG, member.etag())).json(member.to_json()))
 }
 
+/// `GET /v1/members/{id}/export`: everything held about the member, as one document.
+pub async fn export(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let document = crate::app::privacy::export(&state, &caller, member_id(&path)?).await?;
+    let name = format!("attachment; filename=\"member-{}.json\"", path.as_str());
+    Ok(HttpResponse::Ok().insert_header((header::CONTENT_DISPOSITION, name)).json(document))
+}
+
 /// `PATCH /v1/members/{id}` (JSON Merge Patch)
 pub async fn update(
     state: web::Data<AppState>,

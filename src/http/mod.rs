@@ -87,6 +87,7 @@ pub const ROUTES: &[RouteDef] = &[
         members::create
     ),
     route!("GET", "/v1/members/{id}", "getMember", Access::OwnMember { portal_scope: READ }, members::get),
+    route!("GET", "/v1/members/{id}/export", "exportMember", Access::OwnMember { portal_scope: READ }, members::export),
     route!("PATCH", "/v1/members/{id}", "updateMember", Access::OwnMember { portal_scope: WRITE }, members::update),
     route!("DELETE", "/v1/members/{id}", "deleteMember", Access::OwnMember { portal_scope: None }, members::delete),
     route!(

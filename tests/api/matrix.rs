@@ -79,6 +79,7 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("GET",    "/v1/members",                          [401,  200,    200,    200,    200,    403,      200,   200]),
     ("POST",   "/v1/members",                          [401,  403,    403,    201,    201,    403,      201,   201]),
     ("GET",    "/v1/members/{id}",                     [401,  200,    404,    200,    404,    403,      200,   200]),
+    ("GET",    "/v1/members/{id}/export",              [401,  200,    404,    200,    404,    403,      200,   200]),
     ("PATCH",  "/v1/members/{id}",                     [401,  200,    404,    200,    404,    403,      200,   200]),
     ("DELETE", "/v1/members/{id}",                     [401,  204,    404,    403,    404,    403,      204,   204]),
     ("GET",    "/v1/members/{id}/portals",             [401,  200,    404,    403,    404,    403,      200,   200]),
@@ -274,6 +275,7 @@ fn about_review(path: &str) -> bool {
     .iter()
     .any(|p| path.starts_with(p))
         || path.ends_with("/suggestions")
+        || path.ends_with("/export")
         || path.contains("/digest")
 }
 
@@ -596,6 +598,7 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
             Call::new(Method::POST, path.to_owned()).json(body)
         }
         ("GET", "/v1/members/{id}") => Call::new(Method::GET, format!("/v1/members/{a}")),
+        ("GET", "/v1/members/{id}/export") => Call::new(Method::GET, format!("/v1/members/{a}/export")),
         ("PATCH", "/v1/members/{id}") => Call::new(Method::PATCH, format!("/v1/members/{a}"))
             .merge_patch(json!({"description": "Réécrit pour la matrice des droits."}))
             .if_match_any(),

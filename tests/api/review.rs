@@ -881,6 +881,56 @@ async fn a_project_nobody_leads_goes_to_staff(backend: Backend) {
     assert_eq!(steps, ["requested", "closed"], "{history}");
 }
 
+async fn members_export_what_is_held_about_them(backend: Backend) {
+    let sink = Sink::start(Behaviour::default()).await;
+    let Some(app) = mailing_app(backend, &sink, 300).await else { return };
+    let [a, b, _] = approved_cluster(&app).await;
+    assert!(matches!(digest(&app).await, Outcome::Finished(_)));
+    sink.wait_for(2, Duration::from_secs(10)).await;
+    let ab = partner_suggestion(&app, a, b).await;
+    let member_a = app.user(Role::Member, Some(a));
+    let asked = app.as_(&member_a.token).post(&format!("/v1/suggestions/{ab}/introduction"), &json!({})).await;
+    assert_eq!(asked.status, 201, "{}", asked.text());
+    app.jobs.deliver_due().await.unwrap();
+    sink.wait_for(3, Duration::from_secs(10)).await;
+
+    // A stops its digest by its link: an audit entry about A.
+    let token = app.jobs.mailer.key.token(a);
+    let stopped = app.send(app.client.post(app.url(&format!("/v1/unsubscribe?token={token}")))).await;
+    assert_eq!(stopped.status, 200);
+
+    // A, as itself: its profile with each term's mapping, its account, its shown suggestions with the introduction,
+    // its digest with both parts, the audit of its creation; nothing of B's contact details.
+    let export = app.as_(&member_a.token).get(&format!("/v1/members/{a}/export")).await;
+    assert_eq!(export.status, 200, "{}", export.text());
+    let disposition = export.header("content-disposition").unwrap_or_default();
+    assert_eq!(disposition, format!("attachment; filename=\"member-{a}.json\""));
+    let x = export.json();
+    assert_eq!(x["format"], "cluster-matchmaker-export/1");
+    assert_eq!(x["member"]["id"], a.to_string());
+    assert!(x["member"]["offers"][0]["concept"].is_string(), "mappings are part of it: {}", x["member"]);
+    assert_eq!(x["accounts"][0]["email"], member_a.email);
+    let suggestions = x["suggestions"].as_array().unwrap();
+    assert!(suggestions.iter().any(|s| s["id"] == ab && s["introduction"]["status"] == "awaiting_consent"), "{x}");
+    assert!(suggestions.iter().all(|s| s.get("history").is_none()), "the member's view");
+    assert_eq!(x["digests"].as_array().unwrap().len(), 1);
+    assert!(x["digests"][0]["text"].as_str().unwrap().contains("Bonjour Atelier Aurore"));
+    assert!(x["audit"].as_array().unwrap().iter().any(|e| e["target"] == a.to_string()), "{}", x["audit"]);
+    assert!(!export.text().contains("hello@bureauboral.example.lu"), "not B's e-mail");
+
+    // B, asked to agree: the request, and the e-mail that asked it; staff see who asked, and every history.
+    let member_b = app.user(Role::Member, Some(b));
+    let xb = app.as_(&member_b.token).get(&format!("/v1/members/{b}/export")).await.json();
+    assert_eq!(xb["introductions_asked"][0]["status"], "awaiting_consent", "{xb}");
+    assert!(xb["introductions_asked"][0].get("asked_by").is_none());
+    assert_eq!(xb["messages"][0]["kind"], "consent_request");
+    assert!(xb["messages"][0]["text"].as_str().unwrap().contains("Atelier Aurore"));
+    let staff = app.get(&format!("/v1/members/{b}/export")).await.json();
+    assert_eq!(staff["introductions_asked"][0]["asked_by"], a.to_string());
+    assert!(staff["suggestions"].as_array().unwrap().iter().all(|s| s["history"].is_array()));
+    assert_eq!(app.as_(&member_b.token).get(&format!("/v1/members/{a}/export")).await.status, 404, "not B's");
+}
+
 macro_rules! mailing_tests {
     ($($name:ident),+) => {
         $(
@@ -907,5 +957,6 @@ mailing_tests!(
     digest_links_let_members_answer,
     outcomes_are_asked_recorded_and_counted,
     introductions_ask_consent_first,
-    a_project_nobody_leads_goes_to_staff
+    a_project_nobody_leads_goes_to_staff,
+    members_export_what_is_held_about_them
 );
