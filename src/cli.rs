@@ -75,6 +75,17 @@ pub async fn add_client(settings: Settings, name: String, scopes: String) -> any
     Ok(format!("client_id: {}\nclient_secret: {secret}\n", client.client_id))
 }
 
+/// `matchmaker member erase ID`
+pub async fn erase_member(settings: Settings, id: String) -> anyhow::Result<String> {
+    let id = Uuid::parse_str(id.trim()).context("the member id must be a UUID")?;
+    let store = store(&settings).await?;
+    if crate::app::privacy::erase(&store, id).await.map_err(refused)? {
+        Ok(format!("erased: {id}\n"))
+    } else {
+        anyhow::bail!("no member has the id {id}")
+    }
+}
+
 /// `matchmaker check`: the report of stored rows that today's rules refuse, and whether there were any.
 pub async fn check(settings: Settings) -> anyhow::Result<(String, bool)> {
     let findings = crate::app::check::stored_rows(&store(&settings).await?).await.map_err(refused)?;

@@ -37,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Member organisations.
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
     /// Partner-portal clients.
     Client {
         #[command(subcommand)]
@@ -99,6 +104,15 @@ enum UserCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum MemberCommand {
+    /// Erase a member: its data, and its name wherever other members keep something about it (as the API's DELETE).
+    Erase {
+        /// The member's id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ClientCommand {
     /// Create a portal client; prints `client_id: …` and `client_secret: …` (the secret only this once).
     Add {
@@ -141,6 +155,9 @@ fn main() -> ExitCode {
             }
             Err(e) => Err(e),
         },
+        Command::Member { command: MemberCommand::Erase { id } } => {
+            actix_web::rt::System::new().block_on(cli::erase_member(settings, id)).map(|text| print_out(&text))
+        }
         Command::Client { command: ClientCommand::Add { name, scopes } } => {
             actix_web::rt::System::new().block_on(cli::add_client(settings, name, scopes)).map(|text| print_out(&text))
         }

@@ -163,15 +163,18 @@ pub async fn update(
     .await
 }
 
-/// Delete a member, if the precondition holds.
+/// Erase a member, if the precondition holds: its rows, and its name wherever others keep something about it
+/// (see `privacy::scrub_in`).
 pub async fn delete(svc: &Services, id: Uuid, precondition: Precondition) -> Result<(), AppError> {
     change(svc, Entity::Member, move |conn| {
         let member = current(conn, id, &precondition)?;
+        crate::app::privacy::scrub_in(conn, &member)?;
         members::delete(conn, &member)?;
         Ok(((), Some(id)))
     })
     .await?;
-    tracing::info!(member_id = %id, "member deleted");
+    db::run(&svc.pool, db::checkpoint).await?;
+    tracing::info!(member_id = %id, "member erased");
     Ok(())
 }
 

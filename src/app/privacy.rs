@@ -89,3 +89,108 @@ fn export_in(conn: &mut DbConnection, member: Uuid, staff: bool, now: DateTime<U
         "audit": entries,
     }))
 }
+
+/// `text` with every whole-word occurrence of `word` (not inside a longer word) replaced by `by`.
+fn replace_word(text: &str, word: &str, by: &str) -> String {
+    if word.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + word.len()..].chars().next();
+        let alone = !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
+        out.push_str(&rest[..at]);
+        out.push_str(if alone { by } else { word });
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A text as the HTML templates escape it (minijinja's HTML escaping).
+fn html_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            '/' => out.push_str("&#x2f;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Erase `member` from everything other members keep and from the logs, before its own rows are deleted (in the same
+/// write transaction): other members' suggestions about it, their digests and introduction e-mails name "a former
+/// member" in their reader's language; the audit log, the suggestions' histories and outcomes keep an opaque
+/// pseudonym; stored replies to retried requests that hold it are dropped.
+pub fn scrub_in(conn: &mut DbConnection, member: &crate::domain::member::Member) -> Result<(), AppError> {
+    use crate::db::erasure::{self, Erased};
+    let id = member.id.to_string();
+    let users = accounts::users_of_member(conn, member.id)?;
+    let mut subjects: Vec<String> = users.iter().map(|u| format!("user:{}", u.id)).collect();
+    subjects.extend([format!("member:{id}"), id.clone()]);
+    let who = Erased { id: id.clone(), subjects, pseudonym: format!("erased:{}", Uuid::new_v4().simple()) };
+    let p = &member.profile;
+    // The words that name it: its name, its e-mail and website (as typed and as HTML shows them), its id.
+    let mut names: Vec<String> = vec![p.name.clone(), html_escaped(&p.name)];
+    let mut contacts: Vec<String> = vec![p.contact_email.clone(), id.clone()];
+    if let Some(w) = &p.website {
+        contacts.extend([w.clone(), html_escaped(w)]);
+    }
+    contacts.extend(users.iter().map(|u| u.email.clone()));
+    names.retain(|n| n.chars().count() >= 2);
+    let pseudonym = who.pseudonym.clone();
+    let rewrite = move |text: &str, lang: Option<&str>| {
+        let by = lang.map_or_else(|| pseudonym.clone(), crate::digest::render::former_member);
+        let mut out = text.to_owned();
+        for c in &contacts {
+            out = out.replace(c.as_str(), &by);
+        }
+        for n in &names {
+            out = replace_word(&out, n, &by);
+        }
+        out
+    };
+    // Other members' suggestion sentences are rewritten in each one's mail language.
+    let mut languages = std::collections::HashMap::new();
+    for owner in erasure::owners_of_suggestions_about(conn, &id)? {
+        if let Some(m) = Uuid::parse_str(&owner).ok().map(|o| crate::db::members::find(conn, o)).transpose()?.flatten()
+        {
+            let lang = crate::digest::mail_language(m.profile.preferred_language, &m.profile.languages);
+            languages.insert(owner, lang.to_owned());
+        }
+    }
+    let carried = erasure::detach_suggestions(conn, &who, &languages, &rewrite)?;
+    erasure::rewrite_digests(conn, &carried, &rewrite)?;
+    erasure::detach_introductions(conn, &who, &p.contact_email, &rewrite)?;
+    erasure::pseudonymise_logs(conn, &who, &rewrite)?;
+    erasure::forget_replies(conn, &who, &p.contact_email)?;
+    Ok(())
+}
+
+/// Erase a member without a server (`matchmaker member erase`): the same erasure as the API's `DELETE`, recorded in
+/// the change log so that running instances drop it from their index. Whether there was such a member.
+pub async fn erase(store: &crate::app::Store, id: Uuid) -> Result<bool, AppError> {
+    let now = store.clock.now();
+    db::run(&store.pool, move |conn| {
+        let erased = db::write(conn, |conn| {
+            let Some(m) = members::find(conn, id)? else { return Ok::<_, AppError>(false) };
+            scrub_in(conn, &m)?;
+            members::delete(conn, &m)?;
+            crate::db::changes::record(conn, crate::db::changes::Entity::Member, &id.to_string(), now)?;
+            let event = crate::db::audit::AuditEvent::new("cli", "member.erased", None);
+            audit::record(conn, &event, now)?;
+            Ok(true)
+        })?;
+        db::checkpoint(conn)?;
+        Ok(erased)
+    })
+    .await
+}

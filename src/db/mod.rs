@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod changes;
 pub mod digests;
+pub mod erasure;
 pub mod idempotency;
 pub mod introductions;
 pub mod jobs;
@@ -44,8 +45,10 @@ const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres
 
 /// Per-connection SQLite settings. `foreign_keys` cannot be set inside a transaction (so not in a migration), and
 /// `synchronous=FULL` is what makes a commit durable across power loss in WAL mode.
+/// `secure_delete` overwrites deleted content with zeros, so that an erased member's data does not linger in free
+/// pages of the file (see [`checkpoint`] for the WAL).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                              PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+                              PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;";
 
 /// Failures below the domain: the pool could not hand out a connection, a query failed, or the blocking task died.
 #[derive(Debug, thiserror::Error)]
@@ -257,6 +260,15 @@ struct DatabaseNow {
 
 /// The database server's clock (UTC). Leases are judged by it, so instances whose clocks disagree still agree on
 /// whether a lease has run out.
+/// On SQLite, copy the WAL into the database file and empty it, so that the log no longer holds page images from
+/// before an erasure (PostgreSQL: nothing to do here; its dead rows go at the next vacuum).
+pub fn checkpoint(conn: &mut DbConnection) -> Result<(), DbError> {
+    if let DbConnection::Sqlite(sqlite) = conn {
+        sqlite.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
+    Ok(())
+}
+
 pub fn db_now(conn: &mut DbConnection) -> QueryResult<chrono::NaiveDateTime> {
     let row: DatabaseNow = match conn {
         DbConnection::Pg(pg) => diesel::sql_query("SELECT (now() AT TIME ZONE 'UTC') AS now").get_result(pg)?,

@@ -133,9 +133,10 @@ fn item(lang: &str, s: &Value, extras: &Extras) -> Value {
             let card = &s["partner"];
             let place = [card["city"].as_str(), card["country"].as_str()].into_iter().flatten().collect::<Vec<_>>();
             let project = s["project"]["title"].as_str();
+            let name = card["name"].as_str().map_or_else(|| former_member(lang), str::to_owned);
             let title = match project {
-                Some(p) if kind == "candidate" => json!(format!("{} ({p})", card["name"].as_str().unwrap_or_default())),
-                _ => card["name"].clone(),
+                Some(p) if kind == "candidate" => json!(format!("{name} ({p})")),
+                _ => json!(name),
             };
             (title, place.join(", "), card["website"].as_str().map(str::to_owned), None)
         }
@@ -365,6 +366,11 @@ fn message(
         "closing": t["signature"],
     });
     Ok(Rendered { html: render("message.html", &ctx)?, text: render("message.txt", &ctx)?, subject })
+}
+
+/// How a member who has since been erased is named to readers of `lang`.
+pub fn former_member(lang: &str) -> String {
+    strings(lang)["former_member"].as_str().unwrap_or("a former member").to_owned()
 }
 
 /// Someone's words, in `lang`'s quotation marks.

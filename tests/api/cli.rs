@@ -321,6 +321,22 @@ async fn cli_adds_users_and_clients_that_can_sign_in(app: crate::helpers::TestAp
             .unwrap();
         assert!(!out.status.success(), "{args:?} should be refused");
     }
+    // A member erased from the command line is gone, its account with it; an unknown id is refused.
+    let out = matchmaker()
+        .args(["member", "erase", member["id"].as_str().unwrap()])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(app.get(&format!("/v1/members/{}", member["id"].as_str().unwrap())).await.status, 404);
+    let out = matchmaker()
+        .args(["member", "erase", member["id"].as_str().unwrap()])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a second erase finds nothing");
     let audit = app.get("/v1/audit?actor=cli").await.json();
-    assert_eq!(audit["items"].as_array().unwrap().len(), 3, "CLI changes are audited");
+    assert_eq!(audit["items"].as_array().unwrap().len(), 4, "CLI changes are audited");
+    let users = app.get("/v1/users?role=member").await.json();
+    assert!(!users["items"].as_array().unwrap().iter().any(|u| u["email"] == "owner@cli.lu"), "{users}");
 }

@@ -931,6 +931,147 @@ async fn members_export_what_is_held_about_them(backend: Backend) {
     assert_eq!(app.as_(&member_b.token).get(&format!("/v1/members/{a}/export")).await.status, 404, "not B's");
 }
 
+/// Every row of every table, as text (columns joined), for searching a whole database.
+fn every_row(app: &TestApp) -> Vec<(String, String)> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        row: String,
+    }
+    let mut conn = app.pool.get().unwrap();
+    let mut out = Vec::new();
+    for (table, columns) in matchmaker::db::schema::TABLES {
+        let joined: Vec<String> = columns.iter().map(|c| format!("COALESCE(CAST({c} AS TEXT), '')")).collect();
+        let sql = format!("SELECT {} AS row FROM {table}", joined.join(" || '|' || "));
+        let rows: Vec<Row> = diesel::sql_query(sql).load(&mut *conn).unwrap();
+        out.extend(rows.into_iter().map(|r| ((*table).to_owned(), r.row)));
+    }
+    out
+}
+
+async fn an_erased_member_leaves_no_trace(backend: Backend) {
+    let sink = Sink::start(Behaviour::default()).await;
+    let Some(app) = mailing_app(backend, &sink, 300).await else { return };
+    let other = app.reopen().await;
+    // E is created by a portal's retried request (an idempotency record holds its body), before the cluster.
+    let name = "Zephyrine Quillfeather Studio";
+    let body = member_body(name, &["game development"], &["graphic design"]);
+    let email = body["contact_email"].as_str().unwrap().to_owned();
+    let created = app
+        .send(
+            app.client
+                .post(app.url("/v1/members"))
+                .bearer_auth(&app.admin.token)
+                .header("idempotency-key", "erase-1")
+                .json(&body),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let e: Uuid = created.json()["id"].as_str().unwrap().parse().unwrap();
+    let [a, _, _] = approved_cluster(&app).await;
+    assert!(matches!(digest(&app).await, Outcome::Finished(_)));
+    let got = sink.wait_for(3, Duration::from_secs(10)).await;
+    let to_a = got.iter().map(|m| smtp_sink::parse(m)).find(|m| m.to == "hello@atelieraurore.example.lu").unwrap();
+    assert!(to_a.text.contains(name), "A's digest shows E's card: {}", to_a.text);
+    // A asks to meet E; E agrees; staff introduce them; E stops its digest (an audit entry about it).
+    let ae = partner_named(&app, a, name).await;
+    let member_a = app.user(Role::Member, Some(a));
+    assert_eq!(
+        app.as_(&member_a.token).post(&format!("/v1/suggestions/{ae}/introduction"), &json!({})).await.status,
+        201
+    );
+    app.jobs.deliver_due().await.unwrap();
+    let consent = smtp_sink::parse(sink.messages().last().unwrap());
+    let link = our_link(&consent.text, "/v1/introduction-page?token=");
+    assert_eq!(app.send(app.client.post(app.url(&link)).form(&[("action", "accept")])).await.status, 200);
+    let intro =
+        app.get("/v1/introductions?status=requested").await.json()["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.post(&format!("/v1/introductions/{intro}/introduce"), &json!({})).await.status, 200);
+    app.jobs.deliver_due().await.unwrap();
+    let token = app.jobs.mailer.key.token(e);
+    assert_eq!(app.send(app.client.post(app.url(&format!("/v1/unsubscribe?token={token}")))).await.status, 200);
+    let _account = app.user(Role::Member, Some(e));
+    let id = e.to_string();
+    assert!(every_row(&app).iter().any(|(_, r)| r.contains(name)), "the search finds what is there");
+
+    let ranked = other.get(&format!("/v1/members/{a}/matches/partners")).await.json();
+    assert!(ranked["items"].as_array().unwrap().iter().any(|m| m["member"]["id"] == id), "{ranked}");
+
+    // Erase E.
+    assert_eq!(app.delete(&format!("/v1/members/{e}"), "*").await.status, 204);
+
+    // Nothing in the database names E, apart from the change log's ids.
+    for (table, row) in every_row(&app) {
+        for needle in [name, email.as_str(), id.as_str()] {
+            assert!(table == "changes" || !row.contains(needle), "{table} still holds {needle}: {row}");
+        }
+    }
+    // A keeps its history: the suggestion (without E), its digest and the introduction e-mail name a former member.
+    let kept = app.get(&format!("/v1/suggestions/{ae}")).await;
+    assert_eq!(kept.status, 200, "{}", kept.text());
+    let kept = kept.json();
+    assert!(kept["partner"].is_null() && kept["partner_id"].is_null(), "{kept}");
+    let a_digest =
+        app.get(&format!("/v1/members/{a}/digests")).await.json()["items"][0]["id"].as_str().unwrap().to_owned();
+    let a_digest = app.get(&format!("/v1/digests/{a_digest}")).await.json();
+    assert!(a_digest["text"].as_str().unwrap().contains("un ancien membre"), "{}", a_digest["text"]);
+    let introduced = app.get(&format!("/v1/introductions/{intro}")).await.json();
+    assert!(introduced["counterpart_id"].is_null());
+    assert_eq!(
+        introduced["messages"].as_array().unwrap().len(),
+        1,
+        "the consent request went to E alone: {introduced}"
+    );
+    let audit = app.get("/v1/audit").await.json();
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["target"].as_str().is_some_and(|t| t.starts_with("erased:"))),
+        "{audit}"
+    );
+    // A's page about E still opens, naming a former member.
+    let page = app
+        .anonymous()
+        .get(&format!(
+            "/v1/suggestion-page?token={}",
+            app.jobs.mailer.key.suggestion_token(
+                matchmaker::digest::token::LinkPurpose::React,
+                ae.parse().unwrap(),
+                a,
+                app.clock.now() + TimeDelta::weeks(1)
+            )
+        ))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("un ancien membre"), "{}", page.text());
+
+    // The other instance's index forgets E within 5 s.
+    let path = format!("/v1/members/{a}/matches/partners");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let items = other.get(&path).await.json();
+        if !items["items"].as_array().unwrap().iter().any(|m| m["member"]["id"] == id) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the other instance still ranks E: {items}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // On SQLite the erased bytes are gone from the files too (database and WAL, read raw).
+    if let Some(file) = app.db.url.sqlite_path() {
+        for path in [file.to_path_buf(), file.with_extension("db-wal")] {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            for needle in [name, email.as_str()] {
+                let found = bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+                assert!(!found, "{} still holds {needle}", path.display());
+            }
+        }
+    }
+}
+
 macro_rules! mailing_tests {
     ($($name:ident),+) => {
         $(
@@ -958,5 +1099,6 @@ mailing_tests!(
     outcomes_are_asked_recorded_and_counted,
     introductions_ask_consent_first,
     a_project_nobody_leads_goes_to_staff,
-    members_export_what_is_held_about_them
+    members_export_what_is_held_about_them,
+    an_erased_member_leaves_no_trace
 );
