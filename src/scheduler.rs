@@ -1,4 +1,5 @@
-//! The in-process scheduler and the jobs it runs: the weekly matching run and the weekly digest.
+//! The in-process scheduler and the jobs it runs: the weekly matching run, the weekly digest, and the daily purge
+//! of records past their retention.
 //!
 //! A job claims its period (`job_runs(job, period)`) with a lease it renews by heartbeat; another instance takes
 //! over a lease that ran out and finishes the period's remaining work, within the same ISO week. Each tick (and at
@@ -41,6 +42,8 @@ pub fn instance_id() -> String {
 pub enum Job {
     Matching,
     Digest,
+    /// The daily purge of records past their retention.
+    Retention,
 }
 
 impl Job {
@@ -48,6 +51,7 @@ impl Job {
         match self {
             Self::Matching => "matching",
             Self::Digest => "digest",
+            Self::Retention => "retention",
         }
     }
 
@@ -55,7 +59,17 @@ impl Job {
         match s {
             "matching" => Some(Self::Matching),
             "digest" => Some(Self::Digest),
+            "retention" => Some(Self::Retention),
             _ => None,
+        }
+    }
+
+    /// The period a time falls in for this job, in time zone `tz`: the ISO week (weekly jobs), or the day (the
+    /// daily purge, `YYYY-MM-DD`).
+    pub fn period_of(self, t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+        match self {
+            Self::Matching | Self::Digest => IsoWeek::of(t, tz).to_string(),
+            Self::Retention => t.with_timezone(&tz).date_naive().to_string(),
         }
     }
 }
@@ -83,6 +97,8 @@ pub struct Jobs {
     pub lease_seconds: i64,
     pub heartbeat: std::time::Duration,
     pub time_zone: chrono_tz::Tz,
+    /// How long records are kept (the daily purge).
+    pub keep: crate::config::Retention,
     running: Mutex<HashSet<(Job, String)>>,
 }
 
@@ -116,6 +132,7 @@ impl Jobs {
             lease_seconds: i64::try_from(scheduler.lease.as_secs()).unwrap_or(120),
             heartbeat: scheduler.heartbeat,
             time_zone: scheduler.time_zone,
+            keep: scheduler.keep,
             running: Mutex::new(HashSet::new()),
         }
     }
@@ -280,17 +297,23 @@ impl Jobs {
                 let left = digests::pending_in_week(&mut conn, week)?;
                 Ok((left == 0 && keep_going(), summary(week, composed, d, left)))
             }
+            Job::Retention => {
+                let now = self.clock.now();
+                let purged = db::write(&mut conn, |conn| crate::db::retention::purge(conn, &self.keep, now))?;
+                step(&purged.to_string());
+                Ok((true, purged.to_string()))
+            }
         }
     }
 
     /// Resume periods whose lease ran out with work left: manual runs, and this week's scheduled periods.
     pub async fn resume_abandoned(self: &Arc<Self>) -> anyhow::Result<()> {
         let stale = db::run(&self.pool, |conn| jobs::abandoned(conn).map_err(DbError::from)).await?;
-        let week = self.current_week().to_string();
+        let now = self.clock.now();
         for run in stale {
             let Some(job) = Job::from_name(&run.job) else { continue };
-            if run.period != week && !run.period.starts_with("run:") {
-                tracing::warn!(job = %run.job, period = %run.period, "abandoned in a week that is over: not resumed");
+            if run.period != job.period_of(now, self.time_zone) && !run.period.starts_with("run:") {
+                tracing::warn!(job = %run.job, period = %run.period, "abandoned in a period that is over: not resumed");
                 let (job_name, period) = (run.job.clone(), run.period.clone());
                 db::run(&self.pool, move |conn| jobs::lapse(conn, &job_name, &period).map_err(DbError::from)).await?;
                 continue;
@@ -360,7 +383,11 @@ fn next_fire(cron: &Cron, after: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<Dat
 /// Run the scheduler until the process ends.
 pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) {
     let settings = settings.clone();
-    let schedules = [(Job::Matching, settings.matching.cron().clone()), (Job::Digest, settings.digest.cron().clone())];
+    let schedules = [
+        (Job::Matching, settings.matching.cron().clone()),
+        (Job::Digest, settings.digest.cron().clone()),
+        (Job::Retention, settings.retention.cron().clone()),
+    ];
     tokio::spawn(async move {
         let mut last = jobs.clock.now();
         loop {
@@ -372,7 +399,7 @@ pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) {
                 if let Some(at) = next_fire(cron, last, settings.time_zone)
                     && at <= now
                 {
-                    let period = IsoWeek::of(at, settings.time_zone).to_string();
+                    let period = job.period_of(at, settings.time_zone);
                     tracing::info!(job = job.name(), period, "scheduled time reached");
                     let (me, job) = (Arc::clone(&jobs), *job);
                     tokio::spawn(async move {

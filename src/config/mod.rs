@@ -21,7 +21,7 @@ pub use http::{BodyDeadline, HttpSettings};
 pub use mail::MailSettings;
 pub use matching::MatchSettings;
 pub use review::ReviewSettings;
-pub use scheduler::{Schedule, SchedulerSettings};
+pub use scheduler::{Retention, Schedule, SchedulerSettings};
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 const DEFAULT_POOL_SIZE: u32 = 10;

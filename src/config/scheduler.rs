@@ -1,4 +1,5 @@
-//! The in-process scheduler: when the weekly jobs fire, and the leases that keep them to one instance.
+//! The in-process scheduler: when the weekly jobs and the daily purge fire, the leases that keep them to one
+//! instance, and how long records are kept.
 
 use std::fmt;
 use std::time::Duration;
@@ -53,11 +54,37 @@ pub struct SchedulerSettings {
     pub heartbeat: Duration,
     /// How often an instance looks for due or abandoned work.
     pub tick: Duration,
+    /// When the daily purge of records past their retention fires.
+    pub retention: Schedule,
+    /// How long each kind of record is kept.
+    pub keep: Retention,
+}
+
+/// How long records are kept before the daily purge removes them (or, for mail, their bodies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Audit entries (`MATCHMAKER_RETAIN_AUDIT_DAYS`).
+    pub audit_days: i64,
+    /// The rendered bodies of sent digests and messages (`MATCHMAKER_RETAIN_MAIL_DAYS`); the record that one was
+    /// sent, when and to whom, stays.
+    pub mail_days: i64,
+    /// The change log instances follow (`MATCHMAKER_RETAIN_CHANGES_DAYS`); it keeps ids only.
+    pub change_days: i64,
+    /// Finished job periods (`MATCHMAKER_RETAIN_JOBS_DAYS`).
+    pub job_days: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { audit_days: 365, mail_days: 90, change_days: 7, job_days: 90 }
+    }
 }
 
 /// The shipped schedules: Thursdays and Mondays at 08:00.
 const MATCHING_DEFAULT: &str = "0 8 * * THU";
 const DIGEST_DEFAULT: &str = "0 8 * * MON";
+/// The shipped purge: every day at 03:30.
+const RETENTION_DEFAULT: &str = "30 3 * * *";
 
 impl Default for SchedulerSettings {
     fn default() -> Self {
@@ -70,6 +97,8 @@ impl Default for SchedulerSettings {
             lease: Duration::from_secs(120),
             heartbeat: Duration::from_secs(30),
             tick: Duration::from_secs(30),
+            retention: shipped(RETENTION_DEFAULT),
+            keep: Retention::default(),
         }
     }
 }
@@ -106,6 +135,13 @@ impl SchedulerSettings {
             lease: env.seconds("MATCHMAKER_JOB_LEASE_SECONDS", d.lease, 2, 86_400)?,
             heartbeat: env.seconds("MATCHMAKER_JOB_HEARTBEAT_SECONDS", d.heartbeat, 1, 3_600)?,
             tick: env.seconds("MATCHMAKER_SCHEDULER_TICK_SECONDS", d.tick, 1, 3_600)?,
+            retention: schedule("MATCHMAKER_RETENTION_SCHEDULE", d.retention)?,
+            keep: Retention {
+                audit_days: env.number("MATCHMAKER_RETAIN_AUDIT_DAYS", d.keep.audit_days, 1, 36_500)?,
+                mail_days: env.number("MATCHMAKER_RETAIN_MAIL_DAYS", d.keep.mail_days, 1, 36_500)?,
+                change_days: env.number("MATCHMAKER_RETAIN_CHANGES_DAYS", d.keep.change_days, 1, 36_500)?,
+                job_days: env.number("MATCHMAKER_RETAIN_JOBS_DAYS", d.keep.job_days, 1, 36_500)?,
+            },
         };
         if settings.heartbeat >= settings.lease {
             return Err(ConfigError::Bad {

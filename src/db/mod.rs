@@ -16,6 +16,7 @@ pub mod messages;
 pub mod outbox;
 pub mod outcomes;
 pub mod projects;
+pub mod retention;
 pub mod runs;
 pub mod schema;
 pub mod suggestions;

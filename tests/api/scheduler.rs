@@ -217,3 +217,100 @@ async fn digest_run_by_hand_previews_then_sends_once() {
     assert!(again.contains(&format!("{week}: 0 composed, 0 sent")), "{again}");
     assert_eq!(sink.messages().len(), MEMBERS, "no second copy");
 }
+
+crate::on_both_backends!(the_daily_purge_keeps_records_their_stated_time);
+
+/// How many rows of `table` (by name) there are.
+fn count(app: &TestApp, table: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.pool.get().unwrap();
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<Count>(&mut *conn).unwrap().n
+}
+
+async fn the_daily_purge_keeps_records_their_stated_time(app: TestApp) {
+    use chrono::TimeDelta;
+    use matchmaker::clock::Clock as _;
+    use matchmaker::scheduler::{Job, Outcome};
+    let tz = chrono_tz::Europe::Luxembourg;
+    let purge = async |app: &TestApp| {
+        let period = Job::Retention.period_of(app.clock.now(), tz);
+        app.jobs.run_period(Job::Retention, period, false).await.unwrap()
+    };
+    // Today: a stored reply to a retried create, an audit entry, changes for the index, a sent digest.
+    let body = crate::helpers::studio("Purge Studio");
+    let created = app
+        .send(
+            app.client
+                .post(app.url("/v1/members"))
+                .bearer_auth(&app.admin.token)
+                .header("idempotency-key", "p-1")
+                .json(&body),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let member: uuid::Uuid = created.json()["id"].as_str().unwrap().parse().unwrap();
+    let token = app.jobs.mailer.key.token(member);
+    assert_eq!(app.send(app.client.post(app.url(&format!("/v1/unsubscribe?token={token}")))).await.status, 200);
+    let digest = {
+        use matchmaker::db::digests::DigestRow;
+        let now = app.clock.now().naive_utc();
+        let row = DigestRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            member_id: member.to_string(),
+            week: "2026-W48".to_owned(),
+            message_id: "<digest.purge@example.lu>".to_owned(),
+            recipient: "purge@example.lu".to_owned(),
+            language: "en".to_owned(),
+            subject: "Your suggestions".to_owned(),
+            html: "<p>Hello Purge Studio</p>".to_owned(),
+            text: "Hello Purge Studio".to_owned(),
+            status: "sent".to_owned(),
+            attempts: 1,
+            next_attempt_at: now,
+            lease_owner: None,
+            lease_until: None,
+            last_error: None,
+            sent_at: Some(now),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        matchmaker::db::digests::insert(&mut app.pool.get().unwrap(), &row).unwrap();
+        row.id
+    };
+    let digest_text = |app: &TestApp| {
+        let mut conn = app.pool.get().unwrap();
+        matchmaker::db::digests::find(&mut conn, &digest).unwrap().unwrap().text
+    };
+    assert_eq!(count(&app, "idempotency_keys"), 1);
+    let (audit, changes) = (count(&app, "audit_log"), count(&app, "changes"));
+    assert!(audit >= 1 && changes >= 1);
+
+    // Two days on: the stored reply (kept 24 hours) is gone; the rest stays. Once a day: a second pass that day
+    // does nothing.
+    app.clock.advance(TimeDelta::days(2));
+    let Outcome::Finished(summary) = purge(&app).await else { panic!("the purge runs") };
+    assert!(summary.contains("purged 1 stored replies"), "{summary}");
+    assert_eq!(count(&app, "idempotency_keys"), 0);
+    assert_eq!((count(&app, "audit_log"), count(&app, "changes")), (audit, changes));
+    assert!(matches!(purge(&app).await, Outcome::Skipped(_)), "once a day");
+
+    // A hundred days on: the digest's body is gone (the record that it was sent stays), and the change log.
+    app.clock.advance(TimeDelta::days(98));
+    assert!(matches!(purge(&app).await, Outcome::Finished(_)));
+    assert_eq!(digest_text(&app), "");
+    assert_eq!(count(&app, "digests"), 1);
+    assert_eq!(count(&app, "changes"), 0);
+    assert_eq!(count(&app, "audit_log"), audit, "audit entries are kept a year");
+
+    // After a year: the audit entries go too.
+    app.clock.advance(TimeDelta::days(300));
+    assert!(matches!(purge(&app).await, Outcome::Finished(_)));
+    assert_eq!(count(&app, "audit_log"), 0);
+    let member_still = app.get(&format!("/v1/members/{member}")).await;
+    assert_eq!(member_still.status, 200, "members themselves are not purged");
+}
