@@ -31,13 +31,20 @@ fn export_in(conn: &mut DbConnection, member: Uuid, staff: bool, now: DateTime<U
         .map(|(c, at)| json!({"client_id": c.client_id, "name": c.name, "linked_at": timestamp(at)}))
         .collect();
     let filter = suggestions::Filter { member: Some(member), ..suggestions::Filter::default() };
-    let mut shown = Vec::new();
+    let (mut shown, mut histories) = (Vec::new(), Vec::new());
     for s in suggestions::list(conn, &filter, 0, i64::MAX - 1)? {
         if staff {
             shown.push(view::for_staff(conn, &s, now, true)?);
         } else if s.status.visible_to_member() {
             shown.push(view::for_member(conn, &s, now)?);
+        } else {
+            continue;
         }
+        let events: Vec<Value> = suggestions::events(conn, &s.id)?
+            .into_iter()
+            .map(|e| json!({"field": e.field, "from": e.from_value, "to": e.to_value, "at": timestamp(e.at.and_utc())}))
+            .collect();
+        histories.push(json!({"suggestion_id": s.id, "events": events}));
     }
     let mut asked = Vec::new();
     for i in introductions::of_member(conn, member)?.into_iter().filter(|i| i.counterpart == Some(member)) {
@@ -83,6 +90,7 @@ fn export_in(conn: &mut DbConnection, member: Uuid, staff: bool, now: DateTime<U
         "accounts": users.iter().map(accounts::User::to_json).collect::<Vec<_>>(),
         "portals": portals,
         "suggestions": shown,
+        "histories": histories,
         "introductions_asked": asked,
         "digests": sent,
         "messages": mails,

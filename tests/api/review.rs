@@ -913,6 +913,9 @@ async fn members_export_what_is_held_about_them(backend: Backend) {
     let suggestions = x["suggestions"].as_array().unwrap();
     assert!(suggestions.iter().any(|s| s["id"] == ab && s["introduction"]["status"] == "awaiting_consent"), "{x}");
     assert!(suggestions.iter().all(|s| s.get("history").is_none()), "the member's view");
+    let history = x["histories"].as_array().unwrap().iter().find(|h| h["suggestion_id"] == ab).unwrap();
+    let steps: Vec<&str> = history["events"].as_array().unwrap().iter().filter_map(|e| e["to"].as_str()).collect();
+    assert_eq!(steps, ["pending", "approved", "delivered", "awaiting_consent"], "{history}");
     assert_eq!(x["digests"].as_array().unwrap().len(), 1);
     assert!(x["digests"][0]["text"].as_str().unwrap().contains("Bonjour Atelier Aurore"));
     assert!(x["audit"].as_array().unwrap().iter().any(|e| e["target"] == a.to_string()), "{}", x["audit"]);
