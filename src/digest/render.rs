@@ -11,6 +11,7 @@ static STRINGS: LazyLock<Value> =
 
 static TEMPLATES: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
     let mut env = Environment::new();
+    env.add_template("mail.html", include_str!("../../assets/mail/mail.html"))?;
     env.add_template("digest.html", include_str!("../../assets/mail/digest.html"))?;
     env.add_template("digest.txt", include_str!("../../assets/mail/digest.txt"))?;
     env.add_template("page.html", include_str!("../../assets/mail/page.html"))?;
