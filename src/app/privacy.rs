@@ -46,8 +46,9 @@ fn export_in(conn: &mut DbConnection, member: Uuid, staff: bool, now: DateTime<U
             .collect();
         histories.push(json!({"suggestion_id": s.id, "events": events}));
     }
+    let involved = introductions::of_member(conn, member)?;
     let mut asked = Vec::new();
-    for i in introductions::of_member(conn, member)?.into_iter().filter(|i| i.counterpart == Some(member)) {
+    for i in involved.iter().filter(|i| i.counterpart == Some(member)) {
         let mut v = json!({
             "id": i.id,
             "status": i.status,
@@ -63,7 +64,7 @@ fn export_in(conn: &mut DbConnection, member: Uuid, staff: bool, now: DateTime<U
     let sent: Vec<Value> =
         digests::list(conn, &digest_filter, 0, i64::MAX - 1)?.iter().map(|d| d.to_json(&[], true)).collect();
     let mut mails = Vec::new();
-    for i in introductions::of_member(conn, member)? {
+    for i in &involved {
         for msg in messages::of_introduction(conn, &i.id.to_string())? {
             if msg.recipient_list().contains(&m.profile.contact_email.as_str()) {
                 mails.push(json!({
@@ -154,6 +155,7 @@ pub fn scrub_in(conn: &mut DbConnection, member: &crate::domain::member::Member)
     }
     contacts.extend(users.iter().map(|u| u.email.clone()));
     names.retain(|n| n.chars().count() >= 2);
+    let needles: Vec<String> = names.iter().chain(&contacts).cloned().collect();
     let pseudonym = who.pseudonym.clone();
     let rewrite = move |text: &str, lang: Option<&str>| {
         let by = lang.map_or_else(|| pseudonym.clone(), crate::digest::render::former_member);
@@ -178,7 +180,7 @@ pub fn scrub_in(conn: &mut DbConnection, member: &crate::domain::member::Member)
     let carried = erasure::detach_suggestions(conn, &who, &languages, &rewrite)?;
     erasure::rewrite_digests(conn, &carried, &rewrite)?;
     erasure::detach_introductions(conn, &who, &p.contact_email, &rewrite)?;
-    erasure::pseudonymise_logs(conn, &who, &rewrite)?;
+    erasure::pseudonymise_logs(conn, &who, &needles, &rewrite)?;
     erasure::forget_replies(conn, &who, &p.contact_email)?;
     Ok(())
 }

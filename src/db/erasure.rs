@@ -131,9 +131,19 @@ pub fn detach_introductions(
     Ok(())
 }
 
+/// A `LIKE` pattern for text containing `needle` (escaped with `\`).
+fn contains(needle: &str) -> String {
+    format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
 /// The logs keep what happened, not who: the erased member's subjects become its pseudonym wherever they act or
-/// are acted on, and its name and address leave the entries' details.
-pub fn pseudonymise_logs(conn: &mut DbConnection, who: &Erased, rewrite: Rewrite<'_>) -> QueryResult<()> {
+/// are acted on, and the words that name it (`needles`: its name, addresses, id) leave the entries' details.
+pub fn pseudonymise_logs(
+    conn: &mut DbConnection,
+    who: &Erased,
+    needles: &[String],
+    rewrite: Rewrite<'_>,
+) -> QueryResult<()> {
     let p = &who.pseudonym;
     diesel::update(audit_log::table.filter(audit_log::actor.eq_any(&who.subjects)))
         .set(audit_log::actor.eq(p))
@@ -141,7 +151,17 @@ pub fn pseudonymise_logs(conn: &mut DbConnection, who: &Erased, rewrite: Rewrite
     diesel::update(audit_log::table.filter(audit_log::target.eq_any(&who.subjects)))
         .set(audit_log::target.eq(p))
         .execute(conn)?;
-    let details: Vec<(String, String)> = audit_log::table.select((audit_log::id, audit_log::details)).load(conn)?;
+    let mut details: Vec<(String, String)> = Vec::new();
+    for needle in needles {
+        details.extend(
+            audit_log::table
+                .filter(audit_log::details.like(contains(needle)).escape('\\'))
+                .select((audit_log::id, audit_log::details))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    details.sort_unstable();
+    details.dedup();
     for (id, d) in details {
         let rewritten = rewrite(&d, None);
         if rewritten != d {
@@ -165,7 +185,7 @@ pub fn forget_replies(conn: &mut DbConnection, who: &Erased, email: &str) -> Que
     let mut gone =
         diesel::delete(idempotency_keys::table.filter(idempotency_keys::owner.eq_any(&who.subjects))).execute(conn)?;
     for needle in [who.id.as_str(), email] {
-        let pattern = format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = contains(needle);
         gone += diesel::delete(
             idempotency_keys::table.filter(
                 idempotency_keys::body
