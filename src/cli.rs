@@ -86,6 +86,46 @@ pub async fn erase_member(settings: Settings, id: String) -> anyhow::Result<Stri
     }
 }
 
+/// `matchmaker backup FILE`: a consistent copy of the SQLite database while it serves, with the key files it needs
+/// beside it (the signing key: tokens; the unsubscribe key: every link in every digest sent).
+pub async fn backup(settings: Settings, file: std::path::PathBuf) -> anyhow::Result<String> {
+    let Some(db) = settings.database.sqlite_path().map(std::path::Path::to_path_buf) else {
+        anyhow::bail!(
+            "`backup` copies a SQLite database; for PostgreSQL use pg_dump and keep the keys (see the README's Backups)"
+        );
+    };
+    anyhow::ensure!(db.is_file(), "no database at {} (set DATABASE_URL to the one to back up)", db.display());
+    anyhow::ensure!(!file.exists(), "{} exists already: back up to a new file", file.display());
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")).to_path_buf();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let keys = [crate::auth::keys::dev_key_path(&db), crate::digest::token::dev_key_path(&db)];
+    for key in keys.iter().filter(|k| k.is_file()) {
+        let to = dir.join(key.file_name().unwrap_or_default());
+        anyhow::ensure!(!to.exists(), "{} exists already: back up into a folder of its own", to.display());
+    }
+    let pool = db::pool(&settings.database, 1)?;
+    // Created empty and private first, so the copy is never readable by others (VACUUM INTO fills an empty file).
+    crate::fsutil::private_database(&file)?;
+    let target = file.clone();
+    db::run(&pool, move |conn| db::backup_into(conn, &target)).await?;
+    let mut out =
+        format!("database: {}\nbackup: {} ({} bytes)\n", db.display(), file.display(), file.metadata()?.len());
+    for key in keys.iter().filter(|k| k.is_file()) {
+        let to = dir.join(key.file_name().unwrap_or_default());
+        crate::fsutil::write_private(&to, &std::fs::read(key)?)?;
+        out.push_str(&format!("key: {}\n", to.display()));
+    }
+    for (name, set) in [
+        ("MATCHMAKER_JWT_KEY", settings.auth.signing_key.is_some()),
+        ("MATCHMAKER_UNSUBSCRIBE_KEY", settings.mail.unsubscribe_key.is_some()),
+    ] {
+        if set {
+            out.push_str(&format!("note: {name} is configured: keep it with this backup\n"));
+        }
+    }
+    Ok(out)
+}
+
 /// `matchmaker check`: the report of stored rows that today's rules refuse, and whether there were any.
 pub async fn check(settings: Settings) -> anyhow::Result<(String, bool)> {
     let findings = crate::app::check::stored_rows(&store(&settings).await?).await.map_err(refused)?;

@@ -54,6 +54,11 @@ enum Command {
     },
     /// Report stored members and projects that today's validation rules refuse (exit 1 if there are any).
     Check,
+    /// Copy the SQLite database consistently while it serves, with the key files it needs, into FILE's folder.
+    Backup {
+        /// The new database file (must not exist); the key files go beside it.
+        file: std::path::PathBuf,
+    },
     /// Weekly digests.
     Digest {
         #[command(subcommand)]
@@ -155,6 +160,9 @@ fn main() -> ExitCode {
             }
             Err(e) => Err(e),
         },
+        Command::Backup { file } => {
+            actix_web::rt::System::new().block_on(cli::backup(settings, file)).map(|text| print_out(&text))
+        }
         Command::Member { command: MemberCommand::Erase { id } } => {
             actix_web::rt::System::new().block_on(cli::erase_member(settings, id)).map(|text| print_out(&text))
         }

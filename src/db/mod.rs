@@ -270,6 +270,17 @@ pub fn checkpoint(conn: &mut DbConnection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Write a consistent copy of a SQLite database to `file` (`VACUUM INTO`: one read transaction, so the server may
+/// keep writing meanwhile; the copy is compacted and holds no WAL).
+pub fn backup_into(conn: &mut DbConnection, file: &std::path::Path) -> Result<(), DbError> {
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return Err(DbError::Other(anyhow::anyhow!("only a SQLite database is copied this way")));
+    };
+    let target = file.to_str().ok_or_else(|| DbError::Other(anyhow::anyhow!("the backup path is not UTF-8")))?;
+    diesel::sql_query("VACUUM INTO ?").bind::<diesel::sql_types::Text, _>(target).execute(sqlite)?;
+    Ok(())
+}
+
 pub fn db_now(conn: &mut DbConnection) -> QueryResult<chrono::NaiveDateTime> {
     let row: DatabaseNow = match conn {
         DbConnection::Pg(pg) => diesel::sql_query("SELECT (now() AT TIME ZONE 'UTC') AS now").get_result(pg)?,

@@ -340,3 +340,57 @@ async fn cli_adds_users_and_clients_that_can_sign_in(app: crate::helpers::TestAp
     let users = app.get("/v1/users?role=member").await.json();
     assert!(!users["items"].as_array().unwrap().iter().any(|u| u["email"] == "owner@cli.lu"), "{users}");
 }
+
+crate::on_both_backends!(a_backup_restores_with_its_keys);
+
+async fn a_backup_restores_with_its_keys(app: crate::helpers::TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("restored/matchmaker.db");
+    let Some(db) = app.db.url.sqlite_path().map(std::path::Path::to_path_buf) else {
+        // PostgreSQL is backed up with its own tools; the command says so and writes nothing.
+        let matchmaker::config::DatabaseUrl::Postgres(url) = &app.db.url else { unreachable!() };
+        let out = matchmaker().args(["backup"]).arg(&file).env("DATABASE_URL", url).output().unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(!file.exists());
+        return;
+    };
+    // A SQLite deployment without configured keys keeps them beside the database.
+    std::fs::write(db.with_file_name("jwt-signing-key.pem"), &app.db.key_pem).unwrap();
+    std::fs::write(db.with_file_name("unsubscribe.key"), &app.db.unsubscribe_key).unwrap();
+    let (member, _, _) = app.create_member(&crate::helpers::studio("Backup Studio")).await;
+    let id: uuid::Uuid = member["id"].as_str().unwrap().parse().unwrap();
+    let link = format!("/v1/unsubscribe?token={}", app.jobs.mailer.key.token(id));
+
+    // While the instance serves: a consistent copy, private, with both keys beside it.
+    let backup = || {
+        matchmaker()
+            .args(["backup"])
+            .arg(&file)
+            .env("DATABASE_URL", &db)
+            .env_remove("MATCHMAKER_JWT_KEY")
+            .env_remove("MATCHMAKER_UNSUBSCRIBE_KEY")
+            .output()
+            .unwrap()
+    };
+    let out = backup();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("unsubscribe.key") && stdout.contains("jwt-signing-key.pem"), "{stdout}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for name in ["matchmaker.db", "unsubscribe.key", "jwt-signing-key.pem"] {
+            let mode = std::fs::metadata(dir.path().join("restored").join(name)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
+    }
+    assert!(!backup().status.success(), "an existing backup is never overwritten");
+
+    // Restored: served from the copy, the member is there and the link from an old digest still works.
+    let server = Server::start(&[("DATABASE_URL", file.to_str().unwrap())], dir.path()).unwrap();
+    let page = reqwest::get(format!("{}{link}", server.base)).await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("Backup Studio"));
+    server.stop();
+}
