@@ -14,10 +14,19 @@ use crate::db;
 use crate::domain::parse::ApiEnum;
 use crate::startup::prepare_database;
 
-/// The password for `user add`: `MATCHMAKER_PASSWORD`, or the first line of standard input.
-fn read_password() -> anyhow::Result<String> {
+/// The password for `user add`: `MATCHMAKER_PASSWORD`; on a terminal, typed after a prompt without echo, twice; else
+/// the first line of standard input.
+fn read_password(email: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal as _;
     if let Ok(p) = std::env::var("MATCHMAKER_PASSWORD") {
         return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        let first =
+            rpassword::prompt_password(format!("Password for {email}: ")).context("cannot read the password")?;
+        let again = rpassword::prompt_password("The same password again: ").context("cannot read the password")?;
+        anyhow::ensure!(first == again, "the two passwords differ; nothing was created");
+        return Ok(first);
     }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
@@ -38,9 +47,25 @@ fn refused(e: AppError) -> anyhow::Error {
     }
 }
 
+/// The database of a command other than `serve` and `migrate`, which must exist already: run from the wrong folder
+/// without `DATABASE_URL`, a command would otherwise make a new, empty database that no server reads. Says on
+/// standard error which database it uses.
+async fn existing_database(settings: &Settings) -> anyhow::Result<db::DbPool> {
+    if let Some(path) = settings.database.sqlite_path() {
+        anyhow::ensure!(
+            path.is_file(),
+            "no database at {} (from DATABASE_URL, or the default under ./data): set DATABASE_URL to the database \
+             the service uses, or create it with `matchmaker migrate`",
+            path.display()
+        );
+    }
+    eprintln!("database: {}", settings.database);
+    prepare_database(settings).await
+}
+
 /// Storage and the system clock, for commands that run without a server.
 async fn store(settings: &Settings) -> anyhow::Result<Store> {
-    Ok(Store { pool: prepare_database(settings).await?, clock: std::sync::Arc::new(SystemClock) })
+    Ok(Store { pool: existing_database(settings).await?, clock: std::sync::Arc::new(SystemClock) })
 }
 
 /// `matchmaker user add`
@@ -55,7 +80,7 @@ pub async fn add_user(
         member.as_deref().map(Uuid::parse_str).transpose().context("--member must be a member id (UUID)")?;
     crate::domain::member::email(&serde_json::Value::String(email.clone()))
         .map_err(|_| anyhow::anyhow!("--email must be an e-mail address"))?;
-    let password = read_password()?;
+    let password = read_password(&email)?;
     let store = store(&settings).await?;
     let (user, _) = accounts::create_user(&store, &Actor::cli(), email, role, member_id, NewPassword::Chosen(password))
         .await
@@ -188,7 +213,7 @@ pub async fn digest_run(settings: Settings, week: Option<String>, dry_run: bool)
     use crate::digest::IsoWeek;
     use crate::scheduler::{Job, Jobs, Outcome};
 
-    let pool = crate::startup::prepare_database(&settings).await?;
+    let pool = existing_database(&settings).await?;
     let mailer = crate::startup::mailer(&settings)?;
     let clock: crate::clock::SharedClock = std::sync::Arc::new(crate::clock::SystemClock);
     let jobs =

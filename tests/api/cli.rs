@@ -394,3 +394,29 @@ async fn a_backup_restores_with_its_keys(app: crate::helpers::TestApp) {
     assert!(page.text().await.unwrap().contains("Backup Studio"));
     server.stop();
 }
+
+#[test]
+fn commands_other_than_serve_and_migrate_never_make_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("elsewhere/matchmaker.db");
+    for args in [
+        vec!["user", "add", "--email", "a@b.lu", "--role", "staff"],
+        vec!["check"],
+        vec!["member", "erase", "0193c6e4-6b2a-73d0-9f1e-2b4a8c5d7e10"],
+    ] {
+        let out = matchmaker()
+            .args(&args)
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &missing)
+            .env("MATCHMAKER_PASSWORD", "granite-harbour-lanterns-glow")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("no database at"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!missing.exists() && !dir.path().join("data").exists(), "{args:?} made a database");
+    }
+}
