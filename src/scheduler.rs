@@ -100,6 +100,20 @@ pub struct Jobs {
     /// How long records are kept (the daily purge).
     pub keep: crate::config::Retention,
     running: Mutex<HashSet<(Job, String)>>,
+    /// Set when the process is asked to stop: running periods stop at their next safe point and release their
+    /// leases, and no new period starts.
+    stopping: AtomicBool,
+    /// Delivery passes under way (outside any period), which a shutdown waits for too.
+    delivering: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts a delivery pass as done when dropped (whatever way it ends).
+struct Delivering<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Delivering<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Stops the heartbeat when dropped.
@@ -134,6 +148,8 @@ impl Jobs {
             time_zone: scheduler.time_zone,
             keep: scheduler.keep,
             running: Mutex::new(HashSet::new()),
+            stopping: AtomicBool::new(false),
+            delivering: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -185,6 +201,9 @@ impl Jobs {
         step: Step,
     ) -> anyhow::Result<Outcome> {
         let key = (job, period.clone());
+        if self.stopping.load(Ordering::SeqCst) {
+            return Ok(Outcome::Skipped("this instance is stopping".to_owned()));
+        }
         if !self.running.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone()) {
             return Ok(Outcome::Skipped("already running here".to_owned()));
         }
@@ -216,9 +235,11 @@ impl Jobs {
         let lost = Arc::new(AtomicBool::new(false));
         let beating = self.beat(job, period, lost.clone());
         let (me, p, flag) = (Arc::clone(self), period.to_owned(), lost.clone());
-        let work =
-            tokio::task::spawn_blocking(move || me.work(job, &p, &|| !flag.load(Ordering::SeqCst), step.as_ref()))
-                .await;
+        let work = tokio::task::spawn_blocking(move || {
+            let keep_going = || !flag.load(Ordering::SeqCst) && !me.stopping.load(Ordering::SeqCst);
+            me.work(job, &p, &keep_going, step.as_ref())
+        })
+        .await;
         drop(beating);
         let (owner, p) = (self.owner.clone(), period.to_owned());
         let outcome = match work {
@@ -306,6 +327,31 @@ impl Jobs {
         }
     }
 
+    /// Stop for a shutdown: no new period starts, running ones stop at their next safe point (between two digests,
+    /// two members of a run) and release their leases, so that another instance takes over at once. Waits for them,
+    /// at most `within`; whether all stopped in time.
+    pub async fn stop(&self, within: std::time::Duration) -> bool {
+        self.stopping.store(true, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = self.running.lock().unwrap_or_else(PoisonError::into_inner).len()
+                + self.delivering.load(Ordering::SeqCst);
+            if left == 0 {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(running = left, "stopping: jobs still running; their leases will lapse instead");
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Whether the instance is stopping.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
     /// Resume periods whose lease ran out with work left: manual runs, and this week's scheduled periods.
     pub async fn resume_abandoned(self: &Arc<Self>) -> anyhow::Result<()> {
         let stale = db::run(&self.pool, |conn| jobs::abandoned(conn).map_err(DbError::from)).await?;
@@ -349,14 +395,17 @@ impl Jobs {
     /// resumes it, sends its week.
     pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Delivery> {
         let me = Arc::clone(self);
+        self.delivering.fetch_add(1, Ordering::SeqCst);
         let d = tokio::task::spawn_blocking(move || {
+            let _done = Delivering(&me.delivering);
             let mut conn = me.pool.get().map_err(DbError::from)?;
             let clock = me.clock.clone();
-            let messages = me.mailer.deliver_messages(&mut conn, &me.owner, &|| clock.now(), &|| true)?;
+            let going = || !me.is_stopping();
+            let messages = me.mailer.deliver_messages(&mut conn, &me.owner, &|| clock.now(), &going)?;
             if jobs::unfinished(&mut conn, Job::Digest.name())? {
                 return Ok::<_, anyhow::Error>(messages);
             }
-            let digests = me.mailer.deliver(&mut conn, None, &me.owner, &|| clock.now(), &|| true, &|_, _| {})?;
+            let digests = me.mailer.deliver(&mut conn, None, &me.owner, &|| clock.now(), &going, &|_, _| {})?;
             Ok(Delivery {
                 sent: messages.sent + digests.sent,
                 retrying: messages.retrying + digests.retrying,
@@ -390,7 +439,7 @@ pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) {
     ];
     tokio::spawn(async move {
         let mut last = jobs.clock.now();
-        loop {
+        while !jobs.is_stopping() {
             if let Err(e) = jobs.resume_abandoned().await {
                 tracing::warn!(error = %e, "could not look for abandoned periods");
             }

@@ -21,6 +21,8 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     pub state: Services,
+    /// How long requests and jobs get to finish once asked to stop.
+    shutdown: std::time::Duration,
 }
 
 /// Open the pool and apply pending migrations.
@@ -110,9 +112,11 @@ impl Application {
         })
         .workers(workers)
         .max_connections(per_worker)
+        .shutdown_timeout(settings.http.shutdown.as_secs())
+        .disable_signals()
         .listen(listener)?;
         tracing::info!(address = %format!("http://{addr}"), database = %settings.database, "listening");
-        Ok(Self { addr, server: server.run(), state })
+        Ok(Self { addr, server: server.run(), state, shutdown: settings.http.shutdown })
     }
 
     /// The address actually bound (useful with port 0).
@@ -120,12 +124,31 @@ impl Application {
         self.addr
     }
 
-    /// Serve until the process is asked to stop (SIGINT/SIGTERM: in-flight requests finish first).
+    /// Serve until the process is asked to stop. On SIGTERM or SIGINT, running jobs are told to stop at their next
+    /// safe point and release their leases (another instance takes over at once) while in-flight requests finish,
+    /// both within `MATCHMAKER_SHUTDOWN_SECONDS`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let (handle, jobs, within) = (self.server.handle(), self.state.jobs.clone(), self.shutdown);
+        let signalled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = signalled.clone();
+        let stopping = tokio::spawn(async move {
+            stop_signal().await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            tracing::info!(seconds = within.as_secs(), "stopping: finishing requests and jobs");
+            let (jobs_done, ()) = tokio::join!(jobs.stop(within), handle.stop(true));
+            tracing::info!(jobs_done, "stopped");
+        });
+        let served = self.server.await;
+        if signalled.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = stopping.await;
+        } else {
+            // Stopped through its handle (tests): the jobs are left as they are.
+            stopping.abort();
+        }
+        served
     }
 
-    /// A handle that can stop the server.
+    /// A handle that can stop the server (without the jobs' shutdown: see [`Self::run_until_stopped`]).
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
@@ -211,4 +234,27 @@ async fn first_run(
         "first run: created the administrator {FIRST_ADMIN}; its one-time password is in the credentials file"
     );
     Ok(())
+}
+
+/// SIGTERM (what container runtimes and systemd send) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

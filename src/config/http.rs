@@ -19,6 +19,8 @@ pub struct HttpSettings {
     pub body_deadline: BodyDeadline,
     /// Most open connections per instance; `None`: as many as the file-descriptor limit leaves room for.
     pub max_connections: Option<usize>,
+    /// On SIGTERM or SIGINT, how long in-flight requests and running jobs get to finish (`MATCHMAKER_SHUTDOWN_SECONDS`).
+    pub shutdown: Duration,
 }
 
 impl Default for HttpSettings {
@@ -26,6 +28,7 @@ impl Default for HttpSettings {
         Self {
             body_deadline: BodyDeadline { initial: Duration::from_secs(20), min_rate: 64 * 1024 },
             max_connections: None,
+            shutdown: Duration::from_secs(30),
         }
     }
 }
@@ -39,6 +42,7 @@ impl HttpSettings {
                 min_rate: env.number("MATCHMAKER_BODY_MIN_RATE", d.body_deadline.min_rate, 1, 1 << 30)?,
             },
             max_connections: env.optional_number("MATCHMAKER_MAX_CONNECTIONS", 1, 1_000_000)?,
+            shutdown: env.seconds("MATCHMAKER_SHUTDOWN_SECONDS", d.shutdown, 1, 3_600)?,
         })
     }
 }

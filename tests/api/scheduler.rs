@@ -145,6 +145,50 @@ async fn two_instances_send_each_digest_once_and_survive_a_kill() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_hands_the_week_over_at_once() {
+    let sink = Sink::start(Behaviour { delay: Duration::from_millis(400), ..Behaviour::default() }).await;
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    cluster(&app).await;
+    // Leases of a minute: a takeover sooner than that can only come from a lease given back.
+    let mut vars = env(&app, &sink, "* * * * * *");
+    for (name, value) in &mut vars {
+        if matches!(*name, "MATCHMAKER_JOB_LEASE_SECONDS" | "MATCHMAKER_MAIL_SEND_LEASE_SECONDS") {
+            *value = "60".to_owned();
+        }
+    }
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut instances = vec![serve(&vars, d1.path()), serve(&vars, d2.path())];
+    sink.wait_for(2, Duration::from_secs(60)).await;
+    let holder = lease_holder(&app).await;
+    let at = instances.iter().position(|s| s.child.id() == holder).expect("the lease holder is one of ours");
+    let mut stopped = instances.remove(at);
+    assert!(sink.messages().len() < MEMBERS, "the stop comes mid-run");
+    let asked = tokio::time::Instant::now();
+    let term = std::process::Command::new("kill").args(["-TERM", &holder.to_string()]).status().unwrap();
+    assert!(term.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = stopped.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "the instance did not stop:\n{}", stopped.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let log = stopped.stop();
+    assert!(status.success(), "a clean exit: {status}\n{log}");
+    assert!(log.contains("period left with work to do") && log.contains("jobs_done\":true"), "{log}");
+
+    // The other instance takes the week over at once (well within the minute's lease) and nobody gets two.
+    let got = each_member_served_once(&sink).await;
+    assert!(asked.elapsed() < Duration::from_secs(40), "taken over only after {:?}", asked.elapsed());
+    assert_eq!(got.len(), MEMBERS, "no digest was left half-recorded, so none went twice");
+    let survivor = instances.pop().unwrap();
+    assert!(survivor.log().contains("took over an abandoned period"), "{}", survivor.log());
+    assert!(all_sent(&app).await, "every digest is recorded as sent");
+    survivor.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_run_killed_mid_send_finishes_after_restart() {
     let sink = Sink::start(Behaviour { delay: Duration::from_millis(400), ..Behaviour::default() }).await;
     let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite always runs");
