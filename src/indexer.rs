@@ -72,6 +72,11 @@ impl IndexSync {
         })
     }
 
+    /// How far this instance has read the change log.
+    pub fn seen(&self) -> i64 {
+        self.seen.load(Ordering::SeqCst)
+    }
+
     /// Held from reading the database to installing what was read. It guards no data, so a panic elsewhere
     /// while holding it leaves nothing half-done to refuse.
     fn one_at_a_time(&self) -> MutexGuard<'_, ()> {

@@ -14,6 +14,7 @@ pub mod http;
 pub mod import;
 pub mod indexer;
 pub mod matching;
+pub mod metrics;
 pub mod review;
 pub mod scheduler;
 pub mod startup;

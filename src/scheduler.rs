@@ -207,8 +207,16 @@ impl Jobs {
         if !self.running.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone()) {
             return Ok(Outcome::Skipped("already running here".to_owned()));
         }
+        let started = std::time::Instant::now();
         let result = self.claimed_run(job, &period, reopen, step).await;
         self.running.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+        let outcome = match &result {
+            Ok(Outcome::Finished(_)) => "finished",
+            Ok(Outcome::Unfinished(_)) => "unfinished",
+            Ok(Outcome::Skipped(_)) => "skipped",
+            Err(_) => "failed",
+        };
+        crate::metrics::job_period(job.name(), outcome, started.elapsed());
         result
     }
 
@@ -315,6 +323,7 @@ impl Jobs {
                 };
                 let d =
                     self.mailer.deliver(&mut conn, Some(week), &self.owner, &|| clock.now(), keep_going, &report)?;
+                crate::metrics::mail("digest", d.sent, d.retrying, d.failed);
                 let left = digests::pending_in_week(&mut conn, week)?;
                 Ok((left == 0 && keep_going(), summary(week, composed, d, left)))
             }
@@ -405,7 +414,9 @@ impl Jobs {
             if jobs::unfinished(&mut conn, Job::Digest.name())? {
                 return Ok::<_, anyhow::Error>(messages);
             }
+            crate::metrics::mail("message", messages.sent, messages.retrying, messages.failed);
             let digests = me.mailer.deliver(&mut conn, None, &me.owner, &|| clock.now(), &going, &|_, _| {})?;
+            crate::metrics::mail("digest", digests.sent, digests.retrying, digests.failed);
             Ok(Delivery {
                 sent: messages.sent + digests.sent,
                 retrying: messages.retrying + digests.retrying,

@@ -23,6 +23,8 @@ pub struct Application {
     pub state: Services,
     /// How long requests and jobs get to finish once asked to stop.
     shutdown: std::time::Duration,
+    /// The metrics listener's address and its server, when `MATCHMAKER_METRICS_ADDR` is set.
+    metrics: Option<(SocketAddr, Server)>,
 }
 
 /// Open the pool and apply pending migrations.
@@ -115,8 +117,12 @@ impl Application {
         .shutdown_timeout(settings.http.shutdown.as_secs())
         .disable_signals()
         .listen(listener)?;
+        let metrics = match settings.http.metrics_addr {
+            Some(at) => Some(metrics_server(at, state.clone())?),
+            None => None,
+        };
         tracing::info!(address = %format!("http://{addr}"), database = %settings.database, "listening");
-        Ok(Self { addr, server: server.run(), state, shutdown: settings.http.shutdown })
+        Ok(Self { addr, server: server.run(), state, shutdown: settings.http.shutdown, metrics })
     }
 
     /// The address actually bound (useful with port 0).
@@ -124,11 +130,21 @@ impl Application {
         self.addr
     }
 
+    /// Where the metrics are served, if they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(at, _)| *at)
+    }
+
     /// Serve until the process is asked to stop. On SIGTERM or SIGINT, running jobs are told to stop at their next
     /// safe point and release their leases (another instance takes over at once) while in-flight requests finish,
     /// both within `MATCHMAKER_SHUTDOWN_SECONDS`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (handle, jobs, within) = (self.server.handle(), self.state.jobs.clone(), self.shutdown);
+        let metrics = self.metrics.map(|(_, server)| {
+            let stop = server.handle();
+            tokio::spawn(server);
+            stop
+        });
         let signalled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = signalled.clone();
         let stopping = tokio::spawn(async move {
@@ -136,6 +152,9 @@ impl Application {
             flag.store(true, std::sync::atomic::Ordering::SeqCst);
             tracing::info!(seconds = within.as_secs(), "stopping: finishing requests and jobs");
             let (jobs_done, ()) = tokio::join!(jobs.stop(within), handle.stop(true));
+            if let Some(metrics) = metrics {
+                metrics.stop(false).await;
+            }
             tracing::info!(jobs_done, "stopped");
         });
         let served = self.server.await;
@@ -257,4 +276,44 @@ async fn stop_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// The metrics listener: `GET /metrics` in the Prometheus text format, one worker, nothing else.
+fn metrics_server(at: SocketAddr, state: Services) -> anyhow::Result<(SocketAddr, Server)> {
+    let listener = TcpListener::bind(at).with_context(|| format!("cannot listen for metrics on {at}"))?;
+    let bound = listener.local_addr()?;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || App::new().app_data(data.clone()).route("/metrics", web::get().to(scrape)))
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+    tracing::info!(address = %format!("http://{bound}/metrics"), "metrics listening");
+    Ok((bound, server))
+}
+
+/// One scrape: the counters, and the index's size, the pool's use and the change-log lag read now.
+async fn scrape(state: web::Data<Services>) -> actix_web::HttpResponse {
+    let (members, projects) = {
+        let index = state.index.matcher.read_index();
+        (index.member_count(), index.project_count())
+    };
+    let concepts = state.index.matcher.vocabulary().len();
+    let pool = state.pool.state();
+    let seen = state.index.seen();
+    let head = db::run(&state.pool, |conn| crate::db::changes::current(conn).map_err(db::DbError::from)).await;
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut values = vec![
+        ("index_members", count(members)),
+        ("index_projects", count(projects)),
+        ("index_concepts", count(concepts)),
+        ("pool_connections", i64::from(pool.connections)),
+        ("pool_idle", i64::from(pool.idle_connections)),
+    ];
+    if let Ok(head) = head {
+        values.push(("change_log_behind", (head - seen).max(0)));
+    }
+    actix_web::HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::render(&values))
 }

@@ -21,6 +21,8 @@ pub struct HttpSettings {
     pub max_connections: Option<usize>,
     /// On SIGTERM or SIGINT, how long in-flight requests and running jobs get to finish (`MATCHMAKER_SHUTDOWN_SECONDS`).
     pub shutdown: Duration,
+    /// Where the Prometheus metrics are served (`MATCHMAKER_METRICS_ADDR`); off unless set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Default for HttpSettings {
@@ -29,6 +31,7 @@ impl Default for HttpSettings {
             body_deadline: BodyDeadline { initial: Duration::from_secs(20), min_rate: 64 * 1024 },
             max_connections: None,
             shutdown: Duration::from_secs(30),
+            metrics_addr: None,
         }
     }
 }
@@ -43,6 +46,13 @@ impl HttpSettings {
             },
             max_connections: env.optional_number("MATCHMAKER_MAX_CONNECTIONS", 1, 1_000_000)?,
             shutdown: env.seconds("MATCHMAKER_SHUTDOWN_SECONDS", d.shutdown, 1, 3_600)?,
+            metrics_addr: match env.text("MATCHMAKER_METRICS_ADDR").filter(|v| !v.trim().is_empty()) {
+                None => None,
+                Some(v) => Some(v.trim().parse().map_err(|_| ConfigError::Bad {
+                    name: "MATCHMAKER_METRICS_ADDR",
+                    message: format!("`{v}` is not an address such as 127.0.0.1:9090"),
+                })?),
+            },
         })
     }
 }

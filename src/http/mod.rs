@@ -345,11 +345,30 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
 /// One route of the table for one method, behind the guard unless it is public.
 fn route(r: &RouteDef, m: Method) -> Route {
     let route = (r.handler)().method(m);
-    if r.access == Access::Public {
-        return route;
-    }
-    let access = r.access;
-    route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| guard(access, req, next)))
+    let path = r.path;
+    let route = if r.access == Access::Public {
+        route
+    } else {
+        let access = r.access;
+        route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| guard(access, req, next)))
+    };
+    route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| counted(path, req, next)))
+}
+
+/// Count the request in the metrics by its route template (refusals by the guard included).
+async fn counted(
+    path: &'static str,
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let (started, method) = (std::time::Instant::now(), req.method().to_string());
+    let answered = next.call(req).await;
+    let status = match &answered {
+        Ok(res) => res.status(),
+        Err(e) => e.as_response_error().status_code(),
+    };
+    crate::metrics::request(path, &method, status.as_u16(), started.elapsed());
+    answered
 }
 
 /// Every route of one path (GET also answers HEAD); another method answers 405 with `Allow`.

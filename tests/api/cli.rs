@@ -420,3 +420,46 @@ fn commands_other_than_serve_and_migrate_never_make_a_database() {
         assert!(!missing.exists() && !dir.path().join("data").exists(), "{args:?} made a database");
     }
 }
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&[("MATCHMAKER_METRICS_ADDR", "127.0.0.1:0")], dir.path()).unwrap();
+    let line = server.log().lines().find(|l| l.contains("metrics listening")).map(str::to_owned).unwrap();
+    let metrics =
+        serde_json::from_str::<serde_json::Value>(&line).unwrap()["fields"]["address"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(format!("{}/health/live", server.base)).send().await.unwrap().status(), 200);
+    let refused = client.get(format!("{}/v1/members/{}", server.base, uuid::Uuid::now_v7())).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(client.get(format!("{}/metrics", server.base)).send().await.unwrap().status(), 404, "not on the API");
+
+    let scraped = client.get(&metrics).send().await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = scraped.text().await.unwrap();
+    for wanted in [
+        r#"matchmaker_http_requests_total{method="GET",route="/health/live",status="200"} 1"#,
+        r#"matchmaker_http_requests_total{method="GET",route="/v1/members/{id}",status="401"} 1"#,
+        r#"matchmaker_http_request_duration_seconds_bucket{method="GET",route="/health/live",le="0.001"}"#,
+        r#"matchmaker_state{what="index_members"} 0"#,
+        r#"matchmaker_state{what="change_log_behind"} 0"#,
+    ] {
+        assert!(text.contains(wanted), "{wanted} in\n{text}");
+    }
+    let concepts = text.lines().find_map(|l| l.strip_prefix(r#"matchmaker_state{what="index_concepts"} "#)).unwrap();
+    assert!(concepts.parse::<i64>().unwrap() > 1000, "{concepts}");
+
+    // SIGTERM: a clean exit.
+    let pid = server.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "it did not stop:\n{}", server.log());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status}\n{}", server.stop());
+}
