@@ -105,6 +105,8 @@ pub struct Jobs {
     stopping: AtomicBool,
     /// Delivery passes under way (outside any period), which a shutdown waits for too.
     delivering: std::sync::atomic::AtomicUsize,
+    /// Whether this instance runs the scheduler (`MATCHMAKER_SCHEDULER`).
+    pub scheduled: bool,
 }
 
 /// Counts a delivery pass as done when dropped (whatever way it ends).
@@ -150,6 +152,7 @@ impl Jobs {
             running: Mutex::new(HashSet::new()),
             stopping: AtomicBool::new(false),
             delivering: std::sync::atomic::AtomicUsize::new(0),
+            scheduled: scheduler.enabled,
         }
     }
 

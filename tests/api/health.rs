@@ -10,7 +10,13 @@ on_both_backends!(ready_tells_whether_the_database_answers);
 
 async fn ready_tells_whether_the_database_answers(app: TestApp) {
     assert_eq!(app.get("/health/live").await.json(), serde_json::json!({"status": "ok"}));
-    assert_eq!(app.get("/health/ready").await.status, 200);
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.status, 200);
+    // The test instance has no SMTP server: it says so, without secrets; nothing else is degraded.
+    let parts: Vec<String> =
+        ready.json()["degraded"].as_array().unwrap().iter().map(|d| d["part"].as_str().unwrap().to_owned()).collect();
+    assert!(parts.iter().all(|p| p == "smtp" || p == "scheduler"), "{parts:?}");
+    assert_eq!(parts.contains(&"smtp".to_owned()), app.jobs.mailer.settings.smtp_url.is_none());
 
     // Make the database unreachable: drop it (PostgreSQL) or move its file away (SQLite).
     match &app.db.url {
