@@ -204,3 +204,20 @@ pub async fn erase(store: &crate::app::Store, id: Uuid) -> Result<bool, AppError
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_replaced_as_whole_words_only() {
+        assert_eq!(replace_word("Lumen works with Lumenwerk.", "Lumen", "X"), "X works with Lumenwerk.");
+        assert_eq!(replace_word("«Lumen», (Lumen) Lumen", "Lumen", "X"), "«X», (X) X");
+        assert_eq!(
+            replace_word("Bureau Boréal: Bureau Boréalis", "Bureau Boréal", "un ancien membre"),
+            "un ancien membre: Bureau Boréalis"
+        );
+        assert_eq!(replace_word("nothing", "", "X"), "nothing");
+        assert_eq!(html_escaped("Lou & <Co>'s/"), "Lou &amp; &lt;Co&gt;&#x27;s&#x2f;");
+    }
+}
