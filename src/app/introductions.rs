@@ -205,21 +205,48 @@ fn staff_view(conn: &mut DbConnection, intro: &Introduction, now: DateTime<Utc>)
     let s = suggestions::find(conn, &intro.suggestion)?;
     v["kind"] = json!(s.as_ref().map(|s| s.kind));
     v["project_id"] = json!(s.as_ref().and_then(|s| s.project));
-    let sent: Vec<Value> = messages::of_introduction(conn, &intro.id.to_string())?
-        .into_iter()
-        .map(|m| {
-            json!({
-                "id": m.id,
-                "kind": m.kind,
-                "status": m.send_status(),
-                "attempts": m.attempts,
-                "last_error": m.last_error,
-                "sent_at": m.sent_at.map(|t| crate::domain::member::timestamp(t.and_utc())),
-            })
-        })
-        .collect();
+    let sent: Vec<Value> = messages::of_introduction(conn, &intro.id.to_string())?.iter().map(message_json).collect();
     v["messages"] = Value::Array(sent);
     Ok(v)
+}
+
+/// A message in the outbox as staff see it: what it is and how sending it went (not its text).
+fn message_json(m: &MessageRow) -> Value {
+    json!({
+        "id": m.id,
+        "kind": m.kind,
+        "status": m.send_status(),
+        "attempts": m.attempts,
+        "last_error": m.last_error,
+        "sent_at": m.sent_at.map(|t| crate::domain::member::timestamp(t.and_utc())),
+    })
+}
+
+/// Put a failed message (a consent request, an introduction) back in the queue, due at once with its tries counted
+/// afresh (staff); the next delivery pass sends it with the same `Message-ID`.
+pub async fn retry_message(svc: &Services, actor: &super::Actor, id: String) -> Result<Value, AppError> {
+    let now = svc.clock.now();
+    let retried = db::run(&svc.pool, move |conn| {
+        db::write(conn, |conn| {
+            let m =
+                messages::find(conn, &id)?.ok_or_else(|| AppError::NotFound("no message has this id".to_owned()))?;
+            if m.send_status() != crate::domain::digest::DigestStatus::Failed {
+                return Err(AppError::Conflict(format!(
+                    "only a failed message can be retried; this one is {}",
+                    m.send_status()
+                )));
+            }
+            let due = db_now(conn)?;
+            messages::requeue_failed(conn, &id, due, now.naive_utc())?;
+            let m =
+                messages::find(conn, &id)?.ok_or_else(|| AppError::NotFound("no message has this id".to_owned()))?;
+            Ok::<_, AppError>(message_json(&m))
+        })
+    })
+    .await?;
+    let target = retried["id"].as_str().unwrap_or_default().to_owned();
+    super::audit::record(svc, actor.event("message.retry").target(target)).await;
+    Ok(retried)
 }
 
 /// Introductions for staff, oldest request first (`status` narrows).

@@ -118,3 +118,14 @@ pub async fn answer_consent_page(
     let page = use_case::consent(&state, token(&req), Some(yes)).await?;
     consent_page(&req, &page)
 }
+
+/// `POST /v1/messages/{id}/retry` (staff): send a failed consent request or introduction again.
+pub async fn retry_message(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = super::extract::actor(&req, &state, &caller);
+    Ok(HttpResponse::Ok().json(use_case::retry_message(&state, &actor, path.into_inner()).await?))
+}

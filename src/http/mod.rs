@@ -221,6 +221,7 @@ pub const ROUTES: &[RouteDef] = &[
     route!("GET", "/v1/introductions/{id}", "getIntroduction", Access::Staff, introductions::get),
     route!("POST", "/v1/introductions/{id}/introduce", "introduce", Access::Staff, introductions::introduce),
     route!("POST", "/v1/introductions/{id}/close", "closeIntroduction", Access::Staff, introductions::close),
+    route!("POST", "/v1/messages/{id}/retry", "retryMessage", Access::Staff, introductions::retry_message),
     route!("GET", "/v1/reactions", "listReactions", Access::Staff, review::reactions),
     route!("GET", "/v1/stats/suggestions", "suggestionFunnel", Access::Staff, review::funnel),
     route!(

@@ -129,6 +129,7 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("GET",    "/v1/introductions/{id}",               [401,  403,    403,    403,    403,    403,      200,   200]),
     ("POST",   "/v1/introductions/{id}/introduce",     [401,  403,    403,    403,    403,    403,      200,   200]),
     ("POST",   "/v1/introductions/{id}/close",         [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("POST",   "/v1/messages/{id}/retry",              [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/reactions",                        [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/stats/suggestions",                [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/members/{id}/suggestions",         [401,  200,    404,    200,    404,    200,      200,   200]),
@@ -228,6 +229,8 @@ struct ReviewFixtures {
     introduction: String,
     /// The token of B's consent page for a third request of A, which B has not answered.
     consent: String,
+    /// A consent request to B that failed for good.
+    failed_message: String,
 }
 
 /// A synonym and a merge as staff would have made them, written straight to the database.
@@ -271,6 +274,7 @@ fn about_review(path: &str) -> bool {
         "/v1/unsubscribe",
         "/v1/suggestion-page",
         "/v1/introduction",
+        "/v1/messages",
     ]
     .iter()
     .any(|p| path.starts_with(p))
@@ -381,7 +385,23 @@ fn review_fixtures(app: &TestApp, a: Uuid, b: Uuid) -> ReviewFixtures {
         b,
         now + chrono::TimeDelta::weeks(4),
     );
+    let failed_message = Uuid::now_v7().to_string();
+    let mut row = matchmaker::db::messages::MessageRow::queued(
+        &failed_message,
+        "consent_request",
+        Some(&asked),
+        "matrix.example",
+        &["consent@matrix.example"],
+        "en",
+        ("Asked".to_owned(), "<p>Asked</p>".to_owned(), "Asked".to_owned()),
+        now.naive_utc(),
+        now.naive_utc(),
+    );
+    row.status = "failed".to_owned();
+    row.last_error = Some("550 mailbox unavailable".to_owned());
+    matchmaker::db::messages::insert(&mut conn, &row).unwrap();
     ReviewFixtures {
+        failed_message,
         run,
         pending: pending.id,
         approved: approved.id,
@@ -714,6 +734,9 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
         ("POST", "/v1/introductions/{id}/close") => {
             Call::new(Method::POST, format!("/v1/introductions/{}/close", fx.review().introduction))
                 .json(json!({"reason": "The call closed."}))
+        }
+        ("POST", "/v1/messages/{id}/retry") => {
+            Call::new(Method::POST, format!("/v1/messages/{}/retry", fx.review().failed_message))
         }
         ("GET", "/v1/introduction-page") => {
             Call::new(Method::GET, format!("/v1/introduction-page?token={}", fx.review().consent))

@@ -809,6 +809,12 @@ async fn introductions_ask_consent_first(backend: Backend) {
     assert_eq!(theirs["introduction"]["status"], "declined");
     let id = suggestion(&app, &ba).await["introduction"]["id"].as_str().unwrap().to_owned();
     assert_eq!(app.post(&format!("/v1/introductions/{id}/introduce"), &json!({})).await.status, 409);
+    // Only a failed message can be sent again.
+    let sent =
+        app.get(&format!("/v1/introductions/{id}")).await.json()["messages"][0]["id"].as_str().unwrap().to_owned();
+    let again = app.post(&format!("/v1/messages/{sent}/retry"), &json!({})).await;
+    assert_eq!((again.status, again.header("content-type").as_deref()), (409, Some("application/problem+json")));
+    assert_eq!(app.post("/v1/messages/nothing-here/retry", &json!({})).await.status, 404);
 
     // A consent link lives four weeks: then its page says so, and asking again asks again.
     let ac = partner_named(&app, a, "Cité Créative").await;
