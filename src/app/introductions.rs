@@ -145,7 +145,12 @@ pub fn request_in(
             }
             introductions::renew(conn, &existing.id.to_string(), until, note, actor, now)?;
             let renewed = introductions::find(conn, &existing.id.to_string())?.ok_or_else(not_found)?;
-            if let Some(other) = counterpart_of(conn, &s)? {
+            // The member asked before is asked again (its link names it), even if the project's lead changed since.
+            let asked = match renewed.counterpart {
+                Some(c) => members::find(conn, c)?.filter(|m| m.profile.status == MemberStatus::Active),
+                None => None,
+            };
+            if let Some(other) = asked {
                 queue_consent_request(conn, mailer, &renewed, &s, &other, now)?;
             }
             record_event(conn, &s.id, "introduction", None, Some("asked_again"), actor, note, now)?;
