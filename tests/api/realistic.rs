@@ -306,8 +306,15 @@ async fn standing(app: &TestApp, path: &str, entry: &str, id: Uuid) -> String {
         .flatten()
         .map(|r| format!("{} {}↔{} ({})", r["relation"], r["member_term"], r["other_term"], r["member_match"]))
         .collect();
-    let first = items.first().map(|i| i["score"].to_string()).unwrap_or_default();
-    format!("rank {} score {} (first {first}): {}", rank + 1, item["score"], rows.join("; "))
+    let parts = |i: &Value| -> String {
+        let list = i["explanation"]["components"].as_array().cloned().unwrap_or_default();
+        list.iter()
+            .map(|c| format!("{} {}", c["name"].as_str().unwrap_or_default(), c["score"]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let first = items.first().map(|i| format!("{} [{}]", i["score"], parts(i))).unwrap_or_default();
+    format!("rank {} score {} [{}] (first {first}): {}", rank + 1, item["score"], parts(item), rows.join("; "))
 }
 
 struct Measure<'a> {
@@ -327,6 +334,11 @@ impl Measure<'_> {
         let doc = self.app.get(&format!("/v1/members/{id}")).await.json();
         f.wrong_mappings += wrong_mappings(&doc, &j.must_not_map, key, details);
         let terms = stored_terms(&doc);
+        if std::env::var("REALISTIC_DETAILS").is_ok_and(|v| v == "terms") {
+            for (t, c, kind) in &terms {
+                details.push(format!("{key}: term `{t}` → {} ({kind})", c.as_deref().unwrap_or("-")));
+            }
+        }
         for word in &j.trade_words {
             let mapped = terms.iter().any(|(t, c, _)| t == word && c.is_some());
             f.trade_words += 1;
