@@ -114,6 +114,17 @@ impl<'a> ObjectParser<'a> {
         }
     }
 
+    /// A field that may be absent (none), but not null: a change that leaves a field alone omits it.
+    pub fn optional<T>(&mut self, key: &str, parse: impl FnOnce(&Value) -> Check<T>) -> Option<Option<T>> {
+        match self.object.get(key) {
+            None => Some(None),
+            Some(v) => {
+                let result = parse(v);
+                self.record(key, result).map(Some)
+            }
+        }
+    }
+
     /// The collected errors, or `value` when there are none.
     pub fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Check<T> {
         if !self.errors.is_empty() {

@@ -76,9 +76,9 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let mut p = ObjectParser::new(&body).map_err(ApiError::validation)?;
     p.only(&["name", "scopes", "disabled"], &["client_id", "created_at", "updated_at", "members"]);
-    let name = p.nullable("name", name);
-    let scopes = p.nullable("scopes", scopes);
-    let disabled = p.nullable("disabled", boolean);
+    let name = p.optional("name", name);
+    let scopes = p.optional("scopes", scopes);
+    let disabled = p.optional("disabled", boolean);
     let change = p
         .finish(|| Some(ClientChange { name: name?, scopes: scopes?, disabled: disabled? }))
         .map_err(ApiError::validation)?;

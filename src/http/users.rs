@@ -72,8 +72,8 @@ pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<
 fn user_change(body: &Value) -> Result<UserChange, ApiError> {
     let mut p = ObjectParser::new(body).map_err(ApiError::validation)?;
     p.only(&["role", "disabled", "member_id"], &["id", "email", "created_at", "updated_at", "must_change_password"]);
-    let role = p.nullable("role", Role::parse_value);
-    let disabled = p.nullable("disabled", boolean);
+    let role = p.optional("role", Role::parse_value);
+    let disabled = p.optional("disabled", boolean);
     let member_given = body.get("member_id").is_some();
     let member_id = p.nullable("member_id", uuid_value);
     let (role, disabled, member_id) =

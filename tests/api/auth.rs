@@ -288,6 +288,13 @@ async fn admins_manage_clients(app: TestApp) {
     let patched = app.patch(&format!("/v1/clients/{client_id}"), &json!({"scopes": ["members:read"]}), "*").await;
     assert_eq!(patched.status, 200);
     assert_eq!(app.as_(&token).get("/v1/members").await.status, 401, "fewer scopes end its tokens");
+    // A change omits what it leaves alone: null is not a value of these fields, and changes nothing.
+    let nulls = app.patch(&format!("/v1/clients/{client_id}"), &json!({"name": null, "disabled": null}), "*").await;
+    assert_eq!(nulls.status, 422, "{}", nulls.text());
+    assert_eq!(nulls.error_pointers(), ["/name", "/disabled"]);
+    let user = app.get("/v1/users?limit=1").await.json()["items"][0]["id"].as_str().unwrap().to_owned();
+    let nulls = app.patch(&format!("/v1/users/{user}"), &json!({"role": null}), "*").await;
+    assert_eq!(nulls.error_pointers(), ["/role"]);
     let disabled = app.patch(&format!("/v1/clients/{client_id}"), &json!({"disabled": true}), "*").await;
     assert_eq!(disabled.json()["disabled"], true);
     assert_eq!(sign_in(new_secret).await.status, 401);
