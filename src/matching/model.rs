@@ -85,8 +85,12 @@ pub struct Weights {
     pub complement_weaker: f64,
     /// member ↔ member: shared interests.
     pub shared_interests: f64,
-    /// Credit for a concept next to the required one in the hierarchy (broader or narrower), 0..1.
+    /// Credit for a concept next to the wanted one in the hierarchy (broader, or narrower where `narrower_credit`
+    /// does not apply), 0..1.
     pub related_credit: f64,
+    /// Credit for an offer of a concept directly below the wanted one: a specialist for a general want ("product
+    /// photography" for "photographers"), who is what was asked for, if not in every way. 0..1.
+    pub narrower_credit: f64,
     /// Credit for the same words on both sides where they map to no concept (a shared free term), 0..1.
     pub shared_term_credit: f64,
 }
@@ -102,6 +106,7 @@ impl Default for Weights {
             complement_weaker: 0.25,
             shared_interests: 0.15,
             related_credit: 0.5,
+            narrower_credit: 0.9,
             shared_term_credit: 0.6,
         }
     }

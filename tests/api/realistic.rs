@@ -462,14 +462,14 @@ async fn realistic_members_get(app: TestApp) {
     let at_least = |found: usize, of: usize, percent: usize| found * 100 >= of * percent;
     assert_eq!(dev.wrong_mappings, 0, "{dev}");
     assert!(at_least(dev.trade_words_mapped, dev.trade_words, 94), "{dev}");
-    assert!(at_least(dev.partner_pairs_found, dev.partner_pairs, 86), "{dev}");
-    assert!(at_least(dev.projects_found, dev.projects, 73), "{dev}");
-    assert!(at_least(dev.members_reached, dev.members, 95), "{dev}");
-    assert!(dev.rejected_in_top3 <= 8, "{dev}");
+    assert!(at_least(dev.partner_pairs_found, dev.partner_pairs, 87), "{dev}");
+    assert!(at_least(dev.projects_found, dev.projects, 76), "{dev}");
+    assert!(at_least(dev.members_reached, dev.members, 100), "{dev}");
+    assert!(dev.rejected_in_top3 <= 6, "{dev}");
     assert!(held.wrong_mappings <= 1, "{held}");
     assert!(at_least(held.trade_words_mapped, held.trade_words, 70), "{held}");
     assert!(at_least(held.partner_pairs_found, held.partner_pairs, 80), "{held}");
     assert!(at_least(held.projects_found, held.projects, 60), "{held}");
     assert!(at_least(held.members_reached, held.members, 90), "{held}");
-    assert!(held.rejected_in_top3 <= 3, "{held}");
+    assert!(held.rejected_in_top3 <= 2, "{held}");
 }

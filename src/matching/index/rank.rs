@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::postings::concepts;
 use super::score::{Part, combine, level_factor, met, met_inv, raw_score, reciprocal};
 use super::{Component, Explanation, MatchIndex, MemberRow, Page, Scored, Slot, Window};
-use crate::matching::model::{MemberProfile, ProjectProfile, Term};
+use crate::matching::model::{MemberProfile, ProjectProfile, Term, Weights};
 use crate::matching::vocabulary::{ConceptIdx, Lang, Vocabulary};
 
 /// What depends on every member at once (the inverse frequencies, and the weights built from them): computed on the
@@ -105,22 +105,27 @@ fn kept(t: u32, min_score: f64) -> Option<u32> {
 const BUCKETS: usize = 1001;
 
 /// The credit an offer of each level (1..=5) gives a want of its own concept (`[0..5]`), of a neighbour
-/// (`[5..10]`), and of the same free words (`[10..15]`), as `credit` computes it.
-fn credit_table(related_credit: f64, shared_term_credit: f64) -> [f64; 15] {
+/// (`[5..10]`), of the same free words (`[10..15]`), and of a concept directly below it (`[15..20]`), as `credit`
+/// computes it.
+fn credit_table(w: &Weights) -> Credits {
     std::array::from_fn(|k| {
         let level = level_factor(u8::try_from(k % 5 + 1).unwrap_or(1));
         match k / 5 {
             0 => level,
-            1 => related_credit * level,
-            _ => shared_term_credit * level,
+            1 => w.related_credit * level,
+            2 => w.shared_term_credit * level,
+            _ => w.narrower_credit * level,
         }
     })
 }
+
+type Credits = [f64; 20];
 
 /// Where a want's own-concept credits start in the credit table: a concept's at 0, free words' at 10.
 const OWN: usize = 0;
 const NEIGHBOUR: usize = 5;
 const FREE_WORDS: usize = 10;
+const BELOW: usize = 15;
 
 /// Where a want's tag starts: the index of the want, from 1 (0 is "none yet").
 fn tag(i: usize) -> u16 {
@@ -324,15 +329,16 @@ impl MatchIndex {
     }
 
     /// The querying member's offers as the credit they give a want of each concept (`sc.credit`, over `sc.reach`):
-    /// the same concept at the offer's level, a neighbour at the related credit times it; the best offer counts.
+    /// the same concept at the offer's level, a concept above it at the narrower credit times it, another neighbour
+    /// at the related credit times it; the best offer counts.
     fn offer_reach(&self, vocab: &Vocabulary, offers: &[Term], sc: &mut Scratch) {
-        let rc = self.weights.related_credit;
+        let (rc, nc) = (self.weights.related_credit, self.weights.narrower_credit);
         for o in offers {
             let Some(c) = o.concept else { continue };
             let level = level_factor(o.strength);
             sc.raise(c, level * self.same_credit(c));
             for &x in vocab.neighbour_of(c) {
-                sc.raise(x, rc * level);
+                sc.raise(x, if vocab.is_below(c, x) { nc } else { rc } * level);
             }
         }
     }
@@ -350,7 +356,7 @@ impl MatchIndex {
         from: usize,
         w: f64,
         tag: u16,
-        credits: &[f64; 15],
+        credits: &Credits,
         after: Option<Slot>,
         only: Option<u32>,
         sc: &mut Scratch,
@@ -392,14 +398,15 @@ impl MatchIndex {
         c: ConceptIdx,
         w: f64,
         tag: u16,
-        credits: &[f64; 15],
+        credits: &Credits,
         after: Option<Slot>,
         only: Option<u32>,
         sc: &mut Scratch,
     ) {
         self.credit_offers(c, self.own(c), w, tag, credits, after, only, sc);
         for n in vocab.neighbours(c) {
-            self.credit_offers(n, NEIGHBOUR, w, tag, credits, after, only, sc);
+            let from = if vocab.is_below(n, c) { BELOW } else { NEIGHBOUR };
+            self.credit_offers(n, from, w, tag, credits, after, only, sc);
         }
     }
 
@@ -414,7 +421,7 @@ impl MatchIndex {
         sc: &mut Scratch,
     ) -> Side {
         sc.begin(self.members.len());
-        let credits = credit_table(self.weights.related_credit, self.weights.shared_term_credit);
+        let credits = credit_table(&self.weights);
         // Their offers for my needs.
         let (mut want, mut heaviest) = (0.0, 0.0_f64);
         for (i, need) in a.needs.iter().enumerate() {
@@ -585,7 +592,7 @@ impl MatchIndex {
     /// Every member sharing something with project `p`, with the sums behind the project score.
     fn accumulate_members(&self, d: &Derived, vocab: &Vocabulary, p: &ProjectProfile, sc: &mut Scratch) {
         sc.begin(self.members.len());
-        let credits = credit_table(self.weights.related_credit, self.weights.shared_term_credit);
+        let credits = credit_table(&self.weights);
         for (i, r) in p.required.iter().enumerate() {
             let Some(c) = r.concept else { continue };
             let w = f64::from(r.strength.clamp(1, 5)) * d.idf(Some(c));
@@ -851,7 +858,6 @@ mod tests {
     use super::super::{Ranked, term};
     use super::*;
     use crate::domain::member::{Scope, Sector};
-    use crate::matching::model::Weights;
     use crate::matching::vocabulary::MatchKind;
 
     /// SplitMix64, for reproducible random profiles.

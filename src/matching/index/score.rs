@@ -76,14 +76,16 @@ impl MatchIndex {
         (1.0 + (n + 1.0) / (df + 1.0)).ln()
     }
 
-    /// How well `offers` cover the concept `want`: 1 for the same concept, `related_credit` for a neighbour,
-    /// scaled by the offer's level; with the offer that gives it.
+    /// How well `offers` cover the concept `want`: 1 for the same concept, `narrower_credit` for one directly below
+    /// it, `related_credit` for another neighbour, scaled by the offer's level; with the offer that gives it.
     fn credit<'a>(&self, vocab: &Vocabulary, offers: &'a [Term], want: ConceptIdx) -> Option<(f64, &'a Term)> {
         let mut best: Option<(f64, &Term)> = None;
         for o in offers {
             let Some(c) = o.concept else { continue };
             let base = if c == want {
                 self.same_credit(want)
+            } else if vocab.is_below(c, want) {
+                self.weights.narrower_credit
             } else if vocab.neighbours(want).any(|n| n == c) {
                 self.weights.related_credit
             } else {
@@ -542,6 +544,28 @@ mod pinned {
                 component("your_offers_for_their_needs", 0.0, 0.25),
                 component("shared_interests", 0.0, 0.15),
             ]
+        );
+    }
+
+    /// A specialist for a general want: D needs design (priority 2); C offers graphic design (level 2), the concept
+    /// directly below it, and earns the narrower credit, 0.9 × level 2's 0.7 = 0.63, where B's design offered for
+    /// A's want of graphic design (the other way up) earns the related credit's 0.35.
+    ///
+    /// Their offers for your needs: got = 2 × idf(design) × 0.63 of want = heaviest = 2 × idf(design):
+    /// 0.6 × 0.63 + 0.4 × 0.63 = 0.63 → 63.0. Your offers for their needs: C needs nothing → 0. No interests.
+    /// total = (0.6 × 0.63 + 0.25 × 0) / 0.85 × 100 = 44.47 → 44.5 (shared interests left out: neither side has any).
+    #[test]
+    fn a_specialist_meets_a_general_want() {
+        let w = world();
+        let t = |id: &str, strength: u8| term(&w.vocab, id, strength);
+        let d = MemberProfile { needs: vec![t("esco:design", 2)], ..member(4, "LU") };
+        let s = w.index.score_partner(&w.vocab, Lang::En, &d, &w.c);
+        let row = s.explanation.matched.iter().find(|m| m.relation == "needs_from_their_offer").unwrap();
+        assert_eq!((row.member_term.as_str(), row.other_term.as_str(), row.credit), ("design", "graphic design", 0.63));
+        assert_eq!(s.score, 44.5);
+        assert_eq!(
+            s.explanation.components,
+            [component("their_offers_for_your_needs", 63.0, 0.6), component("your_offers_for_their_needs", 0.0, 0.25)]
         );
     }
 

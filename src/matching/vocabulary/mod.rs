@@ -502,6 +502,12 @@ impl Vocabulary {
         broader.iter().chain(narrower.iter()).map(|&n| self.resolve(n)).filter(move |&n| n != idx)
     }
 
+    /// Whether `a` sits directly below `b` in the hierarchy (`b` is among `a`'s broader concepts): a specialist's
+    /// offer for a general want.
+    pub fn is_below(&self, a: ConceptIdx, b: ConceptIdx) -> bool {
+        self.concepts.get(a as usize).is_some_and(|c| c.broader.iter().any(|&up| self.resolve(up) == b))
+    }
+
     /// The concept at `idx`, if it is one of the vocabulary's (not an index's id for a free term).
     pub fn get(&self, idx: ConceptIdx) -> Option<&Concept> {
         self.concepts.get(idx as usize)
