@@ -65,7 +65,11 @@ async fn existing_database(settings: &Settings) -> anyhow::Result<db::DbPool> {
 
 /// Storage and the system clock, for commands that run without a server.
 async fn store(settings: &Settings) -> anyhow::Result<Store> {
-    Ok(Store { pool: existing_database(settings).await?, clock: std::sync::Arc::new(SystemClock) })
+    Ok(Store {
+        pool: existing_database(settings).await?,
+        clock: std::sync::Arc::new(SystemClock),
+        accounts: std::sync::Arc::default(),
+    })
 }
 
 /// `matchmaker user add`

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use crate::auth::cache::AccountCache;
 use crate::db::changes::{self, Entity};
 use crate::db::{self, DbConnection, DbError, DbPool, members, projects, vocabulary};
 use crate::matching::model::{Weights, member_profile, project_profile};
@@ -48,11 +49,13 @@ pub struct IndexSync {
     seen: AtomicI64,
     threshold: f64,
     apply: Mutex<()>,
+    /// Accounts this instance has cached: the change log says when one changed elsewhere.
+    accounts: Arc<AccountCache>,
 }
 
 impl IndexSync {
     /// Read the change log position first, then load: whatever changes meanwhile is applied again by the poller.
-    pub fn start(pool: &DbPool, threshold: f64, weights: Weights) -> anyhow::Result<Self> {
+    pub fn start(pool: &DbPool, threshold: f64, weights: Weights, accounts: Arc<AccountCache>) -> anyhow::Result<Self> {
         let mut conn = pool.get().map_err(DbError::from)?;
         let seen = changes::current(&mut conn)?;
         let vocab = load_vocabulary(&mut conn, threshold)?;
@@ -69,6 +72,7 @@ impl IndexSync {
             seen: AtomicI64::new(seen),
             threshold,
             apply: Mutex::new(()),
+            accounts,
         })
     }
 
@@ -114,6 +118,7 @@ impl IndexSync {
             Entity::Member => Ok(self.refresh_member(conn, id)?),
             Entity::Project => Ok(self.refresh_project(conn, id)?),
             Entity::Vocabulary => self.reload_all(conn),
+            Entity::Account => Ok(()),
         }
     }
 
@@ -149,6 +154,18 @@ impl IndexSync {
             let batch = changes::since(conn, self.seen.load(Ordering::SeqCst), 1000)?;
             if batch.is_empty() {
                 return Ok(applied);
+            }
+            // Cached accounts first: a changed account, or a changed or deleted member's (its accounts go with it).
+            for (_, entity, id) in &batch {
+                match entity {
+                    Entity::Account => self.accounts.forget(id),
+                    Entity::Member => {
+                        if let Ok(member) = Uuid::parse_str(id) {
+                            self.accounts.forget_member(member);
+                        }
+                    }
+                    Entity::Project | Entity::Vocabulary => {}
+                }
             }
             let vocabulary_changed = batch.iter().any(|(_, e, _)| *e == Entity::Vocabulary);
             if vocabulary_changed {

@@ -60,9 +60,10 @@ impl Application {
         let keys = load_keys(settings)?;
         let auth = std::sync::Arc::new(AuthState::new(settings, keys)?);
         first_run(settings, &pool, &auth, clock.now()).await?;
+        let accounts = std::sync::Arc::new(crate::auth::cache::AccountCache::new());
         let sync = {
-            let (pool, m) = (pool.clone(), settings.matching.clone());
-            actix_web::web::block(move || crate::indexer::IndexSync::start(&pool, m.fuzzy_threshold, m.weights))
+            let (pool, m, cache) = (pool.clone(), settings.matching.clone(), accounts.clone());
+            actix_web::web::block(move || crate::indexer::IndexSync::start(&pool, m.fuzzy_threshold, m.weights, cache))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))??
         };
@@ -95,7 +96,7 @@ impl Application {
                  members cannot reach"
             );
         }
-        let state = Services { store: crate::app::Store { pool, clock }, auth, index: sync, jobs };
+        let state = Services { store: crate::app::Store { pool, clock, accounts }, auth, index: sync, jobs };
         let listener =
             TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;

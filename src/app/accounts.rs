@@ -5,7 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::record;
-use super::{Actor, AppError, Store};
+use super::{Actor, AppError, Store, change_account};
 use crate::auth::{ClientScope, Role, password, secret};
 use crate::db::accounts::{self, Client, User};
 use crate::db::{self, DbConnection, members};
@@ -109,23 +109,21 @@ pub struct UserChange {
 pub async fn update_user(store: &Store, actor: &Actor, id: Uuid, change: UserChange) -> Result<User, AppError> {
     let now = store.clock.now();
     let self_edit = actor.subject == format!("user:{id}");
-    let (before, after) = db::run(&store.pool, move |conn| {
-        db::write(conn, |conn| {
-            let user = accounts::find_user(conn, id)?.ok_or_else(no_account)?;
-            let role = change.role.unwrap_or(user.role);
-            let disabled = change.disabled.unwrap_or(user.disabled);
-            let member = match change.member_id {
-                Some(given) => given,
-                None if role == Role::Member => user.member_id,
-                None => None,
-            };
-            if self_edit && (disabled || role != Role::Admin) {
-                return Err(AppError::Conflict("you cannot disable or demote your own account".to_owned()));
-            }
-            check_member(conn, role, member)?;
-            let updated = accounts::update_user(conn, &user, role, member, disabled, now)?;
-            Ok::<_, AppError>((user, updated))
-        })
+    let (before, after) = change_account(store, format!("user:{id}"), move |conn| {
+        let user = accounts::find_user(conn, id)?.ok_or_else(no_account)?;
+        let role = change.role.unwrap_or(user.role);
+        let disabled = change.disabled.unwrap_or(user.disabled);
+        let member = match change.member_id {
+            Some(given) => given,
+            None if role == Role::Member => user.member_id,
+            None => None,
+        };
+        if self_edit && (disabled || role != Role::Admin) {
+            return Err(AppError::Conflict("you cannot disable or demote your own account".to_owned()));
+        }
+        check_member(conn, role, member)?;
+        let updated = accounts::update_user(conn, &user, role, member, disabled, now)?;
+        Ok::<_, AppError>((user, updated))
     })
     .await?;
     let event = actor.event("user.updated").target(format!("user:{id}")).details(json!({
@@ -142,8 +140,9 @@ pub async fn reset_password(store: &Store, actor: &Actor, id: Uuid) -> Result<St
     let one_time = password::one_time()?;
     let secret = one_time.clone();
     let now = store.clock.now();
-    db::run(&store.pool, move |conn| {
-        let hash = password::hash(&secret)?;
+    // Hashing takes a while by design: on a blocking thread, and before the write transaction.
+    let hash = db::run(&store.pool, move |_| password::hash(&secret).map_err(AppError::from)).await?;
+    change_account(store, format!("user:{id}"), move |conn| {
         match accounts::set_password(conn, id, &hash, true, now)? {
             0 => Err(no_account()),
             _ => Ok(()),
@@ -219,15 +218,13 @@ pub async fn update_client(
 ) -> Result<ClientView, AppError> {
     let now = store.clock.now();
     let target = id.clone();
-    let (before, after) = db::run(&store.pool, move |conn| {
-        db::write(conn, |conn| {
-            let (client, _) = accounts::find_client(conn, &target)?.ok_or_else(no_client)?;
-            let name = change.name.as_deref().unwrap_or(&client.name);
-            let scopes = change.scopes.as_deref().unwrap_or(&client.scopes);
-            let updated =
-                accounts::update_client(conn, &client, name, scopes, change.disabled.unwrap_or(client.disabled), now)?;
-            Ok::<_, AppError>((client, view(conn, updated)?))
-        })
+    let (before, after) = change_account(store, format!("client:{id}"), move |conn| {
+        let (client, _) = accounts::find_client(conn, &target)?.ok_or_else(no_client)?;
+        let name = change.name.as_deref().unwrap_or(&client.name);
+        let scopes = change.scopes.as_deref().unwrap_or(&client.scopes);
+        let updated =
+            accounts::update_client(conn, &client, name, scopes, change.disabled.unwrap_or(client.disabled), now)?;
+        Ok::<_, AppError>((client, view(conn, updated)?))
     })
     .await?;
     let event = actor.event("client.updated").target(format!("client:{id}")).details(json!({
@@ -245,7 +242,7 @@ pub async fn rotate_secret(store: &Store, actor: &Actor, id: String) -> Result<S
     let hash = secret::hash_client_secret(&client_secret);
     let now = store.clock.now();
     let target = id.clone();
-    let changed = db::run(&store.pool, move |conn| {
+    let changed = change_account(store, format!("client:{id}"), move |conn| {
         accounts::set_client_secret(conn, &target, &hash, now).map_err(AppError::from)
     })
     .await?;

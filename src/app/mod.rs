@@ -20,6 +20,7 @@ pub mod vocabulary;
 use std::sync::Arc;
 
 use crate::auth::Caller;
+use crate::auth::cache::AccountCache;
 use crate::auth::policy::Decision;
 use crate::auth::service::AuthState;
 use crate::clock::SharedClock;
@@ -34,6 +35,8 @@ use crate::scheduler::Jobs;
 pub struct Store {
     pub pool: DbPool,
     pub clock: SharedClock,
+    /// The accounts behind recent tokens; a use-case that changes an account drops it here after the commit.
+    pub accounts: Arc<AccountCache>,
 }
 
 /// What a serving instance's use-cases work with: storage and the clock, identity, this instance's index, its jobs.
@@ -152,7 +155,7 @@ pub(crate) async fn change<T: Send + 'static>(
     write: impl FnOnce(&mut DbConnection) -> Result<(T, Option<uuid::Uuid>), AppError> + Send + 'static,
 ) -> Result<T, AppError> {
     let now = svc.clock.now();
-    let index = svc.index.clone();
+    let (index, accounts) = (svc.index.clone(), svc.accounts.clone());
     db::run(&svc.pool, move |conn| {
         let (value, changed) = db::write(conn, |conn| {
             let (value, changed) = write(conn)?;
@@ -162,9 +165,34 @@ pub(crate) async fn change<T: Send + 'static>(
             Ok::<_, AppError>((value, changed))
         })?;
         if let Some(id) = changed {
+            if entity == Entity::Member {
+                // A deleted member's accounts are gone with it.
+                accounts.forget_member(id);
+            }
             index.refresh(conn, entity, id)?;
         }
         Ok(value)
     })
     .await
+}
+
+/// Change an account or a client in one transaction with its entry in the change log (other instances drop what
+/// they cached of it when they read the entry), then drop it from this instance's cache.
+pub(crate) async fn change_account<T: Send + 'static>(
+    store: &Store,
+    subject: String,
+    write: impl FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let now = store.clock.now();
+    let logged = subject.clone();
+    let value = db::run(&store.pool, move |conn| {
+        db::write(conn, |conn| {
+            let value = write(conn)?;
+            changes::record(conn, Entity::Account, &logged, now)?;
+            Ok::<_, AppError>(value)
+        })
+    })
+    .await?;
+    store.accounts.forget(&subject);
+    Ok(value)
 }

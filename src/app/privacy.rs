@@ -203,6 +203,7 @@ pub async fn erase(store: &crate::app::Store, id: Uuid) -> Result<bool, AppError
         Ok(erased)
     })
     .await
+    .inspect(|_| store.accounts.forget_member(id))
 }
 
 #[cfg(test)]

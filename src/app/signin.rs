@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::record;
-use super::{Actor, AppError, Services};
+use super::{Actor, AppError, Services, change_account};
 use crate::auth::service::FIRST_ADMIN;
 use crate::auth::{Caller, ClientScope, password, secret};
 use crate::db::accounts::{self, Client, User};
@@ -163,16 +163,22 @@ pub async fn change_password(
     if new == current {
         return Err(AppError::invalid("/new_password", "must differ from the current password"));
     }
-    let changed = db::run(&svc.pool, move |conn| {
+    // Verifying and hashing take a while by design: on a blocking thread, and before the write transaction.
+    let hashed = db::run(&svc.pool, move |conn| {
         let stored = accounts::password_hash(conn, user_id)?;
         if !password::verify(&current, stored.as_deref()) {
-            return Ok(false);
+            return Ok(None);
         }
-        let hash = password::hash(&new)?;
-        accounts::set_password(conn, user_id, &hash, false, now)?;
-        Ok::<_, AppError>(true)
+        Ok::<_, AppError>(Some(password::hash(&new)?))
     })
     .await?;
+    let changed = hashed.is_some();
+    if let Some(hash) = hashed {
+        change_account(svc, account_key.clone(), move |conn| {
+            accounts::set_password(conn, user_id, &hash, false, now).map_err(AppError::from)
+        })
+        .await?;
+    }
     if !changed {
         svc.auth.per_account.record(&account_key, now);
         record(svc, actor.event("auth.password_change_failed").target(account_key).failed()).await;
@@ -198,7 +204,7 @@ fn forget_first_run_file(svc: &Services) {
 
 /// Every token of the calling account or client stops working.
 pub async fn logout(svc: &Services, actor: &Actor, caller: Caller) -> Result<(), AppError> {
-    db::run(&svc.pool, move |conn| {
+    change_account(svc, caller.subject(), move |conn| {
         match &caller {
             Caller::Person { user_id, .. } => accounts::revoke_user_tokens(conn, *user_id),
             Caller::Portal { client_id, .. } => accounts::revoke_client_tokens(conn, client_id),

@@ -2,6 +2,7 @@
 //! and the authorisation rules that the route table declares.
 
 pub mod address;
+pub mod cache;
 pub mod keys;
 pub mod password;
 pub mod policy;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
+use super::cache::{Account, AccountCache, VerifiedTokens};
 use super::keys::{self, KeyRing};
 use super::ratelimit::RateLimiter;
 use super::token::{self, Claims, TokenError, TokenSettings};
@@ -26,6 +27,8 @@ pub struct AuthState {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The first-run password file, deleted once that password is changed.
     pub first_run_file: Option<PathBuf>,
+    /// Tokens already verified (signature, issuer, audience).
+    pub verified: VerifiedTokens,
 }
 
 /// The login of the administrator made on first run (SQLite).
@@ -69,6 +72,7 @@ impl AuthState {
             per_account: RateLimiter::new(settings.auth.failures_per_account, TimeDelta::minutes(15)),
             trusted_proxies: settings.auth.trusted_proxies.clone(),
             first_run_file: settings.database.sqlite_path().map(|p| p.with_file_name("initial-admin.txt")),
+            verified: VerifiedTokens::default(),
         };
         state.self_test()?;
         super::password::warm_up();
@@ -153,41 +157,77 @@ pub enum AuthError {
 }
 
 /// Who makes this request: the token's signature and claims, then the account or client as it is now (it exists,
-/// is not disabled, and has not revoked the token by a password change, logout or secret rotation).
+/// is not disabled, and has not revoked the token by a password change, logout or secret rotation). The account is
+/// read from `cached` when it holds it (see [`AccountCache`] for how a change reaches it), else from the database.
 pub async fn authenticate(
     auth: &AuthState,
     pool: &DbPool,
+    cached: &AccountCache,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Caller, AuthError> {
-    let claims = token::verify(&auth.keys, &auth.tokens, token, now).map_err(AuthError::Refused)?;
-    let checked = db::run(pool, move |conn| -> Result<Result<Caller, TokenError>, DbError> {
-        if let Some(id) = claims.sub.strip_prefix("user:") {
-            let Ok(id) = Uuid::parse_str(id) else { return Ok(Err(TokenError::Malformed)) };
-            let Some(user) = accounts::find_user(conn, id)? else { return Ok(Err(TokenError::Revoked)) };
-            if user.disabled || user.token_version != claims.token_version || user.role.as_str() != claims.role {
-                return Ok(Err(TokenError::Revoked));
+    let claims = match auth.verified.get(token) {
+        Some(claims) => claims,
+        None => {
+            let claims = token::verify_signed(&auth.keys, &auth.tokens, token).map_err(AuthError::Refused)?;
+            auth.verified.put(token, claims.clone());
+            claims
+        }
+    };
+    token::check_period(&claims, now).map_err(AuthError::Refused)?;
+    let account = match cached.get(&claims.sub) {
+        Some(account) => Some(account),
+        None => {
+            let epoch = cached.epoch();
+            let subject = claims.sub.clone();
+            let found = db::run(pool, move |conn| -> Result<Option<Account>, DbError> {
+                if let Some(id) = subject.strip_prefix("user:") {
+                    let Ok(id) = Uuid::parse_str(id) else { return Ok(None) };
+                    return Ok(accounts::find_user(conn, id)?.map(Account::User));
+                }
+                if let Some(client_id) = subject.strip_prefix("client:") {
+                    return Ok(accounts::find_client(conn, client_id)?.map(|(c, _)| Account::Client(c)));
+                }
+                Ok(None)
+            })
+            .await?;
+            if let Some(account) = &found {
+                cached.put(&claims.sub, account.clone(), epoch);
             }
-            return Ok(Ok(Caller::Person {
+            found
+        }
+    };
+    caller(&claims, account).map_err(AuthError::Refused)
+}
+
+/// The caller a token's claims stand for, given its account as it is now.
+fn caller(claims: &Claims, account: Option<Account>) -> Result<Caller, TokenError> {
+    let malformed = match (claims.sub.strip_prefix("user:"), claims.sub.strip_prefix("client:")) {
+        (Some(id), _) => Uuid::parse_str(id).is_err(),
+        (None, Some(_)) => false,
+        (None, None) => true,
+    };
+    match account {
+        None if malformed => Err(TokenError::Malformed),
+        None => Err(TokenError::Revoked),
+        Some(Account::User(user)) => {
+            if user.disabled || user.token_version != claims.token_version || user.role.as_str() != claims.role {
+                return Err(TokenError::Revoked);
+            }
+            Ok(Caller::Person {
                 user_id: user.id,
                 role: user.role,
                 member_id: if user.role == Role::Member { user.member_id } else { None },
                 must_change_password: user.must_change_password,
-            }));
+            })
         }
-        if let Some(client_id) = claims.sub.strip_prefix("client:") {
-            let Some((client, _)) = accounts::find_client(conn, client_id)? else {
-                return Ok(Err(TokenError::Revoked));
-            };
+        Some(Account::Client(client)) => {
             if client.disabled || client.token_version != claims.token_version || claims.role != "portal" {
-                return Ok(Err(TokenError::Revoked));
+                return Err(TokenError::Revoked);
             }
             let granted = parse_scopes(&claims.scope).unwrap_or_default();
             let scopes = granted.into_iter().filter(|s| client.scopes.contains(s)).collect();
-            return Ok(Ok(Caller::Portal { client_id: client.client_id, scopes }));
+            Ok(Caller::Portal { client_id: client.client_id, scopes })
         }
-        Ok(Err(TokenError::Malformed))
-    })
-    .await?;
-    checked.map_err(AuthError::Refused)
+    }
 }

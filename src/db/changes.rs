@@ -12,6 +12,9 @@ pub enum Entity {
     Member,
     Project,
     Vocabulary,
+    /// An account or a client (its id is the token subject, `user:<id>` or `client:<id>`): instances drop what they
+    /// cached of it.
+    Account,
 }
 
 impl Entity {
@@ -20,6 +23,7 @@ impl Entity {
             Self::Member => "member",
             Self::Project => "project",
             Self::Vocabulary => "vocabulary",
+            Self::Account => "account",
         }
     }
 
@@ -28,6 +32,7 @@ impl Entity {
             "member" => Some(Self::Member),
             "project" => Some(Self::Project),
             "vocabulary" => Some(Self::Vocabulary),
+            "account" => Some(Self::Account),
             _ => None,
         }
     }

@@ -311,10 +311,12 @@ async fn guard(
         .cloned()
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))?;
     let token = bearer(req.headers())?;
-    let caller = authenticate(&state.auth, &state.pool, token, state.clock.now()).await.map_err(|e| match e {
-        AuthError::Refused(why) => ApiError::invalid_token(why),
-        AuthError::Storage(db) => ApiError::from(db),
-    })?;
+    let caller = authenticate(&state.auth, &state.pool, &state.accounts, token, state.clock.now()).await.map_err(
+        |e| match e {
+            AuthError::Refused(why) => ApiError::invalid_token(why),
+            AuthError::Storage(db) => ApiError::from(db),
+        },
+    )?;
     let member = owner_of(&state, access, &req).await?;
     let linked = portal_linked(&state, &caller, member).await?;
     match decide(access, &caller, member, linked) {

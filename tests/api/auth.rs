@@ -19,6 +19,7 @@ on_both_backends!(
     members_link_portals_and_everything_is_audited,
     portals_and_members_see_only_their_own,
     sign_in_is_rate_limited,
+    revocation_reaches_every_instance,
 );
 
 fn oauth_error(reply: &Reply, status: u16, error: &str) {
@@ -422,4 +423,58 @@ async fn sign_in_is_rate_limited(app: TestApp) {
     assert!(limited.header("retry-after").is_some());
     per_address.clock.advance(TimeDelta::minutes(1));
     assert_eq!(attempt(&per_address, FIXTURE_PASSWORD).await.status, 200);
+}
+
+/// Accounts behind tokens are cached. A change that revokes tokens takes effect at once on the instance that made
+/// it, and on another instance as soon as that one reads the change log (its poller is held off here, and the log
+/// read by hand, so that the test shows both steps). Revocations: signing out, an account disabled, a portal's
+/// secret rotated, a member erased with its accounts.
+async fn revocation_reaches_every_instance(app: TestApp) {
+    let other = app.reopen_with(|s| s.matching.poll_interval = std::time::Duration::from_secs(3600)).await;
+    let read_log = async |instance: &TestApp| {
+        let (index, pool) = (instance.index.clone(), instance.pool.clone());
+        tokio::task::spawn_blocking(move || index.poll(&mut pool.get().unwrap()).unwrap()).await.unwrap()
+    };
+    // Both instances have seen (and cached) each account before it changes.
+    let accepted = async |token: &str, path: &str| {
+        for instance in [&app, &other] {
+            assert_eq!(instance.as_(token).get(path).await.status, 200, "{path} on {}", instance.base);
+        }
+    };
+    let (member, _, _) = app.create_member(&studio("Atelier Revoke")).await;
+    let member_id: uuid::Uuid = member["id"].as_str().unwrap().parse().unwrap();
+    let staff = app.user(Role::Staff, None);
+    let disabled = app.user(Role::Staff, None);
+    let owner = app.user(Role::Member, Some(member_id));
+    let portal = app.portal(&[ClientScope::MembersRead], &[member_id]);
+    accepted(&staff.token, "/v1/members").await;
+    accepted(&disabled.token, "/v1/members").await;
+    accepted(&owner.token, &format!("/v1/members/{member_id}")).await;
+    accepted(&portal.token, "/v1/members").await;
+
+    assert_eq!(app.as_(&staff.token).post("/v1/auth/logout", &json!({})).await.status, 204);
+    let r = app.patch(&format!("/v1/users/{}", disabled.id), &json!({"disabled": true}), "*").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(app.post(&format!("/v1/clients/{}/secret", portal.client_id), &json!({})).await.status, 200);
+    let r = app.delete(&format!("/v1/members/{member_id}"), "*").await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let revoked = [
+        (&staff.token, "/v1/members".to_owned()),
+        (&disabled.token, "/v1/members".to_owned()),
+        (&owner.token, format!("/v1/members/{member_id}")),
+        (&portal.token, "/v1/members".to_owned()),
+    ];
+    for (token, path) in &revoked {
+        assert_eq!(app.as_(token).get(path).await.status, 401, "at once where it happened: {path}");
+    }
+    // Until it reads the change log, the other instance still goes by what it cached (the member is gone: 404).
+    let mut cached = Vec::new();
+    for (token, path) in &revoked {
+        cached.push(other.as_(token).get(path).await.status);
+    }
+    assert_eq!(cached, [200, 200, 404, 200]);
+    assert!(read_log(&other).await > 0);
+    for (token, path) in &revoked {
+        assert_eq!(other.as_(token).get(path).await.status, 401, "after one read of the change log: {path}");
+    }
 }

@@ -91,7 +91,8 @@ async fn reloads_never_install_an_older_vocabulary(app: TestApp) {
     let pool = app.pool.clone();
     let now = app.clock.now();
     tokio::task::spawn_blocking(move || {
-        let sync = Arc::new(IndexSync::start(&pool, DEFAULT_FUZZY_THRESHOLD, Weights::default()).unwrap());
+        let sync =
+            Arc::new(IndexSync::start(&pool, DEFAULT_FUZZY_THRESHOLD, Weights::default(), Arc::default()).unwrap());
         let (read_tx, read_rx) = mpsc::channel::<()>();
         let (done_tx, done_rx) = mpsc::channel::<()>();
         let held = {

@@ -194,6 +194,8 @@ pub struct TestApp {
     pub admin: Account,
     /// The instance's jobs (matching runs, digests), to run them by hand as the scheduler would.
     pub jobs: Arc<matchmaker::scheduler::Jobs>,
+    /// The instance's matching index and change-log reader, to read the change log by hand as its poller would.
+    pub index: Arc<matchmaker::indexer::IndexSync>,
 }
 
 impl Drop for TestApp {
@@ -300,6 +302,7 @@ impl TestApp {
         let base = format!("http://{}", app.addr());
         let handle = app.handle();
         let jobs = app.state.jobs.clone();
+        let index = app.state.index.clone();
         tokio::spawn(app.into_server());
         let pool = db::pool(&db.url, 4).unwrap();
         let keys = KeyRing::from_pems(&db.key_pem, "").unwrap();
@@ -316,6 +319,7 @@ impl TestApp {
             keys,
             admin: Account { id: Uuid::nil(), email: String::new(), token: String::new() },
             jobs,
+            index,
         };
         app.admin = app.account_by_email(ADMIN_EMAIL);
         app
