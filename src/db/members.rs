@@ -232,25 +232,31 @@ fn assemble(conn: &mut DbConnection, rows: Vec<MemberRow>) -> QueryResult<Vec<Me
         .collect()
 }
 
+/// The rows of a member child table for `$ids`, selecting `$select`: one member by equality, whose statement the
+/// connection keeps prepared (`GET /v1/members/{id}` is the hottest read), several with an `IN` list, whose
+/// length varies and which is prepared anew each time.
+macro_rules! of_members {
+    ($table:ident, $ids:expr, $select:expr) => {
+        match $ids {
+            [one] => $table::table.filter($table::member_id.eq(one.clone())).select($select).into_boxed(),
+            many => $table::table.filter($table::member_id.eq_any(many.to_vec())).select($select).into_boxed(),
+        }
+    };
+}
+
 fn load_children(conn: &mut DbConnection, ids: &[String], children: &mut HashMap<String, Children>) -> QueryResult<()> {
-    let sectors: Vec<(String, String)> = member_sectors::table
-        .filter(member_sectors::member_id.eq_any(ids))
-        .select((member_sectors::member_id, member_sectors::sector))
-        .load(conn)?;
+    let sectors: Vec<(String, String)> =
+        of_members!(member_sectors, ids, (member_sectors::member_id, member_sectors::sector)).load(conn)?;
     for (id, s) in sectors {
         children.entry(id).or_default().sectors.push(stored_enum("sector", &s)?);
     }
-    let scopes: Vec<(String, String)> = member_scopes::table
-        .filter(member_scopes::member_id.eq_any(ids))
-        .select((member_scopes::member_id, member_scopes::scope))
-        .load(conn)?;
+    let scopes: Vec<(String, String)> =
+        of_members!(member_scopes, ids, (member_scopes::member_id, member_scopes::scope)).load(conn)?;
     for (id, s) in scopes {
         children.entry(id).or_default().scopes.push(stored_enum("scope", &s)?);
     }
-    let terms: Vec<TermRow> = member_terms::table
-        .filter(member_terms::member_id.eq_any(ids))
+    let terms: Vec<TermRow> = of_members!(member_terms, ids, TermRow::as_select())
         .order((member_terms::member_id, member_terms::kind, member_terms::position))
-        .select(TermRow::as_select())
         .load(conn)?;
     for t in terms {
         let entry = children.entry(t.member_id.clone()).or_default();

@@ -145,11 +145,14 @@ pub fn pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<DbPool> {
         // Password and secret hashes and members' addresses live here: owner only, like the key files.
         crate::fsutil::private_database(path)?;
     }
+    // A PostgreSQL connection can die between uses (a server restart, a proxy's idle timeout): each is pinged as it
+    // is taken. A SQLite connection is a file handle that cannot go stale, and the ping would be one more query on
+    // every request.
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(5))
-        .test_on_check_out(true)
+        .test_on_check_out(url.sqlite_path().is_none())
         .build_unchecked(Manager::new(url.clone()));
     Ok(pool)
 }
