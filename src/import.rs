@@ -299,6 +299,12 @@ pub fn row_to_draft(
             })
             .collect()
     };
+    if skills.is_empty() && themes.len() < 2 && strand_sectors(identifier).is_empty() {
+        // A call outside the creative strands that names no skill of the cluster's trades is the cluster's only if
+        // its text names two of its themes: one theme word ("co-production" of biofuels, "smart cities") is too
+        // little to carry it to members.
+        themes.clear();
+    }
     let sectors = call_sectors(identifier, vocab, &skills.iter().chain(&themes).collect::<Vec<_>>());
     if sectors.is_empty() {
         // A call in none of the cluster's sectors (no creative strand, no skill of one) is outside the cluster: a
@@ -495,5 +501,39 @@ mod tests {
             (3, 3)
         );
         assert_eq!(partner_rules("ERC-2025-SyG", "HORIZON-ERC-SYG HORIZON ERC Synergy Grants"), (1, 1));
+    }
+
+    fn call(identifier: &str, title: &str, description: &str) -> ProjectDraft {
+        let row: HashMap<String, String> = [
+            ("reference", format!("ref-{identifier}")),
+            ("identifier", identifier.to_owned()),
+            ("title", title.to_owned()),
+            ("description", description.to_owned()),
+            ("deadline", "2025-02-03T17:00:00".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let vocab = Vocabulary::shipped().unwrap();
+        row_to_draft(&row, &vocab, brussels("2024-10-15T09:00:00").unwrap()).unwrap().1
+    }
+
+    /// One theme word in a call of another field does not bring it to the cluster's members: the "co-production" of
+    /// biofuels is not a film co-production. Two of the cluster's themes do, skills or not.
+    #[test]
+    fn one_theme_word_does_not_make_a_call_the_clusters() {
+        let energy = call(
+            "HORIZON-CL5-2024-D3-02-03",
+            "Integrated bio-refineries for co-production of advanced biofuels and biomaterials",
+            "<p>Refinery concepts for the co-production of advanced biofuels and bio-based products.</p>",
+        );
+        assert!(energy.themes.is_empty() && energy.sectors.is_empty(), "{:?} {:?}", energy.themes, energy.sectors);
+        let buildings = call(
+            "HORIZON-CL5-2024-D4-02-04",
+            "Design for re-use and deconstruction of buildings, in line with the circular economy",
+            "<p>The built environment in a circular economy perspective; the built environment is its subject.</p>",
+        );
+        assert_eq!(buildings.themes.len(), 2, "{:?}", buildings.themes);
+        assert!(buildings.sectors.contains(&Sector::Architecture));
     }
 }
