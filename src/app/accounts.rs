@@ -135,8 +135,14 @@ pub async fn update_user(store: &Store, actor: &Actor, id: Uuid, change: UserCha
     Ok(after)
 }
 
-/// A new one-time password for an account; its tokens stop working.
+/// A new one-time password for an account; its tokens stop working. Not one's own: that would end the caller's
+/// own tokens and lock it out until it signs in again; one changes one's own password with the current one.
 pub async fn reset_password(store: &Store, actor: &Actor, id: Uuid) -> Result<String, AppError> {
+    if actor.subject == format!("user:{id}") {
+        return Err(AppError::Conflict(
+            "you cannot reset your own password; change it with POST /v1/auth/password".to_owned(),
+        ));
+    }
     let one_time = password::one_time()?;
     let secret = one_time.clone();
     let now = store.clock.now();
