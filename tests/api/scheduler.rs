@@ -286,15 +286,8 @@ async fn the_daily_purge_keeps_records_their_stated_time(app: TestApp) {
     };
     // Today: a stored reply to a retried create, an audit entry, changes for the index, a sent digest.
     let body = crate::helpers::studio("Purge Studio");
-    let created = app
-        .send(
-            app.client
-                .post(app.url("/v1/members"))
-                .bearer_auth(&app.admin.token)
-                .header("idempotency-key", "p-1")
-                .json(&body),
-        )
-        .await;
+    let created =
+        app.send(app.request(reqwest::Method::POST, "/v1/members").header("idempotency-key", "p-1").json(&body)).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let member: uuid::Uuid = created.json()["id"].as_str().unwrap().parse().unwrap();
     let token = app.jobs.mailer.key.token(member);
