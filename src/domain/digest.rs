@@ -92,6 +92,6 @@ impl IsoWeek {
 
 impl std::fmt::Display for IsoWeek {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-W{:02}", self.year, self.week)
+        write!(f, "{:04}-W{:02}", self.year, self.week)
     }
 }

@@ -137,25 +137,27 @@ impl<'a> ObjectParser<'a> {
     }
 }
 
-/// A string, trimmed, with a length (in characters) between `min` and `max`, and no control characters.
+/// A string, trimmed, with at least `min` characters once trimmed and at most `max` as sent, and no control
+/// characters other than line breaks and tabs anywhere. The contract states the same rules (`maxLength`, a pattern
+/// on the text as sent), so whitespace that trimming drops neither makes a long text fit nor hides a control character.
 pub fn text(value: &Value, min: usize, max: usize) -> Check<String> {
-    let Some(s) = value.as_str() else {
+    let Some(sent) = value.as_str() else {
         return fail("must be a string");
     };
-    let s = s.trim();
-    let len = s.chars().count();
-    if len < min {
+    if sent.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return fail("must not contain control characters");
+    }
+    let sent_len = sent.chars().count();
+    if sent_len > max {
+        return fail(format!("must have at most {max} characters, has {sent_len}"));
+    }
+    let s = sent.trim();
+    if s.chars().count() < min {
         return fail(if min == 1 {
             "must not be empty".to_owned()
         } else {
             format!("must have at least {min} characters")
         });
-    }
-    if len > max {
-        return fail(format!("must have at most {max} characters, has {len}"));
-    }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return fail("must not contain control characters");
     }
     Ok(s.to_owned())
 }
@@ -173,9 +175,14 @@ pub fn boolean(value: &Value) -> Check<bool> {
     value.as_bool().map_or_else(|| fail("must be true or false"), Ok)
 }
 
-/// A whole number in `min..=max`.
+/// A whole number in `min..=max`. As in JSON Schema, a number with a zero fraction (`3.0`) is a whole number.
 pub fn integer(value: &Value, min: i64, max: i64) -> Check<i64> {
-    match value.as_i64() {
+    let whole = value.as_i64().or_else(|| {
+        let f = value.as_f64()?;
+        // Exact in f64 and in i64 range: the bounds callers use are far inside it.
+        (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+    });
+    match whole {
         Some(n) if (min..=max).contains(&n) => Ok(n),
         Some(_) => fail(format!("must be a whole number from {min} to {max}")),
         None if value.is_number() => fail(format!("must be a whole number from {min} to {max}")),
@@ -302,5 +309,20 @@ mod tests {
         assert!(text(&json!(5), 1, 5).is_err());
         assert!(line(&json!("a\nb"), 1, 5).is_err());
         assert!(text(&json!("a\u{0}b"), 1, 5).is_err());
+        // Line breaks and tabs pass in a text and are trimmed from a line's ends; other control characters are
+        // refused wherever they are, even where trimming would drop them.
+        assert_eq!(text(&json!("a\r\n\tb"), 1, 9).unwrap(), "a\r\n\tb");
+        assert_eq!(line(&json!("\tab\n"), 1, 5).unwrap(), "ab");
+        assert!(text(&json!("ab\u{b}"), 1, 5).is_err());
+        assert!(line(&json!("\u{85}ab"), 1, 5).is_err());
+        assert!(text(&json!("ab    "), 1, 5).is_err(), "the limit counts the text as sent");
+    }
+
+    #[test]
+    fn whole_numbers_may_carry_a_zero_fraction() {
+        assert_eq!(integer(&json!(3.0), 1, 5).unwrap(), 3);
+        assert!(integer(&json!(3.5), 1, 5).is_err());
+        assert!(integer(&json!(6.0), 1, 5).is_err());
+        assert!(integer(&json!(1e300), 1, 5).is_err());
     }
 }
