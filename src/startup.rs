@@ -114,6 +114,7 @@ impl Application {
                 .default_service(web::to(http::not_found))
         })
         .workers(workers)
+        .keep_alive(KEEP_ALIVE)
         .max_connections(per_worker)
         .shutdown_timeout(settings.http.shutdown.as_secs())
         .disable_signals()
@@ -178,6 +179,12 @@ impl Application {
         self.server
     }
 }
+
+/// How long an idle client connection is kept open. Longer than the idle timeout of the load balancers and proxies
+/// that keep connections to us (60 s for nginx's `keepalive_timeout`, AWS and GCP load balancers): the side that
+/// closes an idle connection must be the client, or a request it sends just as we close is lost (the proxy answers
+/// 502). actix-web's default of 5 s loses such requests under load.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(75);
 
 /// File descriptors kept free for the database, logs and files when connections are capped.
 const RESERVED_DESCRIPTORS: u64 = 128;
