@@ -20,6 +20,7 @@ import re
 import secrets
 import threading
 import zlib
+import zoneinfo
 from collections.abc import MutableMapping
 
 import requests
@@ -80,6 +81,29 @@ def _existing_week(text):
     except ValueError:
         return f"{match[1]}-W52"
     return text
+
+
+# Where each kind of resource is listed, by the first segment of its path.
+LISTS = {
+    "members": "/v1/members",
+    "projects": "/v1/projects",
+    "suggestions": "/v1/review/queue",
+    "users": "/v1/users",
+    "clients": "/v1/clients",
+    "digests": "/v1/digests",
+    "introductions": "/v1/introductions",
+}
+
+
+def _existing_id(kind, seed):
+    """The id of an existing resource of this kind (`None` when there is none): three generated ids in four are
+    replaced, so most requests reach a real resource and the rest still check the answer for an unknown id."""
+    if kind not in LISTS or zlib.crc32(repr(seed).encode()) % 4 == 0:
+        return None
+    field = "client_id" if kind == "clients" else "id"
+    items = _get(LISTS[kind], limit=20).json()["items"]
+    ids = [item[field] for item in items if isinstance(item, dict) and isinstance(item.get(field), str)]
+    return _pick(ids, seed) if ids else None
 
 
 def _member(seed):
@@ -244,6 +268,11 @@ def before_call(context, case, kwargs):
     body = case.body if isinstance(case.body, dict) else None
     query = case.query if isinstance(case.query, MutableMapping) else None
 
+    path_parameters = case.path_parameters if isinstance(case.path_parameters, MutableMapping) else None
+    if path_parameters is not None and isinstance(path_parameters.get("id"), str):
+        existing = _existing_id(case.path.split("/")[2], path_parameters["id"])
+        if existing is not None:
+            path_parameters["id"] = existing
     if query is not None and "cursor" in query and query["cursor"] not in _cursors:
         del query["cursor"]
     if headers is not None and "If-Match" in headers:
@@ -286,6 +315,9 @@ def before_call(context, case, kwargs):
         query["q"] = _few_words(query["q"])
     if operation == "GET /v1/vocabulary/concept" and query is not None and isinstance(query.get("id"), str):
         query["id"] = _concept(query["id"])
+    if operation == "POST /v1/suggestions/{id}/outcomes" and body is not None and isinstance(body.get("date"), str):
+        # The day it happened lies between the suggestion's day and today (Luxembourg): today always does.
+        body["date"] = datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Luxembourg")).date().isoformat()
     if operation == "GET /v1/stats/suggestions" and query is not None:
         start, end = query.get("from"), query.get("to")
         if isinstance(start, str) and isinstance(end, str) and end < start:
