@@ -8,7 +8,7 @@ the fuzzer believes valid is sent, these hooks put in a value that holds now. Re
 sent as generated, so the server's refusals are still checked.
 
 Two operations would end the run's own access (signing out, changing the password): they are sent with the token of
-a throwaway staff account (one per worker, made again if the run disables it), so the run's administrator token can't
+a throwaway staff account (made again if the run disables it), so the run's administrator token can't
 be revoked. Choices among real values are made from the generated value they replace, so a run can be replayed.
 """
 
@@ -18,7 +18,6 @@ import io
 import os
 import re
 import secrets
-import threading
 import zlib
 import zoneinfo
 from collections.abc import MutableMapping
@@ -159,14 +158,8 @@ class _Throwaway:
             self.password = new
 
 
-class _PerThread(threading.local):
-    """Each worker thread its own account, so one thread's sign-out or password change never ends another's token."""
-
-    def __init__(self):
-        self.account = _Throwaway()
-
-
-_THREAD = _PerThread()
+# One account: the run has one worker (see .ci/schemathesis.toml), so no request of the run can end another's token.
+THROWAWAY = _Throwaway()
 
 
 def _new_password():
@@ -260,9 +253,9 @@ def before_call(context, case, kwargs):
     headers = case.headers if isinstance(case.headers, MutableMapping) else None
     own = headers is not None and headers.get("Authorization") == ADMIN["Authorization"]
     if operation in ("POST /v1/auth/logout", "POST /v1/auth/password") and own:
-        headers["Authorization"] = f"Bearer {_THREAD.account.token()}"
+        headers["Authorization"] = f"Bearer {THROWAWAY.token()}"
         if operation == "POST /v1/auth/password" and isinstance(case.body, dict) and _is_positive(case):
-            _THREAD.account.change(case, case.body)
+            THROWAWAY.change(case, case.body)
     if operation in ("POST /v1/auth/logout", "POST /v1/auth/password") or not _is_positive(case):
         return
     body = case.body if isinstance(case.body, dict) else None
@@ -327,7 +320,7 @@ def before_call(context, case, kwargs):
 @schemathesis.hook
 def after_call(context, case, response):
     """Follow what the run changed: the throwaway's password, merged concepts, the cursors the server gave out."""
-    _THREAD.account.changed(case, response)
+    THROWAWAY.changed(case, response)
     operation = f"{case.method.upper()} {case.path}"
     merged = response.status_code in (200, 201) and isinstance(case.body, dict) and case.body.get("dry_run") is not True
     if operation == "POST /v1/vocabulary/merges" and merged:
