@@ -137,15 +137,18 @@ pub fn claim_due(
     now: NaiveDateTime,
     lease: TimeDelta,
 ) -> QueryResult<Option<Digest>> {
-    let mut q = digests::table.filter(due_at!(now)).select(digests::id).order(digests::created_at.asc()).into_boxed();
-    if let Some(w) = week {
-        q = q.filter(digests::week.eq(w.to_string()));
+    let oldest_due = |conn: &mut DbConnection| {
+        let mut q =
+            digests::table.filter(due_at!(now)).select(digests::id).order(digests::created_at.asc()).into_boxed();
+        if let Some(w) = week {
+            q = q.filter(digests::week.eq(w.to_string()));
+        }
+        q.first::<String>(conn).optional()
+    };
+    match claim_first(conn, owner, now, lease, oldest_due)? {
+        Some(id) => find(conn, &id),
+        None => Ok(None),
     }
-    let Some(id) = q.first::<String>(conn).optional()? else { return Ok(None) };
-    if !claim(conn, &id, owner, now, lease)? {
-        return Ok(None);
-    }
-    find(conn, &id)
 }
 
 #[cfg(test)]

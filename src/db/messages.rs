@@ -104,6 +104,11 @@ pub fn of_introduction(conn: &mut DbConnection, introduction: &str) -> QueryResu
 
 super::outbox::outbox_updates!(messages);
 
+/// The id of the oldest message due at `now`.
+pub fn oldest_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Option<String>> {
+    messages::table.filter(due_at!(now)).select(messages::id).order(messages::created_at.asc()).first(conn).optional()
+}
+
 /// Claim the oldest message due at `now` (by the database's clock). Run it in a write transaction.
 pub fn claim_due(
     conn: &mut DbConnection,
@@ -111,10 +116,8 @@ pub fn claim_due(
     now: NaiveDateTime,
     lease: TimeDelta,
 ) -> QueryResult<Option<MessageRow>> {
-    let first = messages::table.filter(due_at!(now)).select(messages::id).order(messages::created_at.asc());
-    let Some(id) = first.first::<String>(conn).optional()? else { return Ok(None) };
-    if !claim(conn, &id, owner, now, lease)? {
-        return Ok(None);
+    match claim_first(conn, owner, now, lease, |conn| oldest_due(conn, now))? {
+        Some(id) => find(conn, &id),
+        None => Ok(None),
     }
-    find(conn, &id)
 }

@@ -5,7 +5,11 @@
 /// The sending statuses, as stored (the digests' and the messages' are the same).
 pub use crate::domain::digest::DigestStatus as SendStatus;
 
-/// Write, in the module of one outbox table, `claim`, `set_sent`, `set_unsent` and `requeue_failed` for it.
+/// How many rows one claim tries, each lost to another instance, before it gives up for this pass (a claim is
+/// retried on the sender's next pass).
+pub const CLAIM_TRIES: usize = 16;
+
+/// Write, in the module of one outbox table, `claim`, `claim_first`, `set_sent`, `set_unsent` and `requeue_failed` for it.
 macro_rules! outbox_updates {
     ($table:ident) => {
         /// The rows due at `now`: queued and due, or sending with a lease that ran out.
@@ -39,6 +43,25 @@ macro_rules! outbox_updates {
                 ))
                 .execute(conn)?;
             Ok(claimed == 1)
+        }
+
+        /// Claim the first row `next` names (it reads the oldest due row). Another instance can claim that row
+        /// between the read and the claim; then the row is no longer due and `next` names the one after it, so a
+        /// lost race never stops a sender while rows are due. At most `CLAIM_TRIES` rows are tried. The claimed id.
+        pub fn claim_first(
+            conn: &mut $crate::db::DbConnection,
+            owner: &str,
+            now: chrono::NaiveDateTime,
+            lease: chrono::TimeDelta,
+            mut next: impl FnMut(&mut $crate::db::DbConnection) -> diesel::QueryResult<Option<String>>,
+        ) -> diesel::QueryResult<Option<String>> {
+            for _ in 0..$crate::db::outbox::CLAIM_TRIES {
+                let Some(id) = next(conn)? else { return Ok(None) };
+                if claim(conn, &id, owner, now, lease)? {
+                    return Ok(Some(id));
+                }
+            }
+            Ok(None)
         }
 
         /// A row being sent went out.

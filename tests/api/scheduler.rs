@@ -358,3 +358,53 @@ async fn the_daily_purge_keeps_records_their_stated_time(app: TestApp) {
     let member_still = app.get(&format!("/v1/members/{member}")).await;
     assert_eq!(member_still.status, 200, "members themselves are not purged");
 }
+
+crate::on_both_backends!(a_claim_lost_to_another_instance_moves_on_to_the_next_row);
+
+/// Between a sender's read of the oldest due message and its claim, another instance can claim that message: the
+/// sender then claims the next due one, rather than ending its pass with messages left due. The read is made to
+/// return the taken message first, as it would in the race.
+async fn a_claim_lost_to_another_instance_moves_on_to_the_next_row(app: TestApp) {
+    use chrono::TimeDelta;
+    use matchmaker::clock::Clock as _;
+    use matchmaker::db::messages::{self, MessageRow};
+    let now = app.clock.now().naive_utc();
+    let mut conn = app.pool.get().unwrap();
+    let ids = [uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string()];
+    for (i, id) in ids.iter().enumerate() {
+        let text = format!("Message {i}");
+        let rendered = (text.clone(), format!("<p>{text}</p>"), text);
+        let created = now - TimeDelta::minutes(10 - i64::try_from(i).unwrap());
+        let row = MessageRow::queued(
+            id,
+            "consent_request",
+            None,
+            "claims.example",
+            &["a@claims.example"],
+            "en",
+            rendered,
+            created,
+            created,
+        );
+        messages::insert(&mut conn, &row).unwrap();
+    }
+    let lease = TimeDelta::seconds(60);
+    assert!(messages::claim(&mut conn, &ids[0], "instance-a", now, lease).unwrap(), "instance A takes the oldest");
+
+    let mut reads = 0;
+    let stale_then_fresh = |conn: &mut matchmaker::db::DbConnection| {
+        reads += 1;
+        if reads == 1 {
+            return Ok(Some(ids[0].clone())); // read before instance A's claim was committed
+        }
+        messages::oldest_due(conn, now)
+    };
+    let claimed = messages::claim_first(&mut conn, "instance-b", now, lease, stale_then_fresh).unwrap();
+    assert_eq!(claimed.as_deref(), Some(ids[1].as_str()), "instance B moves on to the next due message");
+    let mut held = |id: &str| messages::find(&mut conn, id).unwrap().unwrap().lease_owner;
+    assert_eq!(held(&ids[0]).as_deref(), Some("instance-a"));
+    assert_eq!(held(&ids[1]).as_deref(), Some("instance-b"));
+
+    // Nothing left due: a further claim finds nothing, however many reads it is allowed.
+    assert_eq!(messages::claim_due(&mut conn, "instance-c", now, lease).unwrap().map(|m| m.id), None);
+}
