@@ -31,6 +31,11 @@ ADMIN = {"Authorization": f"Bearer {os.environ['FUZZ_TOKEN']}"}
 # Words whose vocabulary matches supply real concept ids.
 CONCEPT_WORDS = ["design", "photography", "video", "ceramics", "sound", "marketing", "architecture", "fashion"]
 
+# The group `EU` in eligible_countries stands for these (the server counts distinct countries).
+EU_MEMBER_STATES = set(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+
 # Two calls of the real export the tests ship, for the import.
 CALLS_FIXTURE = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "eu_open_calls_2024-10.csv")
 
@@ -219,11 +224,16 @@ def _number(value):
 def _consistent_project(body, patch):
     """The rules between a project's fields: budget_min <= budget_max, min_partners <= max_partners,
     min_countries <= max_partners and <= the number of eligible countries (a patch meets the stored values)."""
+    if patch and ("budget_min" in body) != ("budget_max" in body):
+        # The stored other end could contradict the new one: state both ends (the missing one open).
+        body.setdefault("budget_min", None)
+        body.setdefault("budget_max", None)
     if _number(body.get("budget_min")) and _number(body.get("budget_max")) and body["budget_min"] > body["budget_max"]:
         body["budget_min"], body["budget_max"] = body["budget_max"], body["budget_min"]
-    if patch and ("min_partners" in body or "max_partners" in body or "min_countries" in body):
+    if patch and any(k in body for k in ("min_partners", "max_partners", "min_countries", "eligible_countries")):
         body.setdefault("min_partners", 1)
         body.setdefault("max_partners", None)
+        body.setdefault("min_countries", 1)
         body.setdefault("eligible_countries", [])
     low = max(int(body["min_partners"]), 1) if _number(body.get("min_partners")) else 1
     if _number(body.get("max_partners")) and body["max_partners"] < low:
@@ -235,7 +245,9 @@ def _consistent_project(body, patch):
         countries = body.get("eligible_countries")
         if isinstance(countries, list) and countries:
             named = {c.upper() for c in countries if isinstance(c, str)}
-            cap = min(cap, len(named - {"EU"}) + (27 if "EU" in named else 0))
+            if "EU" in named:
+                named = (named - {"EU"}) | EU_MEMBER_STATES
+            cap = min(cap, len(named))
         body["min_countries"] = cap
 
 
