@@ -4,8 +4,8 @@
 Usage:
     python3 assets/tools/check_vocabulary.py [VOCABULARY_DIR]
 
-Reads esco_concepts.csv, esco_labels.csv, own_concepts.csv, own_labels.csv and
-concept_sectors.csv and checks:
+Reads esco_concepts.csv, esco_labels.csv, own_concepts.csv, own_labels.csv,
+concept_sectors.csv and esco_links.csv and checks:
 
 - headers, and the allowed values of every column (kind, lang, sectors);
 - concept ids: ESCO URIs in the ESCO files, mm:<slug> (skills) or
@@ -20,6 +20,8 @@ concept_sectors.csv and checks:
   follow the same rule by derive_vocabulary.py, except preferred labels of
   different concepts that merely share a key, which are listed);
 - every own concept has an English label;
+- esco_links.csv links listed concepts, not to themselves, as `same` or
+  `broader`, each with why;
 - sectors: the `sectors` column of own_concepts.csv and of concept_sectors.csv
   holds space-separated names from SECTORS (each at most once, possibly none);
   concept_sectors.csv lists ESCO concepts of esco_concepts.csv, each once, and
@@ -43,6 +45,7 @@ CONCEPT_HEADER = ["concept", "kind", "broader", "pref_en"]
 OWN_CONCEPT_HEADER = CONCEPT_HEADER + ["sectors"]
 LABEL_HEADER = ["concept", "lang", "kind", "label"]
 SECTOR_HEADER = ["concept", "sectors"]
+LINK_HEADER = ["concept", "relation", "target", "why"]
 SECTORS = ("architecture", "crafts_and_art", "cinematography", "design", "games", "marketing_and_communication",
            "fashion", "new_media")
 ESCO_ID = re.compile(r"http://data\.europa\.eu/esco/skill/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -177,6 +180,19 @@ def main(argv=None):
     for cid, (source, kind) in sorted(concepts.items()):
         if source == "own" and cid not in labelled["en"]:
             errors.append(f"own concept {cid} has no English label")
+
+    # Links between concepts ESCO's hierarchy lacks.
+    for n, row in read(vocab / "esco_links.csv", LINK_HEADER, errors):
+        where = f"esco_links.csv:{n}"
+        for cid in (row["concept"], row["target"]):
+            if cid not in concepts:
+                errors.append(f"{where}: {cid} is not a listed concept")
+        if row["concept"] == row["target"]:
+            errors.append(f"{where}: a concept cannot be linked to itself")
+        if row["relation"] not in ("same", "broader"):
+            errors.append(f"{where}: relation must be same or broader, not {row['relation']!r}")
+        if not row["why"].strip():
+            errors.append(f"{where}: say why")
 
     # Sectors of ESCO concepts.
     sector_count = Counter()

@@ -46,7 +46,7 @@ impl Vocabulary {
         true
     }
 
-    fn merge_unindexed(&mut self, from: ConceptIdx, into: ConceptIdx) {
+    pub(super) fn merge_unindexed(&mut self, from: ConceptIdx, into: ConceptIdx) {
         self.concepts[from as usize].merged_into = Some(into);
         let narrower = std::mem::take(&mut self.concepts[from as usize].narrower);
         let broader = std::mem::take(&mut self.concepts[from as usize].broader);

@@ -32,6 +32,14 @@ fn sectors(text: &str) -> Vec<crate::domain::member::Sector> {
     text.split_whitespace().filter_map(crate::domain::member::Sector::from_name).collect()
 }
 
+/// One row of `esco_links.csv`: a link between two ESCO concepts that ESCO's hierarchy lacks.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct LinkRow {
+    concept: String,
+    relation: String,
+    target: String,
+}
+
 /// One row of a labels file.
 #[derive(Debug, Clone, serde::Deserialize)]
 struct LabelRow {
@@ -46,11 +54,13 @@ const ESCO_LABELS: &str = include_str!("../../../assets/vocabulary/esco_labels.c
 const OWN_CONCEPTS: &str = include_str!("../../../assets/vocabulary/own_concepts.csv");
 const OWN_LABELS: &str = include_str!("../../../assets/vocabulary/own_labels.csv");
 const CONCEPT_SECTORS: &str = include_str!("../../../assets/vocabulary/concept_sectors.csv");
+const ESCO_LINKS: &str = include_str!("../../../assets/vocabulary/esco_links.csv");
 
 static SHIPPED: std::sync::LazyLock<Result<std::sync::Arc<Vocabulary>, String>> = std::sync::LazyLock::new(|| {
     Vocabulary::build(&[ESCO_CONCEPTS, OWN_CONCEPTS], &[(ESCO_LABELS, false), (OWN_LABELS, true)])
         .and_then(|mut v| {
             v.read_sectors(CONCEPT_SECTORS)?;
+            v.read_links(ESCO_LINKS)?;
             Ok(v)
         })
         .map(std::sync::Arc::new)
@@ -139,6 +149,36 @@ impl Vocabulary {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Add the links of a `concept,relation,target` file: `same` reads the first concept as the second, as a staff
+    /// merge does (ESCO keeps near-duplicates apart, such as *take pictures* and *photography*), and `broader` puts
+    /// the first below the second. Read after the sectors, so a merged concept leaves its sectors behind.
+    pub fn read_links(&mut self, text: &str) -> anyhow::Result<()> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        for row in reader.deserialize::<LinkRow>() {
+            let row = row?;
+            let (Some(&from), Some(&to)) = (self.ids.get(&row.concept), self.ids.get(&row.target)) else {
+                anyhow::bail!("link {} {} {}: not a concept of the vocabulary", row.concept, row.relation, row.target);
+            };
+            let same = match row.relation.as_str() {
+                "same" => true,
+                "broader" => false,
+                other => anyhow::bail!("link {} {other} {}: the relation is `same` or `broader`", row.concept, row.target),
+            };
+            let (from, to) = (self.resolve(from), self.resolve(to));
+            if from == to {
+                continue;
+            }
+            if same {
+                self.merge_unindexed(from, to);
+            } else if !self.concepts[from as usize].broader.contains(&to) {
+                self.concepts[from as usize].broader.push(to);
+                self.concepts[to as usize].narrower.push(from);
+            }
+        }
+        self.reindex();
         Ok(())
     }
 
@@ -238,5 +278,36 @@ impl Vocabulary {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PHOTOGRAPHY: &str = "http://data.europa.eu/esco/skill/38509fa4-7c06-4a4b-9622-f521f03c37b8";
+    const TAKE_PICTURES: &str = "http://data.europa.eu/esco/skill/441da17f-5560-43d3-920e-2865931c96d2";
+    const COMMERCIAL_PHOTOGRAPHY: &str = "http://data.europa.eu/esco/skill/eac1e014-17aa-4694-a96d-540bfc06bca3";
+
+    #[test]
+    fn shipped_links_join_what_esco_keeps_apart() {
+        let v = Vocabulary::shipped().unwrap();
+        let photography = v.find(PHOTOGRAPHY).unwrap();
+        // A photo shoot asked for is photography, so a product photographer (below it) meets it.
+        assert_eq!(v.resolve(v.find(TAKE_PICTURES).unwrap()), photography);
+        assert_eq!(v.normalise("Fotoshooting").concept, Some(photography));
+        assert!(v.is_below(v.find(COMMERCIAL_PHOTOGRAPHY).unwrap(), photography));
+        // `broader` puts a concept below another: front-end work is web development.
+        let front_end = v.find("http://data.europa.eu/esco/skill/c4b1f326-224a-420a-b8b3-814a8f13b6cb").unwrap();
+        assert!(v.is_below(front_end, v.find("mm:web-development").unwrap()));
+    }
+
+    #[test]
+    fn a_link_to_an_unknown_concept_or_of_an_unknown_kind_is_refused() {
+        let mut v = Vocabulary::shipped().unwrap();
+        let unknown = v.read_links("concept,relation,target,why\nmm:nothing,same,mm:web-development,x\n");
+        assert!(unknown.unwrap_err().to_string().contains("mm:nothing"));
+        let kind = v.read_links(&format!("concept,relation,target,why\n{TAKE_PICTURES},related,{PHOTOGRAPHY},x\n"));
+        assert!(kind.unwrap_err().to_string().contains("`same` or `broader`"));
     }
 }
