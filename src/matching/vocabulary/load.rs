@@ -165,7 +165,9 @@ impl Vocabulary {
             let same = match row.relation.as_str() {
                 "same" => true,
                 "broader" => false,
-                other => anyhow::bail!("link {} {other} {}: the relation is `same` or `broader`", row.concept, row.target),
+                other => {
+                    anyhow::bail!("link {} {other} {}: the relation is `same` or `broader`", row.concept, row.target)
+                }
             };
             let (from, to) = (self.resolve(from), self.resolve(to));
             if from == to {
