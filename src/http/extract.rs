@@ -319,6 +319,18 @@ pub fn enum_param<T: crate::domain::parse::ApiEnum>(
     })
 }
 
+/// A `true`/`false` parameter (`dry_run`, `left_out`): false when absent; anything else is an error.
+pub fn bool_param(params: &Params, name: &str, errors: &mut Vec<FieldError>) -> bool {
+    match params.get(name).map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errors.push(FieldError::new(format!("?{name}"), "must be true or false"));
+            false
+        }
+    }
+}
+
 /// An id parameter (`lead`, `member`, …): `None` when absent; anything but a UUID is an error.
 pub fn uuid_param(params: &Params, name: &str, errors: &mut Vec<FieldError>) -> Option<uuid::Uuid> {
     let value = params.get(name)?;

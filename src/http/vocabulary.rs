@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::extract::{
-    JsonBody, Params, actor, bounded_text, lang_param, offset_page, offset_query, parsed, query_params,
+    JsonBody, actor, bool_param, bounded_text, lang_param, offset_page, offset_query, parsed, query_params,
 };
 use crate::app::vocabulary::{self, Edited};
 use crate::auth::Caller;
@@ -70,18 +70,6 @@ fn dry_run_field(p: &mut ObjectParser<'_>) -> Option<bool> {
     p.defaulted("dry_run", false, crate::domain::parse::boolean)
 }
 
-/// A `?dry_run=` parameter.
-fn dry_run_param(params: &Params, errors: &mut Vec<FieldError>) -> bool {
-    match params.get("dry_run").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            errors.push(FieldError::new("?dry_run", "must be true or false"));
-            false
-        }
-    }
-}
-
 /// What an edit did (or, on a dry run, would do): the stored terms it maps anew.
 fn edited_json(edited: &Edited) -> serde_json::Value {
     json!({"dry_run": edited.dry_run, "terms_renormalised": edited.remapped.len(), "remapped": edited.remapped})
@@ -125,7 +113,7 @@ pub async fn remove_synonym(
 ) -> Result<HttpResponse, ApiError> {
     let params = query_params(req.query_string(), &["dry_run"])?;
     let mut errors = Vec::new();
-    let dry_run = parsed(dry_run_param(&params, &mut errors), errors)?;
+    let dry_run = parsed(bool_param(&params, "dry_run", &mut errors), errors)?;
     let edited = vocabulary::remove_synonym(&state, &actor(&req, &state, &caller), path.into_inner(), dry_run).await?;
     Ok(HttpResponse::Ok().json(edited_json(&edited)))
 }
@@ -156,7 +144,7 @@ pub async fn merge(
 pub async fn unmerge(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
     let params = query_params(req.query_string(), &["from", "dry_run"])?;
     let mut errors = Vec::new();
-    let dry_run = dry_run_param(&params, &mut errors);
+    let dry_run = bool_param(&params, "dry_run", &mut errors);
     let from = bounded_text(&params, "from", 300, &mut errors);
     if from.is_none() && errors.is_empty() {
         errors.push(FieldError::new("?from", "is required: the concept that was merged away"));
