@@ -69,6 +69,7 @@ async fn store(settings: &Settings) -> anyhow::Result<Store> {
         pool: existing_database(settings).await?,
         clock: std::sync::Arc::new(SystemClock),
         accounts: std::sync::Arc::default(),
+        calls: settings.matching.calls.clone(),
     })
 }
 
@@ -193,11 +194,12 @@ pub async fn import_calls(settings: Settings, file: std::path::PathBuf) -> anyho
     let summary = projects::import_calls(&store, vocab, None, data, progress).await.map_err(refused)?;
     bar.finish_and_clear();
     let mut out = format!(
-        "rows: {}\ncreated: {}\nupdated: {}\nunchanged: {}\nskipped: {}\n",
+        "rows: {}\ncreated: {}\nupdated: {}\nunchanged: {}\nleft out: {}\nskipped: {}\n",
         summary.rows,
         summary.created,
         summary.updated,
         summary.unchanged,
+        summary.left_out,
         summary.skipped.len()
     );
     for s in &summary.skipped {

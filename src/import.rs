@@ -13,7 +13,7 @@ use crate::db::changes::{self, Entity};
 use crate::db::{DbConnection, projects};
 use crate::domain::member::{Scope, Sector};
 use crate::domain::parse::ApiEnum as _;
-use crate::domain::project::ProjectDraft;
+use crate::domain::project::{CallFilter, ProjectDraft};
 use crate::domain::term::{Resolution, Term, TermItem};
 use crate::matching::Vocabulary;
 use crate::matching::vocabulary::{ConceptKind, MatchKind};
@@ -26,6 +26,8 @@ pub struct Summary {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Of the calls imported (created, updated or unchanged), those left out of the cluster's.
+    pub left_out: usize,
     pub skipped: Vec<Skipped>,
 }
 
@@ -334,27 +336,33 @@ pub fn row_to_draft(
     Ok((reference, draft))
 }
 
-/// Import one parsed row inside a write transaction: create, update, or leave alone. Returns the project id when
-/// something changed.
+/// Import one parsed row inside a write transaction: create, update, or leave alone; left out as the filter says,
+/// unless staff let the call in. Returns what happened, the project's id, and whether it is left out.
 pub fn upsert(
     conn: &mut DbConnection,
     reference: &str,
     draft: ProjectDraft,
+    left_out: Option<String>,
     now: DateTime<Utc>,
-) -> Result<(Outcome, uuid::Uuid), WriteError> {
-    match projects::find_by_reference(conn, reference)? {
-        None => {
-            let p = projects::insert(conn, draft, Some(reference), now)?;
-            changes::record(conn, Entity::Project, &p.id.to_string(), now)?;
-            Ok((Outcome::Created, p.id))
-        }
-        Some(existing) if existing.draft == draft => Ok((Outcome::Unchanged, existing.id)),
-        Some(existing) => {
-            let p = projects::replace(conn, &existing, draft, now)?;
-            changes::record(conn, Entity::Project, &p.id.to_string(), now)?;
-            Ok((Outcome::Updated, p.id))
-        }
+) -> Result<(Outcome, uuid::Uuid, bool), WriteError> {
+    let Some(existing) = projects::find_by_reference(conn, reference)? else {
+        let p = projects::insert(conn, draft, Some(reference), left_out, now)?;
+        changes::record(conn, Entity::Project, &p.id.to_string(), now)?;
+        return Ok((Outcome::Created, p.id, p.left_out.is_some()));
+    };
+    let left_out = left_out.filter(|_| !existing.let_in);
+    if existing.draft == draft && existing.left_out == left_out {
+        return Ok((Outcome::Unchanged, existing.id, left_out.is_some()));
     }
+    let mut p = existing;
+    if p.draft != draft {
+        p = projects::replace(conn, &p, draft, now)?;
+    }
+    if p.left_out != left_out {
+        p = projects::set_left_out(conn, &p, left_out, p.let_in, now)?;
+    }
+    changes::record(conn, Entity::Project, &p.id.to_string(), now)?;
+    Ok((Outcome::Updated, p.id, p.left_out.is_some()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,7 +396,8 @@ pub fn read_rows(data: &[u8]) -> Result<Vec<Row>, String> {
 /// The rows of an export that passed the checks, ready to store, and the summary so far (with the skipped ones).
 #[derive(Debug)]
 pub struct Prepared {
-    pub rows: Vec<(String, ProjectDraft)>,
+    /// Each call's reference, fields, and why it is left out (if it is).
+    pub rows: Vec<(String, ProjectDraft, Option<String>)>,
     pub summary: Summary,
 }
 
@@ -397,6 +406,7 @@ pub struct Prepared {
 pub fn prepare(
     data: &[u8],
     vocab: &Vocabulary,
+    filter: &CallFilter,
     now: DateTime<Utc>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Prepared, ImportError> {
@@ -406,7 +416,10 @@ pub fn prepare(
         Prepared { rows: Vec::with_capacity(total), summary: Summary { rows: total, ..Summary::default() } };
     for (n, (line, row)) in rows.into_iter().enumerate() {
         match row_to_draft(&row, vocab, now) {
-            Ok(ready) => prepared.rows.push(ready),
+            Ok((reference, draft)) => {
+                let left_out = filter.left_out(&draft);
+                prepared.rows.push((reference, draft, left_out));
+            }
             Err(reason) => prepared.summary.skipped.push(Skipped {
                 row: line,
                 reference: row.get("reference").map(|r| r.chars().take(REFERENCE_MAX).collect()),
@@ -428,8 +441,9 @@ pub fn store(
     let Prepared { rows, mut summary } = prepared;
     let changed = crate::db::write(conn, |conn| {
         let mut changed = Vec::new();
-        for (reference, draft) in rows {
-            let (outcome, id) = upsert(conn, &reference, draft, now)?;
+        for (reference, draft, left_out) in rows {
+            let (outcome, id, left_out) = upsert(conn, &reference, draft, left_out, now)?;
+            summary.left_out += usize::from(left_out);
             match outcome {
                 Outcome::Created => summary.created += 1,
                 Outcome::Updated => summary.updated += 1,

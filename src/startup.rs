@@ -96,7 +96,8 @@ impl Application {
                  members cannot reach"
             );
         }
-        let state = Services { store: crate::app::Store { pool, clock, accounts }, auth, index: sync, jobs };
+        let calls = settings.matching.calls.clone();
+        let state = Services { store: crate::app::Store { pool, clock, accounts, calls }, auth, index: sync, jobs };
         let listener =
             TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;

@@ -37,6 +37,8 @@ pub struct Store {
     pub clock: SharedClock,
     /// The accounts behind recent tokens; a use-case that changes an account drops it here after the commit.
     pub accounts: Arc<AccountCache>,
+    /// Which imported calls are the cluster's.
+    pub calls: crate::domain::project::CallFilter,
 }
 
 /// What a serving instance's use-cases work with: storage and the clock, identity, this instance's index, its jobs.

@@ -83,7 +83,7 @@ pub async fn create(svc: &Services, caller: &Caller, mut draft: ProjectDraft) ->
     let caller = caller.clone();
     change(svc, Entity::Project, move |conn| {
         check_lead(conn, &caller, &mut draft)?;
-        let p = projects::insert(conn, draft, None, now)?;
+        let p = projects::insert(conn, draft, None, None, now)?;
         let id = p.id;
         Ok((p, Some(id)))
     })
@@ -120,6 +120,19 @@ pub async fn delete(svc: &Services, caller: &Caller, id: Uuid, precondition: Pre
         let project = current(conn, &caller, id, &precondition)?;
         projects::delete(conn, &project)?;
         Ok(((), Some(id)))
+    })
+    .await
+}
+
+/// Let a call in (staff): no longer left out, matched like any other, and never left out by a later import.
+pub async fn let_in(svc: &Services, id: Uuid) -> Result<Project, AppError> {
+    let now = svc.clock.now();
+    change(svc, Entity::Project, move |conn| {
+        let project = projects::find(conn, id)?.ok_or_else(not_found)?;
+        if project.let_in && project.left_out.is_none() {
+            return Ok((project, None));
+        }
+        Ok((projects::set_left_out(conn, &project, None, true, now)?, Some(id)))
     })
     .await
 }
@@ -170,6 +183,9 @@ pub async fn list(
     let now = svc.clock.now();
     let caller = caller.clone();
     db::run(&svc.pool, move |conn| {
+        if filter.left_out && !caller.is_staff() {
+            return Err(AppError::Forbidden("only agency staff list the calls left out".to_owned()));
+        }
         let visible = visible_leads(conn, &caller)?;
         if let (Some(lead), Some(v)) = (filter.lead, &visible)
             && !v.contains(&lead)
@@ -204,8 +220,8 @@ pub async fn import_calls(
     data: Vec<u8>,
     progress: impl FnMut(usize, usize) + Send + 'static,
 ) -> Result<Summary, AppError> {
-    let now = store.clock.now();
-    let prepared = actix_web::web::block(move || import::prepare(&data, &vocab, now, progress))
+    let (now, filter) = (store.clock.now(), store.calls.clone());
+    let prepared = actix_web::web::block(move || import::prepare(&data, &vocab, &filter, now, progress))
         .await
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))?
         .map_err(import_error)?;
@@ -223,6 +239,7 @@ pub async fn import_calls(
         created = summary.created,
         updated = summary.updated,
         unchanged = summary.unchanged,
+        left_out = summary.left_out,
         "calls imported"
     );
     Ok(summary)

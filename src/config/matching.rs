@@ -10,6 +10,8 @@ pub struct MatchSettings {
     pub weights: Weights,
     pub fuzzy_threshold: f64,
     pub poll_interval: Duration,
+    /// Which imported calls are the cluster's.
+    pub calls: crate::domain::project::CallFilter,
 }
 
 impl Default for MatchSettings {
@@ -18,6 +20,7 @@ impl Default for MatchSettings {
             weights: Weights::default(),
             fuzzy_threshold: crate::matching::vocabulary::DEFAULT_FUZZY_THRESHOLD,
             poll_interval: Duration::from_millis(1000),
+            calls: crate::domain::project::CallFilter::default(),
         }
     }
 }
@@ -37,6 +40,23 @@ impl MatchSettings {
             weights,
             fuzzy_threshold: env.number("MATCHMAKER_FUZZY_THRESHOLD", d.fuzzy_threshold, 0.5, 1.0)?,
             poll_interval: Duration::from_millis(env.number("MATCHMAKER_INDEX_POLL_MS", poll_ms, 50, 600_000)?),
+            calls: match env.text("MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES") {
+                None => d.calls,
+                Some(v) => programmes(&v)?,
+            },
         })
+    }
+}
+
+/// A list of programme codes (`EDF, ISF`: letters and digits, separated by commas or spaces; empty for none).
+fn programmes(value: &str) -> Result<crate::domain::project::CallFilter, ConfigError> {
+    let programmes: Vec<String> =
+        value.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty()).map(str::to_uppercase).collect();
+    match programmes.iter().find(|p| !p.chars().all(|c| c.is_ascii_alphanumeric())) {
+        Some(bad) => Err(ConfigError::Bad {
+            name: "MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES",
+            message: format!("programme codes such as EDF,ISF (letters and digits), not `{bad}`"),
+        }),
+        None => Ok(crate::domain::project::CallFilter { programmes }),
     }
 }

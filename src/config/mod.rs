@@ -203,4 +203,18 @@ mod tests {
         let bad = Settings::from_lookup(|k| (k == "MATCHMAKER_DIGEST_SCHEDULE").then(|| "every monday".to_owned()));
         assert!(matches!(bad, Err(ConfigError::Bad { name: "MATCHMAKER_DIGEST_SCHEDULE", .. })));
     }
+
+    #[test]
+    fn programmes_whose_calls_are_left_out() {
+        let read = |v: &str| {
+            let v = v.to_owned();
+            Settings::from_lookup(move |k| (k == "MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES").then(|| v.clone()))
+        };
+        let default = Settings::from_lookup(|_| None).unwrap().matching.calls.programmes;
+        assert_eq!(default, ["EDF", "ISF", "BMVI", "EURATOM", "RFCS"]);
+        assert_eq!(read("edf, cef  LIFE").unwrap().matching.calls.programmes, ["EDF", "CEF", "LIFE"]);
+        assert!(read("").unwrap().matching.calls.programmes.is_empty(), "empty: no call is left out");
+        let bad = read("EDF;CEF");
+        assert!(matches!(bad, Err(ConfigError::Bad { name: "MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES", .. })));
+    }
 }

@@ -41,6 +41,8 @@ struct ProjectRow {
     version: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    left_out: Option<String>,
+    let_in: bool,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
@@ -65,22 +67,17 @@ fn i32_of(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-fn to_row(
-    id: Uuid,
-    reference: Option<&str>,
-    d: &ProjectDraft,
-    version: i64,
-    created: DateTime<Utc>,
-    updated: DateTime<Utc>,
-) -> ProjectRow {
+/// The row of a project: its fields, and where it came from and whether it is left out (`p`'s own fields but the
+/// draft, version and times).
+fn to_row(p: &Project, d: &ProjectDraft, version: i64, updated: DateTime<Utc>) -> ProjectRow {
     ProjectRow {
-        id: id.to_string(),
+        id: p.id.to_string(),
         title: d.title.clone(),
         description: d.description.clone(),
         scope: d.scope.as_str().to_owned(),
         programme: d.programme.clone(),
         call_id: d.call_id.clone(),
-        reference: reference.map(str::to_owned),
+        reference: p.reference.clone(),
         deadline: d.deadline.map(|t| t.naive_utc()),
         budget_min: d.budget_min,
         budget_max: d.budget_max,
@@ -93,8 +90,10 @@ fn to_row(
         closed: d.closed,
         search_folded: d.search_text(),
         version,
-        created_at: created.naive_utc(),
+        created_at: p.created_at.naive_utc(),
         updated_at: updated.naive_utc(),
+        left_out: p.left_out.clone(),
+        let_in: p.let_in,
     }
 }
 
@@ -135,6 +134,8 @@ fn from_row(r: ProjectRow, c: Children) -> QueryResult<Project> {
         version: r.version,
         created_at: r.created_at.and_utc(),
         updated_at: r.updated_at.and_utc(),
+        left_out: r.left_out,
+        let_in: r.let_in,
     })
 }
 
@@ -193,17 +194,29 @@ fn assemble(conn: &mut DbConnection, rows: Vec<ProjectRow>) -> QueryResult<Vec<P
         .collect()
 }
 
+/// Store a new project: written through the API (no reference), or an imported call (its reference, and why it is
+/// left out, if it is).
 pub fn insert(
     conn: &mut DbConnection,
     draft: ProjectDraft,
     reference: Option<&str>,
+    left_out: Option<String>,
     now: DateTime<Utc>,
 ) -> QueryResult<Project> {
-    let id = Uuid::now_v7();
-    let row = to_row(id, reference, &draft, 1, now, now);
-    diesel::insert_into(projects::table).values(&row).execute(conn)?;
-    write_children(conn, &row.id, &draft)?;
-    Ok(Project { id, reference: reference.map(str::to_owned), draft, version: 1, created_at: now, updated_at: now })
+    let reference = reference.map(str::to_owned);
+    let p = Project {
+        id: Uuid::now_v7(),
+        reference,
+        draft,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        left_out,
+        let_in: false,
+    };
+    diesel::insert_into(projects::table).values(&to_row(&p, &p.draft, 1, now)).execute(conn)?;
+    write_children(conn, &p.id.to_string(), &p.draft)?;
+    Ok(p)
 }
 
 pub fn find(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<Project>> {
@@ -240,6 +253,8 @@ pub struct ProjectFilter {
     pub status: Option<ProjectStatus>,
     pub q: Option<crate::domain::fold::SearchWords>,
     pub lead: Option<Uuid>,
+    /// The imported calls left out instead of the others (staff ask for them).
+    pub left_out: bool,
 }
 
 pub fn list(
@@ -253,6 +268,7 @@ pub fn list(
     if let Some(after) = after {
         q = q.filter(projects::id.gt(after.to_string()));
     }
+    q = if f.left_out { q.filter(projects::left_out.is_not_null()) } else { q.filter(projects::left_out.is_null()) };
     if let Some(scope) = f.scope {
         q = q.filter(projects::scope.eq(scope.as_str()));
     }
@@ -294,7 +310,7 @@ pub fn replace(
 ) -> Result<Project, WriteError> {
     let id = current.id.to_string();
     let version = current.version + 1;
-    let row = to_row(current.id, current.reference.as_deref(), &draft, version, current.created_at, now);
+    let row = to_row(current, &draft, version, now);
     let changed =
         diesel::update(projects::table.filter(projects::id.eq(&id)).filter(projects::version.eq(current.version)))
             .set(&row)
@@ -305,6 +321,32 @@ pub fn replace(
     delete_children(conn, &id)?;
     write_children(conn, &id, &draft)?;
     Ok(Project { draft, version, updated_at: now, ..current.clone() })
+}
+
+/// Set why an imported call is left out (`None`: it is not), and whether staff let it in, if the project is still at
+/// the version it was read at.
+pub fn set_left_out(
+    conn: &mut DbConnection,
+    current: &Project,
+    left_out: Option<String>,
+    let_in: bool,
+    now: DateTime<Utc>,
+) -> Result<Project, WriteError> {
+    let id = current.id.to_string();
+    let version = current.version + 1;
+    let changed =
+        diesel::update(projects::table.filter(projects::id.eq(&id)).filter(projects::version.eq(current.version)))
+            .set((
+                projects::left_out.eq(&left_out),
+                projects::let_in.eq(let_in),
+                projects::version.eq(version),
+                projects::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+    if changed == 0 {
+        return Err(WriteError::Stale);
+    }
+    Ok(Project { left_out, let_in, version, updated_at: now, ..current.clone() })
 }
 
 /// Delete a project if it is still at the version it was read at. Call inside a write transaction.

@@ -146,6 +146,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        left_out -> Nullable<Text>,
+        let_in -> Bool,
     }
 }
 
@@ -454,6 +456,8 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "version",
             "created_at",
             "updated_at",
+            "left_out",
+            "let_in",
         ],
     ),
     ("project_sectors", &["project_id", "sector"]),

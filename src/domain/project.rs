@@ -58,7 +58,7 @@ pub const WRITABLE: &[&str] = &[
     "lead_member_id",
     "status",
 ];
-pub const READ_ONLY: &[&str] = &["id", "reference", "created_at", "updated_at"];
+pub const READ_ONLY: &[&str] = &["id", "reference", "left_out", "let_in", "created_at", "updated_at"];
 
 fn datetime(value: &Value) -> Check<DateTime<Utc>> {
     match value.as_str().map(DateTime::parse_from_rfc3339) {
@@ -237,6 +237,36 @@ impl ProjectDraft {
     }
 }
 
+/// Which imported calls are the cluster's: a call is left out (kept with why, matched to no one, listed for staff on
+/// request) when its programme is one the cluster has no part in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFilter {
+    /// Programmes (the identifier's first part, `EDF` of `EDF-2024-DA-NAVAL-FNP`) whose calls are left out.
+    pub programmes: Vec<String>,
+}
+
+impl Default for CallFilter {
+    /// Defence (the European Defence Fund), internal security, border management, nuclear research and coal and
+    /// steel research: programmes whose calls name "virtual reality" or "visualisation" as tools of another trade.
+    fn default() -> Self {
+        Self { programmes: ["EDF", "ISF", "BMVI", "EURATOM", "RFCS"].map(str::to_owned).to_vec() }
+    }
+}
+
+impl CallFilter {
+    /// Why the call `draft` is left out, if it is. Only its programme counts: what the import reads from a call's
+    /// text can't yet tell the cluster's calls from the others (nothing is read from 4 of the labelled sample's 31
+    /// creative calls; see the README).
+    pub fn left_out(&self, draft: &ProjectDraft) -> Option<String> {
+        let programme = draft.programme.as_deref()?;
+        self.programmes.iter().any(|p| p.eq_ignore_ascii_case(programme)).then(|| {
+            format!(
+                "the {programme} programme is outside the creative industries (MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES)"
+            )
+        })
+    }
+}
+
 /// A stored project.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Project {
@@ -246,6 +276,11 @@ pub struct Project {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Why the import left this call out of the cluster's (hidden from matching and from the default list), if it
+    /// did.
+    pub left_out: Option<String>,
+    /// Staff let this call in: imports never leave it out again.
+    pub let_in: bool,
 }
 
 impl Project {
@@ -263,6 +298,8 @@ impl Project {
         if !show_lead {
             m.insert("lead_member_id".into(), Value::Null);
         }
+        m.insert("left_out".into(), json!(self.left_out));
+        m.insert("let_in".into(), json!(self.let_in));
         m.insert("created_at".into(), json!(timestamp(self.created_at)));
         m.insert("updated_at".into(), json!(timestamp(self.updated_at)));
         Value::Object(m)

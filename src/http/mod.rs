@@ -180,6 +180,7 @@ pub const ROUTES: &[RouteDef] = &[
         matches::members_for_project
     ),
     route!("GET", "/v1/projects/{id}/consortia", "proposeConsortia", Access::Staff, matches::consortia),
+    route!("POST", "/v1/projects/{id}/let-in", "letCallIn", Access::Staff, projects::let_in),
     route!(
         "GET",
         "/v1/vocabulary/search",

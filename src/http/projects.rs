@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{
-    JsonBody, enum_param, id_cursor, if_match, media_type, page_response, paged, parsed, read_body, search_param,
-    uuid_param,
+    JsonBody, bool_param, enum_param, id_cursor, if_match, media_type, page_response, paged, parsed, read_body,
+    search_param, uuid_param,
 };
 use crate::app::projects::{self as use_case, Seen, location, reads_projects};
 use crate::auth::Caller;
@@ -84,7 +84,7 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-const LIST_PARAMS: &[&str] = &["scope", "sector", "status", "q", "lead", "limit", "cursor"];
+const LIST_PARAMS: &[&str] = &["scope", "sector", "status", "q", "lead", "left_out", "limit", "cursor"];
 
 /// The list's filters, and where the page starts.
 fn list_query(req: &HttpRequest) -> Result<(ProjectFilter, Option<Uuid>, i64), ApiError> {
@@ -96,6 +96,7 @@ fn list_query(req: &HttpRequest) -> Result<(ProjectFilter, Option<Uuid>, i64), A
         status: enum_param::<ProjectStatus>(&params, "status", &mut errors),
         q: search_param(&params, "q", &mut errors),
         lead: uuid_param(&params, "lead", &mut errors),
+        left_out: bool_param(&params, "left_out", &mut errors),
     };
     let after = id_cursor(CURSOR_KIND, &params, &mut errors);
     parsed((filter, after, limit), errors)
@@ -108,6 +109,12 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest, caller: Caller) 
     let now = state.clock.now();
     let position = |s: &Seen| s.project.id.to_string();
     Ok(page_response(&req, CURSOR_KIND, page, limit, position, |s| s.project.to_json(now, s.shows_lead)))
+}
+
+/// `POST /v1/projects/{id}/let-in` (staff): a call the import left out becomes the cluster's.
+pub async fn let_in(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let project = use_case::let_in(&state, project_id(&path)?).await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, project.etag())).json(project.to_json(state.clock.now(), true)))
 }
 
 /// The import endpoint takes a whole export.

@@ -143,7 +143,8 @@ pub fn project_profile(vocab: &super::Vocabulary, p: &crate::domain::project::Pr
         themes: terms(vocab, &d.themes),
         eligible_countries: d.eligible_countries.clone(),
         deadline: d.deadline,
-        closed: d.closed,
+        // A call left out of the cluster's is matched to no one.
+        closed: d.closed || p.left_out.is_some(),
         min_partners: d.min_partners,
         max_partners: d.max_partners.unwrap_or(d.min_partners.max(5)),
         min_countries: d.min_countries,

@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::DateTime;
+use matchmaker::domain::project::CallFilter;
 use matchmaker::import::{read_rows, row_to_draft};
 use matchmaker::matching::Vocabulary;
 use matchmaker::matching::vocabulary::{ConceptIdx, Lang};
@@ -124,4 +125,51 @@ fn imported_calls_get_the_sectors_a_person_gives_them() {
     );
     assert!(with_sector * 10 >= creative * 8, "{with_sector}/{creative} creative calls get a sector they have");
     assert!(without * 10 >= non_creative * 8, "{without}/{non_creative} other calls get no sector");
+}
+
+/// The filter leaves out calls of programmes outside the creative industries, and never one a person calls creative
+/// (the labelled sample) or one the realistic evaluation expects for a member (either part).
+#[test]
+fn calls_left_out_are_none_the_cluster_wants() {
+    let vocab = Vocabulary::shipped().unwrap();
+    let filter = CallFilter::default();
+    let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eu_open_calls_2024-10.csv")).unwrap();
+    let rows: HashMap<String, HashMap<String, String>> =
+        read_rows(&data).unwrap().into_iter().map(|(_, r)| (r["reference"].clone(), r)).collect();
+    let now = DateTime::parse_from_rfc3339("2024-10-15T09:00:00Z").unwrap().to_utc();
+    let left_out = |reference: &str| filter.left_out(&row_to_draft(&rows[reference], &vocab, now).unwrap().1);
+    let (mut creative, mut others, mut others_out) = (0, 0, 0);
+    for call in labelled().calls {
+        let why = left_out(&call.reference);
+        if call.creative {
+            creative += 1;
+            if why.is_some() {
+                eprintln!("CREATIVE OUT {}", call.identifier);
+            }
+        } else {
+            others += 1;
+            others_out += usize::from(why.is_some());
+        }
+    }
+    let mut expected = 0;
+    for part in ["dev", "heldout"] {
+        let path = format!("{}/tests/data/realistic/judgements_{part}.json", env!("CARGO_MANIFEST_DIR"));
+        let judgements: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for member in judgements["members"].as_object().unwrap().values() {
+            for reference in
+                member["expected_projects"].as_array().unwrap().iter().filter_map(|p| p.as_str()?.strip_prefix("ref:"))
+            {
+                expected += 1;
+                assert_eq!(left_out(reference), None, "{reference} is expected for a member");
+            }
+        }
+    }
+    let all_out = rows.keys().filter(|r| left_out(r).is_some()).count();
+    eprintln!(
+        "left out: {all_out} of {} calls; of the labelled sample, 0 of {creative} creative calls and {others_out} of \
+         {others} others; 0 of {expected} calls expected for members",
+        rows.len()
+    );
+    assert!(creative >= 19 && expected >= 10, "{creative} creative, {expected} expected");
+    assert!(others_out >= 1, "the sample's defence calls are left out: {others_out} of {others}");
 }

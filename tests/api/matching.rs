@@ -343,18 +343,31 @@ async fn real_calls_import_once(app: TestApp) {
         (Some(0), Some(0), Some(304))
     );
 
-    let mut all = Vec::new();
-    let mut path = "/v1/projects?limit=100".to_owned();
-    loop {
-        let page = app.get(&path).await.json();
-        all.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next"].as_str() {
-            Some(c) => path = format!("/v1/projects?limit=100&cursor={c}"),
-            None => break,
+    let list = async |app: &TestApp, filter: &str| {
+        let mut out = Vec::new();
+        let mut path = format!("/v1/projects?limit=100{filter}");
+        loop {
+            let page = app.get(&path).await.json();
+            out.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next"].as_str() {
+                Some(c) => path = format!("/v1/projects?limit=100{filter}&cursor={c}"),
+                None => break,
+            }
         }
-    }
-    assert_eq!(all.len(), 304);
-    let creative: Vec<&Value> = all
+        out
+    };
+    // Calls outside the creative industries are stored but left out, with why: the default list doesn't show them.
+    let (listed, left_out) = (list(&app, "").await, list(&app, "&left_out=true").await);
+    assert_eq!(listed.len() + left_out.len(), 304);
+    assert_eq!(first["left_out"].as_u64(), Some(left_out.len() as u64), "{first}");
+    assert!(listed.iter().all(|p| p["left_out"].is_null() && p["let_in"] == false));
+    assert!(left_out.iter().all(|p| p["left_out"].as_str().is_some_and(|why| !why.is_empty())));
+    let defence: Vec<&Value> = left_out.iter().filter(|p| p["programme"] == "EDF").collect();
+    assert!(defence.len() >= 30, "the export's defence calls are left out by their programme: {}", defence.len());
+    assert!(defence.iter().all(|p| p["left_out"].as_str().unwrap().contains("EDF programme")));
+    assert!(listed.iter().all(|p| p["programme"] != "EDF"));
+    let all: Vec<Value> = listed.iter().chain(&left_out).cloned().collect();
+    let creative: Vec<&Value> = listed
         .iter()
         .filter(|p| {
             let id = p["call_id"].as_str().unwrap_or_default();
@@ -383,6 +396,29 @@ async fn real_calls_import_once(app: TestApp) {
     assert_eq!(erc["deadline"], "2024-11-06T16:00:00.000000Z");
     assert_eq!(erc["status"], "open");
     assert_eq!(erc["budget_max"], 14_000_000);
+
+    // A left-out call is matched to no one, though a member offers what it names; listed only for staff.
+    let (vr, _, _) = app
+        .create_member(&member("VR Lab", "LU", json!([{"term": "virtual reality", "level": 5}]), json!([]), json!([])))
+        .await;
+    let vr_user = app.user(Role::Member, Some(vr["id"].as_str().unwrap().parse().unwrap()));
+    assert_eq!(app.as_(&vr_user.token).get("/v1/projects?left_out=true").await.status, 403);
+    let ranked = async |app: &TestApp| -> Vec<Value> {
+        let path = format!("/v1/members/{}/matches/projects?limit=100", vr["id"].as_str().unwrap());
+        app.get(&path).await.json()["items"].as_array().unwrap().iter().map(|i| i["project"]["id"].clone()).collect()
+    };
+    let naval = defence.iter().find(|p| p["call_id"] == "EDF-2024-DA-NAVAL-FNP").expect("a defence call naming VR");
+    assert!(naval["required_skills"].as_array().unwrap().iter().any(|s| s["concept"] == "mm:virtual-reality"));
+    assert!(!ranked(&app).await.contains(&naval["id"]), "a left-out call is matched to no one");
+    // Staff let it in: listed and matched, and a later import keeps it in.
+    let let_in = app.post(&format!("/v1/projects/{}/let-in", naval["id"].as_str().unwrap()), &json!({})).await;
+    assert_eq!(let_in.status, 200, "{}", let_in.text());
+    assert_eq!((&let_in.json()["left_out"], &let_in.json()["let_in"]), (&Value::Null, &json!(true)));
+    assert!(ranked(&app).await.contains(&naval["id"]), "a call let in is matched");
+    let third = import().await;
+    assert_eq!(third["left_out"].as_u64(), Some(left_out.len() as u64 - 1), "{third}");
+    assert_eq!(third["unchanged"], 304, "{third}");
+    assert!(list(&app, "").await.iter().any(|p| p["id"] == naval["id"]));
 }
 
 async fn another_instance_sees_changes(app: TestApp) {

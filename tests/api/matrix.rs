@@ -106,6 +106,7 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("DELETE", "/v1/projects/{id}",                    [401,  204,    403,    204,    403,    403,      204,   204]),
     ("GET",    "/v1/projects/{id}/matches/members",    [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/projects/{id}/consortia",          [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("POST",   "/v1/projects/{id}/let-in",             [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/vocabulary/search",                [401,  200,    200,    200,    200,    403,      200,   200]),
     ("GET",    "/v1/vocabulary/concept",               [401,  200,    200,    200,    200,    403,      200,   200]),
     ("GET",    "/v1/vocabulary/unmapped",              [401,  403,    403,    403,    403,    403,      200,   200]),
@@ -673,6 +674,9 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
         }
         ("GET", "/v1/projects/{id}/matches/members") => {
             Call::new(Method::GET, format!("/v1/projects/{}/matches/members", fx.project()))
+        }
+        ("POST", "/v1/projects/{id}/let-in") => {
+            Call::new(Method::POST, format!("/v1/projects/{}/let-in", fx.project()))
         }
         ("GET", "/v1/projects/{id}/consortia") => {
             Call::new(Method::GET, format!("/v1/projects/{}/consortia", fx.project()))

@@ -170,19 +170,23 @@ struct Loaded {
     part_of: HashMap<String, Part>,
 }
 
+/// Every project, the imported calls left out of the cluster's included.
 async fn all_projects(app: &TestApp) -> Vec<Value> {
     let mut out = Vec::new();
-    let mut path = "/v1/projects?limit=100".to_owned();
-    loop {
-        let page = app.get(&path).await;
-        assert_eq!(page.status, 200, "{}", page.text());
-        let body = page.json();
-        out.extend(body["items"].as_array().unwrap().iter().cloned());
-        match body["next"].as_str() {
-            Some(cursor) => path = format!("/v1/projects?limit=100&cursor={cursor}"),
-            None => return out,
+    for filter in ["", "&left_out=true"] {
+        let mut path = format!("/v1/projects?limit=100{filter}");
+        loop {
+            let page = app.get(&path).await;
+            assert_eq!(page.status, 200, "{}", page.text());
+            let body = page.json();
+            out.extend(body["items"].as_array().unwrap().iter().cloned());
+            match body["next"].as_str() {
+                Some(cursor) => path = format!("/v1/projects?limit=100{filter}&cursor={cursor}"),
+                None => break,
+            }
         }
     }
+    out
 }
 
 async fn load(app: &TestApp, set: &Set) -> Loaded {

@@ -1,0 +1,2 @@
+ALTER TABLE projects DROP COLUMN let_in;
+ALTER TABLE projects DROP COLUMN left_out;
