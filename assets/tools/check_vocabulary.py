@@ -20,8 +20,8 @@ concept_sectors.csv and esco_links.csv and checks:
   follow the same rule by derive_vocabulary.py, except preferred labels of
   different concepts that merely share a key, which are listed);
 - every own concept has an English label;
-- esco_links.csv links listed concepts, not to themselves, as `same` or
-  `broader`, each with why;
+- esco_links.csv links listed concepts, not to themselves, as `same`,
+  `broader` or `unlink`, each with why;
 - sectors: the `sectors` column of own_concepts.csv and of concept_sectors.csv
   holds space-separated names from SECTORS (each at most once, possibly none);
   concept_sectors.csv lists ESCO concepts of esco_concepts.csv, each once, and
@@ -189,8 +189,8 @@ def main(argv=None):
                 errors.append(f"{where}: {cid} is not a listed concept")
         if row["concept"] == row["target"]:
             errors.append(f"{where}: a concept cannot be linked to itself")
-        if row["relation"] not in ("same", "broader"):
-            errors.append(f"{where}: relation must be same or broader, not {row['relation']!r}")
+        if row["relation"] not in ("same", "broader", "unlink"):
+            errors.append(f"{where}: relation must be same, broader or unlink, not {row['relation']!r}")
         if not row["why"].strip():
             errors.append(f"{where}: say why")
 

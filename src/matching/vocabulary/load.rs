@@ -153,8 +153,10 @@ impl Vocabulary {
     }
 
     /// Add the links of a `concept,relation,target` file: `same` reads the first concept as the second, as a staff
-    /// merge does (ESCO keeps near-duplicates apart, such as *take pictures* and *photography*), and `broader` puts
-    /// the first below the second. Read after the sectors, so a merged concept leaves its sectors behind.
+    /// merge does (ESCO keeps near-duplicates apart, such as *take pictures* and *photography*), `broader` puts the
+    /// first below the second, and `unlink` takes the first from below the second (ESCO puts video editing below
+    /// digital illustration). Rows apply in order, to concepts as merged so far. Read after the sectors, so a merged
+    /// concept leaves its sectors behind.
     pub fn read_links(&mut self, text: &str) -> anyhow::Result<()> {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         for row in reader.deserialize::<LinkRow>() {
@@ -162,22 +164,30 @@ impl Vocabulary {
             let (Some(&from), Some(&to)) = (self.ids.get(&row.concept), self.ids.get(&row.target)) else {
                 anyhow::bail!("link {} {} {}: not a concept of the vocabulary", row.concept, row.relation, row.target);
             };
-            let same = match row.relation.as_str() {
-                "same" => true,
-                "broader" => false,
-                other => {
-                    anyhow::bail!("link {} {other} {}: the relation is `same` or `broader`", row.concept, row.target)
-                }
-            };
+            let relation = row.relation.as_str();
+            if !["same", "broader", "unlink"].contains(&relation) {
+                anyhow::bail!(
+                    "link {} {relation} {}: the relation is `same`, `broader` or `unlink`",
+                    row.concept,
+                    row.target
+                );
+            }
             let (from, to) = (self.resolve(from), self.resolve(to));
             if from == to {
                 continue;
             }
-            if same {
-                self.merge_unindexed(from, to);
-            } else if !self.concepts[from as usize].broader.contains(&to) {
-                self.concepts[from as usize].broader.push(to);
-                self.concepts[to as usize].narrower.push(from);
+            let (a, b) = (from as usize, to as usize);
+            match relation {
+                "same" => self.merge_unindexed(from, to),
+                "broader" if !self.concepts[a].broader.contains(&to) => {
+                    self.concepts[a].broader.push(to);
+                    self.concepts[b].narrower.push(from);
+                }
+                "unlink" => {
+                    self.concepts[a].broader.retain(|&c| c != to);
+                    self.concepts[b].narrower.retain(|&c| c != from);
+                }
+                _ => {}
             }
         }
         self.reindex();
@@ -302,6 +312,11 @@ mod tests {
         // `broader` puts a concept below another: front-end work is web development.
         let front_end = v.find("http://data.europa.eu/esco/skill/c4b1f326-224a-420a-b8b3-814a8f13b6cb").unwrap();
         assert!(v.is_below(front_end, v.find("mm:web-development").unwrap()));
+        // `unlink` undoes one of ESCO's: video editing (joined from two of ESCO's concepts) is not illustration.
+        let video_editing = v.normalise("video editing").concept.unwrap();
+        let digital_illustration = v.find("http://data.europa.eu/esco/skill/8ff314a8-57d7-4b8c-bf41-79f9572fedd0").unwrap();
+        assert_eq!(v.find("http://data.europa.eu/esco/skill/5ce80f97-b385-4a41-9339-a6593d0709c1"), Some(video_editing));
+        assert!(!v.neighbours(video_editing).any(|n| n == digital_illustration));
     }
 
     #[test]
@@ -310,6 +325,6 @@ mod tests {
         let unknown = v.read_links("concept,relation,target,why\nmm:nothing,same,mm:web-development,x\n");
         assert!(unknown.unwrap_err().to_string().contains("mm:nothing"));
         let kind = v.read_links(&format!("concept,relation,target,why\n{TAKE_PICTURES},related,{PHOTOGRAPHY},x\n"));
-        assert!(kind.unwrap_err().to_string().contains("`same` or `broader`"));
+        assert!(kind.unwrap_err().to_string().contains("`same`, `broader` or `unlink`"));
     }
 }
