@@ -191,17 +191,25 @@ pub async fn import_calls(settings: Settings, file: std::path::PathBuf) -> anyho
         shown.set_length(total as u64);
         shown.set_position(done as u64);
     };
-    let summary = projects::import_calls(&store, vocab, None, data, progress).await.map_err(refused)?;
+    let by = projects::ImportedBy { source: "file", requested_by: "cli".to_owned() };
+    let summary = projects::import_calls(&store, by, vocab, None, data, progress).await.map_err(refused)?;
     bar.finish_and_clear();
     let mut out = format!(
-        "rows: {}\ncreated: {}\nupdated: {}\nunchanged: {}\nleft out: {}\nskipped: {}\n",
+        "rows: {}\ncreated: {}\nupdated: {}\nunchanged: {}\nleft out: {}\nopen: {}\nforthcoming: {}\nclosed: {}\n\
+         skipped: {}\n",
         summary.rows,
         summary.created,
         summary.updated,
         summary.unchanged,
         summary.left_out,
+        summary.open,
+        summary.forthcoming,
+        summary.closed,
         summary.skipped.len()
     );
+    for w in &summary.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
     for s in &summary.skipped {
         out.push_str(&format!(
             "  row {} ({}): {}\n",

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::db::WriteError;
 use crate::db::changes::{self, Entity};
+use crate::db::imports::{self, ImportRow};
 use crate::db::{DbConnection, projects};
 use crate::domain::member::{Scope, Sector};
 use crate::domain::parse::ApiEnum as _;
@@ -28,7 +29,23 @@ pub struct Summary {
     pub unchanged: usize,
     /// Of the calls imported (created, updated or unchanged), those left out of the cluster's.
     pub left_out: usize,
+    /// Of the calls imported, those open on the service's clock (opened, deadline to come), not yet open (their
+    /// `start_date` to come), and closed (deadline passed).
+    pub open: usize,
+    pub forthcoming: usize,
+    pub closed: usize,
+    /// What staff should know: that no imported call is open, say.
+    pub warnings: Vec<String>,
     pub skipped: Vec<Skipped>,
+}
+
+/// Where an import's calls came from and who asked, for its entry in the log.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// `upload` (the API) or `file` (the command line).
+    pub source: &'a str,
+    pub requested_by: &'a str,
+    pub started: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -417,6 +434,12 @@ pub fn prepare(
     for (n, (line, row)) in rows.into_iter().enumerate() {
         match row_to_draft(&row, vocab, now) {
             Ok((reference, draft)) => {
+                let starts = row.get("start_date").map(|s| s.trim()).filter(|s| !s.is_empty()).and_then(brussels);
+                match draft.deadline {
+                    Some(deadline) if deadline <= now => prepared.summary.closed += 1,
+                    _ if starts.is_some_and(|s| s > now) => prepared.summary.forthcoming += 1,
+                    _ => prepared.summary.open += 1,
+                }
                 let left_out = filter.left_out(&draft);
                 prepared.rows.push((reference, draft, left_out));
             }
@@ -428,14 +451,25 @@ pub fn prepare(
         }
         progress(n + 1, total);
     }
+    let s = &mut prepared.summary;
+    if s.closed > 0 && s.open + s.forthcoming == 0 {
+        s.warnings.push(format!(
+            "none of the {} calls imported is open on the service's clock ({}): every deadline has passed, so members \
+             get none of them; import a recent export",
+            s.closed,
+            now.format("%Y-%m-%d")
+        ));
+    }
     Ok(prepared)
 }
 
-/// Store the prepared rows in one write transaction: every row, or none when storage fails. Returns the summary and
-/// the projects that changed (for the caller to refresh its index once committed).
+/// Store the prepared rows in one write transaction: every row, or none when storage fails, with the import's entry
+/// in the log. Returns the summary and the projects that changed (for the caller to refresh its index once
+/// committed).
 pub fn store(
     conn: &mut DbConnection,
     prepared: Prepared,
+    origin: Origin<'_>,
     now: DateTime<Utc>,
 ) -> Result<(Summary, Vec<uuid::Uuid>), ImportError> {
     let Prepared { rows, mut summary } = prepared;
@@ -453,6 +487,9 @@ pub fn store(
                 changed.push(id);
             }
         }
+        let logged = serde_json::to_string(&summary).map_err(|e| WriteError::Db(anyhow::anyhow!(e).into()))?;
+        let entry = ImportRow::new(origin.source, origin.requested_by, (origin.started, now), Ok(logged));
+        imports::insert(conn, &entry)?;
         Ok::<_, WriteError>(changed)
     })?;
     Ok((summary, changed))

@@ -8,6 +8,7 @@ use super::{AppError, Services, Store, allowed, change};
 use crate::auth::policy;
 use crate::auth::{Caller, ClientScope};
 use crate::db::changes::Entity;
+use crate::db::imports::{self, ImportRow};
 use crate::db::projects::{self, ProjectFilter};
 use crate::db::{self, DbConnection, accounts, members};
 use crate::domain::FieldError;
@@ -210,23 +211,63 @@ fn import_error(e: ImportError) -> AppError {
     }
 }
 
+/// Where an import's calls come from, for the log: `upload` (the API) or `file` (the command line), and who asked.
+#[derive(Debug, Clone)]
+pub struct ImportedBy {
+    pub source: &'static str,
+    pub requested_by: String,
+}
+
 /// Import a Funding & Tenders export: every row read and checked first, on the blocking pool and without a
-/// connection; then the accepted rows stored in one transaction, and `index` (this instance's, when serving)
-/// refreshed. `progress` is told after each row read.
+/// connection; then the accepted rows stored in one transaction with the import's entry in the log, and `index`
+/// (this instance's, when serving) refreshed. An import that fails is logged with why. `progress` is told after each
+/// row read.
 pub async fn import_calls(
     store: &Store,
+    by: ImportedBy,
     vocab: Arc<Vocabulary>,
     index: Option<Arc<IndexSync>>,
     data: Vec<u8>,
     progress: impl FnMut(usize, usize) + Send + 'static,
 ) -> Result<Summary, AppError> {
-    let (now, filter) = (store.clock.now(), store.calls.clone());
-    let prepared = actix_web::web::block(move || import::prepare(&data, &vocab, &filter, now, progress))
+    let started = store.clock.now();
+    let result = import_logged(store, &by, started, vocab, index, data, progress).await;
+    if let Err(e) = &result {
+        let error = match e {
+            AppError::Invalid(errors) => errors.iter().map(|f| f.detail.as_str()).collect::<Vec<_>>().join("; "),
+            other => other.to_string(),
+        };
+        let finished = store.clock.now();
+        let entry = ImportRow::new(by.source, &by.requested_by, (started, finished), Err(error));
+        let logged = db::run(&store.pool, move |conn| {
+            db::write(conn, |conn| imports::insert(conn, &entry)).map_err(db::DbError::from)
+        })
+        .await;
+        if let Err(log_error) = logged {
+            tracing::error!(error = %log_error, "a failed import could not be logged");
+        }
+    }
+    result
+}
+
+async fn import_logged(
+    store: &Store,
+    by: &ImportedBy,
+    started: chrono::DateTime<chrono::Utc>,
+    vocab: Arc<Vocabulary>,
+    index: Option<Arc<IndexSync>>,
+    data: Vec<u8>,
+    progress: impl FnMut(usize, usize) + Send + 'static,
+) -> Result<Summary, AppError> {
+    let filter = store.calls.clone();
+    let prepared = actix_web::web::block(move || import::prepare(&data, &vocab, &filter, started, progress))
         .await
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))?
         .map_err(import_error)?;
+    let (now, by) = (store.clock.now(), by.clone());
     let summary = db::run(&store.pool, move |conn| {
-        let (summary, changed) = import::store(conn, prepared, now).map_err(import_error)?;
+        let origin = import::Origin { source: by.source, requested_by: &by.requested_by, started };
+        let (summary, changed) = import::store(conn, prepared, origin, now).map_err(import_error)?;
         if let Some(index) = &index {
             for id in changed {
                 index.refresh(conn, Entity::Project, id)?;
@@ -243,4 +284,9 @@ pub async fn import_calls(
         "calls imported"
     );
     Ok(summary)
+}
+
+/// The log of imports, newest first (one more than `limit`).
+pub async fn imports(store: &Store, offset: i64, limit: i64) -> Result<Vec<ImportRow>, AppError> {
+    db::run(&store.pool, move |conn| imports::list(conn, offset, limit).map_err(AppError::from)).await
 }

@@ -9,6 +9,7 @@ pub mod changes;
 pub mod digests;
 pub mod erasure;
 pub mod idempotency;
+pub mod imports;
 pub mod introductions;
 pub mod jobs;
 pub mod members;

@@ -212,6 +212,19 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(projects, project_sectors, project_terms, members);
 
 diesel::table! {
+    imports (id) {
+        id -> Text,
+        source -> Text,
+        requested_by -> Text,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+        outcome -> Text,
+        summary -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     matching_runs (id) {
         id -> Text,
         status -> Text,
@@ -469,6 +482,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("vocabulary_merges", &["from_concept", "into_concept", "created_by", "created_at"]),
     ("change_counter", &["id", "seq"]),
     ("changes", &["seq", "entity", "entity_id", "at"]),
+    ("imports", &["id", "source", "requested_by", "started_at", "finished_at", "outcome", "summary", "error"]),
     (
         "matching_runs",
         &[

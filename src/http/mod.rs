@@ -151,6 +151,7 @@ pub const ROUTES: &[RouteDef] = &[
         projects::create
     ),
     route!("POST", "/v1/projects/import", "importCalls", Access::Staff, projects::import),
+    route!("GET", "/v1/imports", "listImports", Access::Staff, projects::imports),
     route!(
         "GET",
         "/v1/projects/{id}",

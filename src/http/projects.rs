@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{
-    JsonBody, bool_param, enum_param, id_cursor, if_match, media_type, page_response, paged, parsed, read_body,
-    search_param, uuid_param,
+    JsonBody, bool_param, enum_param, id_cursor, if_match, media_type, offset_page, offset_query, page_response, paged,
+    parsed, read_body, search_param, uuid_param,
 };
 use crate::app::projects::{self as use_case, Seen, location, reads_projects};
 use crate::auth::Caller;
@@ -124,6 +124,7 @@ pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 pub async fn import(
     state: web::Data<AppState>,
     req: HttpRequest,
+    caller: Caller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     if media_type(&req).as_deref() != Some("text/csv") {
@@ -131,6 +132,33 @@ pub async fn import(
     }
     let data = read_body(payload.into_inner(), IMPORT_LIMIT).await?;
     let (vocab, index) = (state.index.matcher.vocabulary(), Some(state.index.clone()));
-    let summary = use_case::import_calls(&state, vocab, index, data.to_vec(), |_, _| {}).await?;
+    let by = use_case::ImportedBy { source: "upload", requested_by: caller.subject() };
+    let summary = use_case::import_calls(&state, by, vocab, index, data.to_vec(), |_, _| {}).await?;
     Ok(HttpResponse::Ok().json(summary))
+}
+
+const IMPORTS_CURSOR: &str = "i1";
+
+/// `GET /v1/imports` (staff): every import of calls, newest first, with what it did or why it failed.
+pub async fn imports(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let mut errors = Vec::new();
+    let (_, limit, offset) = offset_query(req.query_string(), &["limit", "cursor"], IMPORTS_CURSOR, &mut errors)?;
+    parsed((), errors)?;
+    let rows = use_case::imports(&state, offset, limit).await?;
+    Ok(offset_page(&req, IMPORTS_CURSOR, rows, offset, limit, import_json))
+}
+
+fn import_json(row: &crate::db::imports::ImportRow) -> serde_json::Value {
+    use crate::domain::member::timestamp;
+    let summary = row.summary.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
+    serde_json::json!({
+        "id": row.id,
+        "source": row.source,
+        "requested_by": row.requested_by,
+        "started_at": timestamp(row.started_at.and_utc()),
+        "finished_at": timestamp(row.finished_at.and_utc()),
+        "outcome": row.outcome,
+        "summary": summary,
+        "error": row.error,
+    })
 }

@@ -337,6 +337,11 @@ async fn real_calls_import_once(app: TestApp) {
     let first = import().await;
     assert_eq!(first["created"], 304, "{}", first);
     assert_eq!(first["skipped"], json!([]));
+    // On the export's day most calls are open; the answer counts them, with no warning.
+    let counted = ["open", "forthcoming", "closed"].map(|k| first[k].as_u64().unwrap());
+    assert_eq!(counted.iter().sum::<u64>(), 304, "{first}");
+    assert!(counted[0] >= 250, "{first}");
+    assert_eq!(first["warnings"], json!([]));
     let again = import().await;
     assert_eq!(
         (again["created"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()),
@@ -419,6 +424,32 @@ async fn real_calls_import_once(app: TestApp) {
     assert_eq!(third["left_out"].as_u64(), Some(left_out.len() as u64 - 1), "{third}");
     assert_eq!(third["unchanged"], 304, "{third}");
     assert!(list(&app, "").await.iter().any(|p| p["id"] == naval["id"]));
+
+    // Two years on every call of that export is closed: the import says so.
+    app.clock.set(DateTime::parse_from_rfc3339("2026-12-07T09:00:00Z").unwrap().to_utc());
+    let late = import().await;
+    assert_eq!((late["open"].as_u64(), late["closed"].as_u64()), (Some(0), Some(304)), "{late}");
+    let warning = late["warnings"][0].as_str().unwrap_or_default();
+    assert!(warning.contains("none of the 304 calls imported is open") && warning.contains("2026-12-07"), "{late}");
+    // A file that is not an export is refused, stores nothing, and is logged with why.
+    let refused = app
+        .send(app.request(Method::POST, "/v1/projects/import").header("content-type", "text/csv").body("a,b\n1,2\n"))
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    let log = app.get("/v1/imports?limit=10").await;
+    assert_eq!(log.status, 200, "{}", log.text());
+    let entries = log.json()["items"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 5, "four imports and a refused one: {entries:?}");
+    let failed = &entries[0];
+    assert_eq!(
+        (&failed["outcome"], &failed["summary"], &failed["source"]),
+        (&json!("failed"), &Value::Null, &json!("upload"))
+    );
+    assert!(failed["error"].as_str().unwrap().contains("identifier"), "{failed}");
+    assert_eq!(entries[1]["summary"]["closed"], 304);
+    assert_eq!(entries[4]["summary"]["created"], 304, "the first import, last");
+    assert!(entries.iter().all(|e| e["requested_by"].as_str().is_some_and(|r| !r.is_empty())));
+    assert!(entries.iter().all(|e| e["started_at"].as_str() <= e["finished_at"].as_str()));
 }
 
 async fn another_instance_sees_changes(app: TestApp) {

@@ -101,6 +101,7 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("GET",    "/v1/projects",                         [401,  200,    200,    200,    200,    403,      200,   200]),
     ("POST",   "/v1/projects",                         [401,  201,    403,    201,    403,    403,      201,   201]),
     ("POST",   "/v1/projects/import",                  [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("GET",    "/v1/imports",                          [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/projects/{id}",                    [401,  200,    200,    200,    200,    403,      200,   200]),
     ("PATCH",  "/v1/projects/{id}",                    [401,  200,    403,    200,    403,    403,      200,   200]),
     ("DELETE", "/v1/projects/{id}",                    [401,  204,    403,    204,    403,    403,      204,   204]),
@@ -598,7 +599,8 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
             | "/v1/members"
             | "/v1/users"
             | "/v1/clients"
-            | "/v1/audit",
+            | "/v1/audit"
+            | "/v1/imports",
         ) => Call::new(Method::GET, path.to_owned()),
         // Narrowed to P (its title has the tag), which the first page would not show among the other cells' projects.
         ("GET", "/v1/projects") => Call::new(Method::GET, format!("/v1/projects?q={}", &tag[..12])),

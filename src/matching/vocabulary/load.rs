@@ -314,8 +314,12 @@ mod tests {
         assert!(v.is_below(front_end, v.find("mm:web-development").unwrap()));
         // `unlink` undoes one of ESCO's: video editing (joined from two of ESCO's concepts) is not illustration.
         let video_editing = v.normalise("video editing").concept.unwrap();
-        let digital_illustration = v.find("http://data.europa.eu/esco/skill/8ff314a8-57d7-4b8c-bf41-79f9572fedd0").unwrap();
-        assert_eq!(v.find("http://data.europa.eu/esco/skill/5ce80f97-b385-4a41-9339-a6593d0709c1"), Some(video_editing));
+        let digital_illustration =
+            v.find("http://data.europa.eu/esco/skill/8ff314a8-57d7-4b8c-bf41-79f9572fedd0").unwrap();
+        assert_eq!(
+            v.find("http://data.europa.eu/esco/skill/5ce80f97-b385-4a41-9339-a6593d0709c1"),
+            Some(video_editing)
+        );
         assert!(!v.neighbours(video_editing).any(|n| n == digital_illustration));
     }
 
