@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{AppError, Services, Store, allowed, change};
+use super::{Actor, AppError, Services, Store, allowed, change};
 use crate::auth::policy;
 use crate::auth::{Caller, ClientScope};
 use crate::db::changes::Entity;
@@ -126,16 +126,19 @@ pub async fn delete(svc: &Services, caller: &Caller, id: Uuid, precondition: Pre
 }
 
 /// Let a call in (staff): no longer left out, matched like any other, and never left out by a later import.
-pub async fn let_in(svc: &Services, id: Uuid) -> Result<Project, AppError> {
+/// Recorded in the audit trail (`project.let_in`).
+pub async fn let_in(svc: &Services, actor: &Actor, id: Uuid) -> Result<Project, AppError> {
     let now = svc.clock.now();
-    change(svc, Entity::Project, move |conn| {
+    let project = change(svc, Entity::Project, move |conn| {
         let project = projects::find(conn, id)?.ok_or_else(not_found)?;
         if project.let_in && project.left_out.is_none() {
             return Ok((project, None));
         }
         Ok((projects::set_left_out(conn, &project, None, true, now)?, Some(id)))
     })
-    .await
+    .await?;
+    super::audit::record(svc, actor.event("project.let_in").target(id.to_string())).await;
+    Ok(project)
 }
 
 /// The members whose lead role this caller may see: `None` for all (staff).

@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{
-    JsonBody, bool_param, enum_param, id_cursor, if_match, media_type, offset_page, offset_query, page_response, paged,
-    parsed, read_body, search_param, uuid_param,
+    JsonBody, actor, bool_param, enum_param, id_cursor, if_match, media_type, offset_page, offset_query, page_response,
+    paged, parsed, read_body, search_param, uuid_param,
 };
 use crate::app::projects::{self as use_case, Seen, location, reads_projects};
 use crate::auth::Caller;
@@ -112,8 +112,13 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest, caller: Caller) 
 }
 
 /// `POST /v1/projects/{id}/let-in` (staff): a call the import left out becomes the cluster's.
-pub async fn let_in(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let project = use_case::let_in(&state, project_id(&path)?).await?;
+pub async fn let_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let project = use_case::let_in(&state, &actor(&req, &state, &caller), project_id(&path)?).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, project.etag())).json(project.to_json(state.clock.now(), true)))
 }
 

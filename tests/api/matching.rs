@@ -420,6 +420,8 @@ async fn real_calls_import_once(app: TestApp) {
     assert_eq!(let_in.status, 200, "{}", let_in.text());
     assert_eq!((&let_in.json()["left_out"], &let_in.json()["let_in"]), (&Value::Null, &json!(true)));
     assert!(ranked(&app).await.contains(&naval["id"]), "a call let in is matched");
+    let audit = app.get("/v1/audit?action=project.let_in").await.json();
+    assert_eq!(audit["items"][0]["target"], naval["id"], "{audit}");
     let third = import().await;
     assert_eq!(third["left_out"].as_u64(), Some(left_out.len() as u64 - 1), "{third}");
     assert_eq!(third["unchanged"], 304, "{third}");
