@@ -221,13 +221,30 @@ def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _instant(value):
+    """An RFC 3339 date-time as an aware datetime, or None (absent, null, or not one)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def _consistent_project(body, patch):
-    """The rules between a project's fields: budget_min <= budget_max, min_partners <= max_partners,
+    """The rules between a project's fields: opens_at < deadline, budget_min <= budget_max, min_partners <= max_partners,
     min_countries <= max_partners and <= the number of eligible countries (a patch meets the stored values)."""
     if patch and ("budget_min" in body) != ("budget_max" in body):
         # The stored other end could contradict the new one: state both ends (the missing one open).
         body.setdefault("budget_min", None)
         body.setdefault("budget_max", None)
+    if patch and ("opens_at" in body) != ("deadline" in body):
+        # Likewise the opening date, which must come before the deadline.
+        body.setdefault("opens_at", None)
+        body.setdefault("deadline", None)
+    opens, deadline = _instant(body.get("opens_at")), _instant(body.get("deadline"))
+    if opens is not None and deadline is not None and (opens.tzinfo is None or deadline.tzinfo is None or opens >= deadline):
+        body["opens_at"] = None
     if _number(body.get("budget_min")) and _number(body.get("budget_max")) and body["budget_min"] > body["budget_max"]:
         body["budget_min"], body["budget_max"] = body["budget_max"], body["budget_min"]
     if patch and any(k in body for k in ("min_partners", "max_partners", "min_countries", "eligible_countries")):

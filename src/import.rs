@@ -14,7 +14,7 @@ use crate::db::imports::{self, ImportRow};
 use crate::db::{DbConnection, projects};
 use crate::domain::member::{Scope, Sector};
 use crate::domain::parse::ApiEnum as _;
-use crate::domain::project::{CallFilter, ProjectDraft};
+use crate::domain::project::{CallFilter, ProjectDraft, ProjectStatus};
 use crate::domain::term::{Resolution, Term, TermItem};
 use crate::matching::Vocabulary;
 use crate::matching::vocabulary::{ConceptKind, MatchKind};
@@ -303,6 +303,12 @@ pub fn row_to_draft(
         }
     }
     let (min_partners, min_countries) = partner_rules(identifier, get("action_type"));
+    let deadline = next_cutoff(&cutoffs, now);
+    // The export's `start_date` is when applications open; one not before the deadline is read as none.
+    let opens_at = Some(get("start_date"))
+        .filter(|s| !s.is_empty())
+        .and_then(brussels)
+        .filter(|o| deadline.is_none_or(|d| *o < d));
     let mut budget_min = money(get("budget_min"));
     let budget_max = money(get("budget_max"));
     if let (Some(min), Some(max)) = (budget_min, budget_max)
@@ -337,7 +343,8 @@ pub fn row_to_draft(
         "scope": Scope::European.as_str(),
         "programme": identifier.split('-').next().filter(|p| !p.is_empty()),
         "call_id": (!identifier.is_empty()).then_some(identifier),
-        "deadline": next_cutoff(&cutoffs, now).map(|d| d.to_rfc3339()),
+        "opens_at": opens_at.map(|d| d.to_rfc3339()),
+        "deadline": deadline.map(|d| d.to_rfc3339()),
         "budget_min": budget_min,
         "budget_max": budget_max,
         "source_url": (!identifier.is_empty()).then(|| topic_url(identifier)).flatten(),
@@ -434,11 +441,10 @@ pub fn prepare(
     for (n, (line, row)) in rows.into_iter().enumerate() {
         match row_to_draft(&row, vocab, now) {
             Ok((reference, draft)) => {
-                let starts = row.get("start_date").map(|s| s.trim()).filter(|s| !s.is_empty()).and_then(brussels);
-                match draft.deadline {
-                    Some(deadline) if deadline <= now => prepared.summary.closed += 1,
-                    _ if starts.is_some_and(|s| s > now) => prepared.summary.forthcoming += 1,
-                    _ => prepared.summary.open += 1,
+                match draft.status(now) {
+                    ProjectStatus::Open => prepared.summary.open += 1,
+                    ProjectStatus::Forthcoming => prepared.summary.forthcoming += 1,
+                    ProjectStatus::Closed => prepared.summary.closed += 1,
                 }
                 let left_out = filter.left_out(&draft);
                 prepared.rows.push((reference, draft, left_out));

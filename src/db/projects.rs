@@ -43,6 +43,7 @@ struct ProjectRow {
     updated_at: NaiveDateTime,
     left_out: Option<String>,
     let_in: bool,
+    opens_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
@@ -94,6 +95,7 @@ fn to_row(p: &Project, d: &ProjectDraft, version: i64, updated: DateTime<Utc>) -
         updated_at: updated.naive_utc(),
         left_out: p.left_out.clone(),
         let_in: p.let_in,
+        opens_at: d.opens_at.map(|t| t.naive_utc()),
     }
 }
 
@@ -117,6 +119,7 @@ fn from_row(r: ProjectRow, c: Children) -> QueryResult<Project> {
             scope: Scope::from_name(&r.scope).ok_or_else(|| corrupt("scope"))?,
             programme: r.programme,
             call_id: r.call_id,
+            opens_at: r.opens_at.map(|t| t.and_utc()),
             deadline: r.deadline.map(|t| t.and_utc()),
             budget_min: r.budget_min,
             budget_max: r.budget_max,
@@ -281,11 +284,19 @@ pub fn list(
             .select(project_sectors::project_id);
         q = q.filter(projects::id.eq_any(ids));
     }
+    let at = now.naive_utc();
     match f.status {
         Some(ProjectStatus::Open) => {
             q = q
                 .filter(projects::closed.eq(false))
-                .filter(projects::deadline.is_null().or(projects::deadline.gt(now.naive_utc())));
+                .filter(projects::deadline.is_null().or(projects::deadline.gt(at)))
+                .filter(projects::opens_at.is_null().or(projects::opens_at.le(at)));
+        }
+        Some(ProjectStatus::Forthcoming) => {
+            q = q
+                .filter(projects::closed.eq(false))
+                .filter(projects::deadline.is_null().or(projects::deadline.gt(at)))
+                .filter(projects::opens_at.gt(at));
         }
         Some(ProjectStatus::Closed) => {
             q = q.filter(projects::closed.eq(true).or(projects::deadline.le(now.naive_utc())));

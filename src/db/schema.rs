@@ -148,6 +148,7 @@ diesel::table! {
         updated_at -> Timestamp,
         left_out -> Nullable<Text>,
         let_in -> Bool,
+        opens_at -> Nullable<Timestamp>,
     }
 }
 
@@ -471,6 +472,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "updated_at",
             "left_out",
             "let_in",
+            "opens_at",
         ],
     ),
     ("project_sectors", &["project_id", "sector"]),

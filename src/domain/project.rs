@@ -11,8 +11,9 @@ use super::term::{self, TermItem};
 use crate::api_enum;
 
 api_enum!(
-    /// Open until its deadline passes or staff close it.
-    ProjectStatus { Open => "open", Closed => "closed" }
+    /// Forthcoming until its opening date, open until its deadline passes or staff close it. Written, only `open`
+    /// and `closed` are taken (forthcoming follows from `opens_at`).
+    ProjectStatus { Open => "open", Forthcoming => "forthcoming", Closed => "closed" }
 );
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +23,8 @@ pub struct ProjectDraft {
     pub scope: Scope,
     pub programme: Option<String>,
     pub call_id: Option<String>,
+    /// When applications open (a call announced before it opens is forthcoming until then).
+    pub opens_at: Option<DateTime<Utc>>,
     pub deadline: Option<DateTime<Utc>>,
     pub budget_min: Option<i64>,
     pub budget_max: Option<i64>,
@@ -44,6 +47,7 @@ pub const WRITABLE: &[&str] = &[
     "scope",
     "programme",
     "call_id",
+    "opens_at",
     "deadline",
     "budget_min",
     "budget_max",
@@ -116,6 +120,7 @@ impl ProjectDraft {
         let scope = p.required("scope", Scope::parse_value);
         let programme = p.nullable("programme", |v| line(v, 1, 200));
         let call_id = p.nullable("call_id", |v| line(v, 1, 200));
+        let opens_at = p.nullable("opens_at", datetime);
         let deadline = p.nullable("deadline", datetime);
         let budget_min = p.nullable("budget_min", euros);
         let budget_max = p.nullable("budget_max", euros);
@@ -128,7 +133,10 @@ impl ProjectDraft {
         let max_partners = p.nullable("max_partners", count);
         let min_countries = p.defaulted("min_countries", 1, count);
         let lead_member_id = p.nullable("lead_member_id", uuid);
-        let status = p.defaulted("status", ProjectStatus::Open, ProjectStatus::parse_value);
+        let status = p.defaulted("status", ProjectStatus::Open, |v| match ProjectStatus::parse_value(v)? {
+            ProjectStatus::Forthcoming => fail("must be open or closed (forthcoming follows from opens_at)"),
+            written => Ok(written),
+        });
         let mut draft = p.finish(|| {
             Some(Self {
                 title: title?,
@@ -136,6 +144,7 @@ impl ProjectDraft {
                 scope: scope?,
                 programme: programme?,
                 call_id: call_id?,
+                opens_at: opens_at?,
                 deadline: deadline?,
                 budget_min: budget_min?,
                 budget_max: budget_max?,
@@ -154,6 +163,11 @@ impl ProjectDraft {
         let mut errors = Vec::new();
         if draft.min_partners == 0 {
             draft.min_partners = 1;
+        }
+        if let (Some(opens), Some(deadline)) = (draft.opens_at, draft.deadline)
+            && opens >= deadline
+        {
+            errors.push(FieldError::new("/opens_at", "must be before the deadline"));
         }
         if let (Some(min), Some(max)) = (draft.budget_min, draft.budget_max)
             && min > max
@@ -206,6 +220,7 @@ impl ProjectDraft {
         m.insert("scope".into(), json!(self.scope));
         m.insert("programme".into(), json!(self.programme));
         m.insert("call_id".into(), json!(self.call_id));
+        m.insert("opens_at".into(), json!(self.opens_at.map(timestamp)));
         m.insert("deadline".into(), json!(self.deadline.map(timestamp)));
         m.insert("budget_min".into(), json!(self.budget_min));
         m.insert("budget_max".into(), json!(self.budget_max));
@@ -227,9 +242,15 @@ impl ProjectDraft {
         m
     }
 
-    /// Closed by staff, or past its deadline on the app's clock.
+    /// Closed by staff, or past its deadline on the app's clock; else forthcoming before its opening date.
     pub fn status(&self, now: DateTime<Utc>) -> ProjectStatus {
-        if self.closed || self.deadline.is_some_and(|d| d <= now) { ProjectStatus::Closed } else { ProjectStatus::Open }
+        if self.closed || self.deadline.is_some_and(|d| d <= now) {
+            ProjectStatus::Closed
+        } else if self.opens_at.is_some_and(|o| o > now) {
+            ProjectStatus::Forthcoming
+        } else {
+            ProjectStatus::Open
+        }
     }
 
     pub fn search_text(&self) -> String {
@@ -322,6 +343,18 @@ mod tests {
         assert_eq!(d.eligible_countries, ["LU", "FR", "DE"]);
         let now = DateTime::parse_from_rfc3339("2026-04-01T00:00:00Z").unwrap().to_utc();
         assert_eq!(d.status(now), ProjectStatus::Closed);
+        // Announced before it opens: forthcoming until its opening date, then open.
+        let announced = ProjectDraft { opens_at: Some(now), deadline: Some(now + chrono::TimeDelta::days(60)), ..d };
+        assert_eq!(announced.status(now - chrono::TimeDelta::seconds(1)), ProjectStatus::Forthcoming);
+        assert_eq!(announced.status(now), ProjectStatus::Open);
+        let written = |extra: Value| {
+            let mut body = json!({"title": "x", "scope": "national"});
+            body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            ProjectDraft::parse(&body).map_err(|e| e[0].pointer.clone())
+        };
+        assert_eq!(written(json!({"status": "forthcoming"})).unwrap_err(), "/status");
+        let late = json!({"opens_at": "2026-05-01T00:00:00Z", "deadline": "2026-04-01T00:00:00Z"});
+        assert_eq!(written(late).unwrap_err(), "/opens_at");
         let bad = ProjectDraft::parse(&json!({
             "title": "x", "scope": "galactic", "budget_min": 10, "budget_max": 5, "min_partners": 4, "max_partners": 2,
             "deadline": "tomorrow"

@@ -27,7 +27,7 @@ pub fn project_summary(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) ->
     let Some(p) = projects::find(conn, id)? else { return Ok(Value::Null) };
     let full = p.to_json(now, false);
     let mut out = Map::new();
-    for key in ["id", "title", "scope", "programme", "call_id", "deadline", "source_url", "status"] {
+    for key in ["id", "title", "scope", "programme", "call_id", "opens_at", "deadline", "source_url", "status"] {
         out.insert(key.to_owned(), full.get(key).cloned().unwrap_or(Value::Null));
     }
     Ok(Value::Object(out))

@@ -19,6 +19,7 @@ on_both_backends!(
     staff_extend_the_vocabulary,
     real_calls_import_once,
     another_instance_sees_changes,
+    forthcoming_calls_are_matched_before_they_open,
 );
 
 pub const GRAPHIC_DESIGN: &str = "http://data.europa.eu/esco/skill/7fb699d9-182a-430e-b7a0-6d8ed05c284b";
@@ -341,6 +342,7 @@ async fn real_calls_import_once(app: TestApp) {
     let counted = ["open", "forthcoming", "closed"].map(|k| first[k].as_u64().unwrap());
     assert_eq!(counted.iter().sum::<u64>(), 304, "{first}");
     assert!(counted[0] >= 250, "{first}");
+    assert!(counted[1] >= 10, "calls whose start_date is still to come are forthcoming: {first}");
     assert_eq!(first["warnings"], json!([]));
     let again = import().await;
     assert_eq!(
@@ -401,6 +403,10 @@ async fn real_calls_import_once(app: TestApp) {
     assert_eq!(erc["deadline"], "2024-11-06T16:00:00.000000Z");
     assert_eq!(erc["status"], "open");
     assert_eq!(erc["budget_max"], 14_000_000);
+    // The export's start_date is the opening date: a call announced for later is forthcoming.
+    let human = all.iter().find(|p| p["call_id"] == "HORIZON-CL4-2021-HUMAN-01-25").unwrap();
+    assert_eq!(human["status"], "forthcoming", "{human}");
+    assert!(human["opens_at"].as_str().unwrap() > "2024-10-15", "{human}");
 
     // A left-out call is matched to no one, though a member offers what it names; listed only for staff.
     let (vr, _, _) = app
@@ -494,4 +500,50 @@ async fn another_instance_sees_changes(app: TestApp) {
         .await;
     assert_eq!(added.status, 201, "{}", added.text());
     assert!(sees_match(true).await, "the other instance did not see the synonym within 5 s");
+}
+
+/// A call announced before it opens is forthcoming until its opening date, listed as such, and matched already, so
+/// members can prepare; the opening date comes before the deadline, and forthcoming can't be written.
+async fn forthcoming_calls_are_matched_before_they_open(app: TestApp) {
+    app.clock.set(DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z").unwrap().to_utc());
+    let (m, _, _) = app
+        .create_member(&member(
+            "Early Studio",
+            "LU",
+            json!([{"term": "graphic design", "level": 5}]),
+            json!([]),
+            json!([]),
+        ))
+        .await;
+    let dates = json!({"opens_at": "2027-01-15T09:00:00+01:00", "deadline": "2027-03-31T17:00:00+02:00"});
+    let p = create_project(
+        &app,
+        &project("Early call", "national", json!([{"term": "graphic design", "weight": 5}]), &dates),
+    )
+    .await;
+    assert_eq!((&p["status"], &p["opens_at"]), (&json!("forthcoming"), &json!("2027-01-15T08:00:00.000000Z")));
+    let listed = async |status: &str| -> bool {
+        let page = app.get(&format!("/v1/projects?status={status}&q=early")).await.json();
+        page["items"].as_array().unwrap().iter().any(|i| i["id"] == p["id"])
+    };
+    assert!(listed("forthcoming").await && !listed("open").await && !listed("closed").await);
+    let path = format!("/v1/members/{}/matches/projects", m["id"].as_str().unwrap());
+    let ranked = app.get(&path).await.json();
+    let item = ranked["items"].as_array().unwrap().iter().find(|i| i["project"]["id"] == p["id"]).cloned();
+    assert!(item.is_some(), "a forthcoming call is matched: {ranked}");
+
+    // From its opening date on, it is open.
+    app.clock.set(DateTime::parse_from_rfc3339("2027-01-15T08:00:00Z").unwrap().to_utc());
+    assert_eq!(app.get(&format!("/v1/projects/{}", p["id"].as_str().unwrap())).await.json()["status"], "open");
+    assert!(listed("open").await && !listed("forthcoming").await);
+
+    // Opening after the deadline, or writing forthcoming, is refused and changes nothing.
+    let location = format!("/v1/projects/{}", p["id"].as_str().unwrap());
+    let late = app.patch(&location, &json!({"opens_at": "2027-04-01T00:00:00Z"}), "*").await;
+    assert_eq!(late.status, 422, "{}", late.text());
+    assert_eq!(late.json()["errors"][0]["pointer"], "/opens_at");
+    let written =
+        app.post("/v1/projects", &project("Written", "national", json!([]), &json!({"status": "forthcoming"}))).await;
+    assert_eq!(written.status, 422, "{}", written.text());
+    assert_eq!(app.get(&location).await.json()["opens_at"], "2027-01-15T08:00:00.000000Z");
 }
