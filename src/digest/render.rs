@@ -119,6 +119,11 @@ fn rationale(lang: &str, text: &str) -> String {
 fn item(lang: &str, s: &Value, extras: &Extras) -> Value {
     let t = strings(lang);
     let kind = s["kind"].as_str().unwrap_or("project");
+    // A forthcoming call says when it opens (members can prepare meanwhile).
+    let opens = Some(&s["project"])
+        .filter(|p| kind == "project" && p["status"] == "forthcoming")
+        .and_then(|p| p["opens_at"].as_str())
+        .and_then(|o| self::deadline(lang, o));
     let (title, place, source, deadline) = match kind {
         "project" => (
             s["project"]["title"].clone(),
@@ -165,6 +170,7 @@ fn item(lang: &str, s: &Value, extras: &Extras) -> Value {
         "rationale": s["rationale"].as_str().map(|r| rationale(lang, r)),
         "score": s["score"].as_f64().map(|x| x.round() as i64),
         "matched": matched,
+        "opens": opens,
         "deadline": deadline,
         "source": source,
         "link": link,
@@ -619,6 +625,9 @@ mod tests {
                         "deadline": "2026-12-15T16:00:00Z", "source_url": "https://example.eu/c"},
             "partner": null, "explanation": {"matched": [{"label": "conception graphique"}]},
         });
+        let mut early = s.clone();
+        early["project"]["status"] = json!("forthcoming");
+        early["project"]["opens_at"] = json!("2026-12-01T08:00:00Z");
         let week = super::super::IsoWeek { year: 2026, week: 48 };
         let content =
             |suggestions, url| DigestContent { suggestions, extras: &[], questions: &[], unsubscribe_url: url };
@@ -634,5 +643,10 @@ mod tests {
         assert!(de.text.contains("Frist: 15. Dezember 2026, 17:00 Uhr (Luxemburger Zeit)"), "{}", de.text);
         assert!(de.subject.starts_with("Ihre Cluster-Matchmaker-Vorschläge"));
         assert!(de.text.contains("Gemeinsam: conception graphique"));
+        assert!(!fr.text.contains("Ouverture"), "an open call says nothing of its opening");
+        // A forthcoming call says when it opens.
+        let en = digest("en", "Atelier", &week, &content(std::slice::from_ref(&early), "u")).unwrap();
+        assert!(en.text.contains("Opens: 1 December 2026, 09:00 (Luxembourg time)"), "{}", en.text);
+        assert!(en.html.contains("Opens: 1 December 2026"), "{}", en.html);
     }
 }
