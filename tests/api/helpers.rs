@@ -448,15 +448,21 @@ impl TestApp {
 
     /// Every member, walking all pages.
     pub async fn all_members(&self) -> Vec<Value> {
+        self.all_pages("/v1/members").await
+    }
+
+    /// Every item of a paged list (`path`, with or without a query of filters), walking all pages of 100.
+    pub async fn all_pages(&self, path: &str) -> Vec<Value> {
+        let first = format!("{path}{}limit=100", if path.contains('?') { '&' } else { '?' });
         let mut out = Vec::new();
-        let mut path = "/v1/members?limit=100".to_owned();
+        let mut next = first.clone();
         loop {
-            let page = self.get(&path).await;
-            assert_eq!(page.status, 200, "{}", page.text());
+            let page = self.get(&next).await;
+            assert_eq!(page.status, 200, "{next}: {}", page.text());
             let body = page.json();
             out.extend(body["items"].as_array().unwrap().iter().cloned());
             match body["next"].as_str() {
-                Some(cursor) => path = format!("/v1/members?limit=100&cursor={cursor}"),
+                Some(cursor) => next = format!("{first}&cursor={cursor}"),
                 None => return out,
             }
         }

@@ -350,21 +350,8 @@ async fn real_calls_import_once(app: TestApp) {
         (Some(0), Some(0), Some(304))
     );
 
-    let list = async |app: &TestApp, filter: &str| {
-        let mut out = Vec::new();
-        let mut path = format!("/v1/projects?limit=100{filter}");
-        loop {
-            let page = app.get(&path).await.json();
-            out.extend(page["items"].as_array().unwrap().iter().cloned());
-            match page["next"].as_str() {
-                Some(c) => path = format!("/v1/projects?limit=100{filter}&cursor={c}"),
-                None => break,
-            }
-        }
-        out
-    };
     // Calls outside the creative industries are stored but left out, with why: the default list doesn't show them.
-    let (listed, left_out) = (list(&app, "").await, list(&app, "&left_out=true").await);
+    let (listed, left_out) = (app.all_pages("/v1/projects").await, app.all_pages("/v1/projects?left_out=true").await);
     assert_eq!(listed.len() + left_out.len(), 304);
     assert_eq!(first["left_out"].as_u64(), Some(left_out.len() as u64), "{first}");
     assert!(listed.iter().all(|p| p["left_out"].is_null() && p["let_in"] == false));
@@ -431,7 +418,7 @@ async fn real_calls_import_once(app: TestApp) {
     let third = import().await;
     assert_eq!(third["left_out"].as_u64(), Some(left_out.len() as u64 - 1), "{third}");
     assert_eq!(third["unchanged"], 304, "{third}");
-    assert!(list(&app, "").await.iter().any(|p| p["id"] == naval["id"]));
+    assert!(app.all_pages("/v1/projects").await.iter().any(|p| p["id"] == naval["id"]));
 
     // Two years on every call of that export is closed: the import says so.
     app.clock.set(DateTime::parse_from_rfc3339("2026-12-07T09:00:00Z").unwrap().to_utc());

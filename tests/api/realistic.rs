@@ -172,20 +172,8 @@ struct Loaded {
 
 /// Every project, the imported calls left out of the cluster's included.
 async fn all_projects(app: &TestApp) -> Vec<Value> {
-    let mut out = Vec::new();
-    for filter in ["", "&left_out=true"] {
-        let mut path = format!("/v1/projects?limit=100{filter}");
-        loop {
-            let page = app.get(&path).await;
-            assert_eq!(page.status, 200, "{}", page.text());
-            let body = page.json();
-            out.extend(body["items"].as_array().unwrap().iter().cloned());
-            match body["next"].as_str() {
-                Some(cursor) => path = format!("/v1/projects?limit=100{filter}&cursor={cursor}"),
-                None => break,
-            }
-        }
-    }
+    let mut out = app.all_pages("/v1/projects").await;
+    out.extend(app.all_pages("/v1/projects?left_out=true").await);
     out
 }
 
@@ -412,17 +400,10 @@ impl Measure<'_> {
 async fn pending_after_a_run(app: &TestApp) -> HashMap<Uuid, usize> {
     crate::review::run_matching(app).await;
     let mut out = HashMap::new();
-    let mut path = "/v1/review/queue?limit=100".to_owned();
-    loop {
-        let page = app.get(&path).await.json();
-        for s in page["items"].as_array().unwrap() {
-            *out.entry(s["member_id"].as_str().unwrap().parse().unwrap()).or_default() += 1;
-        }
-        match page["next"].as_str() {
-            Some(cursor) => path = format!("/v1/review/queue?limit=100&cursor={cursor}"),
-            None => return out,
-        }
+    for s in app.all_pages("/v1/review/queue").await {
+        *out.entry(s["member_id"].as_str().unwrap().parse().unwrap()).or_default() += 1;
     }
+    out
 }
 
 async fn realistic_members_get(app: TestApp) {
@@ -433,17 +414,9 @@ async fn realistic_members_get(app: TestApp) {
     let mut names: HashMap<Uuid, String> = loaded.members.iter().map(|(k, id)| (*id, k.clone())).collect();
     names.extend(loaded.projects.iter().filter(|(k, _)| !k.starts_with("ref:")).map(|(k, id)| (*id, k.clone())));
     // Imported calls by their call identifier.
-    let mut path = "/v1/projects?limit=100".to_owned();
-    loop {
-        let page = app.get(&path).await.json();
-        for p in page["items"].as_array().into_iter().flatten() {
-            if let (Some(id), Some(call)) = (p["id"].as_str().and_then(|i| i.parse().ok()), p["call_id"].as_str()) {
-                names.entry(id).or_insert_with(|| call.to_owned());
-            }
-        }
-        match page["next"].as_str() {
-            Some(cursor) => path = format!("/v1/projects?limit=100&cursor={cursor}"),
-            None => break,
+    for p in app.all_pages("/v1/projects").await {
+        if let (Some(id), Some(call)) = (p["id"].as_str().and_then(|i| i.parse().ok()), p["call_id"].as_str()) {
+            names.entry(id).or_insert_with(|| call.to_owned());
         }
     }
     let pending = pending_after_a_run(&app).await;
