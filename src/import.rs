@@ -29,8 +29,8 @@ pub struct Summary {
     pub unchanged: usize,
     /// Of the calls imported (created, updated or unchanged), those left out of the cluster's.
     pub left_out: usize,
-    /// Of the calls imported, those open on the service's clock (opened, deadline to come), not yet open (their
-    /// `start_date` to come), and closed (deadline passed).
+    /// Of the calls imported, those open on the service's clock (opened, deadline to come), forthcoming (their
+    /// opening date, the export's `start_date`, to come), and closed (deadline passed).
     pub open: usize,
     pub forthcoming: usize,
     pub closed: usize,
