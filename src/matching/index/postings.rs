@@ -1,8 +1,8 @@
 //! Postings: concept → the slots of the members or projects that have it, and what a profile posts.
 
 use super::Slot;
-use crate::matching::model::Term;
-use crate::matching::vocabulary::ConceptIdx;
+use crate::matching::model::{MemberProfile, Term};
+use crate::matching::vocabulary::{ConceptIdx, Vocabulary};
 
 /// Concept → (slot, strength 1..=5), one list per concept index.
 #[derive(Debug, Default, Clone)]
@@ -42,6 +42,12 @@ impl Postings {
 
 pub(super) fn concepts(terms: &[Term]) -> impl Iterator<Item = ConceptIdx> + '_ {
     terms.iter().filter_map(|t| t.concept)
+}
+
+/// The themes a member shares: the concepts of its interests and offers, and those directly above them (possibly
+/// repeated).
+pub(super) fn topics_of<'a>(vocab: &'a Vocabulary, m: &'a MemberProfile) -> impl Iterator<Item = ConceptIdx> + 'a {
+    concepts(&m.interests).chain(concepts(&m.offers)).flat_map(move |c| std::iter::once(c).chain(vocab.broader(c)))
 }
 
 /// Each concept once, with the highest strength any of the terms gives it.

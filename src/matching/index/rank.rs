@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::postings::concepts;
+use super::postings::{concepts, topics_of};
 use super::score::{Part, combine, level_factor, met, met_inv, raw_score, reciprocal};
 use super::{Component, Explanation, MatchIndex, MemberRow, Page, Scored, Slot, Window};
 use crate::matching::model::{MemberProfile, ProjectProfile, Term, Weights};
@@ -571,7 +571,7 @@ impl MatchIndex {
             }
         }
         sc.topics.clear();
-        sc.topics.extend(concepts(&m.interests).chain(concepts(&m.offers)));
+        sc.topics.extend(topics_of(vocab, m));
         sc.topics.sort_unstable();
         sc.topics.dedup();
         for i in 0..sc.topics.len() {
@@ -607,16 +607,18 @@ impl MatchIndex {
                 }
             }
         }
-        // A theme is hit once by a member who has its concept among interests or offers.
+        // A theme is hit once by a member who has its concept, or one directly below it, among interests or offers.
         for (j, t) in p.themes.iter().enumerate() {
             let Some(c) = t.concept else { continue };
             let tag = u32::from(tag(p.required.len() + j)) << 8;
-            for &(slot, _) in self.interests.get(c).iter().chain(self.offers.get(c)) {
-                sc.touch(slot);
-                let i = slot as usize;
-                if sc.mark[i] != tag {
-                    sc.mark[i] = tag;
-                    sc.z[i] = sc.z[i].saturating_add(1);
+            for k in std::iter::once(c).chain(vocab.narrower(c)) {
+                for &(slot, _) in self.interests.get(k).iter().chain(self.offers.get(k)) {
+                    sc.touch(slot);
+                    let i = slot as usize;
+                    if sc.mark[i] != tag {
+                        sc.mark[i] = tag;
+                        sc.z[i] = sc.z[i].saturating_add(1);
+                    }
                 }
             }
         }
@@ -989,7 +991,7 @@ mod tests {
 
     /// Candidates are what shares a concept with the query (then they may score on sectors and scope too).
     fn project_shares(vocab: &Vocabulary, m: &MemberProfile, p: &ProjectProfile) -> bool {
-        let topics: HashSet<ConceptIdx> = concepts(&m.interests).chain(concepts(&m.offers)).collect();
+        let topics: HashSet<ConceptIdx> = topics_of(vocab, m).collect();
         let reach = around(vocab, &m.offers);
         concepts(&p.required).any(|c| reach.contains(&c))
             || concepts(&p.themes).any(|c| topics.contains(&c))
@@ -1008,7 +1010,7 @@ mod tests {
         let required = around(vocab, &p.required);
         let themes: HashSet<ConceptIdx> = concepts(&p.themes).collect();
         concepts(&m.offers).any(|c| required.contains(&c))
-            || concepts(&m.interests).chain(concepts(&m.offers)).any(|c| themes.contains(&c))
+            || topics_of(vocab, m).any(|c| themes.contains(&c))
             || (p.required.is_empty() && p.sectors.iter().any(|s| m.sectors.contains(s)))
     }
 

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::postings::concepts;
+use super::postings::{concepts, topics_of};
 use super::{Component, Explanation, MatchIndex, MatchedTerm, Missing, Scored};
 use crate::matching::model::{MemberProfile, ProjectProfile, Term};
 use crate::matching::vocabulary::{ConceptIdx, Lang, Vocabulary};
@@ -137,7 +137,9 @@ impl MatchIndex {
             }
         }
         let skills = (want > 0.0).then(|| met(got, want, heaviest));
-        let member_topics: HashSet<ConceptIdx> = concepts(&m.interests).chain(concepts(&m.offers)).collect();
+        // A theme is the member's when one of its interests or offers is the theme's concept or directly below it
+        // (an interest in the New European Bauhaus shares a call's built-environment theme).
+        let member_topics: HashSet<ConceptIdx> = topics_of(vocab, m).collect();
         let theme_concepts: Vec<&Term> = p.themes.iter().filter(|t| t.concept.is_some()).collect();
         let themes = (!theme_concepts.is_empty()).then(|| {
             let mut hit = 0.0;
@@ -146,7 +148,8 @@ impl MatchIndex {
                     && member_topics.contains(&c)
                 {
                     hit += 1.0;
-                    if explain && let Some(term) = m.interests.iter().chain(&m.offers).find(|x| x.concept == Some(c)) {
+                    let shares = |x: &&Term| x.concept.is_some_and(|k| k == c || vocab.is_below(k, c));
+                    if explain && let Some(term) = m.interests.iter().chain(&m.offers).find(shares) {
                         matched.push(self.matched(vocab, lang, c, term, &t.text, 1.0, "theme"));
                     }
                 }
@@ -453,6 +456,24 @@ mod pinned {
         );
         let missing: Vec<&str> = s.explanation.missing.iter().map(|m| m.term.as_str()).collect();
         assert_eq!(missing, ["photography"]);
+    }
+
+    /// A theme is shared by a member whose interest or offer sits directly below it (an interest in the New European
+    /// Bauhaus shares a call's built-environment theme; here, an offer of graphic design a theme of design), not by
+    /// one whose topic sits above it. Rankings reach such members alike (the ranking-agreement tests).
+    #[test]
+    fn a_theme_is_shared_from_below() {
+        let w = world();
+        let t = |id: &str| term(&w.vocab, id, 1);
+        let general = ProjectProfile { themes: vec![t("esco:design")], ..project(11) };
+        let s = w.index.score_project(&w.vocab, Lang::En, &w.c, &general);
+        assert_eq!(s.explanation.components.iter().find(|c| c.name == "themes").map(|c| c.score), Some(100.0));
+        let row = s.explanation.matched.iter().find(|m| m.relation == "theme").expect("the theme is explained");
+        assert_eq!((row.member_term.as_str(), row.label.as_str()), ("graphic design", "design"));
+        let specific = ProjectProfile { themes: vec![t("esco:gd")], ..project(12) };
+        let broad = MemberProfile { offers: vec![t("esco:design")], ..member(4, "LU") };
+        let s = w.index.score_project(&w.vocab, Lang::En, &broad, &specific);
+        assert_eq!(s.explanation.components.iter().find(|c| c.name == "themes").map(|c| c.score), Some(0.0));
     }
 
     /// B for P.

@@ -502,6 +502,18 @@ impl Vocabulary {
         broader.iter().chain(narrower.iter()).map(|&n| self.resolve(n)).filter(move |&n| n != idx)
     }
 
+    /// The concepts directly above `idx` (merges followed).
+    pub fn broader(&self, idx: ConceptIdx) -> impl Iterator<Item = ConceptIdx> + '_ {
+        let up = self.concepts.get(idx as usize).map_or(&[][..], |c| &c.broader[..]);
+        up.iter().map(|&n| self.resolve(n)).filter(move |&n| n != idx)
+    }
+
+    /// The concepts directly below `idx` (merges followed).
+    pub fn narrower(&self, idx: ConceptIdx) -> impl Iterator<Item = ConceptIdx> + '_ {
+        let down = self.concepts.get(idx as usize).map_or(&[][..], |c| &c.narrower[..]);
+        down.iter().map(|&n| self.resolve(n)).filter(move |&n| n != idx)
+    }
+
     /// Whether `a` sits directly below `b` in the hierarchy (`b` is among `a`'s broader concepts): a specialist's
     /// offer for a general want.
     pub fn is_below(&self, a: ConceptIdx, b: ConceptIdx) -> bool {
