@@ -1,16 +1,20 @@
 //! Keeps an instance's matcher in step with the database: builds the vocabulary (shipped data plus staff edits) and
 //! the index at start-up, applies this instance's own writes at once, and polls the change log for other instances'.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::cache::AccountCache;
 use crate::db::changes::{self, Entity};
+use crate::db::vocabulary::{Holder, StoredTerm};
 use crate::db::{self, DbConnection, DbError, DbPool, members, projects, vocabulary};
 use crate::matching::model::{Weights, member_profile, project_profile};
+use crate::matching::vocabulary::MatchKind;
 use crate::matching::{MatchIndex, Matcher, Vocabulary};
 
 /// The shipped vocabulary with the staff's synonyms and merges applied (shared as it is when there are none).
@@ -35,6 +39,103 @@ pub fn load_index(conn: &mut DbConnection, vocab: &Vocabulary, weights: Weights)
         index.upsert_project(project_profile(vocab, &p));
     }
     Ok(index)
+}
+
+/// A stored term mapped anew.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Remapped {
+    /// `member` or `project`, and its id.
+    pub holder: &'static str,
+    pub id: String,
+    /// `offers`, `needs`, `interests`; `required_skills`, `themes`.
+    pub list: &'static str,
+    pub term: String,
+    pub from: Mapping,
+    pub to: Mapping,
+}
+
+/// How a term maps.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Mapping {
+    pub concept: Option<String>,
+    #[serde(rename = "match")]
+    pub kind: String,
+}
+
+/// Which stored terms a change of the vocabulary may map anew beyond those it explains better.
+#[derive(Debug, Clone)]
+pub enum Touched {
+    /// A staff edit: the terms mapped to these concepts (a merge, a synonym taken back).
+    Concepts(HashSet<String>),
+    /// A new release's vocabulary: free, partial and fuzzy terms, and terms whose concept it no longer has, are read
+    /// as a save would read them now (even when that leaves them free: an old release's wrong guess goes); a term
+    /// stored with a label keeps its concept unless a label now names another.
+    Release,
+}
+
+fn list_name(holder: &Holder, list: &str) -> &'static str {
+    match (holder, list) {
+        (Holder::Member(_), "offer") => "offers",
+        (Holder::Member(_), "need") => "needs",
+        (Holder::Member(_), _) => "interests",
+        (Holder::Project(_), "skill") => "required_skills",
+        (Holder::Project(_), _) => "themes",
+    }
+}
+
+/// The one rule for every change of the vocabulary: a stored term is mapped anew when the new vocabulary explains it
+/// better (a more certain kind of match, or a label where it had a typo or nothing), or when the change touched it
+/// (see [`Touched`]). A term whose concept the caller chose keeps it, following merges.
+pub fn remap(stored: &[StoredTerm], vocab: &Vocabulary, touched: &Touched) -> Vec<(StoredTerm, Mapping, Option<f64>)> {
+    let mut out = Vec::new();
+    for t in stored {
+        let old = MatchKind::from_stored(&t.match_kind, t.similarity);
+        let on_touched = match touched {
+            Touched::Release => old.certainty() < 3 || t.concept.as_deref().is_some_and(|c| vocab.find(c).is_none()),
+            Touched::Concepts(concepts) => t.concept.as_ref().is_some_and(|c| concepts.contains(c)),
+        };
+        let release = matches!(touched, Touched::Release);
+        let (concept, kind) = if old == MatchKind::Chosen {
+            let Some(c) = t.concept.as_deref().and_then(|c| vocab.find(c)) else { continue };
+            (Some(c), MatchKind::Chosen)
+        } else if old.certainty() < 3 || on_touched || release {
+            let n = vocab.normalise(&t.text);
+            let better = n.kind.certainty() > old.certainty() || n.kind.certainty() == 3;
+            if !(better || on_touched) {
+                continue;
+            }
+            (n.concept, n.kind)
+        } else {
+            continue;
+        };
+        let id = concept.map(|c| vocab.concept(c).id.clone());
+        if id == t.concept && kind.name() == t.match_kind {
+            continue;
+        }
+        out.push((t.clone(), Mapping { concept: id, kind: kind.name().to_owned() }, kind.similarity()));
+    }
+    out
+}
+
+/// Map the stored terms of members and projects anew by [`remap`] with `vocab`, inside the caller's transaction;
+/// what changed. The caller records the change for every instance and rebuilds this one's index once committed.
+pub fn remap_stored(
+    conn: &mut DbConnection,
+    vocab: &Vocabulary,
+    touched: &Touched,
+) -> diesel::QueryResult<Vec<Remapped>> {
+    let stored = vocabulary::stored_terms(conn)?;
+    let mut remapped = Vec::new();
+    for (t, to, similarity) in remap(&stored, vocab, touched) {
+        vocabulary::set_term(conn, &t, to.concept.as_deref(), &to.kind, similarity)?;
+        let (holder, id) = match &t.holder {
+            Holder::Member(id) => ("member", id.clone()),
+            Holder::Project(id) => ("project", id.clone()),
+        };
+        let from = Mapping { concept: t.concept.clone(), kind: t.match_kind.clone() };
+        remapped.push(Remapped { holder, id, list: list_name(&t.holder, &t.list), term: t.text, from, to });
+    }
+    Ok(remapped)
 }
 
 /// The matcher and where this instance has read the change log up to.

@@ -1,10 +1,10 @@
-//! The in-process scheduler and the jobs it runs: the weekly matching run, the weekly digest, and the daily purge
-//! of records past their retention.
+//! The in-process scheduler and the jobs it runs: the weekly matching run, the weekly digest, the daily purge of
+//! records past their retention, and, once for each shipped vocabulary, stored terms mapped anew.
 //!
 //! A job claims its period (`job_runs(job, period)`) with a lease it renews by heartbeat; another instance takes
 //! over a lease that ran out and finishes the period's remaining work, within the same ISO week. Each tick (and at
 //! start) an instance resumes such abandoned periods; only a scheduled time passing while it runs fires a new one,
-//! never the start of an instance itself.
+//! never the start of an instance itself (but for the vocabulary job, whose period is the release's vocabulary).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,11 +16,13 @@ use uuid::Uuid;
 
 use crate::clock::SharedClock;
 use crate::config::{ReviewSettings, SchedulerSettings};
+use crate::db::changes::{self, Entity};
 use crate::db::jobs::{self, Claim};
 use crate::db::{self, DbError, DbPool, digests, runs};
 use crate::digest::outbox::Delivery;
 use crate::digest::send::SendError;
 use crate::digest::{Digest, IsoWeek, Mailer};
+use crate::indexer::{Remapped, Touched, remap_stored};
 use crate::review::MatchingRun;
 use crate::review::suggest::{self, RunOutcome};
 
@@ -44,6 +46,9 @@ pub enum Job {
     Digest,
     /// The daily purge of records past their retention.
     Retention,
+    /// Stored terms mapped anew, once for each shipped vocabulary (its fingerprint is the period), so that a new
+    /// release's vocabulary reaches profiles saved before it.
+    Vocabulary,
 }
 
 impl Job {
@@ -52,6 +57,7 @@ impl Job {
             Self::Matching => "matching",
             Self::Digest => "digest",
             Self::Retention => "retention",
+            Self::Vocabulary => "vocabulary",
         }
     }
 
@@ -60,16 +66,18 @@ impl Job {
             "matching" => Some(Self::Matching),
             "digest" => Some(Self::Digest),
             "retention" => Some(Self::Retention),
+            "vocabulary" => Some(Self::Vocabulary),
             _ => None,
         }
     }
 
     /// The period a time falls in for this job, in time zone `tz`: the ISO week (weekly jobs), or the day (the
-    /// daily purge, `YYYY-MM-DD`).
+    /// daily purge, `YYYY-MM-DD`); for the vocabulary job, the shipped vocabulary's fingerprint whatever the time.
     pub fn period_of(self, t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
         match self {
             Self::Matching | Self::Digest => IsoWeek::of(t, tz).to_string(),
             Self::Retention => t.with_timezone(&tz).date_naive().to_string(),
+            Self::Vocabulary => crate::matching::Vocabulary::shipped_fingerprint().to_owned(),
         }
     }
 }
@@ -336,6 +344,26 @@ impl Jobs {
                 step(&purged.to_string());
                 Ok((true, purged.to_string()))
             }
+            Job::Vocabulary => {
+                let Some(sync) = &self.matcher else {
+                    return Err(DbError::Other(anyhow::anyhow!("this process has no matching index")));
+                };
+                let now = self.clock.now();
+                let remapped = db::write(&mut conn, |conn| {
+                    let vocab = sync.vocabulary_in(conn).map_err(DbError::Other)?;
+                    let remapped = remap_stored(conn, &vocab, &Touched::Release)?;
+                    if !remapped.is_empty() {
+                        changes::record(conn, Entity::Vocabulary, "release", now)?;
+                    }
+                    Ok::<_, DbError>(remapped)
+                })?;
+                if !remapped.is_empty() {
+                    sync.reload_all(&mut conn).map_err(DbError::Other)?;
+                }
+                let summary = vocabulary_summary(period, &remapped);
+                step(&summary);
+                Ok((true, summary))
+            }
         }
     }
 
@@ -431,6 +459,18 @@ impl Jobs {
     }
 }
 
+/// What the vocabulary job did: how many stored terms it mapped anew, of how many members and projects.
+fn vocabulary_summary(fingerprint: &str, remapped: &[Remapped]) -> String {
+    let holders =
+        |kind: &str| remapped.iter().filter(|r| r.holder == kind).map(|r| &r.id).collect::<HashSet<_>>().len();
+    format!(
+        "vocabulary {fingerprint}: {} stored terms mapped anew ({} members, {} projects)",
+        remapped.len(),
+        holders("member"),
+        holders("project")
+    )
+}
+
 pub fn summary(week: IsoWeek, composed: usize, d: Delivery, left: i64) -> String {
     format!(
         "{week}: {composed} composed, {} sent, {} to retry, {} failed, {left} still to send",
@@ -452,6 +492,14 @@ pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) {
         (Job::Retention, settings.retention.cron().clone()),
     ];
     tokio::spawn(async move {
+        // A new release's vocabulary reaches the profiles saved before it: its period (the vocabulary's fingerprint)
+        // is claimed by the first instance to start with it, and finished once.
+        let (me, period) = (Arc::clone(&jobs), Job::Vocabulary.period_of(jobs.clock.now(), settings.time_zone));
+        tokio::spawn(async move {
+            if let Err(e) = me.run_period(Job::Vocabulary, period, false).await {
+                tracing::error!(job = Job::Vocabulary.name(), error = %e, "stored terms not mapped anew");
+            }
+        });
         let mut last = jobs.clock.now();
         while !jobs.is_stopping() {
             if let Err(e) = jobs.resume_abandoned().await {

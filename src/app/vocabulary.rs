@@ -1,7 +1,7 @@
 //! The vocabulary: autocomplete and lookup for forms, and the staff's repair loop: the terms the vocabulary does not
 //! explain well (free, partial, fuzzy), synonyms and merges that explain them, each shown before it is made (a dry
 //! run) and each undone as it was made. One rule re-maps stored terms after every edit, for members and projects
-//! alike (see [`remap`]); every instance rebuilds its vocabulary and index from the change log.
+//! alike (see [`remap`](crate::indexer::remap)); every instance rebuilds its vocabulary and index from the change log.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use super::{Actor, AppError, Services};
 use crate::db::changes::{self, Entity};
 use crate::db::vocabulary::{self, Holder, StaffLabel, StaffMerge, StoredTerm};
 use crate::db::{self, DbConnection, DbError};
+use crate::indexer::{Touched, remap_stored};
 use crate::matching::Vocabulary;
 use crate::matching::vocabulary::{Completion, Lang, MatchKind, term_key};
 
@@ -22,76 +23,13 @@ pub fn current(svc: &Services) -> Arc<Vocabulary> {
     svc.index.matcher.vocabulary()
 }
 
-/// A stored term an edit maps anew.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Remapped {
-    /// `member` or `project`, and its id.
-    pub holder: &'static str,
-    pub id: String,
-    /// `offers`, `needs`, `interests`; `required_skills`, `themes`.
-    pub list: &'static str,
-    pub term: String,
-    pub from: Mapping,
-    pub to: Mapping,
-}
-
-/// How a term maps.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Mapping {
-    pub concept: Option<String>,
-    #[serde(rename = "match")]
-    pub kind: String,
-}
+pub use crate::indexer::{Mapping, Remapped};
 
 /// What an edit did, or (a dry run) would do.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Edited {
     pub dry_run: bool,
     pub remapped: Vec<Remapped>,
-}
-
-fn list_name(holder: &Holder, list: &str) -> &'static str {
-    match (holder, list) {
-        (Holder::Member(_), "offer") => "offers",
-        (Holder::Member(_), "need") => "needs",
-        (Holder::Member(_), _) => "interests",
-        (Holder::Project(_), "skill") => "required_skills",
-        (Holder::Project(_), _) => "themes",
-    }
-}
-
-/// The one rule for every edit: a stored term is mapped anew when the new vocabulary explains it better (a more
-/// certain kind of match, or a label where it had a typo or nothing), or when the edit touched the concept it was
-/// mapped to (a merge, a synonym taken back). A term whose concept the caller chose keeps it, following merges.
-pub fn remap(
-    stored: &[StoredTerm],
-    vocab: &Vocabulary,
-    touched: &HashSet<String>,
-) -> Vec<(StoredTerm, Mapping, Option<f64>)> {
-    let mut out = Vec::new();
-    for t in stored {
-        let old = MatchKind::from_stored(&t.match_kind, t.similarity);
-        let on_touched = t.concept.as_ref().is_some_and(|c| touched.contains(c));
-        let (concept, kind) = if old == MatchKind::Chosen {
-            let Some(c) = t.concept.as_deref().and_then(|c| vocab.find(c)) else { continue };
-            (Some(c), MatchKind::Chosen)
-        } else if old.certainty() < 3 || on_touched {
-            let n = vocab.normalise(&t.text);
-            let better = n.kind.certainty() > old.certainty() || n.kind.certainty() == 3;
-            if !(better || on_touched) {
-                continue;
-            }
-            (n.concept, n.kind)
-        } else {
-            continue;
-        };
-        let id = concept.map(|c| vocab.concept(c).id.clone());
-        if id == t.concept && kind.name() == t.match_kind {
-            continue;
-        }
-        out.push((t.clone(), Mapping { concept: id, kind: kind.name().to_owned() }, kind.similarity()));
-    }
-    out
 }
 
 /// Why an edit's transaction ended without committing: a dry run, with what it would have done.
@@ -123,17 +61,7 @@ async fn edit(
         let outcome = db::write(conn, |conn| {
             change(conn)?;
             let vocab = index.vocabulary_in(conn).map_err(AppError::from)?;
-            let stored = vocabulary::stored_terms(conn)?;
-            let mut remapped = Vec::new();
-            for (t, to, similarity) in remap(&stored, &vocab, &touched) {
-                vocabulary::set_term(conn, &t, to.concept.as_deref(), &to.kind, similarity)?;
-                let (holder, id) = match &t.holder {
-                    Holder::Member(id) => ("member", id.clone()),
-                    Holder::Project(id) => ("project", id.clone()),
-                };
-                let from = Mapping { concept: t.concept.clone(), kind: t.match_kind.clone() };
-                remapped.push(Remapped { holder, id, list: list_name(&t.holder, &t.list), term: t.text, from, to });
-            }
+            let remapped = remap_stored(conn, &vocab, &Touched::Concepts(touched))?;
             if dry_run {
                 return Err(Ended::DryRun(remapped));
             }

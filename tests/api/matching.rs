@@ -20,6 +20,7 @@ on_both_backends!(
     real_calls_import_once,
     another_instance_sees_changes,
     forthcoming_calls_are_matched_before_they_open,
+    a_new_vocabulary_reaches_profiles_saved_before_it,
 );
 
 pub const GRAPHIC_DESIGN: &str = "http://data.europa.eu/esco/skill/7fb699d9-182a-430e-b7a0-6d8ed05c284b";
@@ -533,4 +534,71 @@ async fn forthcoming_calls_are_matched_before_they_open(app: TestApp) {
         app.post("/v1/projects", &project("Written", "national", json!([]), &json!({"status": "forthcoming"}))).await;
     assert_eq!(written.status, 422, "{}", written.text());
     assert_eq!(app.get(&location).await.json()["opens_at"], "2027-01-15T08:00:00.000000Z");
+}
+
+/// A release's vocabulary reaches the profiles saved before it: once per shipped vocabulary, the `vocabulary` job maps
+/// the stored terms anew, as a save would read them now. The older release's reading is written here by hand: a term
+/// it left free, one it guessed wrong by a fuzzy match, one stored with a concept this release no longer has; a
+/// concept the member chose stays. The index follows; the same vocabulary is not done twice.
+async fn a_new_vocabulary_reaches_profiles_saved_before_it(app: TestApp) {
+    use matchmaker::clock::Clock as _;
+    use matchmaker::db::vocabulary::{Holder, set_term, stored_terms};
+    use matchmaker::scheduler::{Job, Outcome};
+    const GLAZES: &str = "http://data.europa.eu/esco/skill/92f8ebaa-da5f-4159-9b33-ac8dc4b9c84e";
+    const VIDEO_GAMES: &str = "mm:video-game-development";
+    let body = member(
+        "Release Test",
+        "LU",
+        json!([
+            {"term": "Glasuren", "level": 4},
+            {"term": "web development", "level": 3},
+            {"term": "3D-Modellierung", "level": 3},
+            {"term": "visuals", "concept": GRAPHIC_DESIGN, "level": 2}
+        ]),
+        json!([]),
+        json!([]),
+    );
+    let (m, location, _) = app.create_member(&body).await;
+    assert_eq!(concept_and_match(&m["offers"][0]), (Some(GLAZES), "exact"));
+    // As an older release stored them.
+    {
+        let mut conn = app.pool.get().unwrap();
+        let id = m["id"].as_str().unwrap();
+        for t in stored_terms(&mut conn).unwrap() {
+            if t.holder != Holder::Member(id.to_owned()) {
+                continue;
+            }
+            match t.text.as_str() {
+                "Glasuren" => set_term(&mut conn, &t, None, "free", None).unwrap(),
+                "web development" => set_term(&mut conn, &t, Some(VIDEO_GAMES), "fuzzy", Some(0.822)).unwrap(),
+                "3D-Modellierung" => set_term(&mut conn, &t, Some("mm:retired-concept"), "exact", None).unwrap(),
+                _ => {}
+            }
+        }
+        app.index.reload_all(&mut conn).unwrap();
+    }
+    let before = app.get(&location).await.json();
+    assert_eq!(concept_and_match(&before["offers"][0]), (None, "free"), "{before}");
+    assert_eq!(concept_and_match(&before["offers"][1]), (Some(VIDEO_GAMES), "fuzzy"));
+    let glaziers = async |app: &TestApp| {
+        app.get("/v1/members?skill=ceramics%20glazes").await.json()["items"].as_array().unwrap().len()
+    };
+    assert_eq!(glaziers(&app).await, 0, "a free term is not found by meaning");
+
+    let period = Job::Vocabulary.period_of(app.clock.now(), chrono_tz::Europe::Luxembourg);
+    assert_eq!(period, matchmaker::matching::Vocabulary::shipped_fingerprint());
+    let Outcome::Finished(summary) = app.jobs.run_period(Job::Vocabulary, period.clone(), false).await.unwrap() else {
+        panic!("the vocabulary job did not finish");
+    };
+    assert!(summary.contains("3 stored terms mapped anew (1 members, 0 projects)"), "{summary}");
+    let after = app.get(&location).await.json();
+    assert_eq!(concept_and_match(&after["offers"][0]), (Some(GLAZES), "exact"), "{after}");
+    assert_eq!(concept_and_match(&after["offers"][1]), (Some("mm:web-development"), "exact"));
+    assert_eq!(concept_and_match(&after["offers"][2]), (Some(MODELING_3D), "exact"));
+    assert_eq!(concept_and_match(&after["offers"][3]), (Some(GRAPHIC_DESIGN), "chosen"), "a choice is kept");
+    assert_eq!(glaziers(&app).await, 1, "the index follows");
+    assert!(matches!(
+        app.jobs.run_period(Job::Vocabulary, period, false).await.unwrap(),
+        Outcome::Skipped(why) if why.contains("finished already")
+    ));
 }

@@ -67,7 +67,25 @@ static SHIPPED: std::sync::LazyLock<Result<std::sync::Arc<Vocabulary>, String>> 
         .map_err(|e| format!("the shipped vocabulary cannot be read: {e}"))
 });
 
+/// What identifies the shipped vocabulary: a digest of its files and of the service's version (whose code reads the
+/// terms). Stored terms are mapped anew once for each (the `vocabulary` job).
+static FINGERPRINT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use sha2::Digest as _;
+    let mut digest = sha2::Sha256::new();
+    for part in [ESCO_CONCEPTS, ESCO_LABELS, OWN_CONCEPTS, OWN_LABELS, CONCEPT_SECTORS, ESCO_LINKS] {
+        digest.update(part.len().to_le_bytes());
+        digest.update(part.as_bytes());
+    }
+    let hex: String = digest.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("{}+{hex}", env!("CARGO_PKG_VERSION"))
+});
+
 impl Vocabulary {
+    /// The shipped vocabulary's fingerprint: `<version>+<16 hex digits of its files' digest>`.
+    pub fn shipped_fingerprint() -> &'static str {
+        &FINGERPRINT
+    }
+
     /// The vocabulary the service ships: the ESCO subset and our own layer.
     pub fn shipped() -> anyhow::Result<Self> {
         Ok((*Self::shipped_shared()?).clone())
