@@ -208,6 +208,29 @@ fn near(a: &str, b: &str) -> bool {
     strsim::damerau_levenshtein(a, b) <= allowed
 }
 
+/// Words of English, French and German a few edits from a word of the vocabulary without being a form of it
+/// (`assets/tools/derive_language_words.py`, from Debian's word lists): read once per process.
+static LANGUAGE_WORDS: std::sync::LazyLock<std::collections::HashSet<&'static str>> = std::sync::LazyLock::new(|| {
+    include_str!("../../../assets/vocabulary/language_words.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
+/// Whether two (folded) words share all but the last four letters of the shorter, and at least four: forms of one
+/// word ("fotografen", "fotografinnen"), or a slip late in it ("realty" for "reality"), not two words.
+fn same_word_forms(a: &str, b: &str) -> bool {
+    let shared = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let shorter = a.chars().count().min(b.chars().count());
+    shared >= 4 && shared + 4 >= shorter
+}
+
+/// Whether `typed` is a word of the language other than `label_word` (and not a form of it): then it is not a slip
+/// of the keyboard for it ("Lederwaren" is not "Miederwaren", "Möbelbau" not "Modellbau").
+fn other_word(typed: &str, label_word: &str) -> bool {
+    LANGUAGE_WORDS.contains(typed) && !same_word_forms(typed, label_word)
+}
+
 /// The fuzzy threshold, tuned on `tests/data/variants_tuning.csv` (see the README).
 pub const DEFAULT_FUZZY_THRESHOLD: f64 = 0.82;
 
@@ -370,12 +393,13 @@ impl Vocabulary {
     /// Whether `typed` can be a slip of the keyboard for `label` (both folded): the same words, each equal to its
     /// counterpart (stemmed) or a few edits from it, and every word that differs not itself a word of the trades
     /// ("web development" is not a typo of "video game development", nor "industrial heritage" of "industrial
-    /// design"); or, when one side runs two words together, the two without spaces a few edits apart.
+    /// design") nor another word of the language (see [`other_word`]); or, when one side runs two words together, the two without spaces a few edits apart.
     pub(super) fn plausible_typo(&self, typed: &str, label: &str) -> bool {
         let t: Vec<&str> = typed.split(' ').collect();
         let l: Vec<&str> = label.split(' ').collect();
         if t.len() == l.len() {
-            let word_ok = |a: &str, b: &str| stem(a) == stem(b) || (!self.is_word(a) && near(a, b));
+            let word_ok =
+                |a: &str, b: &str| stem(a) == stem(b) || (!self.is_word(a) && !other_word(a, b) && near(a, b));
             if t.iter().zip(&l).all(|(a, b)| word_ok(a, b)) {
                 return true;
             }
@@ -535,6 +559,23 @@ impl Vocabulary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A word of the language is not a slip for another word a few edits away ("roofing" is not "proofing", "Abbildung"
+    /// not "Ausbildung"), but
+    /// forms of one word are ("Fotografinnen" for photographers), and so is a slip late in a word ("realty").
+    #[test]
+    fn a_word_of_the_language_is_not_a_typo_of_another() {
+        assert!(other_word("roofing", "proofing"));
+        assert!(other_word("abbildung", "ausbildung"));
+        assert!(!other_word("fotografinnen", "fotografieren"), "forms of one word");
+        assert!(!other_word("realty", "reality"));
+        assert!(!other_word("desgin", "design"), "not a word of any language");
+        let v = Vocabulary::shipped().unwrap();
+        assert_eq!(v.normalise("roofing").kind, MatchKind::Free);
+        let photography = v.normalise("photography").concept;
+        assert_eq!(v.normalise("Fotografinnen").concept, photography);
+        assert!(matches!(v.normalise("augmented realty").kind, MatchKind::Fuzzy { .. }));
+    }
 
     #[test]
     fn a_place_is_a_place_word_and_a_country() {
