@@ -15,6 +15,7 @@ pub mod import;
 pub mod indexer;
 pub mod matching;
 pub mod metrics;
+pub mod outbound;
 pub mod review;
 pub mod scheduler;
 pub mod startup;

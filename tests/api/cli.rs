@@ -125,7 +125,7 @@ async fn first_run_on_sqlite_makes_a_one_time_admin_and_logs_no_secret() {
     assert!(dir.path().join("data/jwt-signing-key.pem").is_file(), "a development key is kept beside the database");
     assert!(server.log().contains("NO SIGNING KEY CONFIGURED"));
 
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let base = server.base.clone();
     let (status, _) = token(
         &client,
@@ -428,7 +428,7 @@ async fn metrics_are_served_on_their_own_listener() {
     let line = server.log().lines().find(|l| l.contains("metrics listening")).map(str::to_owned).unwrap();
     let metrics =
         serde_json::from_str::<serde_json::Value>(&line).unwrap()["fields"]["address"].as_str().unwrap().to_owned();
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     assert_eq!(client.get(format!("{}/health/live", server.base)).send().await.unwrap().status(), 200);
     let refused = client.get(format!("{}/v1/members/{}", server.base, uuid::Uuid::now_v7())).send().await.unwrap();
     assert_eq!(refused.status(), 401);

@@ -48,7 +48,7 @@ async fn child_on(db: &TestDb, dir: &std::path::Path, extra: &[(&str, &str)]) ->
     ];
     envs.extend_from_slice(extra);
     let server = Server::start(&envs, dir).unwrap();
-    let reply = reqwest::Client::new()
+    let reply = crate::helpers::http_client()
         .post(format!("{}/v1/auth/token", server.base))
         .form(&[("grant_type", "password"), ("username", ADMIN_EMAIL), ("password", FIXTURE_PASSWORD)])
         .send()
@@ -66,7 +66,7 @@ async fn huge_searches_are_refused_and_the_process_lives(backend: Backend) {
     let db = db.seed();
     let dir = tempfile::tempdir().unwrap();
     let (mut server, token) = child_on(&db, dir.path(), &[]).await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let get = async |path: String| {
         let r = client.get(format!("{}{path}", server.base)).bearer_auth(&token).send().await.unwrap();
         let status = r.status().as_u16();
@@ -165,7 +165,7 @@ async fn slow_bodies_are_cut_off_and_the_server_serves_again() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let health = reqwest::Client::new()
+    let health = crate::helpers::http_client()
         .get(app.url("/health/live"))
         .timeout(Duration::from_secs(10))
         .send()

@@ -35,6 +35,12 @@ fn init_logging() {
         .try_init();
 }
 
+/// An HTTP client for tests (rustls needs the service's crypto provider installed first).
+pub fn http_client() -> reqwest::Client {
+    matchmaker::outbound::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 /// The instant tests start at.
 pub fn test_epoch() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").unwrap().to_utc()
@@ -310,7 +316,13 @@ impl TestApp {
             base,
             // Idle connections are dropped before the server's 5 s keep-alive closes them, so a request never goes
             // out on a connection the server is closing at that moment (a spurious "connection closed" error).
-            client: reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(2)).build().unwrap(),
+            client: {
+                matchmaker::outbound::install_crypto_provider();
+                reqwest::Client::builder()
+            }
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .unwrap(),
             clock,
             backend,
             handle,
