@@ -243,6 +243,45 @@ pub fn find_by_reference(conn: &mut DbConnection, reference: &str) -> QueryResul
     }
 }
 
+/// A call the portal's search has returned, as the sync tracks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalTracked {
+    pub id: Uuid,
+    pub reference: String,
+    /// Successful full syncs since that did not return it.
+    pub missed: i32,
+}
+
+/// The calls the portal's search has returned before that are open on `now` (not closed by staff or as withdrawn,
+/// deadline to come): a call whose deadline passed is closed by the clock, and not withdrawn.
+pub fn portal_tracked(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<Vec<PortalTracked>> {
+    let rows: Vec<(String, Option<String>, i32)> = projects::table
+        .filter(projects::portal_seen_at.is_not_null())
+        .filter(projects::closed.eq(false))
+        .filter(projects::deadline.is_null().or(projects::deadline.gt(now.naive_utc())))
+        .select((projects::id, projects::reference, projects::portal_missed))
+        .order(projects::id.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, reference, missed)| {
+            Some(PortalTracked { id: Uuid::parse_str(&id).ok()?, reference: reference?, missed })
+        })
+        .collect())
+}
+
+/// The portal returned this call now: seen, and no miss counted.
+pub fn portal_seen(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(projects::table.find(id.to_string()))
+        .set((projects::portal_seen_at.eq(Some(now.naive_utc())), projects::portal_missed.eq(0)))
+        .execute(conn)
+}
+
+/// Count the successful full syncs that did not return this call.
+pub fn portal_missed(conn: &mut DbConnection, id: Uuid, missed: i32) -> QueryResult<usize> {
+    diesel::update(projects::table.find(id.to_string())).set(projects::portal_missed.eq(missed)).execute(conn)
+}
+
 /// Every project (to build the matching index).
 pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Project>> {
     let rows = projects::table.select(ProjectRow::as_select()).order(projects::id.asc()).load(conn)?;

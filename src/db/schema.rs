@@ -149,6 +149,8 @@ diesel::table! {
         left_out -> Nullable<Text>,
         let_in -> Bool,
         opens_at -> Nullable<Timestamp>,
+        portal_seen_at -> Nullable<Timestamp>,
+        portal_missed -> Integer,
     }
 }
 
@@ -218,10 +220,11 @@ diesel::table! {
         source -> Text,
         requested_by -> Text,
         started_at -> Timestamp,
-        finished_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
         outcome -> Text,
         summary -> Nullable<Text>,
         error -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
     }
 }
 
@@ -473,6 +476,8 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "left_out",
             "let_in",
             "opens_at",
+            "portal_seen_at",
+            "portal_missed",
         ],
     ),
     ("project_sectors", &["project_id", "sector"]),
@@ -484,7 +489,10 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("vocabulary_merges", &["from_concept", "into_concept", "created_by", "created_at"]),
     ("change_counter", &["id", "seq"]),
     ("changes", &["seq", "entity", "entity_id", "at"]),
-    ("imports", &["id", "source", "requested_by", "started_at", "finished_at", "outcome", "summary", "error"]),
+    (
+        "imports",
+        &["id", "source", "requested_by", "started_at", "finished_at", "outcome", "summary", "error", "lease_until"],
+    ),
     (
         "matching_runs",
         &[

@@ -161,7 +161,7 @@ fn import_json(row: &crate::db::imports::ImportRow) -> serde_json::Value {
         "source": row.source,
         "requested_by": row.requested_by,
         "started_at": timestamp(row.started_at.and_utc()),
-        "finished_at": timestamp(row.finished_at.and_utc()),
+        "finished_at": row.finished_at.map(|f| timestamp(f.and_utc())),
         "outcome": row.outcome,
         "summary": summary,
         "error": row.error,
