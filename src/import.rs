@@ -34,6 +34,10 @@ pub struct Summary {
     pub open: usize,
     pub forthcoming: usize,
     pub closed: usize,
+    /// Of the calls the portal's search returned before (syncs only; 0 for a file), those this sync did not return:
+    /// still open after one such sync (`missing`), closed as withdrawn after the second (`withdrawn`).
+    pub missing: usize,
+    pub withdrawn: usize,
     /// What staff should know: that no imported call is open, say.
     pub warnings: Vec<String>,
     pub skipped: Vec<Skipped>,
@@ -42,7 +46,7 @@ pub struct Summary {
 /// Where an import's calls came from and who asked, for its entry in the log.
 #[derive(Debug, Clone, Copy)]
 pub struct Origin<'a> {
-    /// `upload` (the API) or `file` (the command line).
+    /// `upload` (the API), `file` (the command line) or `portal` (the sync).
     pub source: &'a str,
     pub requested_by: &'a str,
     pub started: DateTime<Utc>,
@@ -50,7 +54,8 @@ pub struct Origin<'a> {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Skipped {
-    /// 1-based line of the record in the file (after the header).
+    /// 1-based line of the record in the file (after the header); for a sync, the record's place in the search's
+    /// results.
     pub row: usize,
     pub reference: Option<String>,
     pub reason: String,
@@ -129,11 +134,19 @@ pub fn strip_html(html: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A deadline as the export writes it (`2025-03-04T17:00:00`, Brussels time), in UTC.
+/// A deadline as the export writes it (`2025-03-04T17:00:00`, Brussels time), in UTC. A time with an offset, as the
+/// portal's search API writes them (`2025-04-23T00:00:00.000+0000`, or RFC 3339), is read with its offset.
 pub fn brussels(text: &str) -> Option<DateTime<Utc>> {
     let t = text.trim();
     if t.is_empty() {
         return None;
+    }
+    if let Some(t) = DateTime::parse_from_rfc3339(t)
+        .ok()
+        .or_else(|| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f%z").ok())
+        .or_else(|| DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f%z").ok())
+    {
+        return Some(t.with_timezone(&Utc));
     }
     let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S"))
@@ -143,7 +156,7 @@ pub fn brussels(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The next cut-off after `now`, or the last one if all have passed.
-fn next_cutoff(cutoffs: &[DateTime<Utc>], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn next_cutoff(cutoffs: &[DateTime<Utc>], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let mut sorted = cutoffs.to_vec();
     sorted.sort();
     sorted.iter().copied().find(|d| *d > now).or_else(|| sorted.last().copied())
@@ -236,7 +249,7 @@ pub fn topic_url(identifier: &str) -> Option<String> {
 }
 
 /// Longest `reference` kept: the export's are some fifty characters.
-const REFERENCE_MAX: usize = 200;
+pub const REFERENCE_MAX: usize = 200;
 
 /// The problems of a row as one line of the import's report: `title: must be a single line; …`.
 fn describe(errors: &[crate::domain::FieldError]) -> String {
@@ -432,9 +445,20 @@ pub fn prepare(
     vocab: &Vocabulary,
     filter: &CallFilter,
     now: DateTime<Utc>,
-    mut progress: impl FnMut(usize, usize),
+    progress: impl FnMut(usize, usize),
 ) -> Result<Prepared, ImportError> {
     let rows = read_rows(data).map_err(ImportError::Format)?;
+    Ok(prepare_rows(rows, vocab, filter, now, progress))
+}
+
+/// Read and check rows (of an export, or made from the portal's records) as [`prepare`] does.
+pub fn prepare_rows(
+    rows: Vec<Row>,
+    vocab: &Vocabulary,
+    filter: &CallFilter,
+    now: DateTime<Utc>,
+    mut progress: impl FnMut(usize, usize),
+) -> Prepared {
     let total = rows.len();
     let mut prepared =
         Prepared { rows: Vec::with_capacity(total), summary: Summary { rows: total, ..Summary::default() } };
@@ -466,7 +490,7 @@ pub fn prepare(
             now.format("%Y-%m-%d")
         ));
     }
-    Ok(prepared)
+    prepared
 }
 
 /// Store the prepared rows in one write transaction: every row, or none when storage fails, with the import's entry
@@ -480,25 +504,39 @@ pub fn store(
 ) -> Result<(Summary, Vec<uuid::Uuid>), ImportError> {
     let Prepared { rows, mut summary } = prepared;
     let changed = crate::db::write(conn, |conn| {
-        let mut changed = Vec::new();
-        for (reference, draft, left_out) in rows {
-            let (outcome, id, left_out) = upsert(conn, &reference, draft, left_out, now)?;
-            summary.left_out += usize::from(left_out);
-            match outcome {
-                Outcome::Created => summary.created += 1,
-                Outcome::Updated => summary.updated += 1,
-                Outcome::Unchanged => summary.unchanged += 1,
-            }
-            if outcome != Outcome::Unchanged {
-                changed.push(id);
-            }
-        }
+        let changed = upsert_all(conn, rows, &mut summary, now, |_, _| Ok(()))?;
         let logged = serde_json::to_string(&summary).map_err(|e| WriteError::Db(anyhow::anyhow!(e).into()))?;
         let entry = ImportRow::new(origin.source, origin.requested_by, (origin.started, now), Ok(logged));
         imports::insert(conn, &entry)?;
         Ok::<_, WriteError>(changed)
     })?;
     Ok((summary, changed))
+}
+
+/// Upsert prepared rows inside the caller's write transaction, counting in `summary`; `each` is told every stored
+/// call's id. Returns the projects that changed.
+pub fn upsert_all(
+    conn: &mut DbConnection,
+    rows: Vec<(String, ProjectDraft, Option<String>)>,
+    summary: &mut Summary,
+    now: DateTime<Utc>,
+    mut each: impl FnMut(&mut DbConnection, uuid::Uuid) -> Result<(), WriteError>,
+) -> Result<Vec<uuid::Uuid>, WriteError> {
+    let mut changed = Vec::new();
+    for (reference, draft, left_out) in rows {
+        let (outcome, id, left_out) = upsert(conn, &reference, draft, left_out, now)?;
+        summary.left_out += usize::from(left_out);
+        match outcome {
+            Outcome::Created => summary.created += 1,
+            Outcome::Updated => summary.updated += 1,
+            Outcome::Unchanged => summary.unchanged += 1,
+        }
+        each(conn, id)?;
+        if outcome != Outcome::Unchanged {
+            changed.push(id);
+        }
+    }
+    Ok(changed)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -545,6 +583,8 @@ mod tests {
         assert_eq!(brussels("2025-03-04T17:00:00").unwrap().to_rfc3339(), "2025-03-04T16:00:00+00:00", "CET");
         assert_eq!(brussels("2025-09-04T17:00:00").unwrap().to_rfc3339(), "2025-09-04T15:00:00+00:00", "CEST");
         assert!(brussels("soon").is_none());
+        assert_eq!(brussels("2025-04-23T00:00:00.000+0000").unwrap().to_rfc3339(), "2025-04-23T00:00:00+00:00");
+        assert_eq!(brussels("2025-04-23T17:00:00+02:00").unwrap().to_rfc3339(), "2025-04-23T15:00:00+00:00");
         let a = brussels("2024-11-06T17:00:00").unwrap();
         let b = brussels("2025-04-08T17:00:00").unwrap();
         let now = brussels("2024-12-01T00:00:00").unwrap();

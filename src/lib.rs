@@ -16,6 +16,7 @@ pub mod indexer;
 pub mod matching;
 pub mod metrics;
 pub mod outbound;
+pub mod portal;
 pub mod review;
 pub mod scheduler;
 pub mod startup;

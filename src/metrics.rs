@@ -16,6 +16,7 @@ pub struct Metrics {
     pub job_periods: IntCounterVec,
     pub job_seconds: HistogramVec,
     pub mail: IntCounterVec,
+    pub calls_syncs: IntCounterVec,
     gauges: IntGaugeVec,
 }
 
@@ -43,6 +44,13 @@ fn build() -> Result<Metrics, prometheus::Error> {
         Opts::new("mail_total", "E-mails handed over or not, by kind (digest, message) and result"),
         &["kind", "result"],
     )?;
+    let calls_syncs = IntCounterVec::new(
+        Opts::new(
+            "calls_syncs_total",
+            "Syncs of calls from the Funding & Tenders portal run here, by outcome (done, failed)",
+        ),
+        &["outcome"],
+    )?;
     let gauges = IntGaugeVec::new(
         Opts::new(
             "state",
@@ -56,8 +64,9 @@ fn build() -> Result<Metrics, prometheus::Error> {
     registry.register(Box::new(job_periods.clone()))?;
     registry.register(Box::new(job_seconds.clone()))?;
     registry.register(Box::new(mail.clone()))?;
+    registry.register(Box::new(calls_syncs.clone()))?;
     registry.register(Box::new(gauges.clone()))?;
-    Ok(Metrics { registry, requests, request_seconds, job_periods, job_seconds, mail, gauges })
+    Ok(Metrics { registry, requests, request_seconds, job_periods, job_seconds, mail, calls_syncs, gauges })
 }
 
 static METRICS: LazyLock<Option<Metrics>> = LazyLock::new(|| match build() {
@@ -71,6 +80,13 @@ static METRICS: LazyLock<Option<Metrics>> = LazyLock::new(|| match build() {
 /// The process's metrics (`None` only if registering them failed, which is logged once).
 pub fn get() -> Option<&'static Metrics> {
     METRICS.as_ref()
+}
+
+/// Count one calls sync, by outcome (`done`, `failed`).
+pub fn calls_sync(outcome: &str) {
+    if let Some(m) = get() {
+        m.calls_syncs.with_label_values(&[outcome]).inc();
+    }
 }
 
 /// Count one answered request.

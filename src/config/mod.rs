@@ -8,6 +8,7 @@ mod database;
 mod http;
 mod mail;
 mod matching;
+mod portal;
 mod review;
 mod scheduler;
 
@@ -20,6 +21,7 @@ pub use database::{DEFAULT_SQLITE_PATH, DatabaseUrl};
 pub use http::{BodyDeadline, HttpSettings};
 pub use mail::MailSettings;
 pub use matching::MatchSettings;
+pub use portal::{PORTAL_SEARCH_URL, PortalSettings};
 pub use review::ReviewSettings;
 pub use scheduler::{Retention, Schedule, SchedulerSettings};
 
@@ -58,6 +60,8 @@ pub struct Settings {
     pub review: ReviewSettings,
     pub mail: MailSettings,
     pub scheduler: SchedulerSettings,
+    /// The calls sync's source.
+    pub portal: PortalSettings,
 }
 
 /// The environment as a lookup, with the readers every section shares.
@@ -162,10 +166,12 @@ impl Settings {
             review: ReviewSettings::read(&env)?,
             mail: MailSettings::read(&env, addr)?,
             scheduler: SchedulerSettings::read(&env)?,
+            portal: PortalSettings::read(&env)?,
         })
     }
 
-    /// Settings for tests and tools: the given database, port 0, two workers, the scheduler off, a quick poll.
+    /// Settings for tests and tools: the given database, port 0, two workers, the scheduler off, a quick poll, and
+    /// the calls sync pointed at a loopback port nothing listens on (port 9, discard), never at the internet.
     pub fn for_database(database: DatabaseUrl) -> Self {
         Self {
             database,
@@ -181,6 +187,12 @@ impl Settings {
             review: ReviewSettings::default(),
             mail: MailSettings::default(),
             scheduler: SchedulerSettings { enabled: false, ..SchedulerSettings::default() },
+            portal: PortalSettings {
+                source_url: url::Url::parse("http://127.0.0.1:9/search")
+                    .unwrap_or_else(|_| unreachable!("a written URL parses")),
+                retry_delay: std::time::Duration::from_millis(10),
+                ..PortalSettings::default()
+            },
         }
     }
 }
@@ -202,6 +214,28 @@ mod tests {
         assert!(matches!(bad, Err(ConfigError::BadNumber { .. })));
         let bad = Settings::from_lookup(|k| (k == "MATCHMAKER_DIGEST_SCHEDULE").then(|| "every monday".to_owned()));
         assert!(matches!(bad, Err(ConfigError::Bad { name: "MATCHMAKER_DIGEST_SCHEDULE", .. })));
+    }
+
+    #[test]
+    fn the_calls_sync_settings() {
+        let read =
+            |k: &'static str, v: &'static str| Settings::from_lookup(move |name| (name == k).then(|| v.to_owned()));
+        let default = Settings::from_lookup(|_| None).unwrap();
+        assert_eq!(default.scheduler.calls.as_ref().map(ToString::to_string).as_deref(), Some("0 5 * * *"));
+        assert_eq!(default.portal.source_url.as_str(), PORTAL_SEARCH_URL);
+        assert!(read("MATCHMAKER_CALLS_SCHEDULE", "off").unwrap().scheduler.calls.is_none());
+        let at_six = read("MATCHMAKER_CALLS_SCHEDULE", "0 6 * * *").unwrap();
+        assert_eq!(at_six.scheduler.calls.unwrap().to_string(), "0 6 * * *");
+        assert!(matches!(
+            read("MATCHMAKER_CALLS_SCHEDULE", "daily"),
+            Err(ConfigError::Bad { name: "MATCHMAKER_CALLS_SCHEDULE", .. })
+        ));
+        assert!(matches!(
+            read("MATCHMAKER_CALLS_SOURCE_URL", "ftp://example.org/search"),
+            Err(ConfigError::Bad { name: "MATCHMAKER_CALLS_SOURCE_URL", .. })
+        ));
+        let local = read("MATCHMAKER_CALLS_SOURCE_URL", "http://127.0.0.1:8999/search?apiKey=SEDIA").unwrap();
+        assert_eq!(local.portal.source_url.port(), Some(8999));
     }
 
     #[test]

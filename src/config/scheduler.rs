@@ -58,6 +58,8 @@ pub struct SchedulerSettings {
     pub retention: Schedule,
     /// How long each kind of record is kept.
     pub keep: Retention,
+    /// When the daily calls sync fires (`MATCHMAKER_CALLS_SCHEDULE`); `None` (`off`): never.
+    pub calls: Option<Schedule>,
 }
 
 /// How long records are kept before the daily purge removes them (or, for mail, their bodies).
@@ -85,6 +87,8 @@ const MATCHING_DEFAULT: &str = "0 8 * * THU";
 const DIGEST_DEFAULT: &str = "0 8 * * MON";
 /// The shipped purge: every day at 03:30.
 const RETENTION_DEFAULT: &str = "30 3 * * *";
+/// The shipped calls sync: every day at 05:00, before the working day and after the portal's night.
+const CALLS_DEFAULT: &str = "0 5 * * *";
 
 impl Default for SchedulerSettings {
     fn default() -> Self {
@@ -99,8 +103,13 @@ impl Default for SchedulerSettings {
             tick: Duration::from_secs(30),
             retention: shipped(RETENTION_DEFAULT),
             keep: Retention::default(),
+            calls: Some(shipped(CALLS_DEFAULT)),
         }
     }
+}
+
+fn shipped_calls() -> Schedule {
+    Schedule::parse(CALLS_DEFAULT).unwrap_or_else(|_| unreachable!("a shipped schedule parses"))
 }
 
 impl SchedulerSettings {
@@ -136,6 +145,11 @@ impl SchedulerSettings {
             heartbeat: env.seconds("MATCHMAKER_JOB_HEARTBEAT_SECONDS", d.heartbeat, 1, 3_600)?,
             tick: env.seconds("MATCHMAKER_SCHEDULER_TICK_SECONDS", d.tick, 1, 3_600)?,
             retention: schedule("MATCHMAKER_RETENTION_SCHEDULE", d.retention)?,
+            calls: match env.text("MATCHMAKER_CALLS_SCHEDULE").as_deref().map(str::trim) {
+                Some("off") => None,
+                Some(_) => Some(schedule("MATCHMAKER_CALLS_SCHEDULE", shipped_calls())?),
+                None => d.calls,
+            },
             keep: Retention {
                 audit_days: env.number("MATCHMAKER_RETAIN_AUDIT_DAYS", d.keep.audit_days, 1, 36_500)?,
                 mail_days: env.number("MATCHMAKER_RETAIN_MAIL_DAYS", d.keep.mail_days, 1, 36_500)?,
