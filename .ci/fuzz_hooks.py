@@ -96,6 +96,7 @@ LISTS = {
     "clients": "/v1/clients",
     "digests": "/v1/digests",
     "introductions": "/v1/introductions",
+    "imports": "/v1/imports",
 }
 
 

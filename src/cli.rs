@@ -194,9 +194,61 @@ pub async fn import_calls(settings: Settings, file: std::path::PathBuf) -> anyho
     let by = projects::ImportedBy { source: "file", requested_by: "cli".to_owned() };
     let summary = projects::import_calls(&store, by, vocab, None, data, progress).await.map_err(refused)?;
     bar.finish_and_clear();
+    Ok(summary_text(&summary))
+}
+
+/// `matchmaker import calls --from-portal [--dry-run]`: sync the calls from the portal's search API, as the daily job
+/// does (one sync at a time across instances); with `--dry-run`, what it would do, storing nothing.
+pub async fn sync_calls(settings: Settings, dry_run: bool) -> anyhow::Result<String> {
+    use crate::db::imports::Begin;
+    let store = store(&settings).await?;
+    let threshold = settings.matching.fuzzy_threshold;
+    let vocab = db::run(&store.pool, move |conn| crate::indexer::load_vocabulary(conn, threshold)).await?;
+    eprintln!("source: {}", crate::config::masked_url(settings.portal.source_url.as_str()));
+    let ctx = crate::portal::SyncContext {
+        pool: store.pool.clone(),
+        clock: store.clock.clone(),
+        vocab,
+        filter: store.calls.clone(),
+        index: None,
+        portal: std::sync::Arc::new(crate::portal::Portal::new(&settings.portal)?),
+        lease_seconds: i64::try_from(settings.scheduler.lease.as_secs()).unwrap_or(120),
+        heartbeat: settings.scheduler.heartbeat,
+    };
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner.set_message("reading the portal's search");
+    if dry_run {
+        let summary = crate::portal::dry_run(&ctx).await;
+        spinner.finish_and_clear();
+        let summary = summary?;
+        return Ok(format!("dry run: nothing was stored\n{}", summary_text(&summary)));
+    }
+    let row = match crate::portal::begin(&ctx, "cli").await? {
+        Begin::Running(row) => {
+            spinner.finish_and_clear();
+            anyhow::bail!(
+                "a sync is running already ({}, asked by {}); follow it with GET /v1/imports/{}",
+                row.id,
+                row.requested_by,
+                row.id
+            )
+        }
+        Begin::Started(row) => row,
+    };
+    let id = row.id.clone();
+    let summary = crate::portal::run(&ctx, row).await;
+    spinner.finish_and_clear();
+    let summary =
+        summary.with_context(|| format!("sync {id} failed; nothing was stored (see GET /v1/imports/{id})"))?;
+    Ok(format!("sync: {id}\n{}", summary_text(&summary)))
+}
+
+/// An import's summary for the terminal.
+fn summary_text(summary: &crate::import::Summary) -> String {
     let mut out = format!(
         "rows: {}\ncreated: {}\nupdated: {}\nunchanged: {}\nleft out: {}\nopen: {}\nforthcoming: {}\nclosed: {}\n\
-         skipped: {}\n",
+         missing: {}\nwithdrawn: {}\nskipped: {}\n",
         summary.rows,
         summary.created,
         summary.updated,
@@ -205,6 +257,8 @@ pub async fn import_calls(settings: Settings, file: std::path::PathBuf) -> anyho
         summary.open,
         summary.forthcoming,
         summary.closed,
+        summary.missing,
+        summary.withdrawn,
         summary.skipped.len()
     );
     for w in &summary.warnings {
@@ -218,7 +272,7 @@ pub async fn import_calls(settings: Settings, file: std::path::PathBuf) -> anyho
             s.reason
         ));
     }
-    Ok(out)
+    out
 }
 
 /// `matchmaker digest run [--week 2026-W48] [--dry-run]`: compose and send a week's digests, claiming the week like

@@ -81,10 +81,18 @@ enum DigestCommand {
 
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
-    /// Import open funding calls from an EU Funding & Tenders portal export (CSV); re-importing changes nothing.
+    /// Import open funding calls from an EU Funding & Tenders portal export (CSV), or with --from-portal from the
+    /// portal's search API (MATCHMAKER_CALLS_SOURCE_URL); re-importing changes nothing.
     Calls {
         /// The CSV file.
-        file: std::path::PathBuf,
+        #[arg(required_unless_present = "from_portal", conflicts_with = "from_portal")]
+        file: Option<std::path::PathBuf>,
+        /// Sync the open and forthcoming calls from the portal's search API, as the daily job does.
+        #[arg(long)]
+        from_portal: bool,
+        /// With --from-portal: read the portal and report what would be created, updated and closed; store nothing.
+        #[arg(long, requires = "from_portal")]
+        dry_run: bool,
     },
 }
 
@@ -147,8 +155,13 @@ fn main() -> ExitCode {
         Command::User { command: UserCommand::Add { email, role, member } } => actix_web::rt::System::new()
             .block_on(cli::add_user(settings, email, role, member))
             .map(|text| print_out(&text)),
-        Command::Import { command: ImportCommand::Calls { file } } => {
-            actix_web::rt::System::new().block_on(cli::import_calls(settings, file)).map(|text| print_out(&text))
+        Command::Import { command: ImportCommand::Calls { file, from_portal, dry_run } } => {
+            let run = actix_web::rt::System::new();
+            match file {
+                Some(file) if !from_portal => run.block_on(cli::import_calls(settings, file)),
+                _ => run.block_on(cli::sync_calls(settings, dry_run)),
+            }
+            .map(|text| print_out(&text))
         }
         Command::Digest { command: DigestCommand::Run { week, dry_run } } => {
             actix_web::rt::System::new().block_on(cli::digest_run(settings, week, dry_run)).map(|text| print_out(&text))

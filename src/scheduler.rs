@@ -1,5 +1,6 @@
 //! The in-process scheduler and the jobs it runs: the weekly matching run, the weekly digest, the daily purge of
-//! records past their retention, and, once for each shipped vocabulary, stored terms mapped anew.
+//! records past their retention, the daily sync of calls from the Funding & Tenders portal, and, once for each
+//! shipped vocabulary, stored terms mapped anew.
 //!
 //! A job claims its period (`job_runs(job, period)`) with a lease it renews by heartbeat; another instance takes
 //! over a lease that ran out and finishes the period's remaining work, within the same ISO week. Each tick (and at
@@ -46,6 +47,8 @@ pub enum Job {
     Digest,
     /// The daily purge of records past their retention.
     Retention,
+    /// The daily sync of calls from the Funding & Tenders portal.
+    Calls,
     /// Stored terms mapped anew, once for each shipped vocabulary (its fingerprint is the period), so that a new
     /// release's vocabulary reaches profiles saved before it.
     Vocabulary,
@@ -57,6 +60,7 @@ impl Job {
             Self::Matching => "matching",
             Self::Digest => "digest",
             Self::Retention => "retention",
+            Self::Calls => "calls",
             Self::Vocabulary => "vocabulary",
         }
     }
@@ -66,17 +70,19 @@ impl Job {
             "matching" => Some(Self::Matching),
             "digest" => Some(Self::Digest),
             "retention" => Some(Self::Retention),
+            "calls" => Some(Self::Calls),
             "vocabulary" => Some(Self::Vocabulary),
             _ => None,
         }
     }
 
     /// The period a time falls in for this job, in time zone `tz`: the ISO week (weekly jobs), or the day (the
-    /// daily purge, `YYYY-MM-DD`); for the vocabulary job, the shipped vocabulary's fingerprint whatever the time.
+    /// daily purge and the daily calls sync, `YYYY-MM-DD`); for the vocabulary job, the shipped vocabulary's
+    /// fingerprint whatever the time.
     pub fn period_of(self, t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
         match self {
             Self::Matching | Self::Digest => IsoWeek::of(t, tz).to_string(),
-            Self::Retention => t.with_timezone(&tz).date_naive().to_string(),
+            Self::Retention | Self::Calls => t.with_timezone(&tz).date_naive().to_string(),
             Self::Vocabulary => crate::matching::Vocabulary::shipped_fingerprint().to_owned(),
         }
     }
@@ -115,6 +121,16 @@ pub struct Jobs {
     delivering: std::sync::atomic::AtomicUsize,
     /// Whether this instance runs the scheduler (`MATCHMAKER_SCHEDULER`).
     pub scheduled: bool,
+    /// The calls sync's source and which calls are the cluster's (a serving instance's; `None` for the command
+    /// line's digest run).
+    pub calls: Option<CallsSource>,
+}
+
+/// What the calls sync reads from, and which of the calls read are the cluster's.
+#[derive(Debug, Clone)]
+pub struct CallsSource {
+    pub portal: Arc<crate::portal::Portal>,
+    pub filter: crate::domain::project::CallFilter,
 }
 
 /// Counts a delivery pass as done when dropped (whatever way it ends).
@@ -161,6 +177,76 @@ impl Jobs {
             stopping: AtomicBool::new(false),
             delivering: std::sync::atomic::AtomicUsize::new(0),
             scheduled: scheduler.enabled,
+            calls: None,
+        }
+    }
+
+    /// These jobs with the calls sync's source.
+    #[must_use]
+    pub fn with_calls(mut self, calls: CallsSource) -> Self {
+        self.calls = Some(calls);
+        self
+    }
+
+    /// What a sync run by this instance works with: its index and the calls' source.
+    pub fn sync_context(&self) -> Result<crate::portal::SyncContext, DbError> {
+        let (Some(index), Some(calls)) = (&self.matcher, &self.calls) else {
+            return Err(DbError::Other(anyhow::anyhow!("this process has no calls source or matching index")));
+        };
+        Ok(crate::portal::SyncContext {
+            pool: self.pool.clone(),
+            clock: self.clock.clone(),
+            vocab: index.matcher.vocabulary(),
+            filter: calls.filter.clone(),
+            index: Some(index.clone()),
+            portal: calls.portal.clone(),
+            lease_seconds: self.lease_seconds,
+            heartbeat: self.heartbeat,
+        })
+    }
+
+    /// Start a calls sync now (staff), in the background: its log entry, or the one already running (here or on
+    /// another instance), which the caller follows instead.
+    pub async fn start_sync(self: &Arc<Self>, requested_by: String) -> Result<crate::db::imports::ImportRow, DbError> {
+        let ctx = self.sync_context()?;
+        match crate::portal::begin(&ctx, &requested_by).await? {
+            crate::db::imports::Begin::Running(row) => Ok(row),
+            crate::db::imports::Begin::Started(row) => {
+                let started = row.clone();
+                tokio::spawn(async move {
+                    let _ = crate::portal::run(&ctx, started).await;
+                });
+                Ok(row)
+            }
+        }
+    }
+
+    /// The day's calls sync: a sync already running (started by staff, or by another instance) covers the day. A
+    /// sync that fails ends the day's period all the same (the failure is in the imports log): the next day's sync
+    /// covers what this one missed, and a portal that is down is not asked again every tick.
+    async fn calls_period(&self, period: &str) -> Result<(bool, String), DbError> {
+        let ctx = self.sync_context()?;
+        match crate::portal::begin(&ctx, &format!("schedule:{period}")).await? {
+            crate::db::imports::Begin::Running(row) => {
+                Ok((true, format!("sync {} was running already and covers the day", row.id)))
+            }
+            crate::db::imports::Begin::Started(row) => {
+                let id = row.id.clone();
+                Ok(match crate::portal::run(&ctx, row).await {
+                    Ok(s) => (
+                        true,
+                        format!(
+                            "sync {id}: {} created, {} updated, {} unchanged, {} withdrawn, {} skipped",
+                            s.created,
+                            s.updated,
+                            s.unchanged,
+                            s.withdrawn,
+                            s.skipped.len()
+                        ),
+                    ),
+                    Err(e) => (true, format!("sync {id} failed: {e}")),
+                })
+            }
         }
     }
 
@@ -254,11 +340,16 @@ impl Jobs {
         let lost = Arc::new(AtomicBool::new(false));
         let beating = self.beat(job, period, lost.clone());
         let (me, p, flag) = (Arc::clone(self), period.to_owned(), lost.clone());
-        let work = tokio::task::spawn_blocking(move || {
-            let keep_going = || !flag.load(Ordering::SeqCst) && !me.stopping.load(Ordering::SeqCst);
-            me.work(job, &p, &keep_going, step.as_ref())
-        })
-        .await;
+        let work = if job == Job::Calls {
+            // Mostly waiting on the portal: run on the executor, not on a blocking thread.
+            Ok(self.calls_period(period).await)
+        } else {
+            tokio::task::spawn_blocking(move || {
+                let keep_going = || !flag.load(Ordering::SeqCst) && !me.stopping.load(Ordering::SeqCst);
+                me.work(job, &p, &keep_going, step.as_ref())
+            })
+            .await
+        };
         drop(beating);
         let (owner, p) = (self.owner.clone(), period.to_owned());
         let outcome = match work {
@@ -344,6 +435,7 @@ impl Jobs {
                 step(&purged.to_string());
                 Ok((true, purged.to_string()))
             }
+            Job::Calls => Err(DbError::Other(anyhow::anyhow!("the calls sync runs on the executor"))),
             Job::Vocabulary => {
                 let Some(sync) = &self.matcher else {
                     return Err(DbError::Other(anyhow::anyhow!("this process has no matching index")));
@@ -486,11 +578,14 @@ fn next_fire(cron: &Cron, after: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<Dat
 /// Run the scheduler until the process ends.
 pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) {
     let settings = settings.clone();
-    let schedules = [
+    let mut schedules = vec![
         (Job::Matching, settings.matching.cron().clone()),
         (Job::Digest, settings.digest.cron().clone()),
         (Job::Retention, settings.retention.cron().clone()),
     ];
+    if let Some(calls) = &settings.calls {
+        schedules.push((Job::Calls, calls.cron().clone()));
+    }
     tokio::spawn(async move {
         // A new release's vocabulary reaches the profiles saved before it: its period (the vocabulary's fingerprint)
         // is claimed by the first instance to start with it, and finished once.

@@ -69,20 +69,28 @@ impl Application {
         };
         let sync = std::sync::Arc::new(sync);
         crate::indexer::spawn_poller(sync.clone(), pool.clone(), settings.matching.poll_interval);
-        let jobs = std::sync::Arc::new(crate::scheduler::Jobs::new(
-            pool.clone(),
-            clock.clone(),
-            Some(sync.clone()),
-            settings.review.clone(),
-            mailer(settings)?,
-            &settings.scheduler,
-        ));
+        let jobs = std::sync::Arc::new(
+            crate::scheduler::Jobs::new(
+                pool.clone(),
+                clock.clone(),
+                Some(sync.clone()),
+                settings.review.clone(),
+                mailer(settings)?,
+                &settings.scheduler,
+            )
+            .with_calls(crate::scheduler::CallsSource {
+                portal: std::sync::Arc::new(crate::portal::Portal::new(&settings.portal)?),
+                filter: settings.matching.calls.clone(),
+            }),
+        );
         if settings.scheduler.enabled {
             crate::scheduler::spawn(jobs.clone(), &settings.scheduler);
             tracing::info!(
                 matching = %settings.scheduler.matching,
                 digest = %settings.scheduler.digest,
                 time_zone = %settings.scheduler.time_zone,
+                calls = %settings.scheduler.calls.as_ref().map_or_else(|| "off".to_owned(), ToString::to_string),
+                calls_source = %crate::config::masked_url(settings.portal.source_url.as_str()),
                 owner = %jobs.owner,
                 "scheduler on"
             );

@@ -289,6 +289,19 @@ async fn import_logged(
     Ok(summary)
 }
 
+/// Start a sync of calls from the Funding & Tenders portal (staff), in the background: its entry in the imports
+/// log, or that of the sync already running, on this or another instance.
+pub async fn start_sync(svc: &Services, caller: &Caller) -> Result<ImportRow, AppError> {
+    Ok(svc.jobs.start_sync(caller.subject()).await?)
+}
+
+/// One import as logged.
+pub async fn import(store: &Store, id: String) -> Result<ImportRow, AppError> {
+    db::run(&store.pool, move |conn| imports::find(conn, &id).map_err(AppError::from))
+        .await?
+        .ok_or_else(|| AppError::NotFound("no import has this id".to_owned()))
+}
+
 /// The log of imports, newest first (one more than `limit`).
 pub async fn imports(store: &Store, offset: i64, limit: i64) -> Result<Vec<ImportRow>, AppError> {
     db::run(&store.pool, move |conn| imports::list(conn, offset, limit).map_err(AppError::from)).await

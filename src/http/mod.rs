@@ -152,6 +152,8 @@ pub const ROUTES: &[RouteDef] = &[
     ),
     route!("POST", "/v1/projects/import", "importCalls", Access::Staff, projects::import),
     route!("GET", "/v1/imports", "listImports", Access::Staff, projects::imports),
+    route!("POST", "/v1/imports/sync", "syncCalls", Access::Staff, projects::sync),
+    route!("GET", "/v1/imports/{id}", "getImport", Access::Staff, projects::get_import),
     route!(
         "GET",
         "/v1/projects/{id}",

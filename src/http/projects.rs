@@ -153,6 +153,21 @@ pub async fn imports(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     Ok(offset_page(&req, IMPORTS_CURSOR, rows, offset, limit, import_json))
 }
 
+/// `POST /v1/imports/sync` (staff): start a sync of calls from the portal; 202 with its log entry and where to
+/// follow it (the running one's, when a sync is running already).
+pub async fn sync(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let row = use_case::start_sync(&state, &caller).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/v1/imports/{}", row.id)))
+        .json(import_json(&row)))
+}
+
+/// `GET /v1/imports/{id}` (staff): one import, a running sync included.
+pub async fn get_import(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let row = use_case::import(&state, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(import_json(&row)))
+}
+
 fn import_json(row: &crate::db::imports::ImportRow) -> serde_json::Value {
     use crate::domain::member::timestamp;
     let summary = row.summary.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());

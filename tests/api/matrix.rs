@@ -102,6 +102,8 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("POST",   "/v1/projects",                         [401,  201,    403,    201,    403,    403,      201,   201]),
     ("POST",   "/v1/projects/import",                  [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/imports",                          [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("POST",   "/v1/imports/sync",                     [401,  403,    403,    403,    403,    403,      202,   202]),
+    ("GET",    "/v1/imports/{id}",                     [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/projects/{id}",                    [401,  200,    200,    200,    200,    403,      200,   200]),
     ("PATCH",  "/v1/projects/{id}",                    [401,  200,    403,    200,    403,    403,      200,   200]),
     ("DELETE", "/v1/projects/{id}",                    [401,  204,    403,    204,    403,    403,      204,   204]),
@@ -209,6 +211,8 @@ struct Fixtures {
     review: Option<ReviewFixtures>,
     /// A synonym and a merge staff made, for the routes that take one back (made for those only).
     edits: Option<StaffEdits>,
+    /// An import in the log, for the route that reads one (made for it only).
+    import: Option<String>,
     tag: String,
 }
 
@@ -470,6 +474,12 @@ impl Fixtures {
         let member_b = app.user(Role::Member, Some(b));
         let review = with_review.then(|| review_fixtures(app, a, b));
         let edits = about_staff_edits(method, path).then(|| staff_edits(app, caller, path, short));
+        let import = path.starts_with("/v1/imports/").then(|| {
+            let now = matchmaker::clock::Clock::now(app.clock.as_ref());
+            let row = matchmaker::db::imports::ImportRow::new("file", "cli", (now, now), Err("matrix".to_owned()));
+            matchmaker::db::imports::insert(&mut app.pool.get().unwrap(), &row).unwrap();
+            row.id
+        });
         Self {
             a: Org { id: a, contact_email: a_mail, account_email: Some(member_a.email.clone()) },
             b: Org { id: b, contact_email: b_mail, account_email: Some(member_b.email.clone()) },
@@ -485,6 +495,7 @@ impl Fixtures {
             project,
             review,
             edits,
+            import,
             tag,
         }
     }
@@ -705,7 +716,10 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
                 url::form_urlencoded::byte_serialize(fx.edits().merged_from.as_deref().unwrap().as_bytes()).collect();
             Call::new(Method::DELETE, format!("{path}?from={from}"))
         }
-        ("POST", "/v1/matching/runs") => Call::new(Method::POST, path.to_owned()),
+        ("POST", "/v1/matching/runs" | "/v1/imports/sync") => Call::new(Method::POST, path.to_owned()),
+        ("GET", "/v1/imports/{id}") => {
+            Call::new(Method::GET, format!("/v1/imports/{}", fx.import.as_deref().expect("an import was logged")))
+        }
         ("GET", "/v1/matching/runs/{id}") => Call::new(Method::GET, format!("/v1/matching/runs/{}", fx.review().run)),
         ("GET", "/v1/review/queue" | "/v1/reactions" | "/v1/digests") => Call::new(Method::GET, path.to_owned()),
         ("POST", "/v1/suggestions/decisions") => Call::new(Method::POST, path.to_owned())
