@@ -57,6 +57,9 @@ impl Server {
             .env("MATCHMAKER_ADDR", "127.0.0.1:0")
             .env("MATCHMAKER_LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
+            // A served test instance never reaches the internet: the calls sync is off and points at loopback.
+            .env("MATCHMAKER_CALLS_SCHEDULE", "off")
+            .env("MATCHMAKER_CALLS_SOURCE_URL", "http://127.0.0.1:9/search")
             .env_remove("MATCHMAKER_JWT_KEY")
             .env_remove("MATCHMAKER_UNSUBSCRIBE_KEY")
             .stdout(std::process::Stdio::null())
