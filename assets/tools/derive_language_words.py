@@ -13,28 +13,12 @@ it" is the matcher's `same_word_forms` (the two share all but the last four lett
 import csv
 import os
 import sys
-import unicodedata
+
+from derive_vocabulary import fold  # the matcher's folding, as the vocabulary's tool spells it out
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VOCAB = os.path.join(HERE, "..", "vocabulary")
 LISTS = ["british-english", "american-english", "french", "ngerman"]
-SPECIAL = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th"}
-
-
-def fold(text):
-    out, pending = [], False
-    for c in unicodedata.normalize("NFKD", text):
-        if unicodedata.combining(c):
-            continue
-        if c.isalnum():
-            if pending and out:
-                out.append(" ")
-            pending = False
-            for low in c.lower():
-                out.append(SPECIAL.get(low, low))
-        else:
-            pending = True
-    return "".join(out)
 
 
 def allowed(a, b):
