@@ -40,16 +40,19 @@ impl MatchSettings {
             weights,
             fuzzy_threshold: env.number("MATCHMAKER_FUZZY_THRESHOLD", d.fuzzy_threshold, 0.5, 1.0)?,
             poll_interval: Duration::from_millis(env.number("MATCHMAKER_INDEX_POLL_MS", poll_ms, 50, 600_000)?),
-            calls: match env.text("MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES") {
-                None => d.calls,
-                Some(v) => programmes(&v)?,
+            calls: crate::domain::project::CallFilter {
+                programmes: match env.text("MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES") {
+                    None => d.calls.programmes,
+                    Some(v) => programmes(&v)?,
+                },
+                unread: env.switch("MATCHMAKER_CALLS_LEAVE_OUT_UNREAD", d.calls.unread)?,
             },
         })
     }
 }
 
 /// A list of programme codes (`EDF, ISF`: letters and digits, separated by commas or spaces; empty for none).
-fn programmes(value: &str) -> Result<crate::domain::project::CallFilter, ConfigError> {
+fn programmes(value: &str) -> Result<Vec<String>, ConfigError> {
     let programmes: Vec<String> =
         value.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty()).map(str::to_uppercase).collect();
     match programmes.iter().find(|p| !p.chars().all(|c| c.is_ascii_alphanumeric())) {
@@ -57,6 +60,6 @@ fn programmes(value: &str) -> Result<crate::domain::project::CallFilter, ConfigE
             name: "MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES",
             message: format!("programme codes such as EDF,ISF (letters and digits), not `{bad}`"),
         }),
-        None => Ok(crate::domain::project::CallFilter { programmes }),
+        None => Ok(programmes),
     }
 }

@@ -74,6 +74,16 @@ impl Env<'_> {
         (self.get)(name)
     }
 
+    /// A switch: `on`/`true`/`1` or `off`/`false`/`0`, or `default` when unset.
+    pub(crate) fn switch(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.text(name).as_deref().map(str::trim) {
+            None => Ok(default),
+            Some("on" | "true" | "1") => Ok(true),
+            Some("off" | "false" | "0") => Ok(false),
+            Some(other) => Err(ConfigError::Bad { name, message: format!("`on` or `off`, got `{other}`") }),
+        }
+    }
+
     /// A number in `min..=max`, or `default` when unset.
     pub(crate) fn number<T: FromStr + PartialOrd + Display + Copy>(
         &self,
@@ -250,5 +260,11 @@ mod tests {
         assert!(read("").unwrap().matching.calls.programmes.is_empty(), "empty: no call is left out");
         let bad = read("EDF;CEF");
         assert!(matches!(bad, Err(ConfigError::Bad { name: "MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES", .. })));
+        let unread = |v: &'static str| {
+            Settings::from_lookup(move |k| (k == "MATCHMAKER_CALLS_LEAVE_OUT_UNREAD").then(|| v.to_owned()))
+        };
+        assert!(Settings::from_lookup(|_| None).unwrap().matching.calls.unread, "on by default");
+        assert!(!unread("off").unwrap().matching.calls.unread);
+        assert!(matches!(unread("maybe"), Err(ConfigError::Bad { name: "MATCHMAKER_CALLS_LEAVE_OUT_UNREAD", .. })));
     }
 }

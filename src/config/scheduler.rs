@@ -126,16 +126,7 @@ impl SchedulerSettings {
                 message: format!("`{v}` is not an IANA time zone such as Europe/Luxembourg"),
             })?,
         };
-        let enabled = match env.text("MATCHMAKER_SCHEDULER").as_deref().map(str::trim) {
-            None | Some("on" | "true" | "1") => true,
-            Some("off" | "false" | "0") => false,
-            Some(other) => {
-                return Err(ConfigError::Bad {
-                    name: "MATCHMAKER_SCHEDULER",
-                    message: format!("`on` or `off`, got `{other}`"),
-                });
-            }
-        };
+        let enabled = env.switch("MATCHMAKER_SCHEDULER", true)?;
         let settings = Self {
             enabled,
             matching: schedule("MATCHMAKER_MATCHING_SCHEDULE", d.matching)?,

@@ -259,32 +259,44 @@ impl ProjectDraft {
 }
 
 /// Which imported calls are the cluster's: a call is left out (kept with why, matched to no one, listed for staff on
-/// request) when its programme is one the cluster has no part in.
+/// request) when its programme is one the cluster has no part in, or when the vocabulary reads nothing of the
+/// cluster's from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallFilter {
     /// Programmes (the identifier's first part, `EDF` of `EDF-2024-DA-NAVAL-FNP`) whose calls are left out.
     pub programmes: Vec<String>,
+    /// Leave out a call from whose text the import read no skill, theme or sector of the cluster's (and whose
+    /// programme strand is none of the creative ones, which give sectors of their own).
+    pub unread: bool,
 }
 
 impl Default for CallFilter {
     /// Defence (the European Defence Fund), internal security, border management, nuclear research and coal and
     /// steel research: programmes whose calls name "virtual reality" or "visualisation" as tools of another trade.
     fn default() -> Self {
-        Self { programmes: ["EDF", "ISF", "BMVI", "EURATOM", "RFCS"].map(str::to_owned).to_vec() }
+        Self { programmes: ["EDF", "ISF", "BMVI", "EURATOM", "RFCS"].map(str::to_owned).to_vec(), unread: true }
     }
 }
 
 impl CallFilter {
-    /// Why the call `draft` is left out, if it is. Only its programme counts: what the import reads from a call's
-    /// text can't yet tell the cluster's calls from the others (nothing is read from 4 of the labelled sample's 31
-    /// creative calls; see the README).
+    /// Why the imported call `draft` is left out, if it is: its programme, else (with `unread`) nothing of the
+    /// cluster's read from its text. Such a call can match no member anyway (no skill, theme or sector to share):
+    /// leaving it out keeps it off the default list.
     pub fn left_out(&self, draft: &ProjectDraft) -> Option<String> {
-        let programme = draft.programme.as_deref()?;
-        self.programmes.iter().any(|p| p.eq_ignore_ascii_case(programme)).then(|| {
-            format!(
+        if let Some(programme) = draft.programme.as_deref()
+            && self.programmes.iter().any(|p| p.eq_ignore_ascii_case(programme))
+        {
+            return Some(format!(
                 "the {programme} programme is outside the creative industries (MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES)"
-            )
-        })
+            ));
+        }
+        (self.unread && draft.sectors.is_empty() && draft.required_skills.is_empty() && draft.themes.is_empty()).then(
+            || {
+                "nothing of the cluster's trades, themes or sectors is read from its text \
+                 (MATCHMAKER_CALLS_LEAVE_OUT_UNREAD)"
+                    .to_owned()
+            },
+        )
     }
 }
 

@@ -406,10 +406,12 @@ async fn calls_are_read_right(app: TestApp) {
     let r =
         app.send(app.request(Method::POST, "/v1/projects/import").header("content-type", "text/csv").body(csv)).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let all = app.get("/v1/projects?limit=10").await.json();
-    let by_call = |id: &str| {
-        all["items"].as_array().unwrap().iter().find(|p| p["call_id"] == id).cloned().unwrap_or_else(|| panic!("{all}"))
-    };
+    // The service-platform call reads nothing of the cluster's: it is stored, left out of the default list.
+    let mut all = app.get("/v1/projects?limit=10").await.json()["items"].as_array().unwrap().clone();
+    all.extend(
+        app.get("/v1/projects?limit=10&left_out=true").await.json()["items"].as_array().unwrap().iter().cloned(),
+    );
+    let by_call = |id: &str| all.iter().find(|p| p["call_id"] == id).cloned().unwrap_or_else(|| panic!("{all:?}"));
     let soa = by_call("DIGITAL-2024-SOA-01");
     let read: Vec<&str> =
         soa["required_skills"].as_array().unwrap().iter().map(|s| s["term"].as_str().unwrap()).collect();
@@ -417,6 +419,7 @@ async fn calls_are_read_right(app: TestApp) {
         assert!(!read.iter().any(|t| t.eq_ignore_ascii_case(wrong)), "“{wrong}” is no skill: {read:?}");
     }
     assert_eq!(soa["sectors"], json!([]), "{soa}");
+    assert!(soa["left_out"].as_str().is_some_and(|why| why.contains("nothing of the cluster")), "{soa}");
     let docs = by_call("CREA-MEDIA-2025-DOCS");
     assert!(docs["sectors"].as_array().unwrap().contains(&json!("cinematography")), "{docs}");
     let grading = concept_of("colour grading");
