@@ -499,6 +499,23 @@ async fn a_project_that_names_only_sectors_reaches_them(app: TestApp) {
         .unwrap_or_else(|| panic!("a member of its sectors is reached without sharing a concept: {matches}"));
     // Topic unmet (0 × 0.5), sector shared (1 × 0.4), scope accepted (1 × 0.1): 50, not 100.
     assert_eq!(item["score"], 50.0, "{item}");
+    // A media artist shares the grant's artistic creation: media art is an art form of the fine arts.
+    let mut media_artist = profile("Pixel Konscht", "LU", &["creative coding"], &[], &["media art"]);
+    media_artist["sectors"] = json!(["new_media", "crafts_and_art"]);
+    let (media_artist, _) = create(&app, &media_artist).await;
+    let matches = app.get(&format!("/v1/members/{media_artist}/matches/projects")).await.json();
+    let item = matches["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["project"]["id"] == grant.to_string())
+        .unwrap_or_else(|| panic!("the media artist is reached: {matches}"));
+    assert!(item["score"].as_f64().unwrap() > 50.0, "{item}");
+    let rows = item["explanation"]["matched"].as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["relation"] == "theme" && r["member_term"] == "media art"),
+        "the theme is explained by the member's own words: {item}"
+    );
     let matches = app.get(&format!("/v1/members/{coder}/matches/projects")).await.json();
     assert!(
         !matches["items"].as_array().unwrap().iter().any(|i| i["project"]["id"] == grant.to_string()),
