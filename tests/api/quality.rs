@@ -109,6 +109,7 @@ async fn typed_words_land_on_what_they_mean(app: TestApp) {
         "Typografie",
         "Grafikdesign",
         "photographie d'architecture",
+        "Media Guides",
     ];
     let partial = [("Storyboards erstellen", "storyboard"), ("Fotografie vun Industriebauten", "photography")];
     let mut offers: Vec<&str> = false_friends.iter().map(|(typed, _)| *typed).collect();
