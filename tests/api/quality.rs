@@ -167,6 +167,32 @@ async fn the_same_free_words_meet(app: TestApp) {
     assert_eq!(c["possible"], true, "{c}");
     assert!(c["reasons"].as_array().unwrap().is_empty(), "{c}");
     assert_eq!(c["teams"][0]["uncovered"], json!([]), "{c}");
+
+    // So does a project's theme: the same free words on both sides are shared, at a shared term's credit.
+    let (organ, _) = create_project(
+        &app,
+        &json!({"title": "Uergelsummer", "scope": "national", "required_skills": [],
+                "themes": [{"term": "Orgelpfeifen-Intonation"}, {"term": "cultural heritage"}]}),
+    )
+    .await;
+    let (fan, _) = create(&app, &profile("Uergelfrënn", "LU", &[], &[], &["orgelpfeifen intonation"])).await;
+    let matches = app.get(&format!("/v1/members/{fan}/matches/projects")).await.json();
+    let item = matches["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["project"]["id"] == organ.to_string())
+        .unwrap_or_else(|| panic!("a shared free theme reaches the project: {matches}"));
+    let row = &item["explanation"]["matched"][0];
+    assert_eq!((&row["relation"], &row["member_match"]), (&json!("theme"), &json!("shared")), "{item}");
+    let credit = row["credit"].as_f64().unwrap();
+    assert!(credit < 1.0, "a shared free theme counts less than a concept: {row}");
+    let themes = item["explanation"]["components"].as_array().unwrap().iter().find(|c| c["name"] == "themes");
+    assert_eq!(themes.unwrap()["score"], json!(credit * 100.0 / 2.0), "one of two themes, at that credit: {item}");
+    // Staff ranking members for the project see the same score.
+    let members = app.get(&format!("/v1/projects/{organ}/matches/members")).await.json();
+    let entry = members["items"].as_array().unwrap().iter().find(|i| i["member"]["id"] == fan.to_string());
+    assert_eq!(entry.unwrap_or_else(|| panic!("{members}"))["score"], item["score"], "{members}");
 }
 
 async fn repairs_reach_every_stored_term_and_are_undone(app: TestApp) {

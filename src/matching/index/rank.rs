@@ -67,9 +67,10 @@ impl Derived {
 pub(super) struct Acc {
     /// Member → project: skills; project → member: skills; partners: their offers for the querying member's needs.
     x: f64,
-    /// Partners: the querying member's offers for their needs.
+    /// Partners: the querying member's offers for their needs; member ↔ project: the project's themes shared, each
+    /// at its credit (a theme's concept 1, the same free words less).
     y: f64,
-    /// Themes hit, or shared interests.
+    /// Partners: shared interests.
     z: u16,
 }
 
@@ -602,9 +603,10 @@ impl MatchIndex {
         sc.topics.sort_unstable();
         sc.topics.dedup();
         for i in 0..sc.topics.len() {
+            let credit = self.same_credit(sc.topics[i]);
             for &(slot, _) in self.themes.get(sc.topics[i]) {
                 sc.touch(slot);
-                sc.z[slot as usize] = sc.z[slot as usize].saturating_add(1);
+                sc.y[slot as usize] += credit;
             }
         }
         // Projects that name no skill are matched on sectors too: reach those of the member's sectors.
@@ -638,13 +640,14 @@ impl MatchIndex {
         for (j, t) in p.themes.iter().enumerate() {
             let Some(c) = t.concept else { continue };
             let tag = u32::from(tag(p.required.len() + j)) << 8;
+            let credit = self.same_credit(c);
             for k in std::iter::once(c).chain(vocab.narrower(c)) {
                 for &(slot, _) in self.interests.get(k).iter().chain(self.offers.get(k)) {
                     sc.touch(slot);
                     let i = slot as usize;
                     if sc.mark[i] != tag {
                         sc.mark[i] = tag;
-                        sc.z[i] = sc.z[i].saturating_add(1);
+                        sc.y[i] += credit;
                     }
                 }
             }
@@ -657,7 +660,7 @@ impl MatchIndex {
         let (want, heaviest) = (d.required_want[slot as usize], d.required_max[slot as usize]);
         self.project_parts_of(
             (want > 0.0).then(|| met(acc.x, want, heaviest)),
-            (row.themes > 0).then(|| f64::from(acc.z) / f64::from(row.themes)),
+            (row.themes > 0).then(|| acc.y / f64::from(row.themes)),
             (row.sectors != 0).then(|| f64::from(u8::from(row.sectors & m.sectors != 0))),
             Some(f64::from(u8::from(m.scopes == 0 || m.scopes & row.scope != 0))),
         )

@@ -147,10 +147,12 @@ impl MatchIndex {
                 if let Some(c) = t.concept
                     && member_topics.contains(&c)
                 {
-                    hit += 1.0;
+                    // The same free words on both sides count as a shared term does for skills: less than a concept.
+                    let credit = self.same_credit(c);
+                    hit += credit;
                     let shares = |x: &&Term| x.concept.is_some_and(|k| k == c || vocab.is_below(k, c));
                     if explain && let Some(term) = m.interests.iter().chain(&m.offers).find(shares) {
-                        matched.push(self.matched(vocab, lang, c, term, &t.text, 1.0, "theme"));
+                        matched.push(self.matched(vocab, lang, c, term, &t.text, credit, "theme"));
                     }
                 }
             }
