@@ -434,13 +434,13 @@ async fn realistic_members_get(app: TestApp) {
     assert!(dev.trade_words > 0 && dev.partner_pairs > 0 && dev.projects > 0 && dev.members > 0, "{dev}");
     assert!(held.trade_words > 0 && held.partner_pairs > 0 && held.projects > 0 && held.members > 0, "{held}");
     // Floors at the level reached (README, "Realistic evaluation"), so that a change which loses ground shows. The
-    // development part meets the targets for wrong mappings, trade words, partners and members reached;
-    // projects and rejected matches fall short of them, and so do some held-out figures: the README says by how much.
+    // development part meets the targets for wrong mappings, trade words, partners, projects and members
+    // reached; rejected matches fall short of them, and so do some held-out figures: the README says by how much.
     let at_least = |found: usize, of: usize, percent: usize| found * 100 >= of * percent;
     assert_eq!(dev.wrong_mappings, 0, "{dev}");
     assert!(at_least(dev.trade_words_mapped, dev.trade_words, 96), "{dev}");
     assert!(at_least(dev.partner_pairs_found, dev.partner_pairs, 90), "{dev}");
-    assert!(at_least(dev.projects_found, dev.projects, 89), "{dev}");
+    assert!(at_least(dev.projects_found, dev.projects, 92), "{dev}");
     assert!(at_least(dev.members_reached, dev.members, 100), "{dev}");
     assert!(dev.rejected_in_top3 <= 6, "{dev}");
     assert!(held.wrong_mappings <= 1, "{held}");
