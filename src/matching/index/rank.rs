@@ -511,6 +511,7 @@ impl MatchIndex {
     /// same sums as `raw_score(&self.partner_parts(…))`, with multiplications by reciprocals computed once for every
     /// division: this runs for every candidate of a ranking, tens of thousands a query, where a division's latency
     /// was a fifth of the time (a rounding boundary too close to call is settled by the exact score).
+    #[inline]
     pub(super) fn partner_raw(&self, d: &Derived, a: &Side, slot: Slot, acc: &Acc) -> f64 {
         let i = slot as usize;
         let theirs = met_inv(acc.x, a.inv_want, a.inv_heaviest);
@@ -539,6 +540,7 @@ impl MatchIndex {
 
     /// The partner score of the member at `slot` for `a`, in tenths: from the sums, or, when a rounding boundary is
     /// too close to call, from the exact single-pair score.
+    #[inline]
     pub(super) fn partner_tenths(
         &self,
         vocab: &Vocabulary,
@@ -548,11 +550,20 @@ impl MatchIndex {
         slot: Slot,
         acc: &Acc,
     ) -> u32 {
-        tenths(self.partner_raw(d, side, slot, acc)).unwrap_or_else(|| {
-            self.members[slot as usize]
-                .as_ref()
-                .map_or(0, |b| to_tenths(self.partner_score(vocab, Lang::En, a, b, false).score))
-        })
+        match tenths(self.partner_raw(d, side, slot, acc)) {
+            Some(t) => t,
+            None => self.partner_tenths_exact(vocab, a, slot),
+        }
+    }
+
+    /// The exact single-pair score, in tenths: rare (a score within a millionth of a rounding boundary), and kept out
+    /// of line so that the common path inlines into the rankings' last pass.
+    #[cold]
+    #[inline(never)]
+    fn partner_tenths_exact(&self, vocab: &Vocabulary, a: &MemberProfile, slot: Slot) -> u32 {
+        self.members[slot as usize]
+            .as_ref()
+            .map_or(0, |b| to_tenths(self.partner_score(vocab, Lang::En, a, b, false).score))
     }
 
     /// Every possible partner of `a` (at `a_slot`) scoring more than 0 and at least `min_score`, into `sc.results`.
