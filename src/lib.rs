@@ -21,3 +21,4 @@ pub mod review;
 pub mod scheduler;
 pub mod startup;
 pub mod telemetry;
+pub mod webhook;

@@ -17,6 +17,8 @@ pub struct Metrics {
     pub job_seconds: HistogramVec,
     pub mail: IntCounterVec,
     pub calls_syncs: IntCounterVec,
+    pub webhooks: IntCounterVec,
+    pub webhook_seconds: HistogramVec,
     gauges: IntGaugeVec,
 }
 
@@ -51,6 +53,18 @@ fn build() -> Result<Metrics, prometheus::Error> {
         ),
         &["outcome"],
     )?;
+    let webhooks = IntCounterVec::new(
+        Opts::new(
+            "webhook_deliveries_total",
+            "Webhook attempts made here, by result (sent, retrying, failed) and endpoints disabled (disabled)",
+        ),
+        &["result"],
+    )?;
+    let webhook_seconds = HistogramVec::new(
+        HistogramOpts::new("webhook_pass_duration_seconds", "How long a webhook sending pass ran here")
+            .buckets(vec![0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0]),
+        &["job"],
+    )?;
     let gauges = IntGaugeVec::new(
         Opts::new(
             "state",
@@ -65,8 +79,21 @@ fn build() -> Result<Metrics, prometheus::Error> {
     registry.register(Box::new(job_seconds.clone()))?;
     registry.register(Box::new(mail.clone()))?;
     registry.register(Box::new(calls_syncs.clone()))?;
+    registry.register(Box::new(webhooks.clone()))?;
+    registry.register(Box::new(webhook_seconds.clone()))?;
     registry.register(Box::new(gauges.clone()))?;
-    Ok(Metrics { registry, requests, request_seconds, job_periods, job_seconds, mail, calls_syncs, gauges })
+    Ok(Metrics {
+        registry,
+        requests,
+        request_seconds,
+        job_periods,
+        job_seconds,
+        mail,
+        calls_syncs,
+        webhooks,
+        webhook_seconds,
+        gauges,
+    })
 }
 
 static METRICS: LazyLock<Option<Metrics>> = LazyLock::new(|| match build() {
@@ -86,6 +113,18 @@ pub fn get() -> Option<&'static Metrics> {
 pub fn calls_sync(outcome: &str) {
     if let Some(m) = get() {
         m.calls_syncs.with_label_values(&[outcome]).inc();
+    }
+}
+
+/// Count a webhook sending pass: its attempts by result, the endpoints it disabled, and how long it ran.
+pub fn webhooks(sent: &crate::webhook::send::Sent, took: Duration) {
+    if let Some(m) = get() {
+        for (result, n) in
+            [("sent", sent.sent), ("retrying", sent.retrying), ("failed", sent.failed), ("disabled", sent.disabled)]
+        {
+            m.webhooks.with_label_values(&[result]).inc_by(u64::try_from(n).unwrap_or(u64::MAX));
+        }
+        m.webhook_seconds.with_label_values(&["webhooks"]).observe(took.as_secs_f64());
     }
 }
 

@@ -1,6 +1,6 @@
 //! The in-process scheduler and the jobs it runs: the weekly matching run, the weekly digest, the daily purge of
 //! records past their retention, the daily sync of calls from the Funding & Tenders portal, and, once for each
-//! shipped vocabulary, stored terms mapped anew.
+//! shipped vocabulary, stored terms mapped anew; and, on every tick, the webhook deliveries that are due.
 //!
 //! A job claims its period (`job_runs(job, period)`) with a lease it renews by heartbeat; another instance takes
 //! over a lease that ran out and finishes the period's remaining work, within the same ISO week. Each tick (and at
@@ -124,6 +124,8 @@ pub struct Jobs {
     /// The calls sync's source and which calls are the cluster's (a serving instance's; `None` for the command
     /// line's digest run).
     pub calls: Option<CallsSource>,
+    /// The webhooks' sender (a serving instance's; `None` for the command line).
+    pub webhooks: Option<Arc<crate::webhook::Sender>>,
 }
 
 /// What the calls sync reads from, and which of the calls read are the cluster's.
@@ -178,7 +180,28 @@ impl Jobs {
             delivering: std::sync::atomic::AtomicUsize::new(0),
             scheduled: scheduler.enabled,
             calls: None,
+            webhooks: None,
         }
+    }
+
+    /// These jobs with the webhooks' sender.
+    #[must_use]
+    pub fn with_webhooks(mut self, sender: Arc<crate::webhook::Sender>) -> Self {
+        self.webhooks = Some(sender);
+        self
+    }
+
+    /// Post the webhook deliveries that are due, one at a time, each leased to this instance while it is sent.
+    pub async fn deliver_webhooks(self: &Arc<Self>) -> anyhow::Result<crate::webhook::send::Sent> {
+        let Some(sender) = self.webhooks.clone() else { return Ok(Default::default()) };
+        self.delivering.fetch_add(1, Ordering::SeqCst);
+        let _done = Delivering(&self.delivering);
+        let started = std::time::Instant::now();
+        let me = Arc::clone(self);
+        let going = move || !me.is_stopping();
+        let sent = sender.deliver_due(&self.pool, &self.clock, &self.owner, &going).await?;
+        crate::metrics::webhooks(&sent, started.elapsed());
+        Ok(sent)
     }
 
     /// These jobs with the calls sync's source.
@@ -616,6 +639,9 @@ pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) {
                 }
             }
             last = now;
+            if let Err(e) = jobs.deliver_webhooks().await {
+                tracing::warn!(error = %e, "webhook delivery pass failed");
+            }
             if jobs.mailer.settings.smtp_url.is_some()
                 && let Err(e) = jobs.deliver_due().await
             {

@@ -81,7 +81,8 @@ impl Application {
             .with_calls(crate::scheduler::CallsSource {
                 portal: std::sync::Arc::new(crate::portal::Portal::new(&settings.portal)?),
                 filter: settings.matching.calls.clone(),
-            }),
+            })
+            .with_webhooks(std::sync::Arc::new(crate::webhook::Sender::new(settings.webhooks.clone())?)),
         );
         if settings.scheduler.enabled {
             crate::scheduler::spawn(jobs.clone(), &settings.scheduler);

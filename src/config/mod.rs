@@ -11,6 +11,7 @@ mod matching;
 mod portal;
 mod review;
 mod scheduler;
+mod webhook;
 
 use std::fmt::Display;
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ pub use matching::MatchSettings;
 pub use portal::{PORTAL_SEARCH_URL, PortalSettings};
 pub use review::ReviewSettings;
 pub use scheduler::{Retention, Schedule, SchedulerSettings};
+pub use webhook::WebhookSettings;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 const DEFAULT_POOL_SIZE: u32 = 10;
@@ -62,6 +64,8 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     /// The calls sync's source.
     pub portal: PortalSettings,
+    /// Partner portals' webhooks.
+    pub webhooks: WebhookSettings,
 }
 
 /// The environment as a lookup, with the readers every section shares.
@@ -177,6 +181,7 @@ impl Settings {
             mail: MailSettings::read(&env, addr)?,
             scheduler: SchedulerSettings::read(&env)?,
             portal: PortalSettings::read(&env)?,
+            webhooks: WebhookSettings::read(&env)?,
         })
     }
 
@@ -203,6 +208,7 @@ impl Settings {
                 retry_delay: std::time::Duration::from_millis(10),
                 ..PortalSettings::default()
             },
+            webhooks: WebhookSettings::default(),
         }
     }
 }

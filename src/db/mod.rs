@@ -22,6 +22,7 @@ pub mod runs;
 pub mod schema;
 pub mod suggestions;
 pub mod vocabulary;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -176,7 +177,9 @@ where
 
 /// Run `f` in a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`, which takes the write lock up front:
 /// a deferred read-then-write transaction would fail with "database is locked" under concurrent writers instead of
-/// waiting for the busy timeout. On PostgreSQL it is an ordinary (read committed) transaction.
+/// waiting for the busy timeout. On PostgreSQL it is an ordinary (read committed) transaction. Inside a transaction
+/// already (a use-case that adds to a write it wraps, such as a webhook's delivery written with the change it tells
+/// of), it is a savepoint of that transaction on either backend.
 pub fn write<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -184,6 +187,13 @@ where
 {
     let DbConnection::Sqlite(sqlite) = conn else {
         return conn.transaction(f);
+    };
+    let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?.is_some();
+    if nested {
+        return conn.transaction(f);
+    }
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return Err(diesel::result::Error::BrokenTransactionManager.into());
     };
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let outcome = f(conn);

@@ -386,6 +386,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        client_id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_until -> Nullable<Timestamp>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        member_id -> Text,
+        other_member_id -> Nullable<Text>,
+        event -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_status -> Nullable<Integer>,
+        sent_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);
+diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, clients);
+diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, client_members);
+
 diesel::allow_tables_to_appear_in_same_query!(suggestions, member_sectors);
 diesel::allow_tables_to_appear_in_same_query!(suggestions, projects);
 diesel::allow_tables_to_appear_in_same_query!(suggestions, members);
@@ -612,4 +658,45 @@ pub const TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("job_runs", &["job", "period", "owner", "lease_until", "state", "started_at", "heartbeat_at", "finished_at"]),
+    (
+        "webhook_endpoints",
+        &[
+            "id",
+            "client_id",
+            "url",
+            "events",
+            "secret",
+            "previous_secret",
+            "previous_until",
+            "enabled",
+            "disabled_reason",
+            "disabled_at",
+            "failing_since",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    (
+        "webhook_deliveries",
+        &[
+            "id",
+            "endpoint_id",
+            "member_id",
+            "other_member_id",
+            "event",
+            "body",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "lease_owner",
+            "lease_until",
+            "last_error",
+            "last_status",
+            "sent_at",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+    ),
 ];

@@ -12,5 +12,6 @@ pub mod project;
 pub mod suggestion;
 pub mod term;
 pub mod version;
+pub mod webhook;
 
 pub use parse::FieldError;
