@@ -18,6 +18,7 @@ use crate::digest::{Mailer, mail_language};
 use crate::domain::introduction::{Introduction, IntroductionStatus};
 use crate::domain::member::{Member, MemberStatus};
 use crate::domain::parse::ApiEnum as _;
+use crate::domain::webhook::EventType;
 use crate::review::{Suggestion, SuggestionKind, view};
 
 fn not_found() -> AppError {
@@ -181,6 +182,7 @@ pub fn request_in(
         if let Some(other) = &other {
             queue_consent_request(conn, mailer, &intro, &s, other, now)?;
         }
+        crate::webhook::suggestion_event(conn, EventType::IntroductionRequested, &s.id, now)?;
         Ok((intro, true))
     })
 }
@@ -321,6 +323,7 @@ pub async fn finish(svc: &Services, actor: String, id: String, f: Finishing) -> 
             )?;
             if to == IntroductionStatus::Introduced {
                 queue_introduction(conn, &jobs.mailer, &intro, note, now)?;
+                crate::webhook::suggestion_event(conn, EventType::IntroductionDone, &intro.suggestion, now)?;
             }
             let done = introductions::find(conn, &id)?.ok_or_else(not_found)?;
             staff_view(conn, &done, now)

@@ -16,6 +16,7 @@ use crate::digest::token::{LinkError, LinkPurpose};
 use crate::domain::introduction::IntroductionStatus;
 use crate::domain::member::timestamp;
 use crate::domain::suggestion::{REACTION_UNDO_DAYS, Reaction, ReactionReason};
+use crate::domain::webhook::EventType;
 use crate::review::view;
 
 /// What a member can do from a suggestion's page.
@@ -113,30 +114,45 @@ async fn page(svc: &Services, token: Option<String>, action: Option<LinkAction>)
             return Ok(LinkPage::refused(SuggestionPage::Unavailable, lang));
         }
         let actor = format!("member:{}", link.member);
-        let done = match action {
-            None => Ok(None),
-            Some(LinkAction::Interested) => {
-                suggestions::react(conn, &id, Reaction::Interested, None, None, &actor, now).map(|_| Some("recorded"))
+        let event = match &action {
+            None => None,
+            Some(LinkAction::Interested | LinkAction::NotRelevant { .. } | LinkAction::Undo) => {
+                Some(EventType::SuggestionReaction)
             }
-            Some(LinkAction::NotRelevant { reason, comment }) => {
-                let comment = comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
-                suggestions::react(conn, &id, Reaction::NotRelevant, Some(reason), comment, &actor, now)
-                    .map(|_| Some("recorded"))
-            }
-            Some(LinkAction::Undo) => suggestions::undo_reaction(conn, &id, &actor, now).map(|_| Some("undone")),
-            Some(LinkAction::Outcome(r)) => {
-                match crate::app::review::record_outcome_in(conn, &id, &r, &actor, false, now) {
-                    Ok(_) => Ok(Some("recorded")),
-                    Err(AppError::Conflict(why)) => Err(ReactError::Conflict(why)),
-                    Err(e) => return Err(e),
-                }
-            }
-            Some(LinkAction::Introduce { note }) => {
-                let asking = Asking { suggestion: id.clone(), note };
-                introductions::request_in(conn, &jobs.mailer, &asking, &actor, now)?;
-                Ok(Some("introduction_asked"))
-            }
+            // An outcome and a new introduction request tell of themselves (`record_outcome_in`, `request_in`).
+            Some(LinkAction::Outcome(_) | LinkAction::Introduce { .. }) => None,
         };
+        let done = db::write(conn, |conn| {
+            let done = match action {
+                None => Ok(None),
+                Some(LinkAction::Interested) => {
+                    suggestions::react(conn, &id, Reaction::Interested, None, None, &actor, now)
+                        .map(|_| Some("recorded"))
+                }
+                Some(LinkAction::NotRelevant { reason, comment }) => {
+                    let comment = comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
+                    suggestions::react(conn, &id, Reaction::NotRelevant, Some(reason), comment, &actor, now)
+                        .map(|_| Some("recorded"))
+                }
+                Some(LinkAction::Undo) => suggestions::undo_reaction(conn, &id, &actor, now).map(|_| Some("undone")),
+                Some(LinkAction::Outcome(r)) => {
+                    match crate::app::review::record_outcome_in(conn, &id, &r, &actor, false, now) {
+                        Ok(_) => Ok(Some("recorded")),
+                        Err(AppError::Conflict(why)) => Err(ReactError::Conflict(why)),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Some(LinkAction::Introduce { note }) => {
+                    let asking = Asking { suggestion: id.clone(), note };
+                    introductions::request_in(conn, &jobs.mailer, &asking, &actor, now)?;
+                    Ok(Some("introduction_asked"))
+                }
+            };
+            if let (Ok(Some(_)), Some(event)) = (&done, event) {
+                crate::webhook::suggestion_event(conn, event, &id, now)?;
+            }
+            Ok::<_, AppError>(done)
+        })?;
         let notice = match done {
             Ok(n) => n,
             Err(ReactError::Conflict(_)) => Some("conflict"),

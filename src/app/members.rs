@@ -158,7 +158,9 @@ pub async fn update(
         if draft == member.profile {
             return Ok((member, None));
         }
-        Ok((members::update(conn, &member, draft, now)?, Some(id)))
+        let updated = members::update(conn, &member, draft, now)?;
+        crate::webhook::member_updated(conn, &member, &updated, now)?;
+        Ok((updated, Some(id)))
     })
     .await
 }

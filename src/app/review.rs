@@ -13,6 +13,7 @@ use crate::domain::member::{Scope, Sector};
 use crate::domain::parse::ApiEnum as _;
 use crate::domain::suggestion::Outcome;
 use crate::domain::version::Precondition;
+use crate::domain::webhook::EventType;
 use crate::review::{
     Decision, MatchingRun, Reaction, ReactionReason, Suggestion, SuggestionKind, SuggestionStatus, view,
 };
@@ -241,8 +242,11 @@ pub async fn react(svc: &Services, caller: &Caller, id: String, r: Reacting) -> 
     let (now, actor) = (svc.clock.now(), caller.subject());
     db::run(&svc.pool, move |conn| {
         let comment = r.comment.as_deref();
-        let suggestion =
-            suggestions::react(conn, &id, r.reaction, r.reason, comment, &actor, now).map_err(react_error)?;
+        let suggestion = db::write(conn, |conn| {
+            let s = suggestions::react(conn, &id, r.reaction, r.reason, comment, &actor, now).map_err(react_error)?;
+            crate::webhook::suggestion_event(conn, EventType::SuggestionReaction, &id, now)?;
+            Ok::<_, AppError>(s)
+        })?;
         let view = view::for_member(conn, &suggestion, now)?;
         Ok(Shown { suggestion, view })
     })
@@ -252,7 +256,14 @@ pub async fn react(svc: &Services, caller: &Caller, id: String, r: Reacting) -> 
 /// Take a reaction back, within `REACTION_UNDO_DAYS` of giving it.
 pub async fn undo_reaction(svc: &Services, caller: &Caller, id: String) -> Result<(), AppError> {
     let (now, actor) = (svc.clock.now(), caller.subject());
-    db::run(&svc.pool, move |conn| suggestions::undo_reaction(conn, &id, &actor, now).map_err(react_error)).await?;
+    db::run(&svc.pool, move |conn| {
+        db::write(conn, |conn| {
+            suggestions::undo_reaction(conn, &id, &actor, now).map_err(react_error)?;
+            crate::webhook::suggestion_event(conn, EventType::SuggestionReaction, &id, now)?;
+            Ok::<_, AppError>(())
+        })
+    })
+    .await?;
     Ok(())
 }
 
@@ -302,8 +313,11 @@ pub fn record_outcome_in(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    db::outcomes::record(conn, id, r.outcome, date, r.call.as_deref(), actor, now)?;
-    suggestions::find(conn, id)?.ok_or_else(not_found)
+    db::write(conn, |conn| {
+        db::outcomes::record(conn, id, r.outcome, date, r.call.as_deref(), actor, now)?;
+        crate::webhook::suggestion_event(conn, EventType::SuggestionOutcome, id, now)?;
+        suggestions::find(conn, id)?.ok_or_else(not_found)
+    })
 }
 
 /// Record what came of a suggestion (the member, its portal, or staff); the suggestion as the caller sees it.

@@ -79,7 +79,16 @@ fn mark_sent(conn: &mut DbConnection, id: &str, owner: &str, now: DateTime<Utc>)
     crate::db::write(conn, |conn| {
         digests::set_sent(conn, id, now.naive_utc())?;
         tracing::info!(digest = %id, owner, "digest sent");
+        let delivering: Vec<String> = suggestions::in_digest(conn, id)?
+            .into_iter()
+            .filter(|s| s.status == crate::review::SuggestionStatus::Approved)
+            .map(|s| s.id)
+            .collect();
         suggestions::mark_delivered(conn, id, now)?;
+        // The member's portals hear of each suggestion delivered, in the transaction that records it.
+        for s in &delivering {
+            crate::webhook::suggestion_event(conn, crate::domain::webhook::EventType::SuggestionDelivered, s, now)?;
+        }
         Ok(())
     })
 }
