@@ -16,6 +16,7 @@ pub mod projects;
 pub mod review;
 pub mod signin;
 pub mod vocabulary;
+pub mod webhooks;
 
 use std::sync::Arc;
 

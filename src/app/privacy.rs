@@ -84,6 +84,10 @@ fn export_in(conn: &mut DbConnection, member: Uuid, staff: bool, now: DateTime<U
     let mut targets = actors.clone();
     targets.push(member.to_string());
     let entries: Vec<Value> = audit::about(conn, &targets, &actors)?.iter().map(|e| e.to_json()).collect();
+    let hooks: Vec<Value> = crate::db::webhooks::deliveries_about(conn, &member.to_string())?
+        .iter()
+        .map(crate::app::webhooks::delivery_json)
+        .collect();
     Ok(json!({
         "format": EXPORT_FORMAT,
         "exported_at": timestamp(now),
@@ -95,6 +99,7 @@ fn export_in(conn: &mut DbConnection, member: Uuid, staff: bool, now: DateTime<U
         "introductions_asked": asked,
         "digests": sent,
         "messages": mails,
+        "webhook_deliveries": hooks,
         "audit": entries,
     }))
 }
@@ -180,6 +185,8 @@ pub fn scrub_in(conn: &mut DbConnection, member: &crate::domain::member::Member)
     let carried = erasure::detach_suggestions(conn, &who, &languages, &rewrite)?;
     erasure::rewrite_digests(conn, &carried, &rewrite)?;
     erasure::detach_introductions(conn, &who, &p.contact_email, &rewrite)?;
+    // Webhook deliveries about it, or showing it as another member's card, go (the log keeps no trace of it).
+    crate::db::webhooks::erase_member(conn, &id)?;
     erasure::pseudonymise_logs(conn, &who, &needles, &rewrite)?;
     erasure::forget_replies(conn, &who, &p.contact_email)?;
     Ok(())

@@ -35,6 +35,9 @@ pub enum Access {
     /// [`Access::OwnMember`] for the member it belongs to; staff only when `staff` is set (a reaction is the
     /// member's own word).
     OwnRecord { record: Record, portal_scope: ClientScope, staff: bool },
+    /// Webhook endpoints: portals with `webhooks:manage` (their own; the handler narrows), and administrators (who
+    /// see and disable any).
+    Webhooks,
 }
 
 /// Records that belong to a member.
@@ -85,6 +88,12 @@ pub fn decide(access: Access, caller: &Caller, member: Option<Uuid>, portal_link
                 Decision::Forbidden(scope_message(portal_scope))
             }
             _ => Decision::Allow,
+        },
+        Access::Webhooks => match caller {
+            _ if caller.is_admin() => Decision::Allow,
+            Caller::Portal { .. } if caller.has_scope(ClientScope::WebhooksManage) => Decision::Allow,
+            Caller::Portal { .. } => Decision::Forbidden(scope_message(ClientScope::WebhooksManage)),
+            Caller::Person { .. } => Decision::Forbidden("webhooks are for partner portals (and administrators)"),
         },
         Access::MemberCreate { portal_scope } => match caller {
             _ if caller.is_staff() => Decision::Allow,
@@ -154,6 +163,7 @@ fn scope_message(scope: ClientScope) -> &'static str {
         ClientScope::MembersWrite => "this portal lacks the members:write scope",
         ClientScope::SuggestionsRead => "this portal lacks the suggestions:read scope",
         ClientScope::SuggestionsReact => "this portal lacks the suggestions:react scope",
+        ClientScope::WebhooksManage => "this portal lacks the webhooks:manage scope",
     }
 }
 

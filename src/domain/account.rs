@@ -15,6 +15,7 @@ api_enum!(
         MembersWrite => "members:write",
         SuggestionsRead => "suggestions:read",
         SuggestionsReact => "suggestions:react",
+        WebhooksManage => "webhooks:manage",
     }
 );
 

@@ -18,6 +18,7 @@ pub mod projects;
 pub mod review;
 pub mod users;
 pub mod vocabulary;
+pub mod webhooks;
 
 use std::net::IpAddr;
 
@@ -250,6 +251,19 @@ pub const ROUTES: &[RouteDef] = &[
     route!("POST", "/v1/unsubscribe", "unsubscribe", Access::Public, digests::unsubscribe),
     route!("GET", "/v1/suggestion-page", "showSuggestionPage", Access::Public, digests::show_suggestion_page),
     route!("POST", "/v1/suggestion-page", "answerSuggestionPage", Access::Public, digests::answer_suggestion_page),
+    route!("GET", "/v1/webhooks", "listWebhooks", Access::Webhooks, webhooks::list),
+    route!("POST", "/v1/webhooks", "createWebhook", Access::Webhooks, webhooks::create),
+    route!("GET", "/v1/webhooks/{id}", "getWebhook", Access::Webhooks, webhooks::get),
+    route!("PATCH", "/v1/webhooks/{id}", "updateWebhook", Access::Webhooks, webhooks::update),
+    route!("POST", "/v1/webhooks/{id}/secret", "rotateWebhookSecret", Access::Webhooks, webhooks::rotate_secret),
+    route!("GET", "/v1/webhooks/{id}/deliveries", "listWebhookDeliveries", Access::Webhooks, webhooks::deliveries),
+    route!(
+        "POST",
+        "/v1/webhooks/{id}/deliveries/{delivery_id}/resend",
+        "resendWebhookDelivery",
+        Access::Webhooks,
+        webhooks::resend
+    ),
     route!("GET", "/v1/introduction-page", "showConsentPage", Access::Public, introductions::show_consent_page),
     route!("POST", "/v1/introduction-page", "answerConsentPage", Access::Public, introductions::answer_consent_page),
 ];

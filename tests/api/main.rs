@@ -25,3 +25,4 @@ mod schema;
 mod smtp_sink;
 mod token_attacks;
 mod vocabulary;
+mod webhooks;

@@ -29,9 +29,10 @@ enum Caller {
     MemberA,
     /// Role member, tied to member B.
     MemberB,
-    /// A portal linked to A, with members:read, members:write, suggestions:read and suggestions:react.
+    /// A portal linked to A, with members:read, members:write, suggestions:read, suggestions:react and
+    /// webhooks:manage.
     PortalA,
-    /// A portal with the same four scopes, linked to a third member C only.
+    /// A portal with the same five scopes, linked to a third member C only.
     PortalOther,
     /// A portal linked to A with suggestions:read only.
     PortalANoScope,
@@ -148,6 +149,14 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("POST",   "/v1/suggestion-page",                  [200,  200,    200,    200,    200,    200,      200,   200]),
     ("GET",    "/v1/introduction-page",                [200,  200,    200,    200,    200,    200,      200,   200]),
     ("POST",   "/v1/introduction-page",                [200,  200,    200,    200,    200,    200,      200,   200]),
+    ("GET",    "/v1/webhooks",                         [401,  403,    403,    200,    200,    403,      403,   200]),
+    ("POST",   "/v1/webhooks",                         [401,  403,    403,    201,    201,    403,      403,   403]),
+    ("GET",    "/v1/webhooks/{id}",                    [401,  403,    403,    200,    404,    403,      403,   200]),
+    ("PATCH",  "/v1/webhooks/{id}",                    [401,  403,    403,    200,    404,    403,      403,   200]),
+    ("POST",   "/v1/webhooks/{id}/secret",             [401,  403,    403,    200,    404,    403,      403,   403]),
+    ("GET",    "/v1/webhooks/{id}/deliveries",         [401,  403,    403,    200,    404,    403,      403,   200]),
+    ("POST",   "/v1/webhooks/{id}/deliveries/{delivery_id}/resend",
+                                                       [401,  403,    403,    202,    404,    403,      403,   202]),
 ];
 
 fn expected(method: &str, path: &str) -> Option<[u16; 8]> {
@@ -213,6 +222,9 @@ struct Fixtures {
     edits: Option<StaffEdits>,
     /// An import in the log, for the route that reads one (made for it only).
     import: Option<String>,
+    /// An endpoint of portal A and a delivery to it about A that went out, for the routes about one endpoint (made
+    /// for those only).
+    webhook: Option<(String, String)>,
     tag: String,
 }
 
@@ -467,6 +479,7 @@ impl Fixtures {
             ClientScope::MembersWrite,
             ClientScope::SuggestionsRead,
             ClientScope::SuggestionsReact,
+            ClientScope::WebhooksManage,
         ];
         let project =
             if with_project { Some(project_led_by(app, a, &format!("Projet phare {short}")).await) } else { None };
@@ -480,13 +493,15 @@ impl Fixtures {
             matchmaker::db::imports::insert(&mut app.pool.get().unwrap(), &row).unwrap();
             row.id
         });
+        let portal_a = app.portal(&all, &[a]);
+        let webhook = path.starts_with("/v1/webhooks/").then(|| webhook_fixture(app, &portal_a.client_id, a));
         Self {
             a: Org { id: a, contact_email: a_mail, account_email: Some(member_a.email.clone()) },
             b: Org { id: b, contact_email: b_mail, account_email: Some(member_b.email.clone()) },
             c: Org { id: c, contact_email: c_mail, account_email: None },
             member_a,
             member_b,
-            portal_a: app.portal(&all, &[a]),
+            portal_a,
             portal_other: app.portal(&all, &[c]),
             portal_a_noscope: app.portal(&[ClientScope::SuggestionsRead], &[a]),
             staff: app.user(Role::Staff, None),
@@ -496,8 +511,13 @@ impl Fixtures {
             review,
             edits,
             import,
+            webhook,
             tag,
         }
+    }
+
+    fn webhook(&self) -> &(String, String) {
+        self.webhook.as_ref().expect("the fixtures of a route about one endpoint include one")
     }
 
     fn review(&self) -> &ReviewFixtures {
@@ -596,6 +616,42 @@ fn merge_pair(caller: Caller, skip: usize) -> (String, String) {
     (from, into)
 }
 
+/// An endpoint of `client` and a delivery to it about `member` that went out, written straight to the database.
+fn webhook_fixture(app: &TestApp, client: &str, member: Uuid) -> (String, String) {
+    use matchmaker::clock::Clock;
+    use matchmaker::db::webhooks::{self, DeliveryRow, EndpointRow};
+
+    let now = app.clock.now().naive_utc();
+    let mut conn = app.pool.get().unwrap();
+    let endpoint = EndpointRow {
+        id: Uuid::now_v7().to_string(),
+        client_id: client.to_owned(),
+        url: "https://portal-a.example.lu/hooks".to_owned(),
+        events: "member.updated suggestion.delivered".to_owned(),
+        secret: matchmaker::webhook::sign::new_secret().unwrap(),
+        previous_secret: None,
+        previous_until: None,
+        enabled: true,
+        disabled_reason: None,
+        disabled_at: None,
+        failing_since: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    webhooks::insert_endpoint(&mut conn, &endpoint).unwrap();
+    let body = json!({"type": "member.updated", "timestamp": "2026-11-27T08:00:00.000000Z",
+                      "data": {"member_id": member, "changed": {"city": "Esch-sur-Alzette"}}});
+    let mut delivery =
+        DeliveryRow::queued(&endpoint.id, &member.to_string(), None, "member.updated", body.to_string(), now, now);
+    delivery.status = "sent".to_owned();
+    delivery.attempts = 1;
+    delivery.sent_at = Some(now);
+    delivery.last_status = Some(204);
+    webhooks::insert_delivery(&mut conn, &delivery).unwrap();
+    (endpoint.id, delivery.id)
+}
+
 /// The request that exercises a route: a valid one, so that only the caller decides the answer. (Only the merge
 /// differs between callers, in the concepts it names.)
 fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<Call> {
@@ -652,6 +708,23 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
         }
         ("POST", "/v1/users/{id}/password-reset") => {
             Call::new(Method::POST, format!("/v1/users/{}/password-reset", fx.bystander.id))
+        }
+        ("GET", "/v1/webhooks") => Call::new(Method::GET, path.to_owned()),
+        ("POST", "/v1/webhooks") => Call::new(Method::POST, path.to_owned())
+            .json(json!({"url": format!("https://portal-{}.example.lu/hooks", &tag[..12]), "events": ["suggestion.delivered"]})),
+        ("GET", "/v1/webhooks/{id}") => Call::new(Method::GET, format!("/v1/webhooks/{}", fx.webhook().0)),
+        ("PATCH", "/v1/webhooks/{id}") => {
+            Call::new(Method::PATCH, format!("/v1/webhooks/{}", fx.webhook().0)).merge_patch(json!({"enabled": false}))
+        }
+        ("POST", "/v1/webhooks/{id}/secret") => {
+            Call::new(Method::POST, format!("/v1/webhooks/{}/secret", fx.webhook().0))
+        }
+        ("GET", "/v1/webhooks/{id}/deliveries") => {
+            Call::new(Method::GET, format!("/v1/webhooks/{}/deliveries", fx.webhook().0))
+        }
+        ("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/resend") => {
+            let (endpoint, delivery) = fx.webhook();
+            Call::new(Method::POST, format!("/v1/webhooks/{endpoint}/deliveries/{delivery}/resend"))
         }
         ("POST", "/v1/clients") => Call::new(Method::POST, path.to_owned())
             .json(json!({"name": format!("Portail {}", &tag[..12]), "scopes": ["members:read"]})),
