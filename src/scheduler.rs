@@ -126,6 +126,8 @@ pub struct Jobs {
     pub calls: Option<CallsSource>,
     /// The webhooks' sender (a serving instance's; `None` for the command line).
     pub webhooks: Option<Arc<crate::webhook::Sender>>,
+    /// Set while a webhook pass started by the scheduler runs: one at a time, beside the ticks.
+    webhook_pass: AtomicBool,
 }
 
 /// What the calls sync reads from, and which of the calls read are the cluster's.
@@ -181,6 +183,7 @@ impl Jobs {
             scheduled: scheduler.enabled,
             calls: None,
             webhooks: None,
+            webhook_pass: AtomicBool::new(false),
         }
     }
 
@@ -639,8 +642,15 @@ pub fn spawn(jobs: Arc<Jobs>, settings: &SchedulerSettings) {
                 }
             }
             last = now;
-            if let Err(e) = jobs.deliver_webhooks().await {
-                tracing::warn!(error = %e, "webhook delivery pass failed");
+            // A pass can take long (slow endpoints, each up to its timeout): it runs beside the ticks, one at a time.
+            if !jobs.webhook_pass.swap(true, Ordering::SeqCst) {
+                let me = Arc::clone(&jobs);
+                tokio::spawn(async move {
+                    if let Err(e) = me.deliver_webhooks().await {
+                        tracing::warn!(error = %e, "webhook delivery pass failed");
+                    }
+                    me.webhook_pass.store(false, Ordering::SeqCst);
+                });
             }
             if jobs.mailer.settings.smtp_url.is_some()
                 && let Err(e) = jobs.deliver_due().await
