@@ -50,6 +50,16 @@ mod tests {
     }
 
     #[test]
+    fn signs_the_readmes_example_as_its_python_verifies_it() {
+        let secret = "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+        let body = r#"{"data":{"changed":{"city":"Differdange"},"member_id":"0193c6e4-6b2a-73d0-9f1e-2b4a8c5d7e10"},"timestamp":"2026-12-07T09:14:03.120544Z","type":"member.updated"}"#;
+        assert_eq!(
+            signature(secret, "0193d1b0-2f3a-7b4c-9d5e-6f708192a3b4", 1796634843, body).unwrap(),
+            "v1,LhQ7HzKwz6WW0XbTeYE+hInRU2hv0b+h+SZd9WejIYo="
+        );
+    }
+
+    #[test]
     fn new_secrets_differ_and_sign() {
         let (a, b) = (new_secret().unwrap(), new_secret().unwrap());
         assert_ne!(a, b);

@@ -27,6 +27,7 @@ on_both_backends!(
     two_instances_never_send_the_same_attempt,
     targets_are_refused_by_address_scheme_and_redirect,
     suggestion_events_show_the_other_member_only_as_its_public_card,
+    a_digest_sent_tells_of_each_suggestion_it_delivered,
 );
 
 /// One request the receiver got.
@@ -475,12 +476,64 @@ async fn targets_are_refused_by_address_scheme_and_redirect(app: TestApp) {
     assert_eq!(paths, ["/hook"], "the redirect is not followed");
 }
 
-async fn suggestion_events_show_the_other_member_only_as_its_public_card(app: TestApp) {
+/// A suggestion of partner `b` to `a`, approved by staff, written straight to the database: its id.
+fn approved_suggestion(app: &TestApp, a: Uuid, b: Uuid) -> String {
     use matchmaker::db::runs;
     use matchmaker::db::suggestions::{self, SuggestionRow};
     use matchmaker::domain::version::Precondition;
     use matchmaker::review::{Decision, SuggestionKind};
 
+    let now = app.clock.now();
+    let mut conn = app.pool.get().unwrap();
+    let run = Uuid::now_v7().to_string();
+    runs::insert(&mut conn, &run, "user:test", now).unwrap();
+    let row = SuggestionRow::new_pending(
+        SuggestionKind::Partner,
+        a,
+        b.to_string(),
+        None,
+        Some(b),
+        &run,
+        72.0,
+        json!({"components": [], "matched": [], "missing": []}).to_string(),
+        "You complement each other.".to_owned(),
+        now,
+    );
+    suggestions::insert(&mut conn, &row, "run:test").unwrap();
+    let yes = Decision { approve: true, reason: None, rationale: None };
+    suggestions::decide(&mut conn, &row.id, &Precondition::Any, &yes, "user:test", now).unwrap();
+    row.id
+}
+
+async fn a_digest_sent_tells_of_each_suggestion_it_delivered(app: TestApp) {
+    use matchmaker::scheduler::Job;
+    let sink = crate::smtp_sink::Sink::start(crate::smtp_sink::Behaviour::default()).await;
+    let url = sink.url();
+    let app = app
+        .reopen_with(move |s| {
+            s.mail.smtp_url = Some(url);
+            s.mail.public_url = "https://matchmaker.example.lu".to_owned();
+            s.mail.public_url_set = true;
+        })
+        .await;
+    let receiver = Receiver::start().await;
+    let (a, b) = (member(&app, "Aurore").await, member(&app, "Boreal").await);
+    let portal = app.portal(&ALL_READ, &[a]);
+    register(&app, &portal, &receiver.url, &["suggestion.delivered"]).await;
+    let suggestion = approved_suggestion(&app, a, b);
+    let week = matchmaker::digest::IsoWeek::of(app.clock.now(), chrono_tz::Europe::Luxembourg).to_string();
+    app.jobs.run_period(Job::Digest, week, true).await.unwrap();
+    assert_eq!(sink.wait_for(1, std::time::Duration::from_secs(10)).await.len(), 1, "A's digest went out");
+    assert_eq!(deliver(&app).await.sent, 1);
+    let body: Value = serde_json::from_str(&receiver.got()[0].body).unwrap();
+    assert_eq!(body["type"], "suggestion.delivered");
+    assert_eq!(body["data"]["member_id"], a.to_string());
+    assert_eq!(body["data"]["suggestion"]["id"], suggestion.as_str());
+    assert_eq!(body["data"]["suggestion"]["status"], "delivered");
+    assert!(!body.to_string().contains(&b.to_string()), "never B's id");
+}
+
+async fn suggestion_events_show_the_other_member_only_as_its_public_card(app: TestApp) {
     let receiver = Receiver::start().await;
     let (a, b) = (member(&app, "Aurore").await, member(&app, "Boreal").await);
     let b_profile = app.get(&format!("/v1/members/{b}")).await.json();
@@ -492,28 +545,7 @@ async fn suggestion_events_show_the_other_member_only_as_its_public_card(app: Te
         &["member.updated", "suggestion.reaction", "suggestion.outcome", "introduction.requested", "introduction.done"],
     )
     .await;
-    let suggestion = {
-        let now = app.clock.now();
-        let mut conn = app.pool.get().unwrap();
-        let run = Uuid::now_v7().to_string();
-        runs::insert(&mut conn, &run, "user:test", now).unwrap();
-        let row = SuggestionRow::new_pending(
-            SuggestionKind::Partner,
-            a,
-            b.to_string(),
-            None,
-            Some(b),
-            &run,
-            72.0,
-            json!({"components": [], "matched": [], "missing": []}).to_string(),
-            "You complement each other.".to_owned(),
-            now,
-        );
-        suggestions::insert(&mut conn, &row, "run:test").unwrap();
-        let yes = Decision { approve: true, reason: None, rationale: None };
-        suggestions::decide(&mut conn, &row.id, &Precondition::Any, &yes, "user:test", now).unwrap();
-        row.id
-    };
+    let suggestion = approved_suggestion(&app, a, b);
     let as_portal = app.as_(&portal.token);
     let r = as_portal.post(&format!("/v1/suggestions/{suggestion}/reaction"), &json!({"reaction": "contacted"})).await;
     assert_eq!(r.status, 200, "{}", r.text());
