@@ -97,6 +97,7 @@ LISTS = {
     "digests": "/v1/digests",
     "introductions": "/v1/introductions",
     "imports": "/v1/imports",
+    "webhooks": "/v1/webhooks",
 }
 
 

@@ -1,13 +1,15 @@
 """Seed the fuzzing server with the realistic cluster the tests ship, so that the fuzzer reaches real resources.
 
 Members and projects come from tests/data/realistic (the tuning part), then a matching run turns them into pending
-suggestions for the review queue. Usage: python3 .ci/fuzz_seed.py BASE_URL TOKEN
+suggestions for the review queue; a partner portal linked to two members registers a webhook endpoint (never called:
+the scheduler is off), so that the webhook routes reach a real endpoint. Usage: python3 .ci/fuzz_seed.py BASE_URL TOKEN
 """
 
 import json
 import os
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "realistic")
@@ -50,7 +52,27 @@ def main(base, token):
         run = call(base, token, "GET", f"/v1/matching/runs/{run['id']}")
     if run["status"] != "done" or run["created"] == 0:
         sys.exit(f"the seeding matching run made no suggestions: {run}")
-    print(f"seeded {len(members)} members, {seeded} projects, {run['created']} pending suggestions")
+    endpoint = webhook_endpoint(base, token, list(ids.values())[:2])
+    print(f"seeded {len(members)} members, {seeded} projects, {run['created']} pending suggestions, endpoint {endpoint}")
+
+
+def webhook_endpoint(base, token, members):
+    """A portal linked to `members` registers an endpoint for every event; its id."""
+    scopes = ["members:read", "suggestions:read", "webhooks:manage"]
+    created = call(base, token, "POST", "/v1/clients", {"name": "Fuzz portal", "scopes": scopes})
+    client_id, secret = created["client"]["client_id"], created["client_secret"]
+    for member in members:
+        request = urllib.request.Request(f"{base}/v1/members/{member}/portals/{client_id}", method="PUT")
+        request.add_header("Authorization", f"Bearer {token}")
+        urllib.request.urlopen(request, timeout=30).close()
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    request = urllib.request.Request(base + "/v1/auth/token", data=urllib.parse.urlencode(form).encode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        portal = json.load(response)["access_token"]
+    events = ["member.updated", "suggestion.delivered", "suggestion.reaction", "introduction.requested",
+              "introduction.done", "suggestion.outcome"]
+    body = {"url": "https://hooks.fuzz.example/matchmaker", "events": events}
+    return call(base, portal, "POST", "/v1/webhooks", body)["endpoint"]["id"]
 
 
 if __name__ == "__main__":
