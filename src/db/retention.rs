@@ -1,10 +1,11 @@
-//! The daily purge: records past their retention period go (or, for sent mail, their bodies).
+//! The daily purge: records past their retention period go (or, for sent mail, their bodies; for webhook deliveries
+//! that went out or failed, the whole delivery).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{audit_log, digests, idempotency_keys, job_runs, messages};
+use super::schema::{audit_log, digests, idempotency_keys, job_runs, messages, webhook_deliveries};
 use super::{DbConnection, idempotency};
 use crate::config::Retention;
 use crate::domain::digest::DigestStatus;
@@ -17,6 +18,7 @@ pub struct Purged {
     pub audit_entries: usize,
     pub digest_bodies: usize,
     pub message_bodies: usize,
+    pub webhook_deliveries: usize,
     pub changes: usize,
     pub job_periods: usize,
 }
@@ -25,11 +27,13 @@ impl std::fmt::Display for Purged {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "purged {} stored replies, {} audit entries, {} digest bodies, {} message bodies, {} changes, {} job periods",
+            "purged {} stored replies, {} audit entries, {} digest bodies, {} message bodies, {} webhook deliveries, \
+             {} changes, {} job periods",
             self.idempotency_keys,
             self.audit_entries,
             self.digest_bodies,
             self.message_bodies,
+            self.webhook_deliveries,
             self.changes,
             self.job_periods
         )
@@ -63,6 +67,12 @@ pub fn purge(conn: &mut DbConnection, keep: &Retention, now: DateTime<Utc>) -> Q
                 .filter(messages::text.ne(emptied).or(messages::html.ne(emptied))),
         )
         .set((messages::html.eq(emptied), messages::text.eq(emptied)))
+        .execute(conn)?,
+        webhook_deliveries: diesel::delete(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::status.eq_any([sent, failed]))
+                .filter(webhook_deliveries::created_at.lt(before(keep.mail_days))),
+        )
         .execute(conn)?,
         changes: super::changes::prune(conn, now - TimeDelta::days(keep.change_days))?,
         job_periods: diesel::delete(

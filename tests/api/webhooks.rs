@@ -248,6 +248,21 @@ async fn deliveries_are_signed_and_verify_with_the_secret_and_during_rotation_th
     assert!(verifies(&new_secret, &third) && !verifies(&secret, &third), "{third:?}");
     assert_eq!(third.signature.split(' ').count(), 1);
     assert_ne!(third.id, second.id, "each event is its own delivery");
+
+    // The log is kept as long as the bodies of sent mail (MATCHMAKER_RETAIN_MAIL_DAYS), then purged.
+    use matchmaker::scheduler::Job;
+    let purge = async |app: &TestApp| {
+        let period = Job::Retention.period_of(app.clock.now(), chrono_tz::Europe::Luxembourg);
+        app.jobs.run_period(Job::Retention, period, false).await.unwrap()
+    };
+    app.clock.advance(TimeDelta::days(88));
+    purge(&app).await;
+    let portal = fresh(&app, &portal).await;
+    assert_eq!(log(&app, &portal, &endpoint).await.len(), 3, "kept 90 days");
+    app.clock.advance(TimeDelta::days(3));
+    purge(&app).await;
+    let portal = fresh(&app, &portal).await;
+    assert!(log(&app, &portal, &endpoint).await.is_empty(), "purged after 90 days");
 }
 
 /// Make every queued delivery due now, as if its wait had passed.
@@ -429,6 +444,32 @@ async fn two_instances_never_send_the_same_attempt(app: TestApp) {
     ids.dedup();
     assert_eq!(ids.len(), 12, "no delivery twice");
     assert!(log(&app, &portal, &endpoint).await.iter().all(|e| e["attempts"] == 1));
+
+    // A delivery leased to an instance (which, say, died while sending) is not sent by another until the lease runs
+    // out; then it is, under the same id.
+    change_city(&app, a, "Vianden").await;
+    let leased = {
+        let mut conn = app.pool.get().unwrap();
+        let now = matchmaker::db::db_now(&mut conn).unwrap();
+        let row = matchmaker::db::webhooks::claim_due(&mut conn, "gone-instance", now, TimeDelta::minutes(1), &[])
+            .unwrap()
+            .expect("the new delivery is due");
+        row.id
+    };
+    let (one, two) = tokio::join!(deliver(&app), deliver(&other));
+    assert_eq!((one, two), (Default::default(), Default::default()), "the lease holds");
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.pool.get().unwrap();
+        let past = chrono::Utc::now().naive_utc() - TimeDelta::minutes(5);
+        diesel::update(matchmaker::db::schema::webhook_deliveries::table)
+            .set(matchmaker::db::schema::webhook_deliveries::lease_until.eq(past))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(deliver(&other).await.sent, 1, "the lease ran out: another instance sends it");
+    let got = receiver.got();
+    assert_eq!((got.len(), got[12].id.as_str()), (13, leased.as_str()));
 }
 
 async fn targets_are_refused_by_address_scheme_and_redirect(app: TestApp) {
