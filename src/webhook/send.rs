@@ -12,8 +12,10 @@ use super::sign;
 use crate::clock::SharedClock;
 use crate::config::WebhookSettings;
 use crate::db::webhooks::{self, DeliveryRow, EndpointRow};
-use crate::db::{self, DbConnection, DbError, DbPool, db_now};
+use crate::db::{self, DbConnection, DbError, DbPool, accounts, db_now};
 use crate::domain::digest::DigestStatus;
+use crate::domain::parse::ApiEnum;
+use crate::domain::webhook::EventType;
 use crate::outbound::{Limits, Outbound, OutboundError, TargetRule};
 
 /// Tries of one delivery before it fails for good (about a day with the default back-off).
@@ -65,7 +67,13 @@ pub fn check_target(url: &url::Url, rule: &TargetRule) -> Result<(), String> {
 /// How an attempt went.
 enum Attempt {
     Delivered(u16),
-    Failed { status: Option<u16>, error: String },
+    Failed {
+        status: Option<u16>,
+        error: String,
+    },
+    /// Not sent: the portal may no longer hear of it (unlinked, the scope taken away, the portal disabled since the
+    /// event was queued).
+    Withheld(String),
 }
 
 impl Sender {
@@ -98,10 +106,13 @@ impl Sender {
                 (pool.clone(), owner.to_owned(), TimeDelta::seconds(self.settings.lease_seconds));
             let skip = tried.clone();
             let claimed = blocking(pool, move |conn| claim(conn, &owner2, lease, &skip)).await?;
-            let Some((delivery, endpoint)) = claimed else { break };
+            let Some((delivery, endpoint, withheld)) = claimed else { break };
             tried.push(delivery.id.clone());
             let now = clock.now();
-            let attempt = self.attempt(&delivery, &endpoint, now).await;
+            let attempt = match withheld {
+                Some(why) => Attempt::Withheld(why),
+                None => self.attempt(&delivery, &endpoint, now).await,
+            };
             let me = Arc::clone(self);
             let owner2 = owner.to_owned();
             let (result, disabled) =
@@ -190,6 +201,12 @@ impl Sender {
                     tracing::info!(delivery = %d.id, endpoint = %e.id, status, "webhook delivered");
                     Ok((DigestStatus::Sent, false))
                 }
+                Attempt::Withheld(why) => {
+                    let error = format!("not sent: {why}");
+                    webhooks::set_unsent(conn, &d.id, owner, DigestStatus::Failed, at, &error, at)?;
+                    tracing::info!(delivery = %d.id, endpoint = %e.id, %why, "webhook withheld");
+                    Ok((DigestStatus::Failed, false))
+                }
                 Attempt::Failed { status, error } => {
                     let error: String = error.chars().take(1000).collect();
                     let failed = d.attempts >= MAX_ATTEMPTS;
@@ -255,17 +272,44 @@ fn bump(row: &mut EndpointRow, now: DateTime<Utc>) {
     row.updated_at = now.naive_utc();
 }
 
-/// Claim the next due delivery to an enabled endpoint, with its endpoint.
+/// Claim the next due delivery to an enabled endpoint, with its endpoint, and why it may no longer be sent, if so.
 fn claim(
     conn: &mut DbConnection,
     owner: &str,
     lease: TimeDelta,
     skip: &[String],
-) -> Result<Option<(DeliveryRow, EndpointRow)>, DbError> {
+) -> Result<Option<(DeliveryRow, EndpointRow, Option<String>)>, DbError> {
     db::write(conn, |conn| {
         let at: NaiveDateTime = db_now(conn)?;
         let Some(d) = webhooks::claim_due(conn, owner, at, lease, skip)? else { return Ok(None) };
-        Ok(webhooks::find_endpoint(conn, &d.endpoint_id)?.map(|e| (d, e)))
+        let Some(e) = webhooks::find_endpoint(conn, &d.endpoint_id)? else { return Ok(None) };
+        let withheld = withheld(conn, &d, &e)?;
+        Ok(Some((d, e, withheld)))
+    })
+}
+
+/// Why the endpoint's portal may no longer hear of this delivery (it was queued when it could), if so: checked
+/// again before each attempt, so that an unlinked member, a scope taken away or a disabled portal stops what was
+/// queued too.
+fn withheld(conn: &mut DbConnection, d: &DeliveryRow, e: &EndpointRow) -> Result<Option<String>, DbError> {
+    let Some((client, _)) = accounts::find_client(conn, &e.client_id)? else {
+        return Ok(Some("the portal is gone".to_owned()));
+    };
+    if client.disabled {
+        return Ok(Some("the portal is disabled".to_owned()));
+    }
+    let linked = match uuid::Uuid::parse_str(&d.member_id) {
+        Ok(member) => accounts::is_linked(conn, &e.client_id, member)?,
+        Err(_) => false,
+    };
+    if !linked {
+        return Ok(Some("the member is no longer linked to the portal".to_owned()));
+    }
+    let needs = EventType::from_name(&d.event).map(EventType::needs);
+    Ok(match needs {
+        Some(scope) if client.scopes.contains(&scope) => None,
+        Some(scope) => Some(format!("the portal no longer has the {} scope", scope.as_str())),
+        None => Some(format!("`{}` is not an event this release knows", d.event)),
     })
 }
 

@@ -384,6 +384,19 @@ async fn nothing_is_sent_about_unlinked_members_or_without_the_read_scope(app: T
     let bodies: Vec<Value> = receiver.got().iter().map(|r| serde_json::from_str(&r.body).unwrap()).collect();
     assert!(bodies.iter().all(|b| b["data"]["member_id"] == a.to_string()));
     assert_eq!(log(&app, &portal, &endpoint).await.len(), 1);
+
+    // Queued while linked, unlinked before it went out: it is withheld, and the log says why.
+    let link = format!("/v1/members/{a}/portals/{}", portal.client_id);
+    let r = app.send(app.request(reqwest::Method::PUT, &link)).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    change_city(&app, a, "Remich").await;
+    assert_eq!(app.delete(&link, "*").await.status, 204);
+    let pass = deliver(&app).await;
+    assert_eq!((pass.sent, pass.failed), (0, 1), "{pass:?}");
+    assert_eq!(receiver.got().len(), 1, "nothing more reached the receiver");
+    let newest = log(&app, &portal, &endpoint).await[0].clone();
+    assert_eq!(newest["status"], "failed");
+    assert!(newest["last_error"].as_str().unwrap().contains("no longer linked"), "{newest}");
 }
 
 async fn an_endpoint_failing_for_the_span_is_disabled_with_the_reason_and_enabled_again(app: TestApp) {
