@@ -69,7 +69,9 @@ pub fn install_crypto_provider() {
 }
 
 impl Outbound {
-    pub fn new(limits: Limits) -> Result<Self, OutboundError> {
+    /// A client builder on rustls with aws-lc-rs and the bundled webpki roots, with `limits`' waits and our
+    /// User-Agent: what every outbound client shares.
+    fn builder(limits: &Limits) -> Result<reqwest::ClientBuilder, OutboundError> {
         install_crypto_provider();
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
@@ -78,11 +80,15 @@ impl Outbound {
             .map_err(|e| OutboundError::Setup(e.to_string()))?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let client = reqwest::Client::builder()
+        Ok(reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .user_agent(user_agent())
             .connect_timeout(limits.connect)
-            .timeout(limits.total)
+            .timeout(limits.total))
+    }
+
+    pub fn new(limits: Limits) -> Result<Self, OutboundError> {
+        let client = Self::builder(&limits)?
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .map_err(|e| OutboundError::Setup(cause(&e)))?;
@@ -298,19 +304,7 @@ impl Outbound {
     /// addresses `rule` permits, no redirect followed, no proxy from the environment (a proxy would resolve the
     /// name itself), short waits and small answers.
     pub fn guarded(limits: Limits, rule: TargetRule, lookup: Lookup) -> Result<Self, OutboundError> {
-        install_crypto_provider();
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| OutboundError::Setup(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let client = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .user_agent(user_agent())
-            .connect_timeout(limits.connect)
-            .timeout(limits.total)
+        let client = Self::builder(&limits)?
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .pool_max_idle_per_host(0)

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 #[derive(Debug, Default)]
@@ -72,32 +72,9 @@ fn query_param(target: &str, name: &str) -> Option<String> {
 }
 
 async fn serve(mut socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8_lossy(&buf[head_end..]).into_owned();
-    let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let Some(request) = crate::helpers::read_request(&mut socket).await? else { return Ok(()) };
+    let (head, body) = (&request.head, &request.body);
+    let target = request.target();
     let page: u32 = query_param(&target, "pageNumber").and_then(|p| p.parse().ok()).unwrap_or(1);
     let size: usize = query_param(&target, "pageSize").and_then(|p| p.parse().ok()).unwrap_or(100);
     let delay = state.lock().unwrap().delay;

@@ -533,3 +533,57 @@ pub fn studio(name: &str) -> Value {
         "discoverable": true
     })
 }
+
+/// One HTTP/1.1 request as a test server read it off a socket: its head (request line and headers) and its body.
+pub struct RawRequest {
+    pub head: String,
+    pub body: String,
+}
+
+impl RawRequest {
+    /// The request target (path and query).
+    pub fn target(&self) -> String {
+        self.head.split_whitespace().nth(1).unwrap_or("/").to_owned()
+    }
+
+    /// A header's value (names case-insensitive), or empty.
+    pub fn header(&self, name: &str) -> String {
+        self.head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Read one request (head, then as much body as `content-length` says) for the test servers that stand in for
+/// outside services; `None` if the client closed the connection first.
+pub async fn read_request(socket: &mut tokio::net::TcpStream) -> std::io::Result<Option<RawRequest>> {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        let n = socket.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut request = RawRequest { head, body: String::new() };
+    let length: usize = request.header("content-length").parse().unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = socket.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    request.body = String::from_utf8_lossy(&buf[head_end..buf.len().min(head_end + length)]).into_owned();
+    Ok(Some(request))
+}

@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 use matchmaker::auth::ClientScope;
 use matchmaker::clock::Clock;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
@@ -84,41 +84,13 @@ impl Receiver {
 }
 
 async fn serve(mut socket: tokio::net::TcpStream, state: Arc<Mutex<ReceiverState>>) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let header = |name: &str| {
-        head.lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-            })
-            .unwrap_or_default()
-    };
-    let length: usize = header("content-length").parse().unwrap_or(0);
-    while buf.len() < head_end + length {
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
+    let Some(request) = crate::helpers::read_request(&mut socket).await? else { return Ok(()) };
     let received = Received {
-        path: head.split_whitespace().nth(1).unwrap_or("/").to_owned(),
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-        body: String::from_utf8_lossy(&buf[head_end..head_end + length]).into_owned(),
+        path: request.target(),
+        id: request.header("webhook-id"),
+        timestamp: request.header("webhook-timestamp"),
+        signature: request.header("webhook-signature"),
+        body: request.body,
     };
     let (status, redirect) = {
         let mut s = state.lock().unwrap();
