@@ -105,7 +105,7 @@ impl Sender {
             let (pool2, owner2, lease) =
                 (pool.clone(), owner.to_owned(), TimeDelta::seconds(self.settings.lease_seconds));
             let skip = tried.clone();
-            let claimed = blocking(pool, move |conn| claim(conn, &owner2, lease, &skip)).await?;
+            let claimed = db::run(pool, move |conn| claim(conn, &owner2, lease, &skip)).await?;
             let Some((delivery, endpoint, withheld)) = claimed else { break };
             tried.push(delivery.id.clone());
             let now = clock.now();
@@ -116,7 +116,7 @@ impl Sender {
             let me = Arc::clone(self);
             let owner2 = owner.to_owned();
             let (result, disabled) =
-                blocking(&pool2, move |conn| me.record(conn, &delivery, &endpoint, &owner2, attempt, now)).await?;
+                db::run(&pool2, move |conn| me.record(conn, &delivery, &endpoint, &owner2, attempt, now)).await?;
             match result {
                 DigestStatus::Sent => summary.sent += 1,
                 DigestStatus::Failed => summary.failed += 1,
@@ -311,20 +311,6 @@ fn withheld(conn: &mut DbConnection, d: &DeliveryRow, e: &EndpointRow) -> Result
         Some(scope) => Some(format!("the portal no longer has the {} scope", scope.as_str())),
         None => Some(format!("`{}` is not an event this release knows", d.event)),
     })
-}
-
-/// Run `f` with a pooled connection on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    pool: &DbPool,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
-) -> Result<T, DbError> {
-    let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(DbError::from)?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|_| DbError::Cancelled)?
 }
 
 #[cfg(test)]
