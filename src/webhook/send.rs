@@ -102,8 +102,7 @@ impl Sender {
         let mut summary = Sent::default();
         let mut tried: Vec<String> = Vec::new();
         while keep_going() && tried.len() < PASS_ATTEMPTS {
-            let (pool2, owner2, lease) =
-                (pool.clone(), owner.to_owned(), TimeDelta::seconds(self.settings.lease_seconds));
+            let (owner2, lease) = (owner.to_owned(), TimeDelta::seconds(self.settings.lease_seconds));
             let skip = tried.clone();
             let claimed = db::run(pool, move |conn| claim(conn, &owner2, lease, &skip)).await?;
             let Some((delivery, endpoint, withheld)) = claimed else { break };
@@ -116,7 +115,7 @@ impl Sender {
             let me = Arc::clone(self);
             let owner2 = owner.to_owned();
             let (result, disabled) =
-                db::run(&pool2, move |conn| me.record(conn, &delivery, &endpoint, &owner2, attempt, now)).await?;
+                db::run(pool, move |conn| me.record(conn, &delivery, &endpoint, &owner2, attempt, now)).await?;
             match result {
                 DigestStatus::Sent => summary.sent += 1,
                 DigestStatus::Failed => summary.failed += 1,
