@@ -122,22 +122,7 @@ pub async fn create(
     check(svc, caller, Some(&r.url), Some(&r.events))?;
     let secret = new_secret()?;
     let now = svc.clock.now().naive_utc();
-    let row = EndpointRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        client_id: client,
-        url: r.url.to_string(),
-        events: events_text(&r.events),
-        secret: secret.clone(),
-        previous_secret: None,
-        previous_until: None,
-        enabled: true,
-        disabled_reason: None,
-        disabled_at: None,
-        failing_since: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let row = EndpointRow::new(&client, r.url.as_str(), events_text(&r.events), secret.clone(), now);
     let stored = row.clone();
     db::run(&svc.pool, move |conn| webhooks::insert_endpoint(conn, &stored).map_err(AppError::from)).await?;
     record(svc, actor.event("webhook.created").target(format!("webhook:{}", row.id)).details(json!({"url": row.url})))

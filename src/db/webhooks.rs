@@ -52,6 +52,28 @@ pub struct DeliveryRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl EndpointRow {
+    /// A new, enabled endpoint of portal `client_id` (`events` as stored: space-separated), created at `now`.
+    pub fn new(client_id: &str, url: &str, events: String, secret: String, now: NaiveDateTime) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            client_id: client_id.to_owned(),
+            url: url.to_owned(),
+            events,
+            secret,
+            previous_secret: None,
+            previous_until: None,
+            enabled: true,
+            disabled_reason: None,
+            disabled_at: None,
+            failing_since: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 impl DeliveryRow {
     /// A new delivery, due at `due` (the database's clock, which judges the leases).
     pub fn queued(

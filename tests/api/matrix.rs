@@ -623,22 +623,13 @@ fn webhook_fixture(app: &TestApp, client: &str, member: Uuid) -> (String, String
 
     let now = app.clock.now().naive_utc();
     let mut conn = app.pool.get().unwrap();
-    let endpoint = EndpointRow {
-        id: Uuid::now_v7().to_string(),
-        client_id: client.to_owned(),
-        url: "https://portal-a.example.lu/hooks".to_owned(),
-        events: "member.updated suggestion.delivered".to_owned(),
-        secret: matchmaker::webhook::sign::new_secret().unwrap(),
-        previous_secret: None,
-        previous_until: None,
-        enabled: true,
-        disabled_reason: None,
-        disabled_at: None,
-        failing_since: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let endpoint = EndpointRow::new(
+        client,
+        "https://portal-a.example.lu/hooks",
+        "member.updated suggestion.delivered".to_owned(),
+        matchmaker::webhook::sign::new_secret().unwrap(),
+        now,
+    );
     webhooks::insert_endpoint(&mut conn, &endpoint).unwrap();
     let body = json!({"type": "member.updated", "timestamp": "2026-11-27T08:00:00.000000Z",
                       "data": {"member_id": member, "changed": {"city": "Esch-sur-Alzette"}}});
