@@ -14,6 +14,7 @@ pub mod members;
 pub mod privacy;
 pub mod projects;
 pub mod review;
+pub mod sessions;
 pub mod signin;
 pub mod vocabulary;
 pub mod webhooks;

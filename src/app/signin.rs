@@ -34,6 +34,9 @@ pub enum SignInError {
     InvalidClient,
     #[error("{0}")]
     InvalidScope(&'static str),
+    /// The console is for agency staff; a member's account signs in through its portal or the API.
+    #[error("the console is for agency staff")]
+    NotStaff,
     #[error(transparent)]
     Failed(#[from] AppError),
 }
@@ -57,14 +60,15 @@ fn failed_attempt(ip: Option<String>, target: String, reason: &str) -> AuditEven
     AuditEvent::new("anonymous", "auth.sign_in_failed", ip).target(target).failed().details(json!({"reason": reason}))
 }
 
-/// The password grant. The lookup and the Argon2 verification run together off the executor; an unknown e-mail is
-/// verified against a dummy hash so that it takes as long as a wrong password.
-pub async fn password_grant(
+/// Check a person's e-mail and password: the account when both are right and it is enabled. The lookup and the
+/// Argon2 verification run together off the executor; an unknown e-mail is verified against a dummy hash so that it
+/// takes as long as a wrong password. Failures count against the account and are audited.
+pub(crate) async fn checked_user(
     svc: &Services,
     ip: Option<String>,
     username: &str,
     password: String,
-) -> Result<Issued, SignInError> {
+) -> Result<User, SignInError> {
     let now = svc.clock.now();
     let email = accounts::normalise_email(username);
     let account_key = format!("account:{email}");
@@ -91,7 +95,18 @@ pub async fn password_grant(
     }
     let Some(user) = user else { return Err(SignInError::InvalidGrant) };
     svc.auth.per_account.clear(&account_key);
-    let (access_token, scope) = svc.auth.token_for_user(&user, now).map_err(AppError::from)?;
+    Ok(user)
+}
+
+/// The password grant: a token for the account [`checked_user`] accepts.
+pub async fn password_grant(
+    svc: &Services,
+    ip: Option<String>,
+    username: &str,
+    password: String,
+) -> Result<Issued, SignInError> {
+    let user = checked_user(svc, ip.clone(), username, password).await?;
+    let (access_token, scope) = svc.auth.token_for_user(&user, svc.clock.now()).map_err(AppError::from)?;
     let who = format!("user:{}", user.id);
     record(svc, AuditEvent::new(who.clone(), "auth.sign_in", ip).target(who)).await;
     tracing::info!(user_id = %user.id, "signed in");

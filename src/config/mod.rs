@@ -4,6 +4,7 @@
 //! URL or key hides its password or contents.
 
 mod auth;
+mod console;
 mod database;
 mod http;
 mod mail;
@@ -18,6 +19,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 pub use auth::{AuthSettings, parse_trusted};
+pub use console::ConsoleSettings;
 pub use database::{DEFAULT_SQLITE_PATH, DatabaseUrl};
 pub use http::{BodyDeadline, HttpSettings};
 pub use mail::MailSettings;
@@ -66,6 +68,8 @@ pub struct Settings {
     pub portal: PortalSettings,
     /// Partner portals' webhooks.
     pub webhooks: WebhookSettings,
+    /// The staff console's sessions.
+    pub console: ConsoleSettings,
 }
 
 /// The environment as a lookup, with the readers every section shares.
@@ -182,6 +186,7 @@ impl Settings {
             scheduler: SchedulerSettings::read(&env)?,
             portal: PortalSettings::read(&env)?,
             webhooks: WebhookSettings::read(&env)?,
+            console: ConsoleSettings::read(&env)?,
         })
     }
 
@@ -209,6 +214,7 @@ impl Settings {
                 ..PortalSettings::default()
             },
             webhooks: WebhookSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod projects;
 pub mod retention;
 pub mod runs;
 pub mod schema;
+pub mod sessions;
 pub mod suggestions;
 pub mod vocabulary;
 pub mod webhooks;

@@ -427,6 +427,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    console_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        token_version -> BigInt,
+        csrf -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);
 diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, clients);
@@ -699,4 +710,5 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "updated_at",
         ],
     ),
+    ("console_sessions", &["id_hash", "user_id", "token_version", "csrf", "created_at", "last_seen_at"]),
 ];

@@ -47,7 +47,10 @@ fn token_response(issued: &Issued) -> HttpResponse {
 fn refusal(e: SignInError, used_basic: bool) -> Result<HttpResponse, ApiError> {
     Ok(match e {
         SignInError::TooMany(wait) => too_many(wait),
-        SignInError::InvalidGrant => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", &e.to_string()),
+        // The token endpoint does not refuse members; the console's sign-in does.
+        SignInError::InvalidGrant | SignInError::NotStaff => {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", &e.to_string())
+        }
         SignInError::InvalidScope(why) => oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", why),
         SignInError::InvalidClient => {
             let mut response = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &e.to_string());
