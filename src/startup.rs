@@ -111,16 +111,22 @@ impl Application {
             TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;
         let data = web::Data::new(state.clone());
+        let console = web::Data::new(crate::console::ConsoleConfig {
+            sessions: settings.console.clone(),
+            public_url: settings.mail.public_url.clone(),
+        });
         let body_deadline = settings.http.body_deadline;
         let workers = if settings.workers > 0 { settings.workers } else { std::thread::available_parallelism()?.get() };
         let per_worker = connection_cap(settings).div_ceil(workers);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(console.clone())
                 .wrap(from_fn(move |req, next| http::limits::body_deadline(body_deadline, req, next)))
                 .wrap(from_fn(http::limits::refuse_nul_in_path))
                 .wrap(TracingLogger::default())
                 .configure(http::configure)
+                .configure(crate::console::configure)
                 .default_service(web::to(http::not_found))
         })
         .workers(workers)

@@ -96,6 +96,37 @@ pub async fn queue(svc: &Services, q: QueueFilter, offset: i64, limit: i64) -> R
     .await
 }
 
+/// The review queue as the console shows it: each suggestion with its member's card beside it.
+pub async fn queue_with_cards(svc: &Services, q: QueueFilter, offset: i64, limit: i64) -> Result<Vec<Value>, AppError> {
+    let mut views = queue(svc, q, offset, limit).await?;
+    let members: Vec<Option<Uuid>> =
+        views.iter().map(|v| v["member_id"].as_str().and_then(|id| Uuid::parse_str(id).ok())).collect();
+    let cards = db::run(&svc.pool, move |conn| {
+        members
+            .into_iter()
+            .map(|m| m.map_or(Ok(Value::Null), |m| view::card(conn, m)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(AppError::from)
+    })
+    .await?;
+    for (v, card) in views.iter_mut().zip(cards) {
+        v["member"] = card;
+    }
+    Ok(views)
+}
+
+/// One suggestion as staff see it, with its history and its member's card.
+pub async fn for_console(svc: &Services, id: String) -> Result<Shown, AppError> {
+    let now = svc.clock.now();
+    db::run(&svc.pool, move |conn| {
+        let suggestion = suggestions::find(conn, &id)?.ok_or_else(not_found)?;
+        let mut view = view::for_staff(conn, &suggestion, now, true)?;
+        view["member"] = view::card(conn, suggestion.member)?;
+        Ok(Shown { suggestion, view })
+    })
+    .await
+}
+
 /// Suggestions members reacted to, latest first, as staff see them (one more than `limit`).
 pub async fn reactions(
     svc: &Services,

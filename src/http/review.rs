@@ -77,7 +77,7 @@ const QUEUE_PARAMS: &[&str] =
     &["kind", "sector", "scope", "min_score", "min_age_days", "max_age_days", "order", "limit", "cursor"];
 
 /// The review queue's filters, order and page, from the query.
-fn parse_queue(query: &str) -> Result<(QueueFilter, i64, i64), ApiError> {
+pub fn parse_queue(query: &str) -> Result<(QueueFilter, i64, i64), ApiError> {
     let mut errors = Vec::new();
     let (params, limit, offset) = paged(query, QUEUE_PARAMS, &mut errors)?;
     let kind = enum_param::<SuggestionKind>(&params, "kind", &mut errors);

@@ -7,6 +7,7 @@ mod calls;
 mod cli;
 mod compose;
 mod concurrency;
+mod console;
 mod contract;
 mod errors;
 mod fake_portal;

@@ -1,0 +1,52 @@
+// Keyboard use of the review queue: j/k move between suggestions, a approves, r moves to the reason field to
+// reject (Enter sends it), x selects for bulk approval. Everything also works without this script.
+(function () {
+  "use strict";
+  function items() { return Array.prototype.slice.call(document.querySelectorAll("ol.queue > li.item")); }
+  function current() { return document.querySelector("ol.queue > li.item.current"); }
+  function select(item) {
+    if (!item) { return; }
+    items().forEach(function (i) { i.classList.remove("current"); });
+    item.classList.add("current");
+    item.focus();
+    item.scrollIntoView({ block: "nearest" });
+  }
+  function move(by) {
+    var all = items();
+    if (!all.length) { return; }
+    var at = all.indexOf(current());
+    select(all[Math.min(all.length - 1, Math.max(0, at + by))] || all[0]);
+  }
+  function typing(target) {
+    return target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT");
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) { return; }
+    var item = current();
+    if (event.key === "j") { move(1); event.preventDefault(); }
+    else if (event.key === "k") { move(-1); event.preventDefault(); }
+    else if (event.key === "a" && item) { item.querySelector("button.approve").click(); event.preventDefault(); }
+    else if (event.key === "r" && item) { item.querySelector("input.reason").focus(); event.preventDefault(); }
+    else if (event.key === "x" && item) { var box = item.querySelector("input[name=pick]"); box.checked = !box.checked; event.preventDefault(); }
+  });
+  // Enter in a reason field rejects (the form's first button would approve).
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.classList && event.target.classList.contains("reason")) {
+      event.preventDefault();
+      event.target.form.querySelector("button.reject").click();
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    var item = event.target.closest && event.target.closest("ol.queue > li.item");
+    if (item && !item.classList.contains("current")) {
+      items().forEach(function (i) { i.classList.remove("current"); });
+      item.classList.add("current");
+    }
+  });
+  // After a decision the page comes back without the suggestion decided: the next one takes the focus.
+  document.addEventListener("DOMContentLoaded", function () {
+    var all = items();
+    if (all.length && /[?&]decided=/.test(window.location.search)) { select(all[0]); }
+    else if (all.length) { all[0].classList.add("current"); }
+  });
+}());

@@ -1,0 +1,5 @@
+//! The console's admin pages.
+
+use crate::console::Page;
+
+pub const PAGES: &[Page] = &[];
