@@ -101,12 +101,21 @@ pub async fn queue_with_cards(svc: &Services, q: QueueFilter, offset: i64, limit
     let mut views = queue(svc, q, offset, limit).await?;
     let members: Vec<Option<Uuid>> =
         views.iter().map(|v| v["member_id"].as_str().and_then(|id| Uuid::parse_str(id).ok())).collect();
+    // A member with several suggestions on the page is read once.
     let cards = db::run(&svc.pool, move |conn| {
-        members
-            .into_iter()
-            .map(|m| m.map_or(Ok(Value::Null), |m| view::card(conn, m)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(AppError::from)
+        let mut read: std::collections::HashMap<Uuid, Value> = std::collections::HashMap::new();
+        let mut cards = Vec::with_capacity(members.len());
+        for m in members {
+            let card = match m {
+                Some(m) => match read.get(&m) {
+                    Some(card) => card.clone(),
+                    None => read.entry(m).or_insert(view::card(conn, m)?).clone(),
+                },
+                None => Value::Null,
+            };
+            cards.push(card);
+        }
+        Ok::<_, AppError>(cards)
     })
     .await?;
     for (v, card) in views.iter_mut().zip(cards) {
