@@ -218,3 +218,77 @@ impl FromRequest for Ctx {
         std::future::ready(req.extensions().get::<Ctx>().cloned().ok_or(ConsoleError::SignedOut))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::member::{Scope, Sector};
+    use crate::domain::parse::ApiEnum;
+    use crate::review::{SuggestionKind, SuggestionStatus};
+
+    /// The keys a template names literally: `t("area.key"`.
+    fn literal_keys(source: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        for quote in ['"', '\''] {
+            let opening = format!("t({quote}");
+            let mut rest = source;
+            while let Some(at) = rest.find(&opening) {
+                rest = &rest[at + opening.len()..];
+                // A key ending in `.` is the start of one built from a value (`t("kind." ~ s.kind)`).
+                if let Some(end) = rest.find(quote).filter(|end| !rest[..*end].ends_with('.')) {
+                    keys.push(rest[..end].to_owned());
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_language_has_every_string() {
+        let english = &STRINGS["en"];
+        for lang in LANGS {
+            let strings = &STRINGS[lang];
+            let missing: Vec<&String> = english.keys().filter(|k| !strings.contains_key(*k)).collect();
+            let extra: Vec<&String> = strings.keys().filter(|k| !english.contains_key(*k)).collect();
+            assert!(missing.is_empty() && extra.is_empty(), "{lang}: missing {missing:?}, unknown {extra:?}");
+        }
+        for (lang, text) in STRING_FILES {
+            let parsed: Result<HashMap<String, String>, _> = serde_json::from_str(text);
+            assert!(parsed.is_ok(), "a {lang} strings file is not a JSON object of strings");
+        }
+    }
+
+    #[test]
+    fn templates_name_only_strings_that_exist() {
+        for (name, source) in TEMPLATES {
+            for key in literal_keys(source) {
+                assert!(STRINGS["en"].contains_key(&key), "{name} names `{key}`, which no strings file has");
+            }
+        }
+        // The keys templates build from values.
+        let built = SuggestionKind::ALL
+            .iter()
+            .map(|k| format!("kind.{}", k.as_str()))
+            .chain(SuggestionStatus::ALL.iter().map(|s| format!("status.{}", s.as_str())))
+            .chain(Sector::ALL.iter().map(|s| format!("sector.{}", s.as_str())))
+            .chain(Scope::ALL.iter().map(|s| format!("scope.{}", s.as_str())));
+        for key in built {
+            assert!(STRINGS["en"].contains_key(&key), "no string for `{key}`");
+        }
+    }
+
+    #[test]
+    fn every_template_loads_and_escapes() {
+        assert!(ENV.is_ok(), "{:?}", ENV.as_ref().err());
+        let ctx = Ctx { lang: "fr", session: None, ip: None, path: "/console/sign-in".to_owned() };
+        let html = render("sign_in.html", &ctx.base(json!({"csrf": "t", "email": "<script>x</script>"}))).unwrap();
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>x"), "{html}");
+        assert!(html.contains("<html lang=\"fr\">"));
+    }
+
+    #[test]
+    fn times_read_in_luxembourg() {
+        assert_eq!(lux("2026-12-07T09:30:00Z"), "2026-12-07 10:30");
+        assert_eq!(lux("2026-07-01T09:30:00.123456Z"), "2026-07-01 11:30");
+    }
+}
