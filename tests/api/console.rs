@@ -20,6 +20,7 @@ on_both_backends!(
     the_queue_is_decided_from_the_console,
     a_colleagues_decision_is_shown_not_overwritten,
     the_one_time_password_is_changed_first,
+    signing_in_shares_the_token_endpoints_limits_and_audit,
 );
 
 /// A browser on the console: its session cookie and the CSRF token of the last page read; redirects not followed.
@@ -475,4 +476,25 @@ async fn the_one_time_password_is_changed_first(app: TestApp) {
     assert_eq!(app.as_(&staff.token).get("/v1/review/queue").await.status, 401);
     let mut again = Console::new(&app);
     assert_eq!(again.sign_in(&staff.email, new).await.status, 303);
+}
+
+async fn signing_in_shares_the_token_endpoints_limits_and_audit(app: TestApp) {
+    let staff = app.user(Role::Staff, None);
+    let limited = app.reopen_with(|s| s.auth.failures_per_account = 2).await;
+    let mut browser = Console::new(&limited);
+    for _ in 0..2 {
+        assert_eq!(browser.sign_in(&staff.email, "wrong-password").await.status, 401);
+    }
+    // The account is now over its limit at the token endpoint too, and at the console even with the right password.
+    let token = limited
+        .token_request(&[("grant_type", "password"), ("username", &staff.email), ("password", FIXTURE_PASSWORD)])
+        .await;
+    assert_eq!(token.status, 429, "{}", token.text());
+    let waiting = browser.sign_in(&staff.email, FIXTURE_PASSWORD).await;
+    assert_eq!(waiting.status, 429);
+    assert!(waiting.header("retry-after").is_some());
+    assert!(browser.cookie.is_none());
+    // Each failure is in the audit log, as the token endpoint's are.
+    let audit = app.get(&format!("/v1/audit?action=auth.sign_in_failed&target=user:{}", staff.id)).await;
+    assert_eq!(audit.json()["items"].as_array().unwrap().len(), 2, "{}", audit.text());
 }
