@@ -291,7 +291,6 @@ pub async fn screenshot(client: &Client, path: &Path) {
 
 /// The folder `CONSOLE_SCREENSHOTS` names (relative to the repository root), when set: screenshots of the main
 /// pages are to be written there.
-#[allow(dead_code, reason = "the console's browser test asks it, with the list of main pages")]
 pub fn screenshot_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("CONSOLE_SCREENSHOTS").filter(|d| !d.is_empty())?;
     Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))

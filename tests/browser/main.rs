@@ -16,5 +16,6 @@ mod contract;
 #[allow(dead_code, reason = "the browser test uses only part of the API tests' helpers")]
 mod helpers;
 
+mod console;
 mod driver;
 mod harness;
