@@ -30,6 +30,25 @@ fn client_json(v: &ClientView) -> Value {
     v.client.to_json(&v.members)
 }
 
+/// The fields of a new client: its name and its scopes.
+pub fn new_client(body: &Value) -> Result<(String, Vec<ClientScope>), ApiError> {
+    let mut p = ObjectParser::new(body).map_err(ApiError::validation)?;
+    p.only(&["name", "scopes"], &["client_id", "created_at", "updated_at", "client_secret"]);
+    let client_name = p.required("name", name);
+    let client_scopes = p.required("scopes", scopes);
+    p.finish(|| Some((client_name?, client_scopes?))).map_err(ApiError::validation)
+}
+
+/// The fields of a client's change: name, scopes, disabled.
+pub fn client_change(body: &Value) -> Result<ClientChange, ApiError> {
+    let mut p = ObjectParser::new(body).map_err(ApiError::validation)?;
+    p.only(&["name", "scopes", "disabled"], &["client_id", "created_at", "updated_at", "members"]);
+    let name = p.optional("name", name);
+    let scopes = p.optional("scopes", scopes);
+    let disabled = p.optional("disabled", boolean);
+    p.finish(|| Some(ClientChange { name: name?, scopes: scopes?, disabled: disabled? })).map_err(ApiError::validation)
+}
+
 /// `GET /v1/clients`
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut errors = Vec::new();
@@ -47,12 +66,7 @@ pub async fn create(
     caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = ObjectParser::new(&body).map_err(ApiError::validation)?;
-    p.only(&["name", "scopes"], &["client_id", "created_at", "updated_at", "client_secret"]);
-    let client_name = p.required("name", name);
-    let client_scopes = p.required("scopes", scopes);
-    let (client_name, client_scopes) =
-        p.finish(|| Some((client_name?, client_scopes?))).map_err(ApiError::validation)?;
+    let (client_name, client_scopes) = new_client(&body)?;
     let (client, secret) =
         accounts::create_client(&state, &actor(&req, &state, &caller), client_name, client_scopes).await?;
     Ok(HttpResponse::Created()
@@ -74,14 +88,7 @@ pub async fn update(
     path: web::Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = ObjectParser::new(&body).map_err(ApiError::validation)?;
-    p.only(&["name", "scopes", "disabled"], &["client_id", "created_at", "updated_at", "members"]);
-    let name = p.optional("name", name);
-    let scopes = p.optional("scopes", scopes);
-    let disabled = p.optional("disabled", boolean);
-    let change = p
-        .finish(|| Some(ClientChange { name: name?, scopes: scopes?, disabled: disabled? }))
-        .map_err(ApiError::validation)?;
+    let change = client_change(&body)?;
     let view = accounts::update_client(&state, &actor(&req, &state, &caller), path.into_inner(), change).await?;
     Ok(HttpResponse::Ok().json(client_json(&view)))
 }

@@ -40,6 +40,16 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     Ok(page_response(&req, CURSOR_KIND, page, limit, |u| u.id.to_string(), User::to_json))
 }
 
+/// The fields of a new account: its e-mail, its role, and the member a member account belongs to.
+pub fn new_user(body: &Value) -> Result<(String, Role, Option<Uuid>), ApiError> {
+    let mut p = ObjectParser::new(body).map_err(ApiError::validation)?;
+    p.only(&["email", "role", "member_id"], &["id", "created_at", "updated_at", "password"]);
+    let address = p.required("email", email);
+    let role = p.required("role", Role::parse_value);
+    let member_id = p.nullable("member_id", uuid_value);
+    p.finish(|| Some((address?, role?, member_id?))).map_err(ApiError::validation)
+}
+
 /// `POST /v1/users`: the account gets a one-time password, shown only in this answer.
 pub async fn create(
     state: web::Data<AppState>,
@@ -47,12 +57,7 @@ pub async fn create(
     caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = ObjectParser::new(&body).map_err(ApiError::validation)?;
-    p.only(&["email", "role", "member_id"], &["id", "created_at", "updated_at", "password"]);
-    let address = p.required("email", email);
-    let role = p.required("role", Role::parse_value);
-    let member_id = p.nullable("member_id", uuid_value);
-    let (address, role, member_id) = p.finish(|| Some((address?, role?, member_id?))).map_err(ApiError::validation)?;
+    let (address, role, member_id) = new_user(&body)?;
     let actor = actor(&req, &state, &caller);
     let (user, one_time) =
         accounts::create_user(&state, &actor, address, role, member_id, NewPassword::OneTime).await?;
@@ -69,7 +74,7 @@ pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<
 }
 
 /// The fields of an account change.
-fn user_change(body: &Value) -> Result<UserChange, ApiError> {
+pub fn user_change(body: &Value) -> Result<UserChange, ApiError> {
     let mut p = ObjectParser::new(body).map_err(ApiError::validation)?;
     p.only(&["role", "disabled", "member_id"], &["id", "email", "created_at", "updated_at", "must_change_password"]);
     let role = p.optional("role", Role::parse_value);
