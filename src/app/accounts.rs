@@ -303,3 +303,16 @@ pub async fn unlink(store: &Store, actor: &Actor, member: Uuid, client_id: Strin
 pub async fn is_linked(store: &Store, client_id: String, member: Uuid) -> Result<bool, AppError> {
     db::run(&store.pool, move |conn| accounts::is_linked(conn, &client_id, member).map_err(AppError::from)).await
 }
+
+/// The members a client acts for, in id order, at most `limit` of them (its page in the console names them).
+pub async fn client_members(
+    store: &Store,
+    id: String,
+    limit: i64,
+) -> Result<Vec<crate::domain::member::Member>, AppError> {
+    db::run(&store.pool, move |conn| {
+        let filter = members::MemberFilter { visible: members::Visibility::LinkedTo(id), ..Default::default() };
+        members::list(conn, &filter, None, limit).map_err(AppError::from)
+    })
+    .await
+}
