@@ -52,6 +52,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("vocabulary.html", include_str!("../../assets/console/templates/vocabulary.html")),
     ("cluster.html", include_str!("../../assets/console/templates/cluster.html")),
     ("admin.html", include_str!("../../assets/console/templates/admin.html")),
+    ("admin_macros.html", include_str!("../../assets/console/templates/admin_macros.html")),
+    ("admin_user_new.html", include_str!("../../assets/console/templates/admin_user_new.html")),
+    ("admin_user.html", include_str!("../../assets/console/templates/admin_user.html")),
+    ("admin_secret.html", include_str!("../../assets/console/templates/admin_secret.html")),
 ];
 
 /// Every language's strings, keyed `area.name` (the area is the file's).

@@ -8,6 +8,7 @@ mod cli;
 mod compose;
 mod concurrency;
 mod console;
+mod console_admin;
 mod contract;
 mod errors;
 mod fake_portal;
