@@ -55,6 +55,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("admin_macros.html", include_str!("../../assets/console/templates/admin_macros.html")),
     ("admin_user_new.html", include_str!("../../assets/console/templates/admin_user_new.html")),
     ("admin_user.html", include_str!("../../assets/console/templates/admin_user.html")),
+    ("admin_client_new.html", include_str!("../../assets/console/templates/admin_client_new.html")),
+    ("admin_client.html", include_str!("../../assets/console/templates/admin_client.html")),
     ("admin_secret.html", include_str!("../../assets/console/templates/admin_secret.html")),
 ];
 

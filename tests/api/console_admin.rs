@@ -1,9 +1,11 @@
 //! The administrators' console pages over HTTP, on both backends: accounts (created with a one-time password shown
 //! once, role changes and disabling that end the person's sessions, password resets, an administrator's own account
-//! protected, bad input refused with nothing changed).
+//! protected, bad input refused with nothing changed) and partner-portal clients (created with a secret shown once
+//! that works at the token endpoint, scopes and name changed, disabled, the secret rotated).
 
-use matchmaker::auth::Role;
-use serde_json::Value;
+use matchmaker::auth::{ClientScope, Role};
+use reqwest::Method;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::console::{Console, attrs, texts};
@@ -17,6 +19,9 @@ on_both_backends!(
     a_role_change_or_disabling_ends_the_persons_sessions,
     an_administrator_cannot_lock_themselves_out,
     a_password_reset_shows_a_new_one_time_password_that_works,
+    a_portal_client_gets_a_secret_shown_once_that_works,
+    a_portal_clients_name_scopes_and_state_change_and_its_secret_rotates,
+    the_clients_list_pages,
     staff_see_no_accounts_pages,
 );
 
@@ -25,10 +30,20 @@ async fn users(app: &TestApp) -> Vec<Value> {
     app.all_pages("/v1/users").await
 }
 
+/// Every portal client, through the API.
+async fn clients(app: &TestApp) -> Vec<Value> {
+    app.all_pages("/v1/clients").await
+}
+
 fn one(html: &str, selector: &str) -> String {
     let found = texts(html, selector);
     assert_eq!(found.len(), 1, "one {selector} in {html}");
     found[0].clone()
+}
+
+async fn client_token(app: &TestApp, client_id: &str, secret: &str) -> Reply {
+    app.token_request(&[("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", secret)])
+        .await
 }
 
 fn location(reply: &Reply) -> String {
@@ -163,10 +178,12 @@ async fn the_accounts_list_filters_by_role_and_pages(app: TestApp) {
     assert_eq!(all.status, 200);
     let html = all.text();
     assert_eq!(one(&html, "h1"), "Accounts and portal clients");
-    assert_eq!(texts(&html, "h2"), ["People's accounts"]);
+    assert_eq!(texts(&html, "h2"), ["People's accounts", "Partner-portal clients"]);
     assert_eq!(texts(&html, "header nav a[aria-current=page]"), ["Accounts"]);
     assert_eq!(texts(&html, "table.accounts tbody tr").len(), 50, "a page of 50");
     assert_eq!(texts(&html, "table.accounts th[scope=row]")[0], ADMIN_EMAIL, "oldest first");
+    assert!(texts(&html, "table.clients").is_empty());
+    assert!(html.contains("No portal client yet."));
 
     // Members only; then staff over two pages.
     let members = admin.get("/console/admin?role=member").await;
@@ -325,6 +342,158 @@ async fn a_password_reset_shows_a_new_one_time_password_that_works(app: TestApp)
 
     let nobody = Uuid::new_v4();
     assert_eq!(admin.post(&format!("/console/admin/users/{nobody}/password-reset"), &[]).await.status, 404);
+}
+
+async fn a_portal_client_gets_a_secret_shown_once_that_works(app: TestApp) {
+    let mut admin = Console::admin(&app).await;
+    let form = admin.get("/console/admin/clients/new").await;
+    assert_eq!(form.status, 200);
+    let html = form.text();
+    let boxes = attrs(&html, "input[type=checkbox][name=scope]", "value");
+    assert_eq!(boxes, ["members:read", "members:write", "suggestions:read", "suggestions:react", "webhooks:manage"]);
+    for id in attrs(&html, "input[type=checkbox][name=scope]", "id") {
+        assert_eq!(attrs(&html, &format!("label[for={id}]"), "for").len(), 1, "{id} has a label");
+        assert!(!one(&html, &format!("#{id}-hint")).is_empty(), "{id} is explained");
+    }
+    assert!(one(&html, "#scope-5-hint").contains("webhook"));
+
+    let created = admin
+        .post(
+            "/console/admin/clients",
+            &[("name", "Creative Hub portal"), ("scope", "members:read"), ("scope", "suggestions:read")],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(created.header("cache-control").unwrap(), "no-store");
+    let html = created.text();
+    let client_id = one(&html, "#client-id");
+    let secret = one(&html, "#client-secret");
+    assert!(client_id.starts_with("mmc_") && secret.len() >= 32, "{client_id} {secret}");
+    assert!(html.contains("over a secure channel"), "how to hand it over: {html}");
+
+    // The secret works at the token endpoint, with the scopes ticked.
+    let token = client_token(&app, &client_id, &secret).await;
+    assert_eq!(token.status, 200, "{}", token.text());
+    assert_eq!(token.json()["scope"], "members:read suggestions:read");
+    let audit = app.get(&format!("/v1/audit?action=client.created&target=client:{client_id}")).await;
+    assert_eq!(audit.json()["items"].as_array().unwrap().len(), 1, "{}", audit.text());
+
+    // Its page and the list show it, never the secret.
+    let page = admin.get(&format!("/console/admin/clients/{client_id}")).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(!html.contains(&secret));
+    assert_eq!(one(&html, "h1"), "Portal client: Creative Hub portal");
+    assert_eq!(attrs(&html, "input[name=scope][checked]", "value"), ["members:read", "suggestions:read"]);
+    assert!(html.contains("No member is linked to this portal yet."));
+    let list = admin.get("/console/admin").await;
+    assert!(!list.text().contains(&secret));
+    assert_eq!(texts(&list.text(), "table.clients th[scope=row]"), ["Creative Hub portal"]);
+    assert!(texts(&list.text(), "table.clients td").contains(&"members:read, suggestions:read".to_owned()));
+
+    // Bad forms: the form again with the error by the field, and no client made.
+    let none = admin.post("/console/admin/clients", &[("name", "No scopes")]).await;
+    assert_eq!(none.status, 422, "{}", none.text());
+    assert!(one(&none.text(), "#scopes-error").contains("must name at least one of"));
+    assert_eq!(attrs(&none.text(), "input#name", "value"), ["No scopes"]);
+    let unnamed = admin.post("/console/admin/clients", &[("name", "  "), ("scope", "members:read")]).await;
+    assert_eq!(unnamed.status, 422);
+    assert_eq!(texts(&unnamed.text(), "#name-error").len(), 1);
+    assert_eq!(attrs(&unnamed.text(), "input[name=scope][checked]", "value"), ["members:read"], "ticks kept");
+    let strange = admin.post("/console/admin/clients", &[("name", "Odd"), ("scope", "admin")]).await;
+    assert_eq!(strange.status, 422);
+    assert!(one(&strange.text(), "#scopes-error").contains("must be one of"));
+    assert_eq!(clients(&app).await.len(), 1, "nothing more was created");
+}
+
+async fn a_portal_clients_name_scopes_and_state_change_and_its_secret_rotates(app: TestApp) {
+    let mut admin = Console::admin(&app).await;
+    admin.get("/console/admin/clients/new").await;
+    let created = admin.post("/console/admin/clients", &[("name", "Atelier Net"), ("scope", "members:read")]).await;
+    let (client_id, first) = (one(&created.text(), "#client-id"), one(&created.text(), "#client-secret"));
+    let path = format!("/console/admin/clients/{client_id}");
+
+    // Members it acts for are named on its page.
+    let (member, _, _) = app.create_member(&studio("Atelier Lumen")).await;
+    let member_id = member["id"].as_str().unwrap();
+    let link = app.send(app.request(Method::PUT, &format!("/v1/members/{member_id}/portals/{client_id}"))).await;
+    assert_eq!(link.status, 204, "{}", link.text());
+    let page = admin.get(&path).await;
+    assert_eq!(texts(&page.text(), "ul.linked li"), ["Atelier Lumen"]);
+    assert_eq!(attrs(&page.text(), "ul.linked a", "href"), [format!("/console/members/{member_id}")]);
+
+    // Renamed, with wider scopes.
+    let saved = admin
+        .post(&path, &[("name", "Atelier Net (2027)"), ("scope", "members:read"), ("scope", "members:write")])
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    assert_eq!(location(&saved), format!("{path}?done=saved"));
+    let now = app.get(&format!("/v1/clients/{client_id}")).await.json();
+    assert_eq!(now["name"], "Atelier Net (2027)");
+    assert_eq!(now["scopes"], json!(["members:read", "members:write"]));
+    assert_eq!(now["members"], json!([member_id]));
+    assert!(one(&admin.get(&location(&saved)).await.text(), "p.notice").contains("saved"));
+    // Every scope taken away: refused, nothing changed.
+    let emptied = admin.post(&path, &[("name", "Atelier Net")]).await;
+    assert_eq!(emptied.status, 422, "{}", emptied.text());
+    assert!(one(&emptied.text(), "#scopes-error").contains("must name at least one of"));
+    assert_eq!(app.get(&format!("/v1/clients/{client_id}")).await.json()["name"], "Atelier Net (2027)");
+
+    // Rotated: the old secret is refused, the new one works, and is never shown again.
+    let rotated = admin.post(&format!("{path}/secret"), &[]).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    assert_eq!(rotated.header("cache-control").unwrap(), "no-store");
+    assert_eq!(one(&rotated.text(), "h1"), "New client secret");
+    assert_eq!(one(&rotated.text(), "#client-id"), client_id);
+    let second = one(&rotated.text(), "#client-secret");
+    assert_ne!(second, first);
+    let old = client_token(&app, &client_id, &first).await;
+    assert_eq!((old.status, old.json()["error"].as_str()), (401, Some("invalid_client")));
+    let new = client_token(&app, &client_id, &second).await;
+    assert_eq!(new.status, 200, "{}", new.text());
+    assert_eq!(new.json()["scope"], "members:read members:write");
+    assert!(!admin.get(&path).await.text().contains(&second));
+    let audit = app.get(&format!("/v1/audit?action=client.secret_rotated&target=client:{client_id}")).await;
+    assert_eq!(audit.json()["items"].as_array().unwrap().len(), 1, "{}", audit.text());
+
+    // Disabled: no token, and its token stops working; enabled: tokens again.
+    let portal_token = new.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.as_(&portal_token).get(&format!("/v1/members/{member_id}")).await.status, 200);
+    let disabled = admin.post(&path, &[("disabled", "true")]).await;
+    assert_eq!(disabled.status, 303, "{}", disabled.text());
+    assert_eq!(location(&disabled), format!("{path}?done=disabled"));
+    assert_eq!(app.get(&format!("/v1/clients/{client_id}")).await.json()["disabled"], true);
+    assert_eq!(client_token(&app, &client_id, &second).await.status, 401);
+    assert_eq!(app.as_(&portal_token).get(&format!("/v1/members/{member_id}")).await.status, 401);
+    let page = admin.get(&path).await;
+    assert_eq!(attrs(&page.text(), "input[name=disabled]", "value"), ["false"], "the form now enables");
+    assert_eq!(admin.post(&path, &[("disabled", "perhaps")]).await.status, 400);
+    let enabled = admin.post(&path, &[("disabled", "false")]).await;
+    assert_eq!(enabled.status, 303);
+    assert_eq!(client_token(&app, &client_id, &second).await.status, 200);
+
+    // A client that does not exist.
+    assert_eq!(admin.get("/console/admin/clients/mmc_nope").await.status, 404);
+    assert_eq!(admin.post("/console/admin/clients/mmc_nope/secret", &[]).await.status, 404);
+    assert_eq!(admin.post("/console/admin/clients/mmc_nope", &[("disabled", "true")]).await.status, 404);
+}
+
+async fn the_clients_list_pages(app: TestApp) {
+    let made: Vec<String> = (0..52).map(|_| app.portal(&[ClientScope::MembersRead], &[]).client_id).collect();
+    let mut admin = Console::admin(&app).await;
+    let first = admin.get("/console/admin?role=admin").await;
+    assert_eq!(first.status, 200);
+    let html = first.text();
+    let ids = texts(&html, "table.clients td code");
+    assert_eq!(ids, made[..50], "oldest first, 50 a page");
+    assert_eq!(texts(&html, "table.accounts th[scope=row]"), [ADMIN_EMAIL], "the accounts' filter still applies");
+    let next = attrs(&html, "section[aria-labelledby=clients-heading] nav.pager a[rel=next]", "href");
+    assert_eq!(next, [format!("/console/admin?role=admin&clients_after={}", made[49])]);
+    let second = admin.get(&next[0]).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(texts(&second.text(), "table.clients td code"), made[50..]);
+    let back = attrs(&second.text(), "section[aria-labelledby=clients-heading] nav.pager a", "href");
+    assert_eq!(back, ["/console/admin?role=admin"]);
 }
 
 async fn staff_see_no_accounts_pages(app: TestApp) {

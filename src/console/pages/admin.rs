@@ -1,7 +1,8 @@
 //! The administrators' pages: people's accounts (created with a one-time password, their role changed, disabled or
-//! enabled, their password reset). A password is shown once, in the answer to the form that made it, and never
-//! again: only its hash is kept. The same use-cases as `/v1/users`, which audit them, with the same rules (the API's
-//! own parsers read the forms).
+//! enabled, their password reset) and partner-portal clients (created, renamed, their scopes changed, disabled or
+//! enabled, their secret rotated). A password or a secret is shown once, in the answer to the form that made it,
+//! and never again: only its hash is kept. The same use-cases as `/v1/users` and `/v1/clients`, which audit them,
+//! with the same rules (the API's own parsers read the forms).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -10,7 +11,7 @@ use uuid::Uuid;
 
 use crate::app::accounts::{self, NewPassword};
 use crate::app::{AppError, members};
-use crate::auth::Role;
+use crate::auth::{ClientScope, Role};
 use crate::console::form::Posted;
 use crate::console::render::{see_other, text};
 use crate::console::{Access, ConsoleError, Ctx, Page, page};
@@ -18,7 +19,7 @@ use crate::domain::FieldError;
 use crate::domain::parse::ApiEnum as _;
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::users as user_fields;
+use crate::http::{clients as client_fields, users as user_fields};
 
 pub const PAGES: &[Page] = &[
     page!("GET", "/console/admin", Access::Admin, overview),
@@ -28,13 +29,23 @@ pub const PAGES: &[Page] = &[
     page!("POST", "/console/admin/users/{id}/role", Access::Admin, change_role),
     page!("POST", "/console/admin/users/{id}/disabled", Access::Admin, set_user_disabled),
     page!("POST", "/console/admin/users/{id}/password-reset", Access::Admin, reset_password),
+    page!("GET", "/console/admin/clients/new", Access::Admin, new_client_form),
+    page!("POST", "/console/admin/clients", Access::Admin, create_client),
+    page!("GET", "/console/admin/clients/{id}", Access::Admin, client_page),
+    page!("POST", "/console/admin/clients/{id}", Access::Admin, update_client),
+    page!("POST", "/console/admin/clients/{id}/secret", Access::Admin, rotate_secret),
 ];
 
 /// Accounts a page of the list shows.
 pub const USERS_PAGE: i64 = 50;
+/// Clients a page of the list shows.
+pub const CLIENTS_PAGE: i64 = 50;
+/// The linked members a client's page names (the others are counted).
+pub const MEMBERS_SHOWN: i64 = 100;
 
-/// The fields of the account forms: an error about any other goes above the form.
+/// The fields of the account forms, and of the client forms: an error about any other goes above the form.
 const USER_FIELDS: &[&str] = &["email", "role", "member_id"];
+const CLIENT_FIELDS: &[&str] = &["name", "scopes"];
 
 /// A query's non-blank parameters, trimmed.
 fn params(query: &str) -> Vec<(String, String)> {
@@ -58,6 +69,10 @@ fn overview_link(pairs: &[(&str, &str)]) -> String {
 
 fn roles() -> Vec<&'static str> {
     Role::ALL.iter().map(|r| r.as_str()).collect()
+}
+
+fn scopes() -> Vec<&'static str> {
+    ClientScope::ALL.iter().map(|s| s.as_str()).collect()
 }
 
 /// Field errors by the form field they are about (`/scopes/1` is about `scopes`); errors about anything else go to
@@ -119,7 +134,8 @@ fn done(ctx: &Ctx, req: &HttpRequest, known: &[&str]) -> Option<String> {
     param(&pairs, "done").filter(|d| known.contains(d)).map(|d| text(ctx.lang, &format!("admin.done_{d}")))
 }
 
-/// `GET /console/admin`: the accounts (filtered by `role`, paged by `after`).
+/// `GET /console/admin`: the accounts (filtered by `role`, paged by `after`) and the portal clients (paged by
+/// `clients_after`).
 pub async fn overview(ctx: Ctx, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ConsoleError> {
     let pairs = params(req.query_string());
     let role = match param(&pairs, "role") {
@@ -130,21 +146,31 @@ pub async fn overview(ctx: Ctx, state: web::Data<AppState>, req: HttpRequest) ->
         Some(a) => Some(Uuid::parse_str(a).map_err(|_| ConsoleError::BadRequest(text(ctx.lang, "admin.bad_page")))?),
         None => None,
     };
+    let clients_after = param(&pairs, "clients_after").map(str::to_owned);
     let mut users = accounts::users(&state, role, after, USERS_PAGE).await?;
     let more_users = users.len() as i64 > USERS_PAGE;
     users.truncate(USERS_PAGE as usize);
+    let mut clients = accounts::clients(&state, clients_after.clone(), CLIENTS_PAGE).await?;
+    let more_clients = clients.len() as i64 > CLIENTS_PAGE;
+    clients.truncate(CLIENTS_PAGE as usize);
     let role_name = role.map(Role::as_str).unwrap_or("");
     let next_users = more_users
         .then(|| users.last().map(|u| overview_link(&[("role", role_name), ("after", &u.id.to_string())])))
+        .flatten();
+    let next_clients = more_clients
+        .then(|| clients.last().map(|c| overview_link(&[("role", role_name), ("clients_after", &c.client.client_id)])))
         .flatten();
     ctx.page(
         "admin.html",
         json!({
             "users": users.iter().map(crate::db::accounts::User::to_json).collect::<Vec<_>>(),
+            "clients": clients.iter().map(|v| v.client.to_json(&v.members)).collect::<Vec<_>>(),
             "roles": roles(),
             "role": role_name,
             "first_users": after.is_some().then(|| overview_link(&[("role", role_name)])),
             "next_users": next_users,
+            "first_clients": clients_after.is_some().then(|| overview_link(&[("role", role_name)])),
+            "next_clients": next_clients,
         }),
     )
 }
@@ -318,4 +344,137 @@ pub async fn reset_password(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn new_client_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    values: &Value,
+    errors: &Map<String, Value>,
+) -> Result<HttpResponse, ConsoleError> {
+    ctx.page_with_status(
+        status,
+        "admin_client_new.html",
+        json!({"scopes": scopes(), "values": values, "errors": errors}),
+    )
+}
+
+/// `GET /console/admin/clients/new`
+pub async fn new_client_form(ctx: Ctx) -> Result<HttpResponse, ConsoleError> {
+    new_client_page(&ctx, StatusCode::OK, &json!({"name": "", "scopes": []}), &Map::new())
+}
+
+/// The name and scopes a client form gives, as the API's body.
+fn client_body(form: &Posted) -> (Value, Value) {
+    let values = json!({"name": form.raw("name").unwrap_or(""), "scopes": form.all("scope")});
+    let body = json!({"name": values["name"], "scopes": values["scopes"]});
+    (values, body)
+}
+
+/// `POST /console/admin/clients`: `name` and each `scope` ticked; the answer shows the client's id and secret, the
+/// secret this once.
+pub async fn create_client(ctx: Ctx, state: web::Data<AppState>, form: Posted) -> Result<HttpResponse, ConsoleError> {
+    let (values, body) = client_body(&form);
+    let (name, chosen) = match client_fields::new_client(&body) {
+        Ok(fields) => fields,
+        Err(e) => {
+            return new_client_page(
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &values,
+                &invalid_fields(e, CLIENT_FIELDS)?,
+            );
+        }
+    };
+    let (client, secret) = accounts::create_client(&state, &ctx.actor()?, name, chosen).await?;
+    ctx.page_with_status(
+        StatusCode::CREATED,
+        "admin_secret.html",
+        json!({"kind": "client_created", "client": client.to_json(&[]), "secret": secret}),
+    )
+}
+
+/// A client's page with its linked members and its forms.
+async fn client_view(
+    ctx: &Ctx,
+    state: &AppState,
+    id: String,
+    status: StatusCode,
+    errors: Map<String, Value>,
+    values: Option<Value>,
+    done: Option<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let view = accounts::client(state, id.clone()).await?;
+    let linked = accounts::client_members(state, id, MEMBERS_SHOWN).await?;
+    let linked: Vec<Value> = linked.iter().map(|m| json!({"id": m.id, "name": m.profile.name})).collect();
+    let client = view.client.to_json(&view.members);
+    let values = values.unwrap_or_else(|| json!({"name": client["name"], "scopes": client["scopes"]}));
+    ctx.page_with_status(
+        status,
+        "admin_client.html",
+        json!({
+            "c": client,
+            "linked": linked,
+            "unnamed": view.members.len().saturating_sub(linked.len()),
+            "scopes": scopes(),
+            "values": values,
+            "errors": errors,
+            "done": done,
+        }),
+    )
+}
+
+/// `GET /console/admin/clients/{id}`
+pub async fn client_page(
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ConsoleError> {
+    let done = done(&ctx, &req, &["saved", "disabled", "enabled"]);
+    client_view(&ctx, &state, path.into_inner(), StatusCode::OK, Map::new(), None, done).await
+}
+
+/// `POST /console/admin/clients/{id}`: either `disabled` (true or false), or `name` and each `scope` ticked. Narrower
+/// scopes or disabling end the client's tokens.
+pub async fn update_client(
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: Posted,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = path.into_inner();
+    let (values, body, done) = if form.raw("disabled").is_some() {
+        let disabled = flag(&ctx, &form, "disabled")?;
+        (None, json!({"disabled": disabled}), if disabled { "disabled" } else { "enabled" })
+    } else {
+        let (values, body) = client_body(&form);
+        (Some(values), body, "saved")
+    };
+    let change = match client_fields::client_change(&body) {
+        Ok(change) => change,
+        Err(e) => {
+            let errors = invalid_fields(e, CLIENT_FIELDS)?;
+            return client_view(&ctx, &state, id, StatusCode::UNPROCESSABLE_ENTITY, errors, values, None).await;
+        }
+    };
+    let view = accounts::update_client(&state, &ctx.actor()?, id, change).await?;
+    Ok(see_other(&format!("/console/admin/clients/{}?done={done}", view.client.client_id)))
+}
+
+/// `POST /console/admin/clients/{id}/secret`: a new secret, shown this once; the old one stops working, and so do
+/// the tokens issued with it.
+pub async fn rotate_secret(
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _form: Posted,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = path.into_inner();
+    let secret = accounts::rotate_secret(&state, &ctx.actor()?, id.clone()).await?;
+    let view = accounts::client(&state, id).await?;
+    ctx.page(
+        "admin_secret.html",
+        json!({"kind": "client_rotated", "client": view.client.to_json(&view.members), "secret": secret}),
+    )
 }
