@@ -240,8 +240,8 @@ mod tests {
             let mut rest = source;
             while let Some(at) = rest.find(&opening) {
                 rest = &rest[at + opening.len()..];
-                // A key ending in `.` is the start of one built from a value (`t("kind." ~ s.kind)`).
-                if let Some(end) = rest.find(quote).filter(|end| !rest[..*end].ends_with('.')) {
+                // A literal followed by `~` is the start of a key built from a value (`t("kind." ~ s.kind)`).
+                if let Some(end) = rest.find(quote).filter(|end| !rest[*end + 1..].trim_start().starts_with('~')) {
                     keys.push(rest[..end].to_owned());
                 }
             }
