@@ -130,7 +130,8 @@ pub async fn delete(
 }
 
 const LIST_PARAMS: &[&str] = &["sector", "country", "scope", "q", "skill", "limit", "cursor"];
-const CURSOR_KIND: &str = "m1";
+/// The kind of the list's cursors (the console pages through the same list).
+pub const CURSOR_KIND: &str = "m1";
 
 /// A `country` parameter: an assigned ISO 3166-1 alpha-2 code, any case.
 fn country_param(params: &Params, errors: &mut Vec<FieldError>) -> Option<String> {
@@ -143,8 +144,8 @@ fn country_param(params: &Params, errors: &mut Vec<FieldError>) -> Option<String
     }
 }
 
-/// The list's filters, from the query.
-fn parse_list_query(query: &str) -> Result<(MemberFilter, i64, Option<Uuid>), ApiError> {
+/// The list's filters, from the query (the console's search reads the same).
+pub fn parse_list_query(query: &str) -> Result<(MemberFilter, i64, Option<Uuid>), ApiError> {
     let mut errors = Vec::new();
     let (params, limit) = paged(query, LIST_PARAMS, &mut errors)?;
     let filter = MemberFilter {

@@ -16,7 +16,8 @@ use crate::db::projects::ProjectFilter;
 use crate::domain::member::{Scope, Sector};
 use crate::domain::project::{Project, ProjectDraft, ProjectStatus};
 
-const CURSOR_KIND: &str = "p1";
+/// The kind of the list's cursors (the console pages through the same list).
+pub const CURSOR_KIND: &str = "p1";
 
 fn project_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("no project has this id".to_owned()))
@@ -86,10 +87,10 @@ pub async fn delete(
 
 const LIST_PARAMS: &[&str] = &["scope", "sector", "status", "q", "lead", "left_out", "limit", "cursor"];
 
-/// The list's filters, and where the page starts.
-fn list_query(req: &HttpRequest) -> Result<(ProjectFilter, Option<Uuid>, i64), ApiError> {
+/// The list's filters, and where the page starts, from the query (the console's search reads the same).
+pub fn parse_list_query(query: &str) -> Result<(ProjectFilter, Option<Uuid>, i64), ApiError> {
     let mut errors = Vec::new();
-    let (params, limit) = paged(req.query_string(), LIST_PARAMS, &mut errors)?;
+    let (params, limit) = paged(query, LIST_PARAMS, &mut errors)?;
     let filter = ProjectFilter {
         scope: enum_param::<Scope>(&params, "scope", &mut errors),
         sector: enum_param::<Sector>(&params, "sector", &mut errors),
@@ -104,7 +105,7 @@ fn list_query(req: &HttpRequest) -> Result<(ProjectFilter, Option<Uuid>, i64), A
 
 /// `GET /v1/projects`
 pub async fn list(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let (filter, after, limit) = list_query(&req)?;
+    let (filter, after, limit) = parse_list_query(req.query_string())?;
     let page = use_case::list(&state, &caller, filter, after, limit).await?;
     let now = state.clock.now();
     let position = |s: &Seen| s.project.id.to_string();
