@@ -46,6 +46,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("suggestion.html", include_str!("../../assets/console/templates/suggestion.html")),
     ("members.html", include_str!("../../assets/console/templates/members.html")),
     ("member.html", include_str!("../../assets/console/templates/member.html")),
+    ("member_digest.html", include_str!("../../assets/console/templates/member_digest.html")),
     ("projects.html", include_str!("../../assets/console/templates/projects.html")),
     ("project.html", include_str!("../../assets/console/templates/project.html")),
     ("project_form.html", include_str!("../../assets/console/templates/project_form.html")),

@@ -9,6 +9,7 @@ mod compose;
 mod concurrency;
 mod console;
 mod console_admin;
+mod console_members;
 mod contract;
 mod errors;
 mod fake_portal;
