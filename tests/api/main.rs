@@ -10,6 +10,7 @@ mod concurrency;
 mod console;
 mod console_admin;
 mod console_members;
+mod console_projects;
 mod contract;
 mod errors;
 mod fake_portal;

@@ -50,3 +50,34 @@
     else if (all.length) { all[0].classList.add("current"); }
   });
 }());
+// The project form's term fields (list="concepts"): as one is typed in, the list offers the vocabulary's labels for
+// it, in the reader's language. Without this script the fields take any words, mapped when the project is saved.
+(function () {
+  "use strict";
+  var list = document.getElementById("concepts");
+  if (!list || !window.fetch) { return; }
+  var timer = null;
+  var asked = "";
+  function offer(items) {
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    items.forEach(function (item) {
+      var option = document.createElement("option");
+      option.value = item.label;
+      list.appendChild(option);
+    });
+  }
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field || field.getAttribute("list") !== "concepts") { return; }
+    var typed = field.value.trim();
+    if (typed.length < 2 || typed === asked) { return; }
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      asked = typed;
+      fetch("/console/projects/terms?q=" + encodeURIComponent(typed), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (answer) { return answer.ok ? answer.json() : { items: [] }; })
+        .then(function (body) { if (asked === typed) { offer(body.items || []); } })
+        .catch(function () { /* no suggestions; the field still takes what is typed */ });
+    }, 200);
+  });
+}());
