@@ -11,6 +11,7 @@ pub mod introductions;
 pub mod links;
 pub mod matches;
 pub mod members;
+pub mod names;
 pub mod privacy;
 pub mod projects;
 pub mod review;

@@ -51,6 +51,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("project.html", include_str!("../../assets/console/templates/project.html")),
     ("project_form.html", include_str!("../../assets/console/templates/project_form.html")),
     ("vocabulary.html", include_str!("../../assets/console/templates/vocabulary.html")),
+    ("vocabulary_preview.html", include_str!("../../assets/console/templates/vocabulary_preview.html")),
     ("cluster.html", include_str!("../../assets/console/templates/cluster.html")),
     ("admin.html", include_str!("../../assets/console/templates/admin.html")),
     ("admin_macros.html", include_str!("../../assets/console/templates/admin_macros.html")),

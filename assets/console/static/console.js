@@ -81,3 +81,34 @@
     }, 200);
   });
 }());
+
+// Vocabulary: a concept field marked data-suggest offers concepts as one types, in the datalist its `list` names,
+// from /console/vocabulary/suggest. Without this script the datalist keeps the server's candidates and the server
+// resolves what was typed.
+(function () {
+  "use strict";
+  function fill(input) {
+    var q = input.value.trim();
+    var list = document.getElementById(input.getAttribute("list"));
+    if (!list || q.length < 2) { return; }
+    fetch("/console/vocabulary/suggest?q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (body) {
+        if (input.value.trim() !== q || !body.items.length) { return; }
+        while (list.firstChild) { list.removeChild(list.firstChild); }
+        body.items.forEach(function (c) {
+          var option = document.createElement("option");
+          option.value = c.label;
+          option.textContent = c.concept;
+          list.appendChild(option);
+        });
+      })
+      .catch(function () { /* the field still works as typed */ });
+  }
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[data-suggest]")) { return; }
+    clearTimeout(input.suggestTimer);
+    input.suggestTimer = setTimeout(function () { fill(input); }, 200);
+  });
+}());
