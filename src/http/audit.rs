@@ -13,10 +13,15 @@ const CURSOR_KIND: &str = "a1";
 const FILTER_MAX: usize = 200;
 const PARAMS: &[&str] = &["actor", "action", "target", "since", "until", "limit", "cursor"];
 
+/// The cursor of the page after the entry `id`.
+pub fn cursor_after(id: &str) -> String {
+    super::extract::encode_cursor(CURSOR_KIND, id)
+}
+
 /// The filters of the audit log, and where the page starts.
-fn list_query(req: &HttpRequest) -> Result<(AuditFilter, Option<String>, i64), ApiError> {
+pub fn parse_list(query: &str) -> Result<(AuditFilter, Option<String>, i64), ApiError> {
     let mut errors = Vec::new();
-    let (params, limit) = paged(req.query_string(), PARAMS, &mut errors)?;
+    let (params, limit) = paged(query, PARAMS, &mut errors)?;
     let filter = AuditFilter {
         actor: bounded_text(&params, "actor", FILTER_MAX, &mut errors),
         action: bounded_text(&params, "action", FILTER_MAX, &mut errors),
@@ -30,7 +35,7 @@ fn list_query(req: &HttpRequest) -> Result<(AuditFilter, Option<String>, i64), A
 
 /// `GET /v1/audit`: newest first.
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (filter, before, limit) = list_query(&req)?;
+    let (filter, before, limit) = parse_list(req.query_string())?;
     let page = audit::list(&state, filter, before, limit).await?;
     Ok(page_response(&req, CURSOR_KIND, page, limit, |r| r.id.clone(), AuditRow::to_json))
 }

@@ -75,7 +75,7 @@ pub async fn for_member(
 }
 
 /// The list's filters and page, from the query.
-fn parse_list(query: &str) -> Result<(DigestFilter, i64, i64), ApiError> {
+pub fn parse_list(query: &str) -> Result<(DigestFilter, i64, i64), ApiError> {
     let mut errors = Vec::new();
     let (params, limit, offset) = paged(query, &["status", "week", "member", "limit", "cursor"], &mut errors)?;
     let week = week_param(&params, &mut errors);

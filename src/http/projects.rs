@@ -169,7 +169,7 @@ pub async fn get_import(state: web::Data<AppState>, path: web::Path<String>) -> 
     Ok(HttpResponse::Ok().json(import_json(&row)))
 }
 
-fn import_json(row: &crate::db::imports::ImportRow) -> serde_json::Value {
+pub fn import_json(row: &crate::db::imports::ImportRow) -> serde_json::Value {
     use crate::domain::member::timestamp;
     let summary = row.summary.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
     serde_json::json!({

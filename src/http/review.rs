@@ -320,7 +320,7 @@ pub async fn record_outcome(
 }
 
 /// A `from` or `to` day of the funnel: the start of that day in Luxembourg.
-fn day_param(params: &Params, name: &str, errors: &mut Vec<FieldError>) -> Option<chrono::DateTime<chrono::Utc>> {
+pub fn day_param(params: &Params, name: &str, errors: &mut Vec<FieldError>) -> Option<chrono::DateTime<chrono::Utc>> {
     let text = params.get(name)?;
     let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| {
         d.and_hms_opt(0, 0, 0)?.and_local_timezone(chrono_tz::Europe::Luxembourg).earliest().map(|t| t.to_utc())
