@@ -11,6 +11,7 @@ mod console;
 mod console_admin;
 mod console_members;
 mod console_projects;
+mod console_cluster;
 mod console_vocabulary;
 mod contract;
 mod errors;

@@ -112,3 +112,28 @@
     input.suggestTimer = setTimeout(function () { fill(input); }, 200);
   });
 }());
+
+// A page following something under way (a matching run, a sync): its region marked data-refresh is read again every
+// few seconds, in place (a live region, so screen readers hear the change), until the page no longer marks it. The
+// page's Refresh link does the same by hand.
+(function () {
+  "use strict";
+  function follow(live) {
+    var seconds = parseInt(live.getAttribute("data-refresh"), 10) || 2;
+    setTimeout(function () {
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          var fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById(live.id);
+          if (!fresh) { return; }
+          live.innerHTML = fresh.innerHTML;
+          if (fresh.hasAttribute("data-refresh")) { follow(live); } else { live.removeAttribute("data-refresh"); }
+        })
+        .catch(function () { /* the Refresh link remains */ });
+    }, seconds * 1000);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var live = document.querySelector("[data-refresh][id]");
+    if (live) { follow(live); }
+  });
+}());
