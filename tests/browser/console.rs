@@ -1,5 +1,5 @@
 //! The staff console in a real browser: signing in, approving from the review queue with the keyboard, rejecting
-//! with a reason, axe-core checks every page visited. With
+//! with a reason, adding a synonym from the vocabulary worklist; axe-core checks every page visited. With
 //! `CONSOLE_SCREENSHOTS` set, the main pages are also written as 1280×800 screenshots into that folder.
 
 use std::time::{Duration, Instant};
@@ -9,7 +9,7 @@ use matchmaker::auth::Role;
 use serde_json::{Value, json};
 
 use crate::driver::{self, Browser};
-use crate::helpers::{Backend, FIXTURE_PASSWORD, TestApp, studio};
+use crate::helpers::{ADMIN_EMAIL, Backend, FIXTURE_PASSWORD, TestApp, studio};
 
 /// A member with these offers and needs.
 fn member(name: &str, offers: &[&str], needs: &[&str]) -> Value {
@@ -66,6 +66,8 @@ async fn staff_review_in_the_browser() {
         ("Pixel Forge", &["3D modelling", "game design"][..], &["marketing strategy"][..]),
         ("Brandwerk", &["marketing strategy", "branding"][..], &["3D modelling"][..]),
         ("Lumen Studio", &["3D modelling", "animation"][..], &["branding"][..]),
+        // A poster print shop writing its trade in Luxembourgish: a word the vocabulary does not know.
+        ("Affiche Atelier", &["Plakatdréckerei"][..], &["branding"][..]),
     ] {
         app.create_member(&member(name, offers, needs)).await;
     }
@@ -116,24 +118,75 @@ async fn staff_review_in_the_browser() {
     assert_eq!(status_of(&app, second).await["decision_reason"], "Competitors in the same market");
     wait_for_url(&browser, "done=rejected").await;
 
+    worklist_adds_a_synonym(&browser, &app).await;
+
     screenshots(&browser, &app, &first).await;
     browser.close().await;
 }
 
-/// The main pages, when `CONSOLE_SCREENSHOTS` names a folder.
+/// The vocabulary worklist: the print shop's word, added as a synonym of graphic design after its preview.
+async fn worklist_adds_a_synonym(browser: &Client, app: &TestApp) {
+    const WORD: &str = "Plakatdréckerei";
+    let row = format!("ol.terms > li[data-term=\"{WORD}\"]");
+    browser.goto(&app.url("/console/vocabulary")).await.unwrap();
+    driver::assert_accessible(browser, "the vocabulary worklist").await;
+    let term = browser.find(Locator::Css(&row)).await.unwrap();
+    let concept = term.find(Locator::Css("input[name=concept]")).await.unwrap();
+    concept.clear().await.unwrap();
+    concept.send_keys("graphic design").await.unwrap();
+    term.find(Locator::Css("form.synonym button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_url(browser, "/console/vocabulary/preview").await;
+    let preview = browser.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(
+        preview.contains("Affiche Atelier") && preview.contains(WORD),
+        "the preview names whose word changes: {preview}"
+    );
+    driver::assert_accessible(browser, "the synonym's preview").await;
+    browser.find(Locator::Css("form.confirm button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_url(browser, "done=synonym_added").await;
+    assert!(browser.find_all(Locator::Css(&row)).await.unwrap().is_empty(), "the word left the worklist");
+    let synonyms = app.get("/v1/vocabulary/synonyms").await.json();
+    assert!(synonyms["items"].as_array().unwrap().iter().any(|s| s["label"] == WORD), "{synonyms}");
+    let shop = app.get("/v1/members?q=Affiche").await.json()["items"][0].clone();
+    assert!(shop["offers"][0]["concept"].is_string(), "the word is mapped now: {shop}");
+}
+
+/// The main pages, when `CONSOLE_SCREENSHOTS` names a folder: staff's, then the sign-in form and the
+/// administrators' accounts page.
 async fn screenshots(browser: &Client, app: &TestApp, suggestion: &str) {
     let Some(dir) = driver::screenshot_dir() else { return };
-    let member = app.get("/v1/members?limit=1").await.json()["items"][0]["id"].as_str().unwrap().to_owned();
+    let member = app.get("/v1/members?q=Pixel").await.json()["items"][0]["id"].as_str().unwrap().to_owned();
+    let project = app
+        .post(
+            "/v1/projects",
+            &json!({"title": "Heritage sites in 3D", "scope": "european", "sectors": ["design"],
+               "required_skills": [{"term": "3D modelling", "weight": 3}], "deadline": "2027-03-01T16:00:00Z"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run_matching(app).await;
     let pages = [
         ("queue.png", "/console/queue".to_owned()),
         ("suggestion.png", format!("/console/suggestions/{suggestion}")),
         ("members.png", "/console/members".to_owned()),
         ("member.png", format!("/console/members/{member}")),
         ("projects.png", "/console/projects".to_owned()),
+        ("project.png", format!("/console/projects/{project}")),
         ("vocabulary.png", "/console/vocabulary".to_owned()),
         ("cluster.png", "/console/cluster".to_owned()),
     ];
     let pages: Vec<(&str, &str)> = pages.iter().map(|(f, p)| (*f, p.as_str())).collect();
-    let written = driver::capture(browser, &app.base, &pages, &dir).await;
-    assert_eq!(written.len(), pages.len());
+    let mut written = driver::capture(browser, &app.base, &pages, &dir).await;
+    browser.find(Locator::Css("form[action=\"/console/sign-out\"] button")).await.unwrap().click().await.unwrap();
+    wait_for_url(browser, "/console/sign-in").await;
+    written.extend(driver::capture(browser, &app.base, &[("sign_in.png", "/console/sign-in")], &dir).await);
+    browser.find(Locator::Css("#email")).await.unwrap().send_keys(ADMIN_EMAIL).await.unwrap();
+    browser.find(Locator::Css("#password")).await.unwrap().send_keys(FIXTURE_PASSWORD).await.unwrap();
+    browser.find(Locator::Css("form.stack button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_url(browser, "/console/queue").await;
+    written.extend(driver::capture(browser, &app.base, &[("accounts.png", "/console/admin")], &dir).await);
+    assert_eq!(written.len(), pages.len() + 2);
 }
