@@ -9,6 +9,7 @@
 pub mod error;
 pub mod form;
 pub mod pages;
+pub mod query;
 pub mod render;
 pub mod session;
 

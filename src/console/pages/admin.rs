@@ -13,6 +13,7 @@ use crate::app::accounts::{self, NewPassword};
 use crate::app::{AppError, members};
 use crate::auth::{ClientScope, Role};
 use crate::console::form::Posted;
+use crate::console::query::{self, param};
 use crate::console::render::{see_other, text};
 use crate::console::{Access, ConsoleError, Ctx, Page, page};
 use crate::domain::FieldError;
@@ -46,18 +47,6 @@ pub const MEMBERS_SHOWN: i64 = 100;
 /// The fields of the account forms, and of the client forms: an error about any other goes above the form.
 const USER_FIELDS: &[&str] = &["email", "role", "member_id"];
 const CLIENT_FIELDS: &[&str] = &["name", "scopes"];
-
-/// A query's non-blank parameters, trimmed.
-fn params(query: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
-        .collect()
-}
-
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
 
 fn overview_link(pairs: &[(&str, &str)]) -> String {
     let kept: Vec<(&str, &str)> = pairs.iter().copied().filter(|(_, v)| !v.is_empty()).collect();
@@ -130,14 +119,14 @@ fn flag(ctx: &Ctx, form: &Posted, name: &str) -> Result<bool, ConsoleError> {
 
 /// The notice a page shows after a change was made (`?done=`).
 fn done(ctx: &Ctx, req: &HttpRequest, known: &[&str]) -> Option<String> {
-    let pairs = params(req.query_string());
+    let pairs = query::pairs(req.query_string(), &[]);
     param(&pairs, "done").filter(|d| known.contains(d)).map(|d| text(ctx.lang, &format!("admin.done_{d}")))
 }
 
 /// `GET /console/admin`: the accounts (filtered by `role`, paged by `after`) and the portal clients (paged by
 /// `clients_after`).
 pub async fn overview(ctx: Ctx, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ConsoleError> {
-    let pairs = params(req.query_string());
+    let pairs = query::pairs(req.query_string(), &[]);
     let role = match param(&pairs, "role") {
         Some(r) => Some(Role::from_name(r).ok_or_else(|| ConsoleError::BadRequest(text(ctx.lang, "admin.bad_role")))?),
         None => None,

@@ -13,6 +13,7 @@ use crate::app::introductions::Finishing;
 use crate::app::names::{self, Named};
 use crate::app::{audit, digests, introductions, projects, review};
 use crate::console::form::Posted;
+use crate::console::query::{encode, param, with_param, with_query};
 use crate::console::render::{see_other, text};
 use crate::console::{Access, ConsoleError, Ctx, Page, page};
 use crate::domain::digest::DigestStatus;
@@ -61,28 +62,12 @@ fn refused(e: ApiError) -> ConsoleError {
 
 /// The query's parameters, blanks (a filter left unset) left out.
 fn query_of(req: &HttpRequest) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
-        .collect()
-}
-
-fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    crate::console::query::pairs(req.query_string(), &[])
 }
 
 /// Only the parameters `names`, in the query's order.
 fn only(query: &[(String, String)], names: &[&str]) -> Vec<(String, String)> {
     query.iter().filter(|(k, _)| names.contains(&k.as_str())).cloned().collect()
-}
-
-fn encode(pairs: &[(String, String)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-}
-
-/// `path?query`, or `path` alone.
-fn with_query(path: &str, pairs: &[(String, String)]) -> String {
-    if pairs.is_empty() { path.to_owned() } else { format!("{path}?{}", encode(pairs)) }
 }
 
 /// The page's position (`offset`, a whole number).
@@ -117,11 +102,6 @@ fn notice(ctx: &Ctx, query: &[(String, String)], known: &[&str]) -> Option<Strin
 /// Where a form goes back to: the console page it names, else `fallback`.
 fn back_of(form: &Posted, fallback: &str) -> String {
     form.get("back").filter(|b| b.starts_with("/console/cluster")).unwrap_or(fallback).to_owned()
-}
-
-fn with_param(to: &str, name: &str, value: &str) -> String {
-    let sep = if to.contains('?') { '&' } else { '?' };
-    format!("{to}{sep}{}", encode(&[(name.to_owned(), value.to_owned())]))
 }
 
 /// The start of a day in Luxembourg.

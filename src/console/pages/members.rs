@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::app::{self, AppError};
 use crate::console::form::Posted;
+use crate::console::query::{self, encode};
 use crate::console::render::{see_other, text};
 use crate::console::{Access, ConsoleError, Ctx, Page, page};
 use crate::domain::member::{Member, Scope, Sector, timestamp};
@@ -37,18 +38,6 @@ pub const TOP_MATCHES: usize = 10;
 
 /// Suggestions a member's page shows, newest first.
 pub const SUGGESTIONS_SHOWN: i64 = 50;
-
-/// A search form's fields as sent: blanks (a field left unset) and the names in `drop` left out.
-pub(crate) fn search_pairs(query: &str, drop: &[&str]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .filter(|(k, v)| !v.trim().is_empty() && !drop.contains(&k.as_ref()))
-        .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
-        .collect()
-}
-
-pub(crate) fn encode(pairs: &[(String, String)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-}
 
 /// What a parser refused, one line per field, each named by its label in the form (`{area}.field_{name}`) when the
 /// form has one.
@@ -162,7 +151,7 @@ fn row(m: &Member) -> Value {
 /// `GET /console/members`: the API's search (`q` in the name and description, `sector`, `country`, `scope`,
 /// `skill` among the offers), a page at a time.
 pub async fn members(ctx: Ctx, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ConsoleError> {
-    let pairs = search_pairs(req.query_string(), &["limit", "done"]);
+    let pairs = query::pairs(req.query_string(), &["limit", "done"]);
     let params: serde_json::Map<String, Value> = pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let done = url::form_urlencoded::parse(req.query_string().as_bytes())
         .any(|(k, v)| k == "done" && v == "erased")

@@ -12,9 +12,10 @@ use chrono_tz::Europe::Luxembourg;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::members::{encode, labelled_terms, problems, ranked, search_pairs, shared, top, vocabulary_lang};
+use super::members::{labelled_terms, problems, ranked, shared, top, vocabulary_lang};
 use crate::app::{self, AppError};
 use crate::console::form::Posted;
+use crate::console::query::{self, encode};
 use crate::console::render::{see_other, text};
 use crate::console::{Access, ConsoleError, Ctx, Page, page};
 use crate::domain::FieldError;
@@ -103,7 +104,7 @@ fn row(p: &Project, now: DateTime<Utc>) -> Value {
 /// `GET /console/projects`: the API's search (`q` in the title, call id and description, `scope`, `sector`,
 /// `status`, `left_out` for the calls an import left out), a page at a time.
 pub async fn projects(ctx: Ctx, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ConsoleError> {
-    let pairs = search_pairs(req.query_string(), &["limit"]);
+    let pairs = query::pairs(req.query_string(), &["limit"]);
     let params: Map<String, Value> = pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let query = format!("{}&limit={PAGE_SIZE}", encode(&pairs));
     let (filter, after, limit) = match crate::http::projects::parse_list_query(&query) {

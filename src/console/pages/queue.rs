@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::app::review as use_case;
 use crate::app::{AppError, review::BulkItem};
 use crate::console::form::Posted;
+use crate::console::query::{self, encode, with_param};
 use crate::console::render::{see_other, text};
 use crate::console::{Access, ConsoleError, Ctx, Page, page};
 use crate::domain::member::{Scope, Sector};
@@ -29,18 +30,6 @@ pub const PAGES: &[Page] = &[
 /// Suggestions a queue page shows.
 pub const PAGE_SIZE: i64 = 50;
 
-/// The queue's filters as the API takes them, blanks (an unset field of the filter form) left out.
-fn filters(query: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .filter(|(k, v)| !v.trim().is_empty() && k != "decided" && k != "done")
-        .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
-        .collect()
-}
-
-fn encode(pairs: &[(String, String)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-}
-
 /// The choices of the filter form.
 fn choices() -> Value {
     json!({
@@ -57,8 +46,7 @@ pub async fn queue(
     state: web::Data<AppState>,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ConsoleError> {
-    let mut pairs = filters(req.query_string());
-    pairs.retain(|(k, _)| k != "limit");
+    let pairs = query::pairs(req.query_string(), &["decided", "done", "limit"]);
     let query = encode(&pairs);
     let (filter, _, offset) = match parse_queue(&format!("{query}&limit={PAGE_SIZE}")) {
         Ok(parsed) => parsed,
@@ -142,11 +130,6 @@ fn back_of(form: &Posted) -> String {
     form.get("back").filter(|b| b.starts_with("/console/")).unwrap_or("/console/queue").to_owned()
 }
 
-fn with_param(to: &str, pair: (&str, &str)) -> String {
-    let sep = if to.contains('?') { '&' } else { '?' };
-    format!("{to}{sep}{}", encode(&[(pair.0.to_owned(), pair.1.to_owned())]))
-}
-
 /// The suggestion as it is now, shown because what was asked could not be done (409: a colleague decided first, or
 /// it changed since the page was read; 422: the form was incomplete).
 async fn shown_again(
@@ -196,7 +179,7 @@ pub async fn decide(
     match use_case::decide(&state, &caller, id.clone(), precondition, decision).await {
         Ok(_) => {
             let done = if approve { "approved" } else { "rejected" };
-            Ok(see_other(&with_param(&with_param(&back_of(&form), ("done", done)), ("decided", &id))))
+            Ok(see_other(&with_param(&with_param(&back_of(&form), "done", done), "decided", &id)))
         }
         Err(AppError::Stale | AppError::Conflict(_)) => {
             let message = text(ctx.lang, "queue.conflict");
@@ -235,7 +218,7 @@ pub async fn decide_selected(ctx: Ctx, state: web::Data<AppState>, form: Posted)
         .collect();
     let approved = decided.len() - failed.len();
     if failed.is_empty() {
-        return Ok(see_other(&with_param(&back_of(&form), ("done", "approved"))));
+        return Ok(see_other(&with_param(&back_of(&form), "done", "approved")));
     }
     ctx.page_with_status(
         actix_web::http::StatusCode::CONFLICT,

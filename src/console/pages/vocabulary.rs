@@ -77,10 +77,7 @@ fn concept_json(vocab: &Vocabulary, id: Option<&str>, lang: Lang) -> Value {
 
 /// The query's parameters, blanks left out.
 fn query_of(req: &HttpRequest) -> HashMap<String, String> {
-    url::form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
-        .collect()
+    crate::console::query::pairs(req.query_string(), &[]).into_iter().collect()
 }
 
 /// The notice after an edit (`done`, with `n` stored terms re-mapped).
