@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::error::ConsoleError;
 use super::render::{Ctx, lang_of, see_other, text};
 use super::{Access, ConsoleConfig, Page};
-use crate::app::sessions::{self, Current, Ended};
+use crate::app::sessions::{self, Ended};
 use crate::http::AppState;
 
 /// The session cookie's name: `__Host-` prefixed when it can be (https: `Secure`, no `Domain`, `Path=/`).
@@ -148,11 +148,4 @@ pub fn after_sign_in(next: Option<&str>) -> String {
 pub fn with_session(config: &ConsoleConfig, mut res: HttpResponse, cookie: String) -> HttpResponse {
     let _ = res.add_cookie(&session_cookie(config, cookie));
     res
-}
-
-pub use sessions::Opened;
-
-/// The current session, for a page that needs it.
-pub fn current(ctx: &Ctx) -> Result<&Current, ConsoleError> {
-    ctx.current()
 }
