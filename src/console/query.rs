@@ -27,3 +27,20 @@ pub fn with_param(to: &str, name: &str, value: &str) -> String {
     let sep = if to.contains('?') { '&' } else { '?' };
     format!("{to}{sep}{}", encode(&[(name.to_owned(), value.to_owned())]))
 }
+
+/// The links of a list paged by cursor: the next page (`next_cursor`, when a row beyond this page was read) and the
+/// first page (when this is not it), both keeping the page's filters.
+pub fn cursor_links(
+    path: &str,
+    pairs: &[(String, String)],
+    next_cursor: Option<String>,
+    on_first_page: bool,
+) -> (Option<String>, Option<String>) {
+    let filters: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "cursor").cloned().collect();
+    let next = next_cursor.map(|cursor| {
+        let mut p = filters.clone();
+        p.push(("cursor".to_owned(), cursor));
+        with_query(path, &p)
+    });
+    (next, (!on_first_page).then(|| with_query(path, &filters)))
+}

@@ -22,7 +22,8 @@ pub const REASON_MAX: usize = 1000;
 pub const RATIONALE_MAX: usize = 2000;
 pub const BULK_MAX: usize = 200;
 
-fn run_json(r: &MatchingRun) -> Value {
+/// A matching run as the API shows it (and the console's run page reads).
+pub fn run_json(r: &MatchingRun) -> Value {
     let c = r.counts;
     json!({
         "id": r.id,

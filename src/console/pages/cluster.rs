@@ -183,23 +183,10 @@ pub async fn start_run(ctx: Ctx, state: web::Data<AppState>, _form: Posted) -> R
 pub async fn run(ctx: Ctx, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ConsoleError> {
     let r = review::get_run(&state, id.into_inner()).await?;
     let going = matches!(r.status, RunStatus::Queued | RunStatus::Running);
-    let c = r.counts;
     ctx.page(
         "cluster_run.html",
         json!({
-            "run": {
-                "id": r.id,
-                "status": r.status.as_str(),
-                "requested_by": r.requested_by,
-                "members_total": c.members_total,
-                "members_done": c.members_done,
-                "created": c.created,
-                "kept": c.kept,
-                "held_back": c.held_back,
-                "error": r.error,
-                "created_at": timestamp(r.created_at),
-                "finished_at": r.finished_at.map(timestamp),
-            },
+            "run": crate::http::review::run_json(&r),
             "going": going,
         }),
     )

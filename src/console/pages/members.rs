@@ -168,16 +168,11 @@ pub async fn members(ctx: Ctx, state: web::Data<AppState>, req: HttpRequest) -> 
     let mut found = app::members::list(&state, &caller, filter, after, limit).await?;
     let more = found.len() as i64 > limit;
     found.truncate(usize::try_from(limit).unwrap_or(0));
-    let without_cursor: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "cursor").cloned().collect();
-    let next = match found.last() {
-        Some(last) if more => {
-            let mut p = without_cursor.clone();
-            p.push(("cursor".to_owned(), encode_cursor(crate::http::members::CURSOR_KIND, &last.id.to_string())));
-            Some(format!("/console/members?{}", encode(&p)))
-        }
-        _ => None,
-    };
-    let first = after.is_some().then(|| format!("/console/members?{}", encode(&without_cursor)));
+    let cursor = found
+        .last()
+        .filter(|_| more)
+        .map(|last| encode_cursor(crate::http::members::CURSOR_KIND, &last.id.to_string()));
+    let (next, first) = query::cursor_links("/console/members", &pairs, cursor, after.is_none());
     ctx.page(
         "members.html",
         json!({

@@ -118,17 +118,11 @@ pub async fn projects(ctx: Ctx, state: web::Data<AppState>, req: HttpRequest) ->
     let mut found = app::projects::list(&state, &caller, filter, after, limit).await?;
     let more = found.len() as i64 > limit;
     found.truncate(usize::try_from(limit).unwrap_or(0));
-    let without_cursor: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "cursor").cloned().collect();
-    let next = match found.last() {
-        Some(last) if more => {
-            let mut p = without_cursor.clone();
-            let cursor = encode_cursor(crate::http::projects::CURSOR_KIND, &last.project.id.to_string());
-            p.push(("cursor".to_owned(), cursor));
-            Some(format!("/console/projects?{}", encode(&p)))
-        }
-        _ => None,
-    };
-    let first = after.is_some().then(|| format!("/console/projects?{}", encode(&without_cursor)));
+    let cursor = found
+        .last()
+        .filter(|_| more)
+        .map(|last| encode_cursor(crate::http::projects::CURSOR_KIND, &last.project.id.to_string()));
+    let (next, first) = query::cursor_links("/console/projects", &pairs, cursor, after.is_none());
     let now = state.clock.now();
     ctx.page(
         "projects.html",
