@@ -56,13 +56,18 @@ const OWN_LABELS: &str = include_str!("../../../assets/vocabulary/own_labels.csv
 const CONCEPT_SECTORS: &str = include_str!("../../../assets/vocabulary/concept_sectors.csv");
 const ESCO_LINKS: &str = include_str!("../../../assets/vocabulary/esco_links.csv");
 
+/// The vocabulary's files, by name, in the order [`Vocabulary::from_files`] reads them.
+const FILES: [&str; 6] = [
+    "esco_concepts.csv",
+    "own_concepts.csv",
+    "esco_labels.csv",
+    "own_labels.csv",
+    "concept_sectors.csv",
+    "esco_links.csv",
+];
+
 static SHIPPED: std::sync::LazyLock<Result<std::sync::Arc<Vocabulary>, String>> = std::sync::LazyLock::new(|| {
-    Vocabulary::build(&[ESCO_CONCEPTS, OWN_CONCEPTS], &[(ESCO_LABELS, false), (OWN_LABELS, true)])
-        .and_then(|mut v| {
-            v.read_sectors(CONCEPT_SECTORS)?;
-            v.read_links(ESCO_LINKS)?;
-            Ok(v)
-        })
+    Vocabulary::from_files([ESCO_CONCEPTS, OWN_CONCEPTS, ESCO_LABELS, OWN_LABELS, CONCEPT_SECTORS, ESCO_LINKS])
         .map(std::sync::Arc::new)
         .map_err(|e| format!("the shipped vocabulary cannot be read: {e}"))
 });
@@ -94,6 +99,28 @@ impl Vocabulary {
     /// The shipped vocabulary, read once per process and shared.
     pub fn shipped_shared() -> anyhow::Result<std::sync::Arc<Self>> {
         SHIPPED.as_ref().map(std::sync::Arc::clone).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// The vocabulary of the files in `dir`, named as in `assets/vocabulary/`, read as the shipped one is: for
+    /// trying edits of those files without building the service again (`cargo run --example lookup -- --dir …`).
+    pub fn read_dir(dir: &std::path::Path) -> anyhow::Result<Self> {
+        let mut texts = Vec::with_capacity(FILES.len());
+        for name in FILES {
+            let path = dir.join(name);
+            texts.push(std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
+        }
+        Self::from_files(std::array::from_fn(|i| texts[i].as_str()))
+    }
+
+    /// The vocabulary of the six files' texts, in the order of [`FILES`]: ESCO's concepts and ours, ESCO's labels
+    /// (taken as they are) and ours (reviewed), the ESCO concepts' sectors and the corrections of ESCO's hierarchy.
+    fn from_files(
+        [esco_concepts, own_concepts, esco_labels, own_labels, sectors, links]: [&str; 6],
+    ) -> anyhow::Result<Self> {
+        let mut v = Self::build(&[esco_concepts, own_concepts], &[(esco_labels, false), (own_labels, true)])?;
+        v.read_sectors(sectors)?;
+        v.read_links(links)?;
+        Ok(v)
     }
 
     /// Build from concept files (`concept,kind,broader,…`) and label files (`concept,lang,kind,label`), every
