@@ -97,7 +97,7 @@ pub async fn preview(svc: &Services, member: Uuid, week: Option<IsoWeek>) -> Res
             return Err(no_member());
         }
         suggestions::expire_due(conn, now)?;
-        Ok::<_, AppError>(jobs.mailer.preview(conn, member, week, now)?)
+        Ok::<_, AppError>(jobs.mailer.preview(conn, member, week, now, crate::digest::compose::Links::Unsigned)?)
     })
     .await?;
     Ok(PreviewOf { member, week, preview })

@@ -25,6 +25,18 @@ pub struct Preview {
     pub language: String,
 }
 
+/// The links a rendered digest carries: signed for its member in the digest sent; in a preview or a dry run, which
+/// staff read, the same addresses with a placeholder instead of the token (a signed link would let whoever reads it
+/// react, report an outcome or unsubscribe in the member's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    Signed,
+    Unsigned,
+}
+
+/// What stands for a token in an unsigned link: not a token, so the pages refuse it.
+pub const UNSIGNED_TOKEN: &str = "sent-with-the-digest";
+
 impl Mailer {
     /// The host of the public URL, which names our messages and our list.
     pub(crate) fn host(&self) -> String {
@@ -44,12 +56,14 @@ impl Mailer {
     }
 
     /// Render what `member` would receive for `week` now, without storing anything: `None` if nothing would be sent.
+    /// With [`Links::Unsigned`] (what staff see), its links carry no token.
     pub fn preview(
         &self,
         conn: &mut DbConnection,
         member: Uuid,
         week: IsoWeek,
         now: DateTime<Utc>,
+        links: Links,
     ) -> Result<Option<Preview>, DbError> {
         let Some(m) = members::find(conn, member)? else { return Ok(None) };
         let undelivered = suggestions::undelivered(conn, member)?;
@@ -61,8 +75,13 @@ impl Mailer {
         let mut views = Vec::with_capacity(undelivered.len());
         let mut extras = Vec::with_capacity(undelivered.len());
         let expires = now + chrono::TimeDelta::days(self.settings.reaction_link_days);
-        let url = |purpose, s: &crate::review::Suggestion| {
-            Uuid::try_parse(&s.id).ok().map(|id| self.suggestion_url(purpose, id, member, expires))
+        let url = |purpose, s: &crate::review::Suggestion| match links {
+            Links::Signed => Uuid::try_parse(&s.id).ok().map(|id| self.suggestion_url(purpose, id, member, expires)),
+            Links::Unsigned => Some(self.page_url("suggestion-page", UNSIGNED_TOKEN)),
+        };
+        let unsubscribe_url = match links {
+            Links::Signed => self.unsubscribe_url(member),
+            Links::Unsigned => self.page_url("unsubscribe", UNSIGNED_TOKEN),
         };
         for s in &undelivered {
             let mut shown = view::for_member(conn, s, now)?;
@@ -80,7 +99,7 @@ impl Mailer {
             suggestions: &views,
             extras: &extras,
             questions: &questions,
-            unsubscribe_url: &self.unsubscribe_url(member),
+            unsubscribe_url: &unsubscribe_url,
         };
         let rendered = render::digest(lang, &m.profile.name, &week, &content)?;
         let ids = undelivered.into_iter().map(|s| s.id).collect();
@@ -100,7 +119,7 @@ impl Mailer {
         crate::db::write(conn, |conn| {
             let Some(m) = recipient(conn, member, week)? else { return Ok(None) };
             let Some(Preview { rendered, ids, questions, language: lang, .. }) =
-                self.preview(conn, member, week, now)?
+                self.preview(conn, member, week, now, Links::Signed)?
             else {
                 return Ok(None);
             };
@@ -154,7 +173,8 @@ impl Mailer {
         Ok(written)
     }
 
-    /// What composing `week` would write now, writing nothing: each member who would get a digest, with it.
+    /// What composing `week` would write now, writing nothing: each member who would get a digest, with it (its
+    /// links unsigned: see [`Links`]).
     pub fn dry_run(
         &self,
         conn: &mut DbConnection,
@@ -164,7 +184,7 @@ impl Mailer {
         let mut out = Vec::new();
         for member in due_members(conn, now)? {
             let Some(m) = recipient(conn, member, week)? else { continue };
-            if let Some(p) = self.preview(conn, member, week, now)? {
+            if let Some(p) = self.preview(conn, member, week, now, Links::Unsigned)? {
                 out.push((m, p));
             }
         }

@@ -26,7 +26,12 @@ pub struct Mailer {
 impl Mailer {
     /// The one-click unsubscribe address of a member (RFC 8058: GET shows a confirmation, POST unsubscribes).
     pub fn unsubscribe_url(&self, member: Uuid) -> String {
-        format!("{}/v1/unsubscribe?token={}", self.settings.public_url, self.key.token(member))
+        self.page_url("unsubscribe", &self.key.token(member))
+    }
+
+    /// `<public URL>/v1/<page>?token=<token>`: the pages a member reaches from a digest without signing in.
+    fn page_url(&self, page: &str, token: &str) -> String {
+        format!("{}/v1/{page}?token={token}", self.settings.public_url)
     }
 
     /// The page of one of `member`'s suggestions, where it can answer (`purpose`: react, or say what came of it)
@@ -38,8 +43,7 @@ impl Mailer {
         member: Uuid,
         expires: chrono::DateTime<chrono::Utc>,
     ) -> String {
-        let token = self.key.suggestion_token(purpose, suggestion, member, expires);
-        format!("{}/v1/suggestion-page?token={token}", self.settings.public_url)
+        self.page_url("suggestion-page", &self.key.suggestion_token(purpose, suggestion, member, expires))
     }
 
     /// The page where `member`, the other side of `introduction`, consents to it or declines, without signing in,

@@ -335,6 +335,12 @@ async fn weekly_digest_goes_out_once(backend: Backend) {
     let preview = preview.json();
     assert_eq!((preview["would_send"].as_bool(), preview["language"].as_str()), (Some(true), Some("de")));
     assert!(sink.messages().is_empty(), "a preview sends nothing");
+    // Staff read the preview: its links carry no token anyone could use in the member's name.
+    let text = preview["text"].as_str().unwrap();
+    assert!(text.contains("/v1/suggestion-page?token=sent-with-the-digest"), "{text}");
+    assert!(text.contains("/v1/unsubscribe?token=sent-with-the-digest"), "{text}");
+    let page = app.get("/v1/suggestion-page?token=sent-with-the-digest").await;
+    assert_ne!(page.status, 200, "the placeholder is no token");
 
     assert!(matches!(digest(&app).await, Outcome::Finished(_)));
     let got: Vec<_> = sink.wait_for(2, Duration::from_secs(10)).await.iter().map(|m| smtp_sink::parse(m)).collect();
@@ -348,6 +354,7 @@ async fn weekly_digest_goes_out_once(backend: Backend) {
         to_b.subject
     );
     assert!(to_a.text.contains("Bureau Boréal") && to_a.html.contains("Bureau Boréal"));
+    assert!(!to_b.text.contains("sent-with-the-digest"), "the digest sent carries signed links");
     assert!(!to_a.text.contains("hello@bureauboral") && !to_a.html.contains("hello@bureauboral"));
     assert_eq!(to_a.list_unsubscribe_post, "List-Unsubscribe=One-Click");
     let link = to_a.list_unsubscribe.trim_matches(['<', '>']).to_owned();
