@@ -77,3 +77,51 @@ fn the_shipped_vocabulary_covers_every_language() {
         assert!(concepts >= needed, "{lang:?}: {concepts} concepts have labels");
     }
 }
+
+/// One row of `tests/data/trade_words/*.csv`: a word a member of that sector types for its trade, in one of the four
+/// languages, and the concept a person means by it.
+#[derive(Debug, serde::Deserialize)]
+struct TradeWord {
+    sector: String,
+    lang: String,
+    term: String,
+    concept: String,
+}
+
+/// The trades of all eight sectors, as members name them in English, French, German and Luxembourgish, land on the
+/// concept they mean: none free, none elsewhere. The lists were written from the trades, before the labels that
+/// cover them (`tests/data/README.md`).
+#[test]
+fn the_trades_of_every_sector_are_covered() {
+    use matchmaker::domain::parse::ApiEnum as _;
+    let v = Vocabulary::shipped().unwrap();
+    let dir = format!("{}/tests/data/trade_words", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut per_sector: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    let mut wrong = Vec::new();
+    let mut rows = 0;
+    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "csv")) {
+        for row in csv::Reader::from_path(path).unwrap().deserialize::<TradeWord>() {
+            let row = row.unwrap();
+            rows += 1;
+            assert!(matchmaker::domain::member::Sector::from_name(&row.sector).is_some(), "{row:?}: unknown sector");
+            let want = v.find(&row.concept).unwrap_or_else(|| panic!("{row:?}: unknown concept"));
+            let got = v.normalise(&row.term).concept;
+            if got != Some(want) {
+                let got = got.map(|c| v.concept(c).id.clone());
+                wrong.push(format!(
+                    "{} ({}, {}): expected {}, got {got:?}",
+                    row.term, row.lang, row.sector, row.concept
+                ));
+            }
+            per_sector.entry(row.sector).or_default().insert(row.lang);
+        }
+    }
+    assert!(rows >= 400, "{rows} trade words");
+    assert_eq!(per_sector.len(), 8, "sectors: {:?}", per_sector.keys());
+    for (sector, langs) in &per_sector {
+        assert_eq!(langs.len(), 4, "{sector}: languages {langs:?}");
+    }
+    assert!(wrong.is_empty(), "{} of {rows} trade words miss their concept:\n{}", wrong.len(), wrong.join("\n"));
+}
