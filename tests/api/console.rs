@@ -359,6 +359,14 @@ async fn the_queue_is_decided_from_the_console(app: TestApp) {
         assert!(headings.contains(name), "{name} in {headings}");
     }
     assert!(texts(&html, "table.explain td").iter().any(|t| t == "3D modelling"), "the member's own words show");
+    // Concepts are named in the page's language, whatever language the run named them in.
+    let french = reqwest::Client::new()
+        .get(app.url("/console/queue"))
+        .header("cookie", format!("mm_console={}; mm_lang=fr", browser.cookie.clone().unwrap()));
+    let french = french.send().await.unwrap().text().await.unwrap();
+    assert!(texts(&french, "table.explain td").iter().any(|t| t == "modélisation 3D"), "{french}");
+    let one = browser.get(&format!("/console/suggestions/{}", items[0]["id"].as_str().unwrap())).await.text();
+    assert!(!texts(&one, "table.explain td").iter().any(|t| t == "modélisation 3D"), "English on an English page");
 
     // Approve one with an edited rationale.
     let first = &items[0];

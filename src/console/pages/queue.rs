@@ -55,6 +55,7 @@ pub async fn queue(
     let mut items = use_case::queue_with_cards(&state, filter, offset, PAGE_SIZE).await?;
     let more = items.len() as i64 > PAGE_SIZE;
     items.truncate(PAGE_SIZE as usize);
+    let items: Vec<Value> = items.into_iter().map(|item| in_page_language(&ctx, item)).collect();
     let without_offset: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "offset").cloned().collect();
     let link = |offset: i64| {
         let mut p = without_offset.clone();
@@ -96,11 +97,18 @@ pub async fn suggestion(
     let shown = use_case::for_console(&state, id.into_inner()).await?;
     ctx.page(
         "suggestion.html",
-        json!({"s": shown.view, "back": "/console/queue", "reason_max": REASON_MAX, "rationale_max": RATIONALE_MAX}),
+        json!({"s": in_page_language(&ctx, shown.view), "back": "/console/queue", "reason_max": REASON_MAX, "rationale_max": RATIONALE_MAX}),
     )
 }
 
 /// The decision a form gives: `decision` approve or reject (a reason required), the rationale as edited.
+/// A suggestion's view with its explanation's concepts named in the page's language (the run named them in the
+/// member's).
+fn in_page_language(ctx: &Ctx, mut view: Value) -> Value {
+    crate::digest::label_in(&mut view, ctx.lang);
+    view
+}
+
 fn decision_of(ctx: &Ctx, form: &Posted) -> Result<Decision, String> {
     let approve = match form.get("decision") {
         Some("approve") => true,
@@ -145,7 +153,7 @@ async fn shown_again(
         status,
         "suggestion.html",
         json!({
-            "s": shown.view,
+            "s": in_page_language(ctx, shown.view),
             "back": back_of(form),
             "error": message,
             "conflict": status == actix_web::http::StatusCode::CONFLICT,
