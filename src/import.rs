@@ -374,11 +374,13 @@ pub fn row_to_draft(
 }
 
 /// Import one parsed row inside a write transaction: create, update, or leave alone; left out as the filter says,
-/// unless staff let the call in. Returns what happened, the project's id, and whether it is left out.
+/// unless staff let the call in. The fields staff changed since the call was first imported stay as staff left
+/// them (a skill they added, a lead, the call closed); the others take the portal's values. Returns what happened,
+/// the project's id, and whether it is left out.
 pub fn upsert(
     conn: &mut DbConnection,
     reference: &str,
-    draft: ProjectDraft,
+    mut draft: ProjectDraft,
     left_out: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(Outcome, uuid::Uuid, bool), WriteError> {
@@ -388,6 +390,7 @@ pub fn upsert(
         return Ok((Outcome::Created, p.id, p.left_out.is_some()));
     };
     let left_out = left_out.filter(|_| !existing.let_in);
+    draft.keep_from(&existing.draft, &existing.edited);
     if existing.draft == draft && existing.left_out == left_out {
         return Ok((Outcome::Unchanged, existing.id, left_out.is_some()));
     }

@@ -110,6 +110,15 @@ pub async fn update(
         if draft == project.draft {
             return Ok((project, None));
         }
+        // An imported call remembers what staff changed, so that the next import keeps it.
+        let mut project = project;
+        if project.reference.is_some() {
+            for field in draft.changed_fields(&project.draft) {
+                if !project.edited.iter().any(|f| f == field) {
+                    project.edited.push(field.to_owned());
+                }
+            }
+        }
         Ok((projects::replace(conn, &project, draft, now)?, Some(id)))
     })
     .await

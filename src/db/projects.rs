@@ -44,6 +44,7 @@ struct ProjectRow {
     left_out: Option<String>,
     let_in: bool,
     opens_at: Option<NaiveDateTime>,
+    edited_fields: String,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
@@ -96,6 +97,7 @@ fn to_row(p: &Project, d: &ProjectDraft, version: i64, updated: DateTime<Utc>) -
         left_out: p.left_out.clone(),
         let_in: p.let_in,
         opens_at: d.opens_at.map(|t| t.naive_utc()),
+        edited_fields: p.edited.join(" "),
     }
 }
 
@@ -139,6 +141,7 @@ fn from_row(r: ProjectRow, c: Children) -> QueryResult<Project> {
         updated_at: r.updated_at.and_utc(),
         left_out: r.left_out,
         let_in: r.let_in,
+        edited: r.edited_fields.split_whitespace().map(str::to_owned).collect(),
     })
 }
 
@@ -216,6 +219,7 @@ pub fn insert(
         updated_at: now,
         left_out,
         let_in: false,
+        edited: Vec::new(),
     };
     diesel::insert_into(projects::table).values(&to_row(&p, &p.draft, 1, now)).execute(conn)?;
     write_children(conn, &p.id.to_string(), &p.draft)?;

@@ -151,6 +151,7 @@ diesel::table! {
         opens_at -> Nullable<Timestamp>,
         portal_seen_at -> Nullable<Timestamp>,
         portal_missed -> Integer,
+        edited_fields -> Text,
     }
 }
 
@@ -535,6 +536,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "opens_at",
             "portal_seen_at",
             "portal_missed",
+            "edited_fields",
         ],
     ),
     ("project_sectors", &["project_id", "sector"]),

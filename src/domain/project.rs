@@ -212,6 +212,41 @@ impl ProjectDraft {
         Self::parse(&doc)
     }
 
+    /// The writable fields (their API names) whose values differ from `before`'s, as a client wrote them: a term
+    /// mapped anew to another concept is not a change.
+    pub fn changed_fields(&self, before: &ProjectDraft) -> Vec<&'static str> {
+        let (now, then) = (self.json(term::input_json, None), before.json(term::input_json, None));
+        WRITABLE.iter().copied().filter(|k| now.get(*k) != then.get(*k)).collect()
+    }
+
+    /// Take the named fields (API names, as [`Self::changed_fields`] gives them) from `other`.
+    pub fn keep_from(&mut self, other: &ProjectDraft, fields: &[String]) {
+        for field in fields {
+            match field.as_str() {
+                "title" => self.title.clone_from(&other.title),
+                "description" => self.description.clone_from(&other.description),
+                "scope" => self.scope = other.scope,
+                "programme" => self.programme.clone_from(&other.programme),
+                "call_id" => self.call_id.clone_from(&other.call_id),
+                "opens_at" => self.opens_at = other.opens_at,
+                "deadline" => self.deadline = other.deadline,
+                "budget_min" => self.budget_min = other.budget_min,
+                "budget_max" => self.budget_max = other.budget_max,
+                "source_url" => self.source_url.clone_from(&other.source_url),
+                "required_skills" => self.required_skills.clone_from(&other.required_skills),
+                "themes" => self.themes.clone_from(&other.themes),
+                "sectors" => self.sectors.clone_from(&other.sectors),
+                "eligible_countries" => self.eligible_countries.clone_from(&other.eligible_countries),
+                "min_partners" => self.min_partners = other.min_partners,
+                "max_partners" => self.max_partners = other.max_partners,
+                "min_countries" => self.min_countries = other.min_countries,
+                "lead_member_id" => self.lead_member_id = other.lead_member_id,
+                "status" => self.closed = other.closed,
+                _ => {}
+            }
+        }
+    }
+
     /// Fields; `status` is the stored flag here, or the computed status when `now` is given.
     fn json(&self, terms: fn(&[TermItem], Option<&str>) -> Value, now: Option<DateTime<Utc>>) -> Map<String, Value> {
         let mut m = Map::new();
@@ -314,6 +349,9 @@ pub struct Project {
     pub left_out: Option<String>,
     /// Staff let this call in: imports never leave it out again.
     pub let_in: bool,
+    /// The fields of an imported call that staff changed (API names): a later import keeps them as staff left them
+    /// and updates the others.
+    pub edited: Vec<String>,
 }
 
 impl Project {
@@ -374,5 +412,27 @@ mod tests {
         .unwrap_err();
         let pointers: Vec<_> = bad.iter().map(|e| e.pointer.as_str()).collect();
         assert!(pointers.contains(&"/scope") && pointers.contains(&"/deadline"), "{pointers:?}");
+    }
+
+    /// Every writable field is told apart as changed, and kept from the other draft by its name alone.
+    #[test]
+    fn each_field_is_told_apart_and_kept() {
+        let imported = ProjectDraft::parse(&json!({"title": "Call", "scope": "european"})).unwrap();
+        let edited = ProjectDraft::parse(&json!({
+            "title": "Call, as staff put it", "description": "More", "scope": "international", "programme": "CREA",
+            "call_id": "CREA-1", "opens_at": "2026-01-01T00:00:00Z", "deadline": "2026-06-01T00:00:00Z",
+            "budget_min": 1, "budget_max": 2, "source_url": "https://example.eu/c", "sectors": ["games"],
+            "required_skills": [{"term": "3D modelling", "weight": 3}], "themes": [{"term": "heritage"}],
+            "eligible_countries": ["LU", "FR"], "min_partners": 2, "max_partners": 4, "min_countries": 2,
+            "lead_member_id": "0193c6e4-6b2a-73d0-9f1e-2b4a8c5d7e10", "status": "closed"
+        }))
+        .unwrap();
+        assert_eq!(edited.changed_fields(&imported), WRITABLE);
+        for field in WRITABLE {
+            let mut kept = imported.clone();
+            kept.keep_from(&edited, &[(*field).to_owned()]);
+            assert_eq!(kept.changed_fields(&imported), [*field]);
+            assert_eq!(kept.json(term::input_json, None)[*field], edited.json(term::input_json, None)[*field]);
+        }
     }
 }

@@ -187,15 +187,39 @@ async fn a_first_sync_creates_the_open_and_forthcoming_calls_and_a_second_change
     assert_eq!((&s["created"], &s["updated"], &s["unchanged"]), (&json!(0), &json!(0), &json!(6)), "{s}");
     assert_eq!((&s["missing"], &s["withdrawn"]), (&json!(0), &json!(0)), "{s}");
     assert_eq!(calls(&app).await, all, "a second sync changes no call");
+    // Staff complete a call the text said little about, and close another: what they changed survives the syncs.
+    let id = games["id"].as_str().unwrap();
+    let mut skills: Vec<Value> = games["required_skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| json!({"term": t["term"], "weight": t["weight"]}))
+        .collect();
+    skills.push(json!({"term": "sound design", "weight": 3}));
+    let patch = json!({"required_skills": skills, "title": "Video games and immersive content (CREA)"});
+    assert_eq!(app.patch(&format!("/v1/projects/{id}"), &patch, "*").await.status, 200);
+    let forthcoming = by_reference(&all, "FORTH1")["id"].as_str().unwrap().to_owned();
+    let closed = app.patch(&format!("/v1/projects/{forthcoming}"), &json!({"status": "closed"}), "*").await;
+    assert_eq!(closed.status, 200, "{}", closed.text());
+    let again = sync(&app).await;
+    assert_eq!(again["summary"]["unchanged"], 6, "the portal's values where staff changed nothing: {again}");
     // Past the first cut-off, the next one is kept.
     app.clock.set(DateTime::parse_from_rfc3339("2026-12-11T08:00:00Z").unwrap().to_utc());
     let third = sync(&app).await;
     assert_eq!(third["summary"]["updated"], 1, "{third}");
-    let games = by_reference(&calls(&app).await, "43251977CREA").clone();
+    let after = calls(&app).await;
+    let games = by_reference(&after, "43251977CREA").clone();
     assert_eq!((&games["deadline"], &games["status"]), (&json!("2027-03-04T16:00:00.000000Z"), &json!("open")));
+    assert_eq!(games["title"], "Video games and immersive content (CREA)", "{games}");
+    assert!(games["required_skills"].as_array().unwrap().iter().any(|t| t["term"] == "sound design"), "{games}");
+    assert_eq!(
+        by_reference(&after, "FORTH1")["status"],
+        "closed",
+        "staff closed it; the portal's open does not reopen it"
+    );
     // Listed with the other imports.
     let log = app.get("/v1/imports").await.json();
-    assert_eq!(log["items"].as_array().unwrap().len(), 3, "{log}");
+    assert_eq!(log["items"].as_array().unwrap().len(), 4, "{log}");
     assert!(log["items"].as_array().unwrap().iter().all(|i| i["source"] == "portal"), "{log}");
 }
 
