@@ -101,7 +101,7 @@ pub async fn add_client(settings: Settings, name: String, scopes: String) -> any
     anyhow::ensure!(!name.trim().is_empty() && name.chars().count() <= 200, "--name must have 1 to 200 characters");
     let store = store(&settings).await?;
     let (client, secret) =
-        accounts::create_client(&store, &Actor::cli(), name.trim().to_owned(), scopes).await.map_err(refused)?;
+        accounts::create_client(&store, &Actor::cli(), None, name.trim().to_owned(), scopes).await.map_err(refused)?;
     Ok(format!("client_id: {}\nclient_secret: {secret}\n", client.client_id))
 }
 

@@ -172,17 +172,29 @@ fn view(conn: &mut DbConnection, client: Client) -> Result<ClientView, AppError>
 }
 
 /// A new portal client and its secret (shown once, stored only as a hash).
+pub use crate::db::accounts::{is_client_id, new_client_id};
+
+/// Create a portal client, with the id given (a form that chose it when shown, so that sending it twice creates one
+/// client: the second time is a conflict) or a new one.
 pub async fn create_client(
     store: &Store,
     actor: &Actor,
+    client_id: Option<String>,
     name: String,
     scopes: Vec<ClientScope>,
 ) -> Result<(Client, String), AppError> {
     let client_secret = secret::random_token(32)?;
     let hash = secret::hash_client_secret(&client_secret);
     let now = store.clock.now();
+    let client_id = client_id.unwrap_or_else(accounts::new_client_id);
     let client = db::run(&store.pool, move |conn| {
-        db::write(conn, |conn| accounts::insert_client(conn, &name, &scopes, &hash, now)).map_err(AppError::from)
+        db::write(conn, |conn| {
+            if accounts::find_client(conn, &client_id)?.is_some() {
+                return Ok(Err(AppError::Conflict(format!("the client {client_id} exists already"))));
+            }
+            accounts::insert_client(conn, &client_id, &name, &scopes, &hash, now).map(Ok)
+        })
+        .map_err(AppError::from)?
     })
     .await?;
     let event = actor.event("client.created").target(format!("client:{}", client.client_id));

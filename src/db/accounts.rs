@@ -264,15 +264,22 @@ pub fn new_client_id() -> String {
     format!("mmc_{}", Uuid::now_v7().simple())
 }
 
+/// Whether `id` has the shape [`new_client_id`] gives (`mmc_` and 32 lowercase hex digits).
+pub fn is_client_id(id: &str) -> bool {
+    id.strip_prefix("mmc_")
+        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
 pub fn insert_client(
     conn: &mut DbConnection,
+    client_id: &str,
     name: &str,
     scopes: &[ClientScope],
     secret_hash: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Client> {
     let row = ClientRow {
-        client_id: new_client_id(),
+        client_id: client_id.to_owned(),
         name: name.to_owned(),
         secret_hash: secret_hash.to_owned(),
         scopes: scope_string(scopes),

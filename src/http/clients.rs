@@ -68,7 +68,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let (client_name, client_scopes) = new_client(&body)?;
     let (client, secret) =
-        accounts::create_client(&state, &actor(&req, &state, &caller), client_name, client_scopes).await?;
+        accounts::create_client(&state, &actor(&req, &state, &caller), None, client_name, client_scopes).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/clients/{}", client.client_id)))
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -404,6 +404,29 @@ async fn a_portal_client_gets_a_secret_shown_once_that_works(app: TestApp) {
     assert_eq!(strange.status, 422);
     assert!(one(&strange.text(), "#scopes-error").contains("must be one of"));
     assert_eq!(clients(&app).await.len(), 1, "nothing more was created");
+
+    // The form sent twice (the answer reloaded) makes one client: the second time leads to it, no secret shown.
+    let form = admin.get("/console/admin/clients/new").await.text();
+    let chosen = attrs(&form, "input[name=client_id]", "value").remove(0);
+    let fields = [("name", "Reloaded portal"), ("scope", "members:read"), ("client_id", chosen.as_str())];
+    let first = admin.post("/console/admin/clients", &fields).await;
+    assert_eq!((first.status, one(&first.text(), "#client-id")), (201, chosen.clone()));
+    let again = admin.post("/console/admin/clients", &fields).await;
+    assert_eq!(again.status, 303, "{}", again.text());
+    assert_eq!(again.header("location").unwrap(), format!("/console/admin/clients/{chosen}?done=created_before"));
+    let page = admin.get(&again.header("location").unwrap()).await.text();
+    assert!(page.contains("was created when the form was first sent"), "{page}");
+    assert!(!page.contains(&one(&first.text(), "#client-secret")));
+    assert_eq!(clients(&app).await.len(), 2, "one client for the two sends");
+    // An id the form could not have given is not taken.
+    let odd = [("name", "Odd id"), ("scope", "members:read"), ("client_id", "mmc_../../x")];
+    let made = admin.post("/console/admin/clients", &odd).await;
+    assert_eq!(made.status, 201);
+    assert!(accounts_id_shape(&one(&made.text(), "#client-id")), "{}", made.text());
+}
+
+fn accounts_id_shape(id: &str) -> bool {
+    id.len() == 36 && id.starts_with("mmc_") && id[4..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 async fn a_portal_clients_name_scopes_and_state_change_and_its_secret_rotates(app: TestApp) {

@@ -443,9 +443,8 @@ impl TestApp {
     pub fn portal(&self, scopes: &[ClientScope], members: &[Uuid]) -> Portal {
         let secret = format!("secret-{}", Uuid::new_v4().simple());
         let mut conn = self.pool.get().unwrap();
-        let client =
-            accounts::insert_client(&mut conn, "Test portal", scopes, &hash_client_secret(&secret), self.clock.now())
-                .unwrap();
+        let (id, hash) = (accounts::new_client_id(), hash_client_secret(&secret));
+        let client = accounts::insert_client(&mut conn, &id, "Test portal", scopes, &hash, self.clock.now()).unwrap();
         for m in members {
             accounts::link(&mut conn, &client.client_id, *m, self.clock.now()).unwrap();
         }

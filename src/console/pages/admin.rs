@@ -349,8 +349,11 @@ fn new_client_page(
 }
 
 /// `GET /console/admin/clients/new`
+/// The form carries the id the client will get, chosen when the form is shown: sent twice (a reload of the answer),
+/// it creates one client.
 pub async fn new_client_form(ctx: Ctx) -> Result<HttpResponse, ConsoleError> {
-    new_client_page(&ctx, StatusCode::OK, &json!({"name": "", "scopes": []}), &Map::new())
+    let values = json!({"name": "", "scopes": [], "client_id": accounts::new_client_id()});
+    new_client_page(&ctx, StatusCode::OK, &values, &Map::new())
 }
 
 /// The name and scopes a client form gives, as the API's body.
@@ -360,10 +363,13 @@ fn client_body(form: &Posted) -> (Value, Value) {
     (values, body)
 }
 
-/// `POST /console/admin/clients`: `name` and each `scope` ticked; the answer shows the client's id and secret, the
-/// secret this once.
+/// `POST /console/admin/clients`: `name`, each `scope` ticked and the `client_id` the form was shown with; the
+/// answer shows the client's id and secret, the secret this once. The same form sent again (a reload) leads to the
+/// client made the first time, whose secret is not shown again.
 pub async fn create_client(ctx: Ctx, state: web::Data<AppState>, form: Posted) -> Result<HttpResponse, ConsoleError> {
-    let (values, body) = client_body(&form);
+    let chosen_id = form.raw("client_id").filter(|id| accounts::is_client_id(id)).map(str::to_owned);
+    let (mut values, body) = client_body(&form);
+    values["client_id"] = json!(chosen_id.clone().unwrap_or_else(accounts::new_client_id));
     let (name, chosen) = match client_fields::new_client(&body) {
         Ok(fields) => fields,
         Err(e) => {
@@ -375,7 +381,13 @@ pub async fn create_client(ctx: Ctx, state: web::Data<AppState>, form: Posted) -
             );
         }
     };
-    let (client, secret) = accounts::create_client(&state, &ctx.actor()?, name, chosen).await?;
+    let (client, secret) = match accounts::create_client(&state, &ctx.actor()?, chosen_id.clone(), name, chosen).await {
+        Ok(made) => made,
+        Err(AppError::Conflict(_)) if let Some(id) = chosen_id => {
+            return Ok(see_other(&format!("/console/admin/clients/{id}?done=created_before")));
+        }
+        Err(e) => return Err(e.into()),
+    };
     ctx.page_with_status(
         StatusCode::CREATED,
         "admin_secret.html",
@@ -420,7 +432,7 @@ pub async fn client_page(
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ConsoleError> {
-    let done = done(&ctx, &req, &["saved", "disabled", "enabled"]);
+    let done = done(&ctx, &req, &["saved", "disabled", "enabled", "created_before"]);
     client_view(&ctx, &state, path.into_inner(), StatusCode::OK, Map::new(), None, done).await
 }
 
