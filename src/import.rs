@@ -375,7 +375,7 @@ pub fn row_to_draft(
 
 /// Import one parsed row inside a write transaction: create, update, or leave alone; left out as the filter says,
 /// unless staff let the call in. The fields staff changed since the call was first imported stay as staff left
-/// them (a skill they added, a lead, the call closed); the others take the portal's values. Returns what happened,
+/// them (a skill they added, a lead, the call closed); the others take the import's values. Returns what happened,
 /// the project's id, and whether it is left out.
 pub fn upsert(
     conn: &mut DbConnection,

@@ -97,11 +97,15 @@ pub async fn suggestion(
     let shown = use_case::for_console(&state, id.into_inner()).await?;
     ctx.page(
         "suggestion.html",
-        json!({"s": in_page_language(&ctx, shown.view), "back": "/console/queue", "reason_max": REASON_MAX, "rationale_max": RATIONALE_MAX}),
+        json!({
+            "s": in_page_language(&ctx, shown.view),
+            "back": "/console/queue",
+            "reason_max": REASON_MAX,
+            "rationale_max": RATIONALE_MAX,
+        }),
     )
 }
 
-/// The decision a form gives: `decision` approve or reject (a reason required), the rationale as edited.
 /// A suggestion's view with its explanation's concepts named in the page's language (the run named them in the
 /// member's).
 fn in_page_language(ctx: &Ctx, mut view: Value) -> Value {
@@ -109,6 +113,7 @@ fn in_page_language(ctx: &Ctx, mut view: Value) -> Value {
     view
 }
 
+/// The decision a form gives: `decision` approve or reject (a reason required), the rationale as edited.
 fn decision_of(ctx: &Ctx, form: &Posted) -> Result<Decision, String> {
     let approve = match form.get("decision") {
         Some("approve") => true,
