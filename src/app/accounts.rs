@@ -188,13 +188,15 @@ pub async fn create_client(
     let now = store.clock.now();
     let client_id = client_id.unwrap_or_else(accounts::new_client_id);
     let client = db::run(&store.pool, move |conn| {
+        let exists = || AppError::Conflict(format!("the client {client_id} exists already"));
         db::write(conn, |conn| {
             if accounts::find_client(conn, &client_id)?.is_some() {
-                return Ok(Err(AppError::Conflict(format!("the client {client_id} exists already"))));
+                return Err(exists());
             }
-            accounts::insert_client(conn, &client_id, &name, &scopes, &hash, now).map(Ok)
+            // Two sends at once: the second meets the first one's row.
+            db::savepoint(conn, |conn| accounts::insert_client(conn, &client_id, &name, &scopes, &hash, now))
+                .map_err(|e| if db::is_unique_violation(&e) { exists() } else { e.into() })
         })
-        .map_err(AppError::from)?
     })
     .await?;
     let event = actor.event("client.created").target(format!("client:{}", client.client_id));
