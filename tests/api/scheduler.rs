@@ -116,9 +116,14 @@ async fn all_sent(app: &TestApp) -> bool {
     false
 }
 
+/// How long the sink takes to accept a message in the two-instance tests: the stop must come mid-run, and with both
+/// instances sending at once the six digests take three of these; long enough that a loaded machine still stops
+/// an instance between the second digest and the last.
+const SLOW_SMTP: Duration = Duration::from_secs(1);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_send_each_digest_once_and_survive_a_kill() {
-    let sink = Sink::start(Behaviour { delay: Duration::from_millis(400), ..Behaviour::default() }).await;
+    let sink = Sink::start(Behaviour { delay: SLOW_SMTP, ..Behaviour::default() }).await;
     let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
     cluster(&app).await;
     let vars = env(&app, &sink, "* * * * * *");
@@ -146,7 +151,7 @@ async fn two_instances_send_each_digest_once_and_survive_a_kill() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_hands_the_week_over_at_once() {
-    let sink = Sink::start(Behaviour { delay: Duration::from_millis(400), ..Behaviour::default() }).await;
+    let sink = Sink::start(Behaviour { delay: SLOW_SMTP, ..Behaviour::default() }).await;
     let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
     cluster(&app).await;
     // Leases of a minute: a takeover sooner than that can only come from a lease given back.
