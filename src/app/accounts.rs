@@ -171,11 +171,10 @@ fn view(conn: &mut DbConnection, client: Client) -> Result<ClientView, AppError>
     Ok(ClientView { client, members })
 }
 
-/// A new portal client and its secret (shown once, stored only as a hash).
 pub use crate::db::accounts::{is_client_id, new_client_id};
 
-/// Create a portal client, with the id given (a form that chose it when shown, so that sending it twice creates one
-/// client: the second time is a conflict) or a new one.
+/// A new portal client and its secret (shown once, stored only as a hash), with the id given (a form that chose it
+/// when shown, so that sending it twice creates one client: the second time is a conflict) or a new one.
 pub async fn create_client(
     store: &Store,
     actor: &Actor,
