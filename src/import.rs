@@ -375,14 +375,16 @@ pub fn row_to_draft(
 
 /// Import one parsed row inside a write transaction: create, update, or leave alone; left out as the filter says,
 /// unless staff let the call in. The fields staff changed since the call was first imported stay as staff left
-/// them (a skill they added, a lead, the call closed); the others take the import's values. Returns what happened,
-/// the project's id, and whether it is left out.
+/// them (a skill they added, a lead, the call closed); the others take the import's values. A staff edit that no
+/// longer fits what the import brings (a deadline now before the call opens) gives way to the import's value and is
+/// no longer kept, with a warning in `warnings`. Returns what happened, the project's id, and whether it is left out.
 pub fn upsert(
     conn: &mut DbConnection,
     reference: &str,
     mut draft: ProjectDraft,
     left_out: Option<String>,
     now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
 ) -> Result<(Outcome, uuid::Uuid, bool), WriteError> {
     let Some(existing) = projects::find_by_reference(conn, reference)? else {
         let p = projects::insert(conn, draft, Some(reference), left_out, now)?;
@@ -390,12 +392,28 @@ pub fn upsert(
         return Ok((Outcome::Created, p.id, p.left_out.is_some()));
     };
     let left_out = left_out.filter(|_| !existing.let_in);
-    draft.keep_from(&existing.draft, &existing.edited);
-    if existing.draft == draft && existing.left_out == left_out {
+    let given_way = draft.keep_fitting(&existing.draft, &existing.edited);
+    if existing.draft == draft && existing.left_out == left_out && given_way.is_empty() {
         return Ok((Outcome::Unchanged, existing.id, left_out.is_some()));
     }
     let mut p = existing;
-    if p.draft != draft {
+    if !given_way.is_empty() {
+        let reasons: Vec<String> = given_way
+            .iter()
+            .flat_map(|(_, errors)| {
+                errors.iter().map(|e| format!("{} {}", e.pointer.trim_start_matches('/'), e.detail))
+            })
+            .collect();
+        let fields: Vec<&str> = given_way.iter().map(|(f, _)| f.as_str()).collect();
+        warnings.push(format!(
+            "call {reference}: the staff edit of {} no longer fits the call as imported ({}); the imported value \
+             was taken and is followed from now on",
+            fields.join(", "),
+            reasons.join("; ")
+        ));
+        p.edited.retain(|f| !fields.contains(&f.as_str()));
+    }
+    if p.draft != draft || !given_way.is_empty() {
         p = projects::replace(conn, &p, draft, now)?;
     }
     if p.left_out != left_out {
@@ -527,7 +545,7 @@ pub fn upsert_all(
 ) -> Result<Vec<uuid::Uuid>, WriteError> {
     let mut changed = Vec::new();
     for (reference, draft, left_out) in rows {
-        let (outcome, id, left_out) = upsert(conn, &reference, draft, left_out, now)?;
+        let (outcome, id, left_out) = upsert(conn, &reference, draft, left_out, now, &mut summary.warnings)?;
         summary.left_out += usize::from(left_out);
         match outcome {
             Outcome::Created => summary.created += 1,

@@ -160,34 +160,42 @@ impl ProjectDraft {
                 closed: status? == ProjectStatus::Closed,
             })
         })?;
-        let mut errors = Vec::new();
         if draft.min_partners == 0 {
             draft.min_partners = 1;
         }
-        if let (Some(opens), Some(deadline)) = (draft.opens_at, draft.deadline)
+        let errors = draft.rule_errors();
+        if errors.is_empty() { Ok(draft) } else { Err(errors) }
+    }
+
+    /// What breaks the rules that tie fields together (the opening before the deadline, the budget's bounds, the
+    /// partner and country counts): what [`Self::parse`] checks once each field is valid on its own, and what a call
+    /// merged from an import and staff's edits must still meet.
+    pub fn rule_errors(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if let (Some(opens), Some(deadline)) = (self.opens_at, self.deadline)
             && opens >= deadline
         {
             errors.push(FieldError::new("/opens_at", "must be before the deadline"));
         }
-        if let (Some(min), Some(max)) = (draft.budget_min, draft.budget_max)
+        if let (Some(min), Some(max)) = (self.budget_min, self.budget_max)
             && min > max
         {
             errors.push(FieldError::new("/budget_min", "must not exceed budget_max"));
         }
-        if let Some(max) = draft.max_partners
-            && max < draft.min_partners
+        if let Some(max) = self.max_partners
+            && max < self.min_partners
         {
             errors.push(FieldError::new("/max_partners", "must be at least min_partners"));
         }
-        if let Some(max) = draft.max_partners
-            && draft.min_countries > max
+        if let Some(max) = self.max_partners
+            && self.min_countries > max
         {
             errors.push(FieldError::new("/min_countries", "cannot exceed max_partners"));
         }
-        if !draft.eligible_countries.is_empty() && draft.min_countries as usize > draft.eligible_countries.len() {
+        if !self.eligible_countries.is_empty() && self.min_countries as usize > self.eligible_countries.len() {
             errors.push(FieldError::new("/min_countries", "cannot exceed the number of eligible countries"));
         }
-        if errors.is_empty() { Ok(draft) } else { Err(errors) }
+        errors
     }
 
     pub fn patched(&self, patch: &Value) -> Check<Self> {
@@ -245,6 +253,44 @@ impl ProjectDraft {
                 _ => {}
             }
         }
+    }
+
+    /// Take from `other` (the call as staff left it) each of `fields` that still fits the rest (see
+    /// [`Self::rule_errors`]): an edit that would break a rule with what an import brings (staff's `budget_min` above
+    /// the new `budget_max`) is not taken. `self` (the import) meets the rules, and so does the result. Returns the
+    /// fields not taken, with what each would break.
+    pub fn keep_fitting(&mut self, other: &ProjectDraft, fields: &[String]) -> Vec<(String, Vec<FieldError>)> {
+        let mut all = self.clone();
+        all.keep_from(other, fields);
+        if all.rule_errors().is_empty() {
+            *self = all;
+            return Vec::new();
+        }
+        // One field at a time, again while any is taken: an edit that fits only beside another one (both budget
+        // bounds raised) is taken once the other is.
+        let mut left: Vec<String> = fields.to_vec();
+        loop {
+            let before = left.len();
+            left.retain(|field| {
+                let mut trial = self.clone();
+                trial.keep_from(other, std::slice::from_ref(field));
+                let fits = trial.rule_errors().is_empty();
+                if fits {
+                    *self = trial;
+                }
+                !fits
+            });
+            if left.len() == before {
+                break;
+            }
+        }
+        left.into_iter()
+            .map(|field| {
+                let mut trial = self.clone();
+                trial.keep_from(other, std::slice::from_ref(&field));
+                (field, trial.rule_errors())
+            })
+            .collect()
     }
 
     /// Fields; `status` is the stored flag here, or the computed status when `now` is given.
@@ -412,6 +458,44 @@ mod tests {
         .unwrap_err();
         let pointers: Vec<_> = bad.iter().map(|e| e.pointer.as_str()).collect();
         assert!(pointers.contains(&"/scope") && pointers.contains(&"/deadline"), "{pointers:?}");
+    }
+
+    /// Staff's edits are kept where they fit the call an import brings, alone or beside each other, and left where
+    /// they would break a rule with it; the result always meets the rules.
+    #[test]
+    fn edits_are_kept_where_they_fit() {
+        let draft = |v: Value| ProjectDraft::parse(&v).unwrap();
+        let fields = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        let staff = draft(json!({
+            "title": "Call, as staff put it", "scope": "european", "budget_min": 200, "budget_max": 300,
+            "deadline": "2026-06-01T00:00:00Z"
+        }));
+        // Both bounds raised by staff: taken together, though the lower bound alone would break the import's.
+        let mut merged = draft(json!({"title": "Call", "scope": "european", "budget_min": 50, "budget_max": 100}));
+        let left = merged.keep_fitting(&staff, &fields(&["budget_min", "budget_max", "title"]));
+        assert!(left.is_empty(), "{left:?}");
+        assert_eq!(
+            (merged.budget_min, merged.budget_max, merged.title.as_str()),
+            (Some(200), Some(300), "Call, as staff put it")
+        );
+        // Only the lower bound was staff's, and the new upper bound is under it: the import's bound stands; the
+        // title is kept.
+        let mut merged = draft(json!({"title": "Call", "scope": "european", "budget_min": 50, "budget_max": 100}));
+        let left = merged.keep_fitting(&staff, &fields(&["budget_min", "title"]));
+        assert_eq!(left.len(), 1);
+        assert_eq!((left[0].0.as_str(), left[0].1[0].pointer.as_str()), ("budget_min", "/budget_min"));
+        assert_eq!((merged.budget_min, merged.title.as_str()), (Some(50), "Call, as staff put it"));
+        // The call now opens after the deadline staff set: the import's deadline stands.
+        let mut merged = draft(json!({
+            "title": "Call", "scope": "european", "opens_at": "2026-07-01T00:00:00Z", "deadline": "2026-09-01T00:00:00Z"
+        }));
+        let left = merged.keep_fitting(&staff, &fields(&["deadline"]));
+        assert_eq!(left[0].0, "deadline");
+        assert!(merged.rule_errors().is_empty());
+        assert_eq!(
+            merged.deadline,
+            draft(json!({"title": "x", "scope": "european", "deadline": "2026-09-01T00:00:00Z"})).deadline
+        );
     }
 
     /// Every writable field is told apart as changed, and kept from the other draft by its name alone.

@@ -196,20 +196,40 @@ async fn a_first_sync_creates_the_open_and_forthcoming_calls_and_a_second_change
         .map(|t| json!({"term": t["term"], "weight": t["weight"]}))
         .collect();
     skills.push(json!({"term": "sound design", "weight": 3}));
-    let patch = json!({"required_skills": skills, "title": "Video games and immersive content (CREA)"});
+    let patch =
+        json!({"required_skills": skills, "title": "Video games and immersive content (CREA)", "budget_min": 400_000});
     assert_eq!(app.patch(&format!("/v1/projects/{id}"), &patch, "*").await.status, 200);
     let forthcoming = by_reference(&all, "FORTH1")["id"].as_str().unwrap().to_owned();
     let closed = app.patch(&format!("/v1/projects/{forthcoming}"), &json!({"status": "closed"}), "*").await;
     assert_eq!(closed.status, 200, "{}", closed.text());
     let again = sync(&app).await;
     assert_eq!(again["summary"]["unchanged"], 6, "the portal's values where staff changed nothing: {again}");
-    // Past the first cut-off, the next one is kept.
+    // Past the first cut-off, the next one is kept. The portal now caps the contribution under the floor staff set:
+    // that edit gives way to the portal's floor (the call stays valid), and staff are told; their others stay.
     app.clock.set(DateTime::parse_from_rfc3339("2026-12-11T08:00:00Z").unwrap().to_utc());
+    let mut lowered = records();
+    lowered[1] = record(
+        "43251977CREA",
+        &json!({
+            "identifier": ["CREA-MEDIA-2026-DEVVGIM"],
+            "title": ["Video games and immersive content"],
+            "status": ["31094502"],
+            "deadlineDate": ["2027-03-04T17:00:00.000+0100"],
+            "budgetOverviewJSONItem": ["{\"budgetTopicActionMap\":{\"1\":[{\"minContribution\":200000,\"maxContribution\":\"300000\"}]}}"],
+        }),
+    );
+    fake.set_records(lowered);
     let third = sync(&app).await;
     assert_eq!(third["summary"]["updated"], 1, "{third}");
+    let warnings = third["summary"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().starts_with("call 43251977CREA: the staff edit of budget_min no")),
+        "{third}"
+    );
     let after = calls(&app).await;
     let games = by_reference(&after, "43251977CREA").clone();
     assert_eq!((&games["deadline"], &games["status"]), (&json!("2027-03-04T16:00:00.000000Z"), &json!("open")));
+    assert_eq!((&games["budget_min"], &games["budget_max"]), (&json!(200_000), &json!(300_000)), "{games}");
     assert_eq!(games["title"], "Video games and immersive content (CREA)", "{games}");
     assert!(games["required_skills"].as_array().unwrap().iter().any(|t| t["term"] == "sound design"), "{games}");
     assert_eq!(
@@ -217,9 +237,13 @@ async fn a_first_sync_creates_the_open_and_forthcoming_calls_and_a_second_change
         "closed",
         "staff closed it; the portal's open does not reopen it"
     );
+    // The floor follows the portal from now on: the next sync has nothing to change or say.
+    let fourth = sync(&app).await;
+    assert_eq!(fourth["summary"]["unchanged"], 6, "{fourth}");
+    assert_eq!(fourth["summary"]["warnings"], json!([]), "{fourth}");
     // Listed with the other imports.
     let log = app.get("/v1/imports").await.json();
-    assert_eq!(log["items"].as_array().unwrap().len(), 4, "{log}");
+    assert_eq!(log["items"].as_array().unwrap().len(), 5, "{log}");
     assert!(log["items"].as_array().unwrap().iter().all(|i| i["source"] == "portal"), "{log}");
 }
 
