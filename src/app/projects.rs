@@ -134,6 +134,30 @@ pub async fn delete(svc: &Services, caller: &Caller, id: Uuid, precondition: Pre
     .await
 }
 
+/// Let an imported call follow its imports again (staff): the fields staff changed are no longer kept, so the next
+/// import or sync gives them the portal's values. Refused for a project that was not imported. Recorded in the audit
+/// trail (`project.follow_import`, with the fields released).
+pub async fn follow_import(svc: &Services, actor: &Actor, id: Uuid) -> Result<Project, AppError> {
+    let now = svc.clock.now();
+    let (project, released) = change(svc, Entity::Project, move |conn| {
+        let project = projects::find(conn, id)?.ok_or_else(not_found)?;
+        if project.reference.is_none() {
+            return Err(AppError::Conflict(
+                "this project was not imported: it has no import to follow (edit it with PATCH)".to_owned(),
+            ));
+        }
+        if project.edited.is_empty() {
+            return Ok(((project, Vec::new()), None));
+        }
+        let released = project.edited.clone();
+        Ok(((projects::set_edited(conn, &project, Vec::new(), now)?, released), Some(id)))
+    })
+    .await?;
+    let event = actor.event("project.follow_import").target(id.to_string());
+    super::audit::record(svc, event.details(serde_json::json!({"fields": released}))).await;
+    Ok(project)
+}
+
 /// Let a call in (staff): no longer left out, matched like any other, and never left out by a later import.
 /// Recorded in the audit trail (`project.let_in`).
 pub async fn let_in(svc: &Services, actor: &Actor, id: Uuid) -> Result<Project, AppError> {

@@ -377,6 +377,30 @@ pub fn replace(
     Ok(Project { draft, version, updated_at: now, ..current.clone() })
 }
 
+/// Set the fields staff changed on an imported call (what later imports keep), if the project is still at the
+/// version it was read at.
+pub fn set_edited(
+    conn: &mut DbConnection,
+    current: &Project,
+    edited: Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<Project, WriteError> {
+    let id = current.id.to_string();
+    let version = current.version + 1;
+    let changed =
+        diesel::update(projects::table.filter(projects::id.eq(&id)).filter(projects::version.eq(current.version)))
+            .set((
+                projects::edited_fields.eq(edited.join(" ")),
+                projects::version.eq(version),
+                projects::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+    if changed == 0 {
+        return Err(WriteError::Stale);
+    }
+    Ok(Project { edited, version, updated_at: now, ..current.clone() })
+}
+
 /// Set why an imported call is left out (`None`: it is not), and whether staff let it in, if the project is still at
 /// the version it was read at.
 pub fn set_left_out(

@@ -62,7 +62,7 @@ pub const WRITABLE: &[&str] = &[
     "lead_member_id",
     "status",
 ];
-pub const READ_ONLY: &[&str] = &["id", "reference", "left_out", "let_in", "created_at", "updated_at"];
+pub const READ_ONLY: &[&str] = &["id", "reference", "left_out", "let_in", "edited_fields", "created_at", "updated_at"];
 
 fn datetime(value: &Value) -> Check<DateTime<Utc>> {
     match value.as_str().map(DateTime::parse_from_rfc3339) {
@@ -417,6 +417,7 @@ impl Project {
         }
         m.insert("left_out".into(), json!(self.left_out));
         m.insert("let_in".into(), json!(self.let_in));
+        m.insert("edited_fields".into(), json!(self.edited));
         m.insert("created_at".into(), json!(timestamp(self.created_at)));
         m.insert("updated_at".into(), json!(timestamp(self.updated_at)));
         Value::Object(m)

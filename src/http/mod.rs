@@ -185,6 +185,7 @@ pub const ROUTES: &[RouteDef] = &[
     ),
     route!("GET", "/v1/projects/{id}/consortia", "proposeConsortia", Access::Staff, matches::consortia),
     route!("POST", "/v1/projects/{id}/let-in", "letCallIn", Access::Staff, projects::let_in),
+    route!("POST", "/v1/projects/{id}/follow-import", "followImport", Access::Staff, projects::follow_import),
     route!(
         "GET",
         "/v1/vocabulary/search",

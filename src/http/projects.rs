@@ -123,6 +123,18 @@ pub async fn let_in(
     Ok(HttpResponse::Ok().insert_header((header::ETAG, project.etag())).json(project.to_json(state.clock.now(), true)))
 }
 
+/// `POST /v1/projects/{id}/follow-import` (staff): an imported call's staff edits are no longer kept; the next
+/// import or sync gives those fields the portal's values.
+pub async fn follow_import(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let project = use_case::follow_import(&state, &actor(&req, &state, &caller), project_id(&path)?).await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, project.etag())).json(project.to_json(state.clock.now(), true)))
+}
+
 /// The import endpoint takes a whole export.
 pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 

@@ -17,6 +17,7 @@ on_both_backends!(
     console_projects_edit_on_the_version_read,
     console_projects_page_shows_terms_matches_and_consortia,
     console_projects_terms_answer_the_vocabularys_labels,
+    console_projects_imported_call_follows_its_imports_again,
 );
 
 /// Post a project through the API as staff; its id.
@@ -388,4 +389,34 @@ async fn console_projects_terms_answer_the_vocabularys_labels(app: TestApp) {
     // Signed out: no labels.
     let mut anonymous = Console::new(&app);
     assert_eq!(anonymous.get("/console/projects/terms?q=3D").await.status, 303);
+}
+
+/// An imported call staff changed names the fields its imports keep, and one button lets them go: the page then says
+/// so and names none.
+async fn console_projects_imported_call_follows_its_imports_again(app: TestApp) {
+    let id = post_project(&app, &json!({"title": "Video games and immersive content", "scope": "european"})).await;
+    app.mark_imported(id, "43251977CREA", &["title", "budget_max"]);
+    let (mut browser, _) = Console::staff(&app).await;
+    let html = browser.get(&format!("/console/projects/{id}")).await.text();
+    let kept = texts(&html, "#edited").join(" ");
+    assert!(kept.starts_with("title, highest budget"), "{kept}");
+    let action = format!("/console/projects/{id}/follow-import");
+    assert_eq!(attrs(&html, "form.follow-import", "action"), std::slice::from_ref(&action));
+    let followed = browser.post(&action, &[]).await;
+    assert_eq!(followed.status, 303, "{}", followed.text());
+    let back = followed.header("location").unwrap();
+    assert_eq!(back, format!("/console/projects/{id}?done=followed"));
+    let html = browser.get(&back).await.text();
+    assert!(texts(&html, ".notice").join(" ").contains("follows its imports again"), "{html}");
+    assert!(texts(&html, "#edited").is_empty(), "nothing is kept any more");
+    assert_eq!(app.get(&format!("/v1/projects/{id}")).await.json()["edited_fields"], json!([]));
+    // In French too, with the fields named in French.
+    app.mark_imported(id, "43251977CREA", &["required_skills"]);
+    let request = reqwest::Client::new()
+        .get(app.url(&back))
+        .header("cookie", format!("mm_console={}; mm_lang=fr", browser.cookie.clone().unwrap()));
+    let fr = request.send().await.unwrap().text().await.unwrap();
+    assert!(texts(&fr, ".notice").join(" ").contains("suit à nouveau ses imports"), "{fr}");
+    assert!(texts(&fr, "#edited").join(" ").starts_with("compétences requises"), "{fr}");
+    assert!(fr.contains("Suivre à nouveau les imports"), "{fr}");
 }

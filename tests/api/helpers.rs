@@ -266,6 +266,17 @@ pub fn test_settings(db: &TestDb) -> Settings {
 }
 
 impl TestApp {
+    /// Make a written project an imported call (with `reference`) whose `edited` fields staff changed, as imports
+    /// and staff edits leave one.
+    pub fn mark_imported(&self, id: Uuid, reference: &str, edited: &[&str]) {
+        use diesel::RunQueryDsl as _;
+        let sql = format!(
+            "UPDATE projects SET reference = '{reference}', edited_fields = '{}' WHERE id = '{id}'",
+            edited.join(" ")
+        );
+        assert_eq!(diesel::sql_query(sql).execute(&mut self.pool.get().unwrap()).unwrap(), 1, "project {id}");
+    }
+
     /// A fresh app on `backend`, or `None` (said loudly) when PostgreSQL is not configured outside CI.
     pub async fn spawn(backend: Backend) -> Option<Self> {
         Self::spawn_with(backend, |_| {}).await

@@ -111,6 +111,7 @@ const EXPECTED: &[(&str, &str, [u16; 8])] = &[
     ("GET",    "/v1/projects/{id}/matches/members",    [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/projects/{id}/consortia",          [401,  403,    403,    403,    403,    403,      200,   200]),
     ("POST",   "/v1/projects/{id}/let-in",             [401,  403,    403,    403,    403,    403,      200,   200]),
+    ("POST",   "/v1/projects/{id}/follow-import",      [401,  403,    403,    403,    403,    403,      200,   200]),
     ("GET",    "/v1/vocabulary/search",                [401,  200,    200,    200,    200,    403,      200,   200]),
     ("GET",    "/v1/vocabulary/concept",               [401,  200,    200,    200,    200,    403,      200,   200]),
     ("GET",    "/v1/vocabulary/unmapped",              [401,  403,    403,    403,    403,    403,      200,   200]),
@@ -483,6 +484,9 @@ impl Fixtures {
         ];
         let project =
             if with_project { Some(project_led_by(app, a, &format!("Projet phare {short}")).await) } else { None };
+        if let (Some(id), true) = (project, path.ends_with("/follow-import")) {
+            app.mark_imported(id, &format!("MATRIX-{short}"), &["title"]);
+        }
         let member_a = app.user(Role::Member, Some(a));
         let member_b = app.user(Role::Member, Some(b));
         let review = with_review.then(|| review_fixtures(app, a, b));
@@ -754,6 +758,9 @@ fn call_for(method: &str, path: &str, fx: &Fixtures, caller: Caller) -> Option<C
         }
         ("POST", "/v1/projects/{id}/let-in") => {
             Call::new(Method::POST, format!("/v1/projects/{}/let-in", fx.project()))
+        }
+        ("POST", "/v1/projects/{id}/follow-import") => {
+            Call::new(Method::POST, format!("/v1/projects/{}/follow-import", fx.project()))
         }
         ("GET", "/v1/projects/{id}/consortia") => {
             Call::new(Method::GET, format!("/v1/projects/{}/consortia", fx.project()))

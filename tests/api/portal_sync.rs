@@ -237,13 +237,35 @@ async fn a_first_sync_creates_the_open_and_forthcoming_calls_and_a_second_change
         "closed",
         "staff closed it; the portal's open does not reopen it"
     );
+    assert_eq!(games["edited_fields"], json!(["title", "required_skills"]), "the floor is no longer kept: {games}");
     // The floor follows the portal from now on: the next sync has nothing to change or say.
     let fourth = sync(&app).await;
     assert_eq!(fourth["summary"]["unchanged"], 6, "{fourth}");
     assert_eq!(fourth["summary"]["warnings"], json!([]), "{fourth}");
+
+    // Staff let the call follow the portal again: it keeps what they wrote until the next sync brings the portal's.
+    let followed = app.post(&format!("/v1/projects/{id}/follow-import"), &json!({})).await;
+    assert_eq!(followed.status, 200, "{}", followed.text());
+    let followed = followed.json();
+    assert_eq!(followed["edited_fields"], json!([]), "{followed}");
+    assert_eq!(followed["title"], "Video games and immersive content (CREA)", "{followed}");
+    let entry = &app.get("/v1/audit?action=project.follow_import").await.json()["items"][0];
+    assert_eq!((&entry["target"], &entry["details"]["fields"]), (&json!(id), &json!(["title", "required_skills"])));
+    let fifth = sync(&app).await;
+    assert_eq!(fifth["summary"]["updated"], 1, "{fifth}");
+    let games = by_reference(&calls(&app).await, "43251977CREA").clone();
+    assert_eq!(games["title"], "Video games and immersive content", "{games}");
+    assert!(!games["required_skills"].as_array().unwrap().iter().any(|t| t["term"] == "sound design"), "{games}");
+    // A project written here has no import to follow.
+    let written = app.post("/v1/projects", &json!({"title": "Written here", "scope": "national"})).await;
+    let refused =
+        app.post(&format!("/v1/projects/{}/follow-import", written.json()["id"].as_str().unwrap()), &json!({})).await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert_eq!(refused.header("content-type").as_deref(), Some("application/problem+json"));
+    assert!(refused.json()["detail"].as_str().unwrap().contains("not imported"), "{}", refused.text());
     // Listed with the other imports.
     let log = app.get("/v1/imports").await.json();
-    assert_eq!(log["items"].as_array().unwrap().len(), 5, "{log}");
+    assert_eq!(log["items"].as_array().unwrap().len(), 6, "{log}");
     assert!(log["items"].as_array().unwrap().iter().all(|i| i["source"] == "portal"), "{log}");
 }
 

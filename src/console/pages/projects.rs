@@ -37,6 +37,7 @@ pub const PAGES: &[Page] = &[
     page!("GET", "/console/projects/{id}", Access::Staff, project),
     page!("POST", "/console/projects/{id}", Access::Staff, update),
     page!("GET", "/console/projects/{id}/edit", Access::Staff, edit_form),
+    page!("POST", "/console/projects/{id}/follow-import", Access::Staff, follow_import),
 ];
 
 /// Projects a page of the search shows.
@@ -177,9 +178,14 @@ pub async fn project(
             .collect::<Vec<_>>()
     });
     let consortia = ranked(app::matches::consortia(&state, id, lang).await)?;
-    let done = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| text(ctx.lang, if v == "created" { "projects.created" } else { "projects.saved" }));
+    let done = url::form_urlencoded::parse(req.query_string().as_bytes()).find(|(k, _)| k == "done").map(|(_, v)| {
+        let key = match v.as_ref() {
+            "created" => "projects.created",
+            "followed" => "projects.followed",
+            _ => "projects.saved",
+        };
+        text(ctx.lang, key)
+    });
     ctx.page(
         "project.html",
         json!({"p": shown, "lead": lead, "members": members, "consortia": consortia, "done": done}),
@@ -565,6 +571,23 @@ pub async fn update(
             let now = find(&ctx, &state, id).await?;
             form_page(&ctx, StatusCode::CONFLICT, &Typed::of(&now), Some((id, now.version)), &[], true)
         }
+        Err(AppError::NotFound(_)) => Err(not_found(&ctx)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /console/projects/{id}/follow-import`: the imported call follows its imports again (the API's
+/// `POST /v1/projects/{id}/follow-import`); back to its page, which says so. The form carries nothing but its
+/// token, which taking it checks (with its origin).
+pub async fn follow_import(
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    _form: Posted,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = project_id(&ctx, &id)?;
+    match app::projects::follow_import(&state, &ctx.actor()?, id).await {
+        Ok(_) => Ok(see_other(&format!("/console/projects/{id}?done=followed"))),
         Err(AppError::NotFound(_)) => Err(not_found(&ctx)),
         Err(e) => Err(e.into()),
     }
