@@ -131,6 +131,7 @@ impl Application {
         })
         .workers(workers)
         .keep_alive(KEEP_ALIVE)
+        .client_request_timeout(settings.http.header_timeout)
         .max_connections(per_worker)
         .shutdown_timeout(settings.http.shutdown.as_secs())
         .disable_signals()

@@ -15,6 +15,9 @@ pub struct BodyDeadline {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpSettings {
+    /// How long a client may take from connecting to the end of its request's headers
+    /// (`MATCHMAKER_HEADER_TIMEOUT_SECONDS`); a slower one is answered a bare `408` by the HTTP layer and dropped.
+    pub header_timeout: Duration,
     /// How long a request body may take: an initial allowance, extended by a second per `min_rate` bytes received.
     pub body_deadline: BodyDeadline,
     /// Most open connections per instance; `None`: as many as the file-descriptor limit leaves room for.
@@ -28,6 +31,7 @@ pub struct HttpSettings {
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
+            header_timeout: Duration::from_secs(5),
             body_deadline: BodyDeadline { initial: Duration::from_secs(20), min_rate: 64 * 1024 },
             max_connections: None,
             shutdown: Duration::from_secs(30),
@@ -40,6 +44,7 @@ impl HttpSettings {
     pub(super) fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
         let d = Self::default();
         Ok(Self {
+            header_timeout: env.seconds("MATCHMAKER_HEADER_TIMEOUT_SECONDS", d.header_timeout, 1, 600)?,
             body_deadline: BodyDeadline {
                 initial: env.seconds("MATCHMAKER_BODY_TIMEOUT_SECONDS", d.body_deadline.initial, 1, 3_600)?,
                 min_rate: env.number("MATCHMAKER_BODY_MIN_RATE", d.body_deadline.min_rate, 1, 1 << 30)?,

@@ -262,6 +262,9 @@ pub fn test_settings(db: &TestDb) -> Settings {
     // Webhook receivers run on loopback; a failed delivery is due again at once (the back-off has its own test).
     settings.webhooks.allow_targets = vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
     settings.webhooks.retry_seconds = 0;
+    // Many servers share two cores while the suite runs: a request's headers may wait for a busy worker longer than
+    // the 5 seconds a client gets in service; no test here is about slow headers.
+    settings.http.header_timeout = std::time::Duration::from_secs(60);
     settings
 }
 
