@@ -540,11 +540,27 @@ def select(skills, children):
     return reasons, vetoed
 
 
+DOER_ENDINGS = ("er", "or", "ist", "graf", "ant", "ent", "ekt", "eur", "og", "ied")
+FEMININE_ENDINGS = (("euse", "eur"), ("trice", "teur"), ("iere", "ier"), ("ienne", "ien"))
+
+
 def stem(word):
-    """The matcher's light stemming (src/matching/vocabulary/mod.rs): English, French and German plural endings,
-    then a final silent e ("glazes" and "glaze", "maquettes" and "maquette")."""
+    """The matcher's light stemming (src/matching/vocabulary/mod.rs): the feminine of a trade's name to its masculine
+    (German and Luxembourgish "-in", "-innen" after a doer's ending; French "-euse", "-trice", "-iere", "-ienne", in
+    the singular or plural), else English, French and German plural endings, then a final silent e ("glazes" and
+    "glaze", "maquettes" and "maquette")."""
     if len(word) <= 3 or not word.isascii():
         return word
+    for ending in ("innen", "in"):
+        if word.endswith(ending):
+            base = word[: -len(ending)]
+            if len(base) >= 4 and base.endswith(DOER_ENDINGS):
+                return base
+            break
+    singular = word[:-1] if word.endswith("s") else word
+    for feminine, masculine in FEMININE_ENDINGS:
+        if singular.endswith(feminine) and len(singular) - len(feminine) >= 3:
+            return singular[: -len(feminine)] + masculine
     base = word
     for suffix in ("ies", "es", "s", "x"):
         if (word.endswith(suffix) and len(word) - len(suffix) >= 3

@@ -319,7 +319,7 @@ impl Vocabulary {
         for label in &self.labels {
             let concept = resolve_in(&self.concepts, label.concept);
             for word in label.folded.split(' ').filter(|w| !w.is_empty()) {
-                word_concepts.insert((stem(word).to_owned(), concept));
+                word_concepts.insert((stem(word).into_owned(), concept));
             }
         }
         for (word, _) in word_concepts {

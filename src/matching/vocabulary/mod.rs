@@ -17,6 +17,7 @@ mod edit;
 mod fuzzy;
 mod load;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub use self::complete::Completion;
@@ -264,11 +265,28 @@ pub struct Vocabulary {
 
 /// Light stemming shared by labels and terms: plural endings of English, French and German nouns, then a final
 /// silent `e`, so that a plural in `-es` meets its singular in `-e` ("glazes" and "glaze", "maquettes" and
-/// "maquette", "sketches" and "sketch").
-fn stem(word: &str) -> &str {
+/// "maquette", "sketches" and "sketch"); and the feminine of a trade's name meets its masculine, the form most labels
+/// have: French "-euse", "-trice", "-ière", "-ienne" ("relieuse", "illustratrices", "tapissière"), German and
+/// Luxembourgish "-in" and "-innen" after the ending of a doer's name ("Tontechnikerin", "Fotografinnen"; not
+/// "dessin" or "Magazin").
+fn stem(word: &str) -> Cow<'_, str> {
     let n = word.len();
     if n <= 3 || !word.is_ascii() {
-        return word;
+        return Cow::Borrowed(word);
+    }
+    if let Some(base) = word.strip_suffix("innen").or_else(|| word.strip_suffix("in"))
+        && base.len() >= 4
+        && DOER_ENDINGS.iter().any(|e| base.ends_with(e))
+    {
+        return Cow::Borrowed(base);
+    }
+    let singular = word.strip_suffix('s').unwrap_or(word);
+    for (feminine, masculine) in FEMININE_ENDINGS {
+        if let Some(root) = singular.strip_suffix(feminine)
+            && root.len() >= 3
+        {
+            return Cow::Owned(format!("{root}{masculine}"));
+        }
     }
     let mut base = word;
     for suffix in ["ies", "es", "s", "x"] {
@@ -282,11 +300,18 @@ fn stem(word: &str) -> &str {
             break;
         }
     }
-    match base.strip_suffix('e') {
+    Cow::Borrowed(match base.strip_suffix('e') {
         Some(b) if b.len() >= 3 => b,
         _ => base,
-    }
+    })
 }
+
+/// Endings of a German or Luxembourgish doer's name that `-in` makes feminine: Techniker, Restaurator, Florist,
+/// Fotograf, Produzent, Architekt, Regisseur, Pädagoge's Pädagog, Goldschmied.
+const DOER_ENDINGS: [&str; 10] = ["er", "or", "ist", "graf", "ant", "ent", "ekt", "eur", "og", "ied"];
+
+/// French feminine endings of a trade's name (folded, in the singular) and their masculine.
+const FEMININE_ENDINGS: [(&str, &str); 4] = [("euse", "eur"), ("trice", "teur"), ("iere", "ier"), ("ienne", "ien")];
 
 /// How a typed text is known when it maps to no concept: folded, stemmed, word order ignored. Two free terms with
 /// the same key are the same words ("3D scanning", "3d-Scanning").
@@ -296,7 +321,7 @@ pub fn term_key(text: &str) -> String {
 
 /// The word-order-free, stemmed key of a folded text.
 pub(crate) fn key(folded: &str) -> String {
-    let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).map(stem).collect();
+    let mut words: Vec<Cow<'_, str>> = folded.split(' ').filter(|w| !w.is_empty()).map(stem).collect();
     words.sort_unstable();
     words.dedup();
     words.join(" ")
@@ -381,13 +406,13 @@ impl Vocabulary {
 
     /// Whether a (folded) word is a word of some label: a word of the trades, not a typo.
     fn is_word(&self, word: &str) -> bool {
-        self.words.contains_key(stem(word))
+        self.words.contains_key(stem(word).as_ref())
     }
 
     /// A word that names few concepts (at most [`SPECIFIC_WORD_CONCEPTS`]) and is long enough to mean something on
     /// its own: "storyboard", "photographie", but not "design" or "art".
     fn is_specific(&self, word: &str) -> bool {
-        word.chars().count() >= 5 && self.words.get(stem(word)).is_some_and(|&n| n <= SPECIFIC_WORD_CONCEPTS)
+        word.chars().count() >= 5 && self.words.get(stem(word).as_ref()).is_some_and(|&n| n <= SPECIFIC_WORD_CONCEPTS)
     }
 
     /// Whether `typed` can be a slip of the keyboard for `label` (both folded): the same words, each equal to its
@@ -450,7 +475,7 @@ impl Vocabulary {
             return None;
         }
         let head = &words[..at];
-        if head.len() == 1 && self.words.get(stem(head[0])).is_none_or(|&n| n > SPECIFIC_WORD_CONCEPTS) {
+        if head.len() == 1 && self.words.get(stem(head[0]).as_ref()).is_none_or(|&n| n > SPECIFIC_WORD_CONCEPTS) {
             return None;
         }
         let phrase = head.join(" ");
@@ -559,6 +584,30 @@ impl Vocabulary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The feminine of a trade's name stems to its masculine; words that merely end the same way do not change, nor
+    /// do plurals stop meeting their singular.
+    #[test]
+    fn feminine_names_stem_to_the_masculine() {
+        for (feminine, masculine) in [
+            ("tontechnikerin", "tontechniker"),
+            ("keramikerinnen", "keramiker"),
+            ("restauratorin", "restaurator"),
+            ("fotografinnen", "fotograf"),
+            ("architektin", "architekt"),
+            ("relieuses", "relieur"),
+            ("illustratrices", "illustrateur"),
+            ("tapissiere", "tapissier"),
+            ("comedienne", "comedien"),
+        ] {
+            assert_eq!((feminine, stem(feminine)), (feminine, stem(masculine)));
+        }
+        for word in ["dessin", "magazin", "design", "origin", "latin", "violin", "medizin"] {
+            assert_eq!(stem(word), word, "{word}");
+        }
+        assert_eq!(stem("glazes"), stem("glaze"));
+        assert_eq!(stem("maquettes"), "maquett");
+    }
 
     /// A word of the language is not a slip for another word a few edits away ("roofing" is not "proofing", "Abbildung"
     /// not "Ausbildung"), but
