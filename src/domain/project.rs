@@ -268,12 +268,16 @@ impl ProjectDraft {
         }
         // One field at a time, again while any is taken: an edit that fits only beside another one (both budget
         // bounds raised) is taken once the other is.
+        let with = |base: &ProjectDraft, field: &String| {
+            let mut trial = base.clone();
+            trial.keep_from(other, std::slice::from_ref(field));
+            trial
+        };
         let mut left: Vec<String> = fields.to_vec();
         loop {
             let before = left.len();
             left.retain(|field| {
-                let mut trial = self.clone();
-                trial.keep_from(other, std::slice::from_ref(field));
+                let trial = with(self, field);
                 let fits = trial.rule_errors().is_empty();
                 if fits {
                     *self = trial;
@@ -286,9 +290,8 @@ impl ProjectDraft {
         }
         left.into_iter()
             .map(|field| {
-                let mut trial = self.clone();
-                trial.keep_from(other, std::slice::from_ref(&field));
-                (field, trial.rule_errors())
+                let errors = with(self, &field).rule_errors();
+                (field, errors)
             })
             .collect()
     }

@@ -208,16 +208,8 @@ async fn a_first_sync_creates_the_open_and_forthcoming_calls_and_a_second_change
     // that edit gives way to the portal's floor (the call stays valid), and staff are told; their others stay.
     app.clock.set(DateTime::parse_from_rfc3339("2026-12-11T08:00:00Z").unwrap().to_utc());
     let mut lowered = records();
-    lowered[1] = record(
-        "43251977CREA",
-        &json!({
-            "identifier": ["CREA-MEDIA-2026-DEVVGIM"],
-            "title": ["Video games and immersive content"],
-            "status": ["31094502"],
-            "deadlineDate": ["2027-03-04T17:00:00.000+0100"],
-            "budgetOverviewJSONItem": ["{\"budgetTopicActionMap\":{\"1\":[{\"minContribution\":200000,\"maxContribution\":\"300000\"}]}}"],
-        }),
-    );
+    lowered[1]["metadata"]["budgetOverviewJSONItem"] =
+        json!([r#"{"budgetTopicActionMap":{"1":[{"minContribution":200000,"maxContribution":"300000"}]}}"#]);
     fake.set_records(lowered);
     let third = sync(&app).await;
     assert_eq!(third["summary"]["updated"], 1, "{third}");
