@@ -11,7 +11,7 @@ use super::WriteError;
 use super::members::stored_term;
 use super::schema::{project_sectors, project_terms, projects};
 use crate::domain::fold::contains_pattern;
-use crate::domain::member::{Scope, Sector};
+use crate::domain::member::{Scope, Sector, Size};
 use crate::domain::parse::ApiEnum;
 use crate::domain::project::{Project, ProjectDraft, ProjectStatus};
 use crate::domain::term::TermItem;
@@ -45,6 +45,7 @@ struct ProjectRow {
     let_in: bool,
     opens_at: Option<NaiveDateTime>,
     edited_fields: String,
+    eligible_sizes: String,
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
@@ -98,6 +99,7 @@ fn to_row(p: &Project, d: &ProjectDraft, version: i64, updated: DateTime<Utc>) -
         let_in: p.let_in,
         opens_at: d.opens_at.map(|t| t.naive_utc()),
         edited_fields: p.edited.join(" "),
+        eligible_sizes: d.eligible_sizes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
     }
 }
 
@@ -130,6 +132,11 @@ fn from_row(r: ProjectRow, c: Children) -> QueryResult<Project> {
             themes: c.themes,
             sectors,
             eligible_countries: serde_json::from_str(&r.eligible_countries).map_err(|_| corrupt("countries"))?,
+            eligible_sizes: r
+                .eligible_sizes
+                .split_whitespace()
+                .map(|s| Size::from_name(s).ok_or_else(|| corrupt("sizes")))
+                .collect::<QueryResult<_>>()?,
             min_partners: u32_of(r.min_partners),
             max_partners: r.max_partners.map(u32_of),
             min_countries: u32_of(r.min_countries),

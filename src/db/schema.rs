@@ -152,6 +152,7 @@ diesel::table! {
         portal_seen_at -> Nullable<Timestamp>,
         portal_missed -> Integer,
         edited_fields -> Text,
+        eligible_sizes -> Text,
     }
 }
 
@@ -537,6 +538,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "portal_seen_at",
             "portal_missed",
             "edited_fields",
+            "eligible_sizes",
         ],
     ),
     ("project_sectors", &["project_id", "sector"]),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::member::{Scope, Sector, country, enum_set, timestamp, website};
+use super::member::{Scope, Sector, Size, country, enum_set, timestamp, website};
 use super::parse::{ApiEnum, Check, FieldError, ObjectParser, fail, integer, line, text};
 use super::term::{self, TermItem};
 use crate::api_enum;
@@ -33,6 +33,8 @@ pub struct ProjectDraft {
     pub themes: Vec<TermItem>,
     pub sectors: Vec<Sector>,
     pub eligible_countries: Vec<String>,
+    /// Who may apply by size (a grant for individual artists: `one_person`); empty: any size.
+    pub eligible_sizes: Vec<Size>,
     pub min_partners: u32,
     pub max_partners: Option<u32>,
     pub min_countries: u32,
@@ -56,6 +58,7 @@ pub const WRITABLE: &[&str] = &[
     "themes",
     "sectors",
     "eligible_countries",
+    "eligible_sizes",
     "min_partners",
     "max_partners",
     "min_countries",
@@ -129,6 +132,7 @@ impl ProjectDraft {
         let themes = p.defaulted("themes", Vec::new(), |v| term::list(v, None));
         let sectors = p.defaulted("sectors", Vec::new(), |v| enum_set::<Sector>(v, 0));
         let eligible_countries = p.defaulted("eligible_countries", Vec::new(), eligible);
+        let eligible_sizes = p.defaulted("eligible_sizes", Vec::new(), |v| enum_set::<Size>(v, 0));
         let min_partners = p.defaulted("min_partners", 1, count);
         let max_partners = p.nullable("max_partners", count);
         let min_countries = p.defaulted("min_countries", 1, count);
@@ -153,6 +157,7 @@ impl ProjectDraft {
                 themes: themes?,
                 sectors: sectors?,
                 eligible_countries: eligible_countries?,
+                eligible_sizes: eligible_sizes?,
                 min_partners: min_partners?,
                 max_partners: max_partners?,
                 min_countries: min_countries?,
@@ -245,6 +250,7 @@ impl ProjectDraft {
                 "themes" => self.themes.clone_from(&other.themes),
                 "sectors" => self.sectors.clone_from(&other.sectors),
                 "eligible_countries" => self.eligible_countries.clone_from(&other.eligible_countries),
+                "eligible_sizes" => self.eligible_sizes.clone_from(&other.eligible_sizes),
                 "min_partners" => self.min_partners = other.min_partners,
                 "max_partners" => self.max_partners = other.max_partners,
                 "min_countries" => self.min_countries = other.min_countries,
@@ -313,6 +319,7 @@ impl ProjectDraft {
         m.insert("themes".into(), terms(&self.themes, None));
         m.insert("sectors".into(), json!(self.sectors));
         m.insert("eligible_countries".into(), json!(self.eligible_countries));
+        m.insert("eligible_sizes".into(), json!(self.eligible_sizes));
         m.insert("min_partners".into(), json!(self.min_partners));
         m.insert("max_partners".into(), json!(self.max_partners));
         m.insert("min_countries".into(), json!(self.min_countries));
@@ -455,6 +462,13 @@ mod tests {
         assert_eq!(written(json!({"status": "forthcoming"})).unwrap_err(), "/status");
         let late = json!({"opens_at": "2026-05-01T00:00:00Z", "deadline": "2026-04-01T00:00:00Z"});
         assert_eq!(written(late).unwrap_err(), "/opens_at");
+        // Who may apply by size: any member size, each once; none named is anyone.
+        let sized =
+            ProjectDraft::parse(&json!({"title": "x", "scope": "national", "eligible_sizes": ["one_person", "micro"]}));
+        assert_eq!(sized.unwrap().eligible_sizes, [Size::OnePerson, Size::Micro]);
+        assert_eq!(written(json!({"eligible_sizes": ["solo"]})).unwrap_err(), "/eligible_sizes/0");
+        assert_eq!(written(json!({"eligible_sizes": ["micro", "micro"]})).unwrap_err(), "/eligible_sizes/1");
+        assert!(ProjectDraft::parse(&json!({"title": "x", "scope": "national"})).unwrap().eligible_sizes.is_empty());
         let bad = ProjectDraft::parse(&json!({
             "title": "x", "scope": "galactic", "budget_min": 10, "budget_max": 5, "min_partners": 4, "max_partners": 2,
             "deadline": "tomorrow"
@@ -511,8 +525,8 @@ mod tests {
             "call_id": "CREA-1", "opens_at": "2026-01-01T00:00:00Z", "deadline": "2026-06-01T00:00:00Z",
             "budget_min": 1, "budget_max": 2, "source_url": "https://example.eu/c", "sectors": ["games"],
             "required_skills": [{"term": "3D modelling", "weight": 3}], "themes": [{"term": "heritage"}],
-            "eligible_countries": ["LU", "FR"], "min_partners": 2, "max_partners": 4, "min_countries": 2,
-            "lead_member_id": "0193c6e4-6b2a-73d0-9f1e-2b4a8c5d7e10", "status": "closed"
+            "eligible_countries": ["LU", "FR"], "eligible_sizes": ["one_person"], "min_partners": 2,
+            "max_partners": 4, "min_countries": 2, "lead_member_id": "0193c6e4-6b2a-73d0-9f1e-2b4a8c5d7e10", "status": "closed"
         }))
         .unwrap();
         assert_eq!(edited.changed_fields(&imported), WRITABLE);

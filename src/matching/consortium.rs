@@ -97,13 +97,11 @@ pub fn propose(
     let max_partners = (p.max_partners as usize).max(min_partners);
     let min_countries = p.min_countries as usize;
 
-    // Candidates: every member who may join (active, discoverable, of an admitted country) and contributes (see
+    // Candidates: every member who may join (active, discoverable, of an admitted country and size) and contributes (see
     // `contributes`); the lead is in every team, and every other member of a team brings something.
     let mut pool: Vec<Arc<MemberProfile>> = index
         .all_members()
-        .filter(|m| {
-            m.active && m.discoverable && p.admits_country(&m.country) && Some(m.id) != p.lead && ctx.contributes(m)
-        })
+        .filter(|m| m.active && m.discoverable && p.admits(m) && Some(m.id) != p.lead && ctx.contributes(m))
         .cloned()
         .collect();
     pool.sort_by_key(|m| m.id);
@@ -113,9 +111,9 @@ pub fn propose(
         reasons.push("the project is closed".to_owned());
     }
     if let Some(l) = &lead
-        && !(l.active && p.admits_country(&l.country))
+        && !(l.active && p.admits(l))
     {
-        reasons.push("the project's lead is not active, or not from a country the project admits".to_owned());
+        reasons.push("the project's lead is not active, or not of a country and size the project admits".to_owned());
     }
     let countries: BTreeSet<&str> =
         pool.iter().map(|m| m.country.as_str()).chain(lead.iter().map(|l| l.country.as_str())).collect();
@@ -263,6 +261,7 @@ fn describe(ctx: &Ctx<'_>, lang: Lang, team: &[Arc<MemberProfile>]) -> Team {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::member::Size;
     use crate::matching::fixtures::{member, project, term};
     use crate::matching::model::Weights;
 
@@ -535,6 +534,37 @@ mod tests {
         let c = propose_for(&v, &members, &ProjectProfile { closed: true, ..p });
         assert!(!c.possible);
         assert!(c.reasons.iter().any(|r| r == "the project is closed"), "{:?}", c.reasons);
+    }
+
+    #[test]
+    fn teams_are_of_the_sizes_the_project_admits() {
+        let v = vocab();
+        // A call for one-person firms: a micro firm offering what it needs is no candidate, a member that has not
+        // stated its size is (nothing says it may not apply).
+        let members = vec![
+            MemberProfile { size: Some(Size::OnePerson), ..offering(&v, 1, "LU", &["esco:gd"]) },
+            MemberProfile { size: Some(Size::Micro), ..offering(&v, 2, "LU", &["esco:3d"]) },
+            offering(&v, 3, "LU", &["esco:3d"]),
+        ];
+        let p = ProjectProfile {
+            required: vec![term(&v, "esco:gd", 3), term(&v, "esco:3d", 3)],
+            eligible_sizes: vec![Size::OnePerson],
+            min_partners: 2,
+            ..project(100)
+        };
+        let c = propose_for(&v, &members, &p);
+        assert!(c.possible, "{:?}", c.reasons);
+        assert!(c.teams.iter().all(|t| !ids(t).contains(&id(2))), "{:?}", c.teams);
+        assert_eq!(ids(&c.teams[0]), [id(1), id(3)]);
+
+        // A lead of a size the project does not admit.
+        let c = propose_for(&v, &members, &ProjectProfile { lead: Some(id(2)), ..p });
+        assert!(!c.possible);
+        assert!(
+            c.reasons.iter().any(|r| r.contains("not of a country and size the project admits")),
+            "{:?}",
+            c.reasons
+        );
     }
 
     #[test]

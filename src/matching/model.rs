@@ -5,7 +5,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::vocabulary::{ConceptIdx, MatchKind};
-use crate::domain::member::{Scope, Sector};
+use crate::domain::member::{Scope, Sector, Size};
 
 /// One profile or project term as the matcher sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +26,8 @@ pub struct MemberProfile {
     pub id: Uuid,
     pub name: String,
     pub country: String,
+    /// As the member stated it, if it did.
+    pub size: Option<Size>,
     pub city: Option<String>,
     pub website: Option<String>,
     pub sectors: Vec<Sector>,
@@ -47,6 +49,8 @@ pub struct ProjectProfile {
     pub themes: Vec<Term>,
     /// Empty: anyone.
     pub eligible_countries: Vec<String>,
+    /// Empty: any size.
+    pub eligible_sizes: Vec<Size>,
     pub deadline: Option<DateTime<Utc>>,
     pub closed: bool,
     pub min_partners: u32,
@@ -61,8 +65,11 @@ impl ProjectProfile {
         !self.closed && self.deadline.is_none_or(|d| d > now)
     }
 
-    pub fn admits_country(&self, country: &str) -> bool {
-        self.eligible_countries.is_empty() || self.eligible_countries.iter().any(|c| c == country)
+    /// A member of an eligible country, and of an eligible size or one it has not stated (not known to be
+    /// ineligible).
+    pub fn admits(&self, m: &MemberProfile) -> bool {
+        (self.eligible_countries.is_empty() || self.eligible_countries.contains(&m.country))
+            && (self.eligible_sizes.is_empty() || m.size.is_none_or(|s| self.eligible_sizes.contains(&s)))
     }
 }
 
@@ -119,6 +126,7 @@ pub fn member_profile(vocab: &super::Vocabulary, m: &crate::domain::member::Memb
         id: m.id,
         name: p.name.clone(),
         country: p.country.clone(),
+        size: p.size,
         city: p.city.clone(),
         website: p.website.clone(),
         sectors: p.sectors.clone(),
@@ -142,6 +150,7 @@ pub fn project_profile(vocab: &super::Vocabulary, p: &crate::domain::project::Pr
         required: terms(vocab, &d.required_skills),
         themes: terms(vocab, &d.themes),
         eligible_countries: d.eligible_countries.clone(),
+        eligible_sizes: d.eligible_sizes.clone(),
         deadline: d.deadline,
         // A call left out of the cluster's is matched to no one.
         closed: d.closed || p.left_out.is_some(),

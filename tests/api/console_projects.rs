@@ -81,6 +81,8 @@ fn new_project<'a>() -> Vec<(&'a str, &'a str)> {
         ("description", "Museums and studios\r\nbring heritage sites to VR."),
         ("sector", "games"),
         ("sector", "design"),
+        ("size", "one_person"),
+        ("size", "micro"),
         ("skill", "3D modelling"),
         ("skill_weight", "5"),
         ("skill", ""),
@@ -166,6 +168,7 @@ async fn console_projects_are_created_from_the_form(app: TestApp) {
     assert_eq!(attrs(&html, "#call_id", "value"), ["CREA-CULT-2027-COOP"]);
     assert_eq!(attrs(&html, "input[name=skill]", "value")[..2], ["3D modelling", "game design"]);
     assert_eq!(attrs(&html, "input[name=sector][checked]", "value"), ["design", "games"]);
+    assert_eq!(attrs(&html, "input[name=size][checked]", "value"), ["one_person", "micro"]);
     assert_eq!(project_count(&app).await, before, "nothing stored");
 
     // The hour the clocks skip does not exist in Luxembourg.
@@ -188,6 +191,7 @@ async fn console_projects_are_created_from_the_form(app: TestApp) {
     assert_eq!(p["source_url"], Value::Null);
     assert_eq!(p["description"], "Museums and studios\nbring heritage sites to VR.");
     assert_eq!(p["sectors"], json!(["design", "games"]));
+    assert_eq!(p["eligible_sizes"], json!(["one_person", "micro"]));
     let skills: Vec<(String, i64)> = p["required_skills"]
         .as_array()
         .unwrap()
@@ -201,6 +205,7 @@ async fn console_projects_are_created_from_the_form(app: TestApp) {
     assert_eq!(page.status, 200);
     assert_eq!(texts(&page.text(), "p.notice"), ["The project was created."]);
     assert_eq!(texts(&page.text(), "#deadline"), ["2027-03-31 17:00"]);
+    assert_eq!(texts(&page.text(), "#sizes"), ["one person, micro (under 10)"]);
 
     // A national one, in winter time.
     let national = with(&with(&new_project(), "scope", "national"), "deadline", "2027-01-15T17:00");

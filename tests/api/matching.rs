@@ -156,6 +156,32 @@ async fn projects_match_within_the_rules(app: TestApp) {
         .json();
     assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
 
+    // Who may apply by size: a grant for one-person firms reaches the one-person studio, and a member that has not
+    // stated its size (nothing says it may not apply), never a micro firm; nor does the micro firm join its teams.
+    let grant = create_project(
+        &app,
+        &project("Grant for individuals", "national", skills.clone(), &json!({"eligible_sizes": ["one_person"]})),
+    )
+    .await;
+    let mut micro = designer("Micro Studio", "LU");
+    micro["size"] = json!("micro");
+    let (micro, _, _) = app.create_member(&micro).await;
+    let mut unstated = designer("Quiet Studio", "LU");
+    unstated.as_object_mut().unwrap().remove("size");
+    let (unstated, _, _) = app.create_member(&unstated).await;
+    assert_eq!(unstated["size"], Value::Null);
+    let listed = async |m: &Value| {
+        let items = matches(&m["id"]).await["items"].as_array().unwrap().clone();
+        items.iter().any(|i| i["project"]["id"] == grant["id"])
+    };
+    assert!(listed(&lu).await, "one-person: eligible");
+    assert!(listed(&unstated).await, "size not stated: not held out");
+    assert!(!listed(&micro).await, "micro: not eligible");
+    let grant_id = grant["id"].as_str().unwrap();
+    let team = app.get(&format!("/v1/projects/{grant_id}/matches/members?limit=50")).await.json();
+    let ids: Vec<&Value> = team["items"].as_array().unwrap().iter().map(|i| &i["member"]["id"]).collect();
+    assert!(ids.contains(&&lu["id"]) && !ids.contains(&&micro["id"]), "{team}");
+
     // Partners: complementarity, never oneself, never the undiscoverable.
     let (seeker, _, _) = app
         .create_member(&member(

@@ -20,7 +20,7 @@ use crate::console::render::{see_other, text};
 use crate::console::{Access, ConsoleError, Ctx, Page, page};
 use crate::domain::FieldError;
 use crate::domain::fold::fold;
-use crate::domain::member::{Scope, Sector, timestamp};
+use crate::domain::member::{Scope, Sector, Size, timestamp};
 use crate::domain::parse::ApiEnum as _;
 use crate::domain::project::{Project, ProjectDraft, ProjectStatus};
 use crate::domain::term::{TERM_MAX, TERMS_MAX};
@@ -81,6 +81,7 @@ fn names<T: crate::domain::parse::ApiEnum>() -> Vec<&'static str> {
 fn choices() -> Value {
     json!({
         "sectors": names::<Sector>(),
+        "sizes": names::<Size>(),
         "scopes": names::<Scope>(),
         "statuses": names::<ProjectStatus>(),
         "weights": WEIGHTS,
@@ -228,9 +229,16 @@ struct Typed {
     status: String,
     description: String,
     sectors: Vec<String>,
+    /// Who may apply by size; none: any size.
+    sizes: Vec<String>,
     /// Each required skill's words and weight.
     skills: Vec<(String, String)>,
     themes: Vec<String>,
+}
+
+/// The values of a group of checkboxes.
+fn checked(form: &Posted, name: &str) -> Vec<String> {
+    form.all(name).iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
 }
 
 /// A UTC instant as a `datetime-local` field shows it: Luxembourg time, to the minute.
@@ -271,6 +279,7 @@ impl Typed {
             status: if d.closed { "closed" } else { "open" }.to_owned(),
             description: d.description.clone(),
             sectors: d.sectors.iter().map(|s| s.as_str().to_owned()).collect(),
+            sizes: d.eligible_sizes.iter().map(|s| s.as_str().to_owned()).collect(),
             skills: d
                 .required_skills
                 .iter()
@@ -300,7 +309,8 @@ impl Typed {
             deadline: field("deadline"),
             status: field("status"),
             description: form.raw("description").unwrap_or("").replace("\r\n", "\n").trim().to_owned(),
-            sectors: form.all("sector").iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+            sectors: checked(form, "sector"),
+            sizes: checked(form, "size"),
             skills,
             themes: form.all("theme").iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
         }
@@ -356,6 +366,7 @@ impl Typed {
             "deadline": deadline,
             "description": self.description,
             "sectors": self.sectors,
+            "eligible_sizes": self.sizes,
             "required_skills": skills,
             "themes": themes,
         });
@@ -398,6 +409,7 @@ impl Typed {
             "status": self.status,
             "description": self.description,
             "sectors": self.sectors,
+            "sizes": self.sizes,
             "skills": skills,
             "themes": Self::rows(&self.themes, String::new()),
         })
@@ -416,6 +428,7 @@ const FIELDS: &[&str] = &[
     "status",
     "description",
     "sectors",
+    "eligible_sizes",
     "required_skills",
     "themes",
 ];

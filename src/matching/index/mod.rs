@@ -36,6 +36,8 @@ struct MemberRow {
     /// Active and discoverable: may be proposed as a partner.
     visible: bool,
     country: u32,
+    /// The size's bit, 0 where not stated.
+    size: u32,
     sectors: u32,
     scopes: u32,
     /// Distinct interest concepts.
@@ -52,6 +54,8 @@ struct ProjectRow {
     anyone: bool,
     countries: u128,
     other_countries: Box<[u32]>,
+    /// The sizes admitted as bits; 0: any.
+    sizes: u32,
     lead: Option<Uuid>,
     sectors: u32,
     scope: u32,
@@ -69,6 +73,7 @@ impl ProjectRow {
                     Some(bit) => self.countries & bit != 0,
                     None => self.other_countries.contains(&m.country),
                 })
+            && (self.sizes == 0 || m.size == 0 || self.sizes & m.size != 0)
             && self.lead != Some(id)
     }
 }
@@ -216,6 +221,10 @@ fn scope_bit(s: crate::domain::member::Scope) -> u32 {
     bit(s, |s| s as u32)
 }
 
+fn size_bit(s: crate::domain::member::Size) -> u32 {
+    bit(s, |s| s as u32)
+}
+
 fn mask<T: Copy>(items: &[T], bit: impl Fn(T) -> u32) -> u32 {
     items.iter().fold(0, |m, x| m | bit(*x))
 }
@@ -308,6 +317,7 @@ impl MatchIndex {
             active: m.active,
             visible: m.active && m.discoverable,
             country: self.country(&m.country),
+            size: m.size.map_or(0, size_bit),
             sectors: mask(&m.sectors, sector_bit),
             scopes: mask(&m.scopes, scope_bit),
             interests: u16::try_from(interests.len()).unwrap_or(u16::MAX),
@@ -380,6 +390,7 @@ impl MatchIndex {
             anyone: p.eligible_countries.is_empty(),
             countries,
             other_countries,
+            sizes: mask(&p.eligible_sizes, size_bit),
             lead: p.lead,
             sectors: mask(&p.sectors, sector_bit),
             scope: scope_bit(p.scope),

@@ -900,7 +900,7 @@ mod tests {
 
     use super::super::{Ranked, term};
     use super::*;
-    use crate::domain::member::{Scope, Sector};
+    use crate::domain::member::{Scope, Sector, Size};
     use crate::matching::vocabulary::MatchKind;
 
     /// SplitMix64, for reproducible random profiles.
@@ -961,10 +961,12 @@ mod tests {
     fn member(rng: &mut Rng, pool: &[ConceptIdx], id: Uuid) -> MemberProfile {
         let sectors = <Sector as crate::domain::parse::ApiEnum>::ALL;
         let scopes = <Scope as crate::domain::parse::ApiEnum>::ALL;
+        let sizes = <Size as crate::domain::parse::ApiEnum>::ALL;
         MemberProfile {
             id,
             name: "m".to_owned(),
             country: COUNTRIES[rng.below(COUNTRIES.len())].to_owned(),
+            size: rng.chance(80).then(|| sizes[rng.below(sizes.len())]),
             city: None,
             website: None,
             sectors: (0..rng.below(3)).map(|_| sectors[rng.below(sectors.len())]).collect(),
@@ -980,6 +982,7 @@ mod tests {
     fn project(rng: &mut Rng, pool: &[ConceptIdx], members: &[Uuid]) -> ProjectProfile {
         let sectors = <Sector as crate::domain::parse::ApiEnum>::ALL;
         let scopes = <Scope as crate::domain::parse::ApiEnum>::ALL;
+        let sizes = <Size as crate::domain::parse::ApiEnum>::ALL;
         ProjectProfile {
             id: rng.uuid(),
             title: "p".to_owned(),
@@ -988,6 +991,7 @@ mod tests {
             required: terms(rng, pool, 6, true),
             themes: terms(rng, pool, 3, false),
             eligible_countries: if rng.chance(30) { vec![COUNTRIES[rng.below(2)].to_owned()] } else { Vec::new() },
+            eligible_sizes: (0..rng.below(3)).map(|_| sizes[rng.below(sizes.len())]).collect(),
             deadline: rng.chance(90).then(|| now() + chrono::Duration::days(i64::try_from(rng.below(20)).unwrap() - 5)),
             closed: rng.chance(5),
             min_partners: 1,

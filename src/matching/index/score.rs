@@ -101,7 +101,7 @@ impl MatchIndex {
 
     /// Whether a member may be matched to a project at all (the hard filter).
     pub fn eligible(m: &MemberProfile, p: &ProjectProfile, now: DateTime<Utc>) -> bool {
-        m.active && p.is_open(now) && p.admits_country(&m.country) && p.lead != Some(m.id)
+        m.active && p.is_open(now) && p.admits(m) && p.lead != Some(m.id)
     }
 
     /// Score one member against one project, with its explanation.
