@@ -542,13 +542,18 @@ def select(skills, children):
 
 DOER_ENDINGS = ("er", "or", "ist", "graf", "ant", "ent", "ekt", "eur", "og", "ied")
 FEMININE_ENDINGS = (("euse", "eur"), ("trice", "teur"), ("iere", "ier"), ("ienne", "ien"))
+PLURAL_ENDINGS = (
+    ("ungen", "ung"), ("iounen", "ioun"), ("ionen", "ion"), ("eien", "ei"), ("heiten", "heit"), ("keiten", "keit"),
+    ("schaften", "schaft"),
+)
 
 
 def stem(word):
     """The matcher's light stemming (src/matching/vocabulary/mod.rs): the feminine of a trade's name to its masculine
     (German and Luxembourgish "-in", "-innen" after a doer's ending; French "-euse", "-trice", "-iere", "-ienne", in
-    the singular or plural), else English, French and German plural endings, then a final silent e ("glazes" and
-    "glaze", "maquettes" and "maquette")."""
+    the singular or plural), German and Luxembourgish plurals no English or French word ends like ("-ungen",
+    "-ionen", "-iounen", "-eien", "-heiten", "-keiten", "-schaften") to their singular, else English, French and
+    German plural endings, then a final silent e ("glazes" and "glaze", "maquettes" and "maquette")."""
     if len(word) <= 3 or not word.isascii():
         return word
     for ending in ("innen", "in"):
@@ -557,6 +562,9 @@ def stem(word):
             if len(base) >= 4 and base.endswith(DOER_ENDINGS):
                 return base
             break
+    for plural, singular in PLURAL_ENDINGS:
+        if word.endswith(plural) and len(word) - len(plural) >= 3:
+            return word[: len(word) - len(plural) + len(singular)]
     singular = word[:-1] if word.endswith("s") else word
     for feminine, masculine in FEMININE_ENDINGS:
         if singular.endswith(feminine) and len(singular) - len(feminine) >= 3:

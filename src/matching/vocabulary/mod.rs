@@ -268,7 +268,8 @@ pub struct Vocabulary {
 /// "maquette", "sketches" and "sketch"); and the feminine of a trade's name meets its masculine, the form most labels
 /// have: French "-euse", "-trice", "-ière", "-ienne" ("relieuse", "illustratrices", "tapissière"), German and
 /// Luxembourgish "-in" and "-innen" after the ending of a doer's name ("Tontechnikerin", "Fotografinnen"; not
-/// "dessin" or "Magazin").
+/// "dessin" or "Magazin"); and German and Luxembourgish plurals whose ending no English or French word has
+/// ("Restaurierungen", "Koproduktionen", "Stickereien", "Illustratiounen") meet their singular.
 fn stem(word: &str) -> Cow<'_, str> {
     let n = word.len();
     if n <= 3 || !word.is_ascii() {
@@ -279,6 +280,13 @@ fn stem(word: &str) -> Cow<'_, str> {
         && DOER_ENDINGS.iter().any(|e| base.ends_with(e))
     {
         return Cow::Borrowed(base);
+    }
+    for (plural, singular) in PLURAL_ENDINGS {
+        if let Some(root) = word.strip_suffix(plural)
+            && root.len() >= 3
+        {
+            return Cow::Borrowed(&word[..root.len() + singular.len()]);
+        }
     }
     let singular = word.strip_suffix('s').unwrap_or(word);
     for (feminine, masculine) in FEMININE_ENDINGS {
@@ -309,6 +317,19 @@ fn stem(word: &str) -> Cow<'_, str> {
 /// Endings of a German or Luxembourgish doer's name that `-in` makes feminine: Techniker, Restaurator, Florist,
 /// Fotograf, Produzent, Architekt, Regisseur, Pädagoge's Pädagog, Goldschmied.
 const DOER_ENDINGS: [&str; 10] = ["er", "or", "ist", "graf", "ant", "ent", "ekt", "eur", "og", "ied"];
+
+/// German and Luxembourgish plural endings (folded) that end no English or French word, each with its singular, which
+/// is where the plural starts: "-ungen" of "-ung", "-ionen" of "-ion" (Luxembourgish "-iounen" of "-ioun"), "-eien" of
+/// "-ei", "-heiten", "-keiten", "-schaften".
+const PLURAL_ENDINGS: [(&str, &str); 7] = [
+    ("ungen", "ung"),
+    ("iounen", "ioun"),
+    ("ionen", "ion"),
+    ("eien", "ei"),
+    ("heiten", "heit"),
+    ("keiten", "keit"),
+    ("schaften", "schaft"),
+];
 
 /// French feminine endings of a trade's name (folded, in the singular) and their masculine.
 const FEMININE_ENDINGS: [(&str, &str); 4] = [("euse", "eur"), ("trice", "teur"), ("iere", "ier"), ("ienne", "ien")];
@@ -606,6 +627,19 @@ mod tests {
             assert_eq!(stem(word), word, "{word}");
         }
         assert_eq!(stem("glazes"), stem("glaze"));
+        for (plural, singular) in [
+            ("restaurierungen", "restaurierung"),
+            ("koproduktionen", "koproduktion"),
+            ("illustratiounen", "illustratioun"),
+            ("stickereien", "stickerei"),
+            ("moglichkeiten", "moglichkeit"),
+            ("landschaften", "landschaft"),
+        ] {
+            assert_eq!((plural, stem(plural)), (plural, stem(singular)));
+        }
+        for word in ["union", "fashion", "ungen", "production"] {
+            assert_eq!(stem(word), word, "{word}");
+        }
         assert_eq!(stem("maquettes"), "maquett");
     }
 
