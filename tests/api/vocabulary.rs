@@ -158,6 +158,51 @@ fn german_and_luxembourgish_plurals_meet_their_singular() {
     assert_eq!(by_label, 25, "the others are plurals no suffix rule takes back safely (Fotografien, Bauaufnahmen)");
 }
 
+/// The second list of trade words (`tests/data/README.md`, "More trade words"): its tuning part lands on the concepts
+/// judged for it ("scénario" stays free: the same word as the "scenarios" of calls); its held-out part, read once
+/// after the labels the tuning part showed missing, at the level measured then: 62 of 71 on their concept (the same
+/// before those labels), 1 on another (a partial match), 8 free where the vocabulary has no concept for them (game
+/// porting, chatbots, casting) or no label.
+#[test]
+fn more_trade_words_land_on_their_concept() {
+    #[derive(Debug, serde::Deserialize)]
+    struct Row {
+        lang: String,
+        term: String,
+        concept: String,
+    }
+    let v = Vocabulary::shipped().unwrap();
+    let read = |part: &str| -> Vec<Row> {
+        let path = format!("{}/tests/data/trade_words_more_{part}.csv", env!("CARGO_MANIFEST_DIR"));
+        csv::Reader::from_path(path).unwrap().deserialize::<Row>().map(Result::unwrap).collect()
+    };
+    // (right, on another concept, free) for a part.
+    let land = |rows: &[Row], misses: &mut Vec<String>| {
+        let (mut right, mut other, mut free) = (0, 0, 0);
+        for row in rows {
+            let want = (!row.concept.is_empty()).then(|| v.find(&row.concept).expect("a known concept"));
+            let got = v.normalise(&row.term).concept;
+            match (want, got) {
+                (w, g) if w == g => right += 1,
+                (_, None) => free += 1,
+                _ => other += 1,
+            }
+            if want != got || want.is_none() {
+                misses.push(format!("{} ({}): {:?}", row.term, row.lang, got.map(|c| v.concept(c).id.clone())));
+            }
+        }
+        (right, other, free)
+    };
+    let tuning = read("tuning");
+    let mut misses = Vec::new();
+    assert_eq!(land(&tuning, &mut misses), (143, 0, 0), "{misses:?}");
+    let held = read("heldout");
+    let mut misses = Vec::new();
+    let (right, other, free) = land(&held, &mut misses);
+    assert_eq!(held.len(), 71);
+    assert!(right >= 62 && other <= 1, "{right} right, {other} elsewhere, {free} free: {misses:?}");
+}
+
 /// The trades of all eight sectors, as members name them in English, French, German and Luxembourgish, land on the
 /// concept they mean: none free, none elsewhere. The lists were written from the trades, before the labels that
 /// cover them (`tests/data/README.md`).
