@@ -491,7 +491,7 @@ pub fn prepare_rows(
                     ProjectStatus::Forthcoming => prepared.summary.forthcoming += 1,
                     ProjectStatus::Closed => prepared.summary.closed += 1,
                 }
-                let left_out = filter.left_out(&draft);
+                let left_out = filter.left_out(&draft, row.get("action_type").map_or("", String::as_str));
                 prepared.rows.push((reference, draft, left_out));
             }
             Err(reason) => prepared.summary.skipped.push(Skipped {

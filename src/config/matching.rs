@@ -43,7 +43,11 @@ impl MatchSettings {
             calls: crate::domain::project::CallFilter {
                 programmes: match env.text("MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES") {
                     None => d.calls.programmes,
-                    Some(v) => programmes(&v)?,
+                    Some(v) => codes("MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES", &v, "EDF,ISF")?,
+                },
+                action_types: match env.text("MATCHMAKER_CALLS_LEFT_OUT_ACTION_TYPES") {
+                    None => d.calls.action_types,
+                    Some(v) => codes("MATCHMAKER_CALLS_LEFT_OUT_ACTION_TYPES", &v, "HORIZON-COFUND,HORIZON-ERC")?,
                 },
                 unread: env.switch("MATCHMAKER_CALLS_LEAVE_OUT_UNREAD", d.calls.unread)?,
             },
@@ -51,15 +55,16 @@ impl MatchSettings {
     }
 }
 
-/// A list of programme codes (`EDF, ISF`: letters and digits, separated by commas or spaces; empty for none).
-fn programmes(value: &str) -> Result<Vec<String>, ConfigError> {
-    let programmes: Vec<String> =
+/// A list of codes (`EDF, ISF`; `HORIZON-COFUND`: letters, digits and hyphens, separated by commas or spaces; empty
+/// for none), upper-cased.
+fn codes(name: &'static str, value: &str, example: &str) -> Result<Vec<String>, ConfigError> {
+    let codes: Vec<String> =
         value.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty()).map(str::to_uppercase).collect();
-    match programmes.iter().find(|p| !p.chars().all(|c| c.is_ascii_alphanumeric())) {
+    match codes.iter().find(|p| !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
         Some(bad) => Err(ConfigError::Bad {
-            name: "MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES",
-            message: format!("programme codes such as EDF,ISF (letters and digits), not `{bad}`"),
+            name,
+            message: format!("codes such as {example} (letters, digits and hyphens), not `{bad}`"),
         }),
-        None => Ok(programmes),
+        None => Ok(codes),
     }
 }

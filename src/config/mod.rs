@@ -272,6 +272,18 @@ mod tests {
         assert!(read("").unwrap().matching.calls.programmes.is_empty(), "empty: no call is left out");
         let bad = read("EDF;CEF");
         assert!(matches!(bad, Err(ConfigError::Bad { name: "MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES", .. })));
+        let types = |v: &'static str| {
+            Settings::from_lookup(move |k| (k == "MATCHMAKER_CALLS_LEFT_OUT_ACTION_TYPES").then(|| v.to_owned()))
+        };
+        let default = Settings::from_lookup(|_| None).unwrap().matching.calls.action_types;
+        assert!(default.contains(&"HORIZON-COFUND".to_owned()) && default.contains(&"HORIZON-ERC".to_owned()));
+        assert_eq!(
+            types("horizon-cofund ESC-CERT").unwrap().matching.calls.action_types,
+            ["HORIZON-COFUND", "ESC-CERT"]
+        );
+        assert!(types("").unwrap().matching.calls.action_types.is_empty());
+        let bad = types("HORIZON_COFUND/x");
+        assert!(matches!(bad, Err(ConfigError::Bad { name: "MATCHMAKER_CALLS_LEFT_OUT_ACTION_TYPES", .. })));
         let unread = |v: &'static str| {
             Settings::from_lookup(move |k| (k == "MATCHMAKER_CALLS_LEAVE_OUT_UNREAD").then(|| v.to_owned()))
         };

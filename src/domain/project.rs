@@ -356,6 +356,9 @@ impl ProjectDraft {
 pub struct CallFilter {
     /// Programmes (the identifier's first part, `EDF` of `EDF-2024-DA-NAVAL-FNP`) whose calls are left out.
     pub programmes: Vec<String>,
+    /// Types of action (the code that opens the export's `action_type`, `HORIZON-COFUND` of `HORIZON-COFUND HORIZON
+    /// Programme Cofund Actions`) whose calls no firm of the cluster applies to.
+    pub action_types: Vec<String>,
     /// Leave out a call from whose text the import read no skill, theme or sector of the cluster's (and whose
     /// programme strand is none of the creative ones, which give sectors of their own).
     pub unread: bool,
@@ -364,21 +367,45 @@ pub struct CallFilter {
 impl Default for CallFilter {
     /// Defence (the European Defence Fund), internal security, border management, nuclear research and coal and
     /// steel research: programmes whose calls name "virtual reality" or "visualisation" as tools of another trade.
+    /// Cofund actions (for national funding bodies), ERC grants (to researchers at a host institution), doctoral
+    /// networks (of universities), and quality labels and charters (no funding): types of action whose texts may
+    /// name a trade of the cluster ("communication strategies" in a pandemic-preparedness partnership) although no
+    /// member could apply.
     fn default() -> Self {
-        Self { programmes: ["EDF", "ISF", "BMVI", "EURATOM", "RFCS"].map(str::to_owned).to_vec(), unread: true }
+        Self {
+            programmes: ["EDF", "ISF", "BMVI", "EURATOM", "RFCS"].map(str::to_owned).to_vec(),
+            action_types: [
+                "HORIZON-COFUND",
+                "HORIZON-ERC",
+                "HORIZON-ERC-SYG",
+                "HORIZON-TMA-MSCA-DN",
+                "ESC-CERT",
+                "ERASMUS-CERT",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            unread: true,
+        }
     }
 }
 
 impl CallFilter {
-    /// Why the imported call `draft` is left out, if it is: its programme, else (with `unread`) nothing of the
-    /// cluster's read from its text. Such a call can match no member anyway (no skill, theme or sector to share):
-    /// leaving it out keeps it off the default list.
-    pub fn left_out(&self, draft: &ProjectDraft) -> Option<String> {
+    /// Why the imported call `draft` (of the export's `action_type`) is left out, if it is: its programme, its type
+    /// of action, else (with `unread`) nothing of the cluster's read from its text. Such a call can match no member
+    /// anyway (no skill, theme or sector to share): leaving it out keeps it off the default list.
+    pub fn left_out(&self, draft: &ProjectDraft, action_type: &str) -> Option<String> {
         if let Some(programme) = draft.programme.as_deref()
             && self.programmes.iter().any(|p| p.eq_ignore_ascii_case(programme))
         {
             return Some(format!(
                 "the {programme} programme is outside the creative industries (MATCHMAKER_CALLS_LEFT_OUT_PROGRAMMES)"
+            ));
+        }
+        if let Some(code) = action_type.split_whitespace().next()
+            && self.action_types.iter().any(|t| t.eq_ignore_ascii_case(code))
+        {
+            return Some(format!(
+                "no member of the cluster applies to a call of the type {code} (MATCHMAKER_CALLS_LEFT_OUT_ACTION_TYPES)"
             ));
         }
         (self.unread && draft.sectors.is_empty() && draft.required_skills.is_empty() && draft.themes.is_empty()).then(
