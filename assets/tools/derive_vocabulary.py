@@ -553,7 +553,8 @@ def stem(word):
     (German and Luxembourgish "-in", "-innen" after a doer's ending; French "-euse", "-trice", "-iere", "-ienne", in
     the singular or plural), German and Luxembourgish plurals no English or French word ends like ("-ungen",
     "-ionen", "-iounen", "-eien", "-heiten", "-keiten", "-schaften") to their singular, else English, French and
-    German plural endings, then a final silent e ("glazes" and "glaze", "maquettes" and "maquette")."""
+    German plural endings, then a final silent e ("glazes" and "glaze", "maquettes" and "maquette"), and a final
+    -y, -ie or -ies as -i ("studies" and "study")."""
     if len(word) <= 3 or not word.isascii():
         return word
     for ending in ("innen", "in"):
@@ -569,14 +570,18 @@ def stem(word):
     for feminine, masculine in FEMININE_ENDINGS:
         if singular.endswith(feminine) and len(singular) - len(feminine) >= 3:
             return singular[: -len(feminine)] + masculine
+    if word.endswith("ies") and len(word) - 3 >= 3:
+        return word[:-3] + "i"
     base = word
-    for suffix in ("ies", "es", "s", "x"):
+    for suffix in ("es", "s", "x"):
         if (word.endswith(suffix) and len(word) - len(suffix) >= 3
                 and not word.endswith("ss") and not word.endswith("us") and not word.endswith("is")):
             base = word[: -len(suffix)]
             break
     if base.endswith("e") and len(base) - 1 >= 3:
         base = base[:-1]
+    if base.endswith("y") and len(base) - 1 >= 3:
+        base = base[:-1] + "i"
     return base
 
 

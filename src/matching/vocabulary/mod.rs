@@ -265,7 +265,8 @@ pub struct Vocabulary {
 
 /// Light stemming shared by labels and terms: plural endings of English, French and German nouns, then a final
 /// silent `e`, so that a plural in `-es` meets its singular in `-e` ("glazes" and "glaze", "maquettes" and
-/// "maquette", "sketches" and "sketch"); and the feminine of a trade's name meets its masculine, the form most labels
+/// "maquette", "sketches" and "sketch"), and a final `-y`, `-ie` or `-ies` as `-i` ("studies" and "study",
+/// "scénographies" and "scenography"); and the feminine of a trade's name meets its masculine, the form most labels
 /// have: French "-euse", "-trice", "-ière", "-ienne" ("relieuse", "illustratrices", "tapissière"), German and
 /// Luxembourgish "-in" and "-innen" after the ending of a doer's name ("Tontechnikerin", "Fotografinnen"; not
 /// "dessin" or "Magazin"); and German and Luxembourgish plurals whose ending no English or French word has
@@ -296,8 +297,15 @@ fn stem(word: &str) -> Cow<'_, str> {
             return Cow::Owned(format!("{root}{masculine}"));
         }
     }
+    // An English plural in "-ies" and its singular in "-y", a French plural in "-ies" and its singular in "-ie", all
+    // end in "-i": "studies" and "study", "photographies", "photographie" and "photography".
+    if let Some(root) = word.strip_suffix("ies")
+        && root.len() >= 3
+    {
+        return Cow::Owned(format!("{root}i"));
+    }
     let mut base = word;
-    for suffix in ["ies", "es", "s", "x"] {
+    for suffix in ["es", "s", "x"] {
         if let Some(b) = word.strip_suffix(suffix)
             && b.len() >= 3
             && !word.ends_with("ss")
@@ -308,10 +316,14 @@ fn stem(word: &str) -> Cow<'_, str> {
             break;
         }
     }
-    Cow::Borrowed(match base.strip_suffix('e') {
+    let base = match base.strip_suffix('e') {
         Some(b) if b.len() >= 3 => b,
         _ => base,
-    })
+    };
+    match base.strip_suffix('y') {
+        Some(root) if root.len() >= 3 => Cow::Owned(format!("{root}i")),
+        _ => Cow::Borrowed(base),
+    }
 }
 
 /// Endings of a German or Luxembourgish doer's name that `-in` makes feminine: Techniker, Restaurator, Florist,
@@ -636,6 +648,9 @@ mod tests {
             ("landschaften", "landschaft"),
         ] {
             assert_eq!((plural, stem(plural)), (plural, stem(singular)));
+        }
+        for (a, b) in [("studies", "study"), ("photographies", "photography"), ("scenographie", "scenography")] {
+            assert_eq!((a, stem(a)), (a, stem(b)));
         }
         for word in ["union", "fashion", "ungen", "production"] {
             assert_eq!(stem(word), word, "{word}");
