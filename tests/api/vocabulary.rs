@@ -88,8 +88,8 @@ struct TradeWord {
     concept: String,
 }
 
-/// One row of a judged list of word forms (`tests/data/README.md`): a form as profiles write it, and the concept its
-/// base form (masculine, singular) maps to.
+/// One row of a judged list (`tests/data/README.md`): a term as profiles write it, and the concept judged for it (for a
+/// word form, the concept its base form, masculine or singular, maps to).
 #[derive(Debug, serde::Deserialize)]
 struct JudgedForm {
     lang: String,
@@ -159,12 +159,7 @@ fn plurals_of_words_in_y_and_ie_meet_their_singular() {
 /// porting, chatbots, casting) or no label.
 #[test]
 fn more_trade_words_land_on_their_concept() {
-    #[derive(Debug, serde::Deserialize)]
-    struct Row {
-        lang: String,
-        term: String,
-        concept: String,
-    }
+    type Row = JudgedForm;
     let v = Vocabulary::shipped().unwrap();
     let read = |part: &str| -> Vec<Row> {
         let path = format!("{}/tests/data/trade_words_more_{part}.csv", env!("CARGO_MANIFEST_DIR"));
