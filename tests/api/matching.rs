@@ -387,6 +387,9 @@ async fn real_calls_import_once(app: TestApp) {
     assert!(defence.len() >= 30, "the export's defence calls are left out by their programme: {}", defence.len());
     assert!(defence.iter().all(|p| p["left_out"].as_str().unwrap().contains("EDF programme")));
     assert!(listed.iter().all(|p| p["programme"] != "EDF"));
+    // A call of a type of action no member applies to (a cofund, for national funding bodies), by that type.
+    let cofund = left_out.iter().find(|p| p["call_id"] == "HORIZON-HLTH-2024-DISEASE-12-01").expect("left out");
+    assert!(cofund["left_out"].as_str().unwrap().contains("HORIZON-COFUND"), "{cofund}");
     let all: Vec<Value> = listed.iter().chain(&left_out).cloned().collect();
     let creative: Vec<&Value> = listed
         .iter()

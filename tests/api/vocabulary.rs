@@ -97,10 +97,11 @@ struct JudgedForm {
     concept: String,
 }
 
-/// How the rows of both parts of `tests/data/{name}_*.csv` land: the rows that miss their concept, or that `by_label`
-/// says must land by a label and do not (the form, its part and what it got), and how many land by a label.
-fn judged_forms(v: &Vocabulary, name: &str, by_label: impl Fn(&str) -> bool) -> (usize, Vec<String>, usize) {
+/// Holds both parts of `tests/data/{name}_*.csv` (`rows_expected` rows in all) to their concepts: every row lands on
+/// its concept, by a label where `by_label` says it must. Returns how many land by a label.
+fn judged_forms(name: &str, rows_expected: usize, by_label: impl Fn(&str) -> bool) -> usize {
     use matchmaker::matching::vocabulary::MatchKind;
+    let v = Vocabulary::shipped().unwrap();
     let (mut rows, mut wrong, mut labelled) = (0, Vec::new(), 0);
     for part in ["tuning", "heldout"] {
         let path = format!("{}/tests/data/{name}_{part}.csv", env!("CARGO_MANIFEST_DIR"));
@@ -116,7 +117,9 @@ fn judged_forms(v: &Vocabulary, name: &str, by_label: impl Fn(&str) -> bool) -> 
             }
         }
     }
-    (rows, wrong, labelled)
+    assert_eq!(rows, rows_expected, "{name}");
+    assert!(wrong.is_empty(), "{} of {rows} {name} miss:\n{}", wrong.len(), wrong.join("\n"));
+    labelled
 }
 
 /// A trade's name in its feminine or plural form lands where its masculine singular does: "Tontechnikerin" and
@@ -124,9 +127,7 @@ fn judged_forms(v: &Vocabulary, name: &str, by_label: impl Fn(&str) -> bool) -> 
 /// these forms, 32 of 34 and 19 of 26 did.
 #[test]
 fn feminine_and_plural_trade_names_meet_the_masculine() {
-    let (rows, wrong, _) = judged_forms(&Vocabulary::shipped().unwrap(), "agent_nouns", |_| false);
-    assert_eq!(rows, 60);
-    assert!(wrong.is_empty(), "{} of {rows} names miss their concept:\n{}", wrong.len(), wrong.join("\n"));
+    judged_forms("agent_nouns", 60, |_| false);
 }
 
 /// German and Luxembourgish trade words in the plural, as profiles list them, land on their singular's concept; those
@@ -136,9 +137,7 @@ fn feminine_and_plural_trade_names_meet_the_masculine() {
 #[test]
 fn german_and_luxembourgish_plurals_meet_their_singular() {
     let ruled = |term: &str| ["ungen", "ionen", "iounen", "eien"].iter().any(|e| term.ends_with(e));
-    let (rows, wrong, by_label) = judged_forms(&Vocabulary::shipped().unwrap(), "plurals", ruled);
-    assert_eq!(rows, 28);
-    assert!(wrong.is_empty(), "{} of {rows} plurals miss:\n{}", wrong.len(), wrong.join("\n"));
+    let by_label = judged_forms("plurals", 28, ruled);
     assert_eq!(by_label, 25, "the others are plurals no suffix rule takes back safely (Fotografien, Bauaufnahmen)");
 }
 
@@ -147,9 +146,7 @@ fn german_and_luxembourgish_plurals_meet_their_singular() {
 /// 13 landed (10 and 6 by a label).
 #[test]
 fn plurals_of_words_in_y_and_ie_meet_their_singular() {
-    let (rows, wrong, _) = judged_forms(&Vocabulary::shipped().unwrap(), "y_plurals", |_| true);
-    assert_eq!(rows, 32);
-    assert!(wrong.is_empty(), "{} of {rows} plurals miss:\n{}", wrong.len(), wrong.join("\n"));
+    judged_forms("y_plurals", 32, |_| true);
 }
 
 /// The second list of trade words (`tests/data/README.md`, "More trade words"): its tuning part lands on the concepts
