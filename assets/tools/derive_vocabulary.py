@@ -544,7 +544,9 @@ DOER_ENDINGS = ("er", "or", "ist", "graf", "ant", "ent", "ekt", "eur", "og", "ie
 FEMININE_ENDINGS = (("euse", "eur"), ("trice", "teur"), ("iere", "ier"), ("ienne", "ien"))
 PLURAL_ENDINGS = (
     ("ungen", "ung"), ("iounen", "ioun"), ("ionen", "ion"), ("eien", "ei"), ("heiten", "heit"), ("keiten", "keit"),
-    ("schaften", "schaft"),
+    ("schaften", "schaft"), ("euren", "eur"), ("uren", "ur"), ("iken", "ik"), ("fien", "fi"), ("phien", "phi"),
+    ("logien", "logi"), ("tegien", "tegi"), ("nahmen", "nahm"), ("oren", "or"), ("isten", "ist"), ("grafen", "graf"),
+    ("anten", "ant"), ("enten", "ent"), ("agogen", "agog"),
 )
 
 
@@ -552,7 +554,8 @@ def stem(word):
     """The matcher's light stemming (src/matching/vocabulary/mod.rs): the feminine of a trade's name to its masculine
     (German and Luxembourgish "-in", "-innen" after a doer's ending; French "-euse", "-trice", "-iere", "-ienne", in
     the singular or plural), German and Luxembourgish plurals no English or French word ends like ("-ungen",
-    "-ionen", "-iounen", "-eien", "-heiten", "-keiten", "-schaften") to their singular, else English, French and
+    "-ionen", "-iounen", "-eien", "-heiten", "-keiten", "-schaften", "-uren", "-iken", "-fien", "-oren", "-isten",
+    "-enten"... as PLURAL_ENDINGS lists them) to their singular, else English, French and
     German plural endings, then a final silent e ("glazes" and "glaze", "maquettes" and "maquette"), and a final
     -y, -ie or -ies as -i ("studies" and "study")."""
     if len(word) <= 3 or not word.isascii():

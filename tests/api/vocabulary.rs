@@ -130,15 +130,23 @@ fn feminine_and_plural_trade_names_meet_the_masculine() {
     judged_forms("agent_nouns", 60, |_| false);
 }
 
-/// German and Luxembourgish trade words in the plural, as profiles list them, land on their singular's concept; those
-/// whose plural ending no English or French word has ("Restaurierungen", "Koproduktionen", "Stickereien",
-/// "Illustratiounen") by its label, not as a typo of it. Both parts of the judged list: before the rule, all landed
-/// but only 2 of 17 and 5 of 11 by a label; now 15 of 17 and 10 of 11.
+/// German and Luxembourgish trade words in the plural, as profiles list them, land on their singular's concept by its
+/// label, not as a typo of it ("Restaurierungen", "Koproduktionen", "Stickereien", "Illustratiounen"). Both parts of
+/// the judged list: before the first rule for such plurals, all landed but only 2 of 17 and 5 of 11 by a label; after
+/// it 15 of 17 and 10 of 11; with the endings in "-n" and "-en" (below), all ("Fotografien", "Tonaufnahmen").
 #[test]
 fn german_and_luxembourgish_plurals_meet_their_singular() {
-    let ruled = |term: &str| ["ungen", "ionen", "iounen", "eien"].iter().any(|e| term.ends_with(e));
-    let by_label = judged_forms("plurals", 28, ruled);
-    assert_eq!(by_label, 25, "the others are plurals no suffix rule takes back safely (Fotografien, Bauaufnahmen)");
+    judged_forms("plurals", 28, |_| true);
+}
+
+/// German and Luxembourgish plurals in "-n" and "-en" ("Skulpturen", "Keramiken", "Markenstrategien",
+/// "Restauratoren", "Journalisten", Luxembourgish "Illustrateuren") land on their singular's concept by its label;
+/// architects in the plural ("Landschaftsarchitekten") by fuzzy matching, as before (see `PLURAL_ENDINGS`). Before
+/// the rule, 24 of 25 (2 by a label) and 15 of 16 (4 by a label) landed, the others by fuzzy matching or not at all
+/// ("Mosaiken"); the held-out part was read once, after the rule.
+#[test]
+fn plurals_in_n_and_en_meet_their_singular() {
+    judged_forms("n_plurals", 41, |term| !term.ends_with("ekten"));
 }
 
 /// English plurals of labels in "-y" ("documentaries", "brand strategies") and French plurals of labels in "-ie"

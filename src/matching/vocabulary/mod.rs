@@ -270,7 +270,8 @@ pub struct Vocabulary {
 /// have: French "-euse", "-trice", "-ière", "-ienne" ("relieuse", "illustratrices", "tapissière"), German and
 /// Luxembourgish "-in" and "-innen" after the ending of a doer's name ("Tontechnikerin", "Fotografinnen"; not
 /// "dessin" or "Magazin"); and German and Luxembourgish plurals whose ending no English or French word has
-/// ("Restaurierungen", "Koproduktionen", "Stickereien", "Illustratiounen") meet their singular.
+/// ("Restaurierungen", "Koproduktionen", "Stickereien", "Illustratiounen", "Skulpturen", "Fotografien",
+/// "Restauratoren") meet their singular ([`PLURAL_ENDINGS`]).
 fn stem(word: &str) -> Cow<'_, str> {
     let n = word.len();
     if n <= 3 || !word.is_ascii() {
@@ -330,10 +331,15 @@ fn stem(word: &str) -> Cow<'_, str> {
 /// Fotograf, Produzent, Architekt, Regisseur, Pädagoge's Pädagog, Goldschmied.
 const DOER_ENDINGS: [&str; 10] = ["er", "or", "ist", "graf", "ant", "ent", "ekt", "eur", "og", "ied"];
 
-/// German and Luxembourgish plural endings (folded) that end no English or French word, each with its singular, which
-/// is where the plural starts: "-ungen" of "-ung", "-ionen" of "-ion" (Luxembourgish "-iounen" of "-ioun"), "-eien" of
-/// "-ei", "-heiten", "-keiten", "-schaften".
-const PLURAL_ENDINGS: [(&str, &str); 7] = [
+/// German and Luxembourgish plural endings (folded) that end no English or French word, each with its singular's
+/// stem, which is where the plural starts: "-ungen" of "-ung", "-ionen" of "-ion" (Luxembourgish "-iounen" of
+/// "-ioun"), "-eien" of "-ei", "-heiten", "-keiten", "-schaften"; nouns in "-ur", "-ik" and "-ie" with "-en" or "-n"
+/// ("Skulpturen", "Keramiken", "Fotografien", "Technologien", "Strategien"), "-nahmen" of "-nahme"; and the names of
+/// a trade's people that take "-en" ("Restauratoren", Luxembourgish "Illustrateuren", "Journalisten", "Fotografen",
+/// "Produzenten", "Praktikanten", "Pädagogen"). "Architekten" is left to fuzzy matching: read by its label, it would
+/// make "architects" the head of "Architekten fir Denkmalschutz-Projeten" (see [`Vocabulary::head`]) where the
+/// purpose names the trade meant, building conservation.
+const PLURAL_ENDINGS: [(&str, &str); 21] = [
     ("ungen", "ung"),
     ("iounen", "ioun"),
     ("ionen", "ion"),
@@ -341,6 +347,20 @@ const PLURAL_ENDINGS: [(&str, &str); 7] = [
     ("heiten", "heit"),
     ("keiten", "keit"),
     ("schaften", "schaft"),
+    ("euren", "eur"),
+    ("uren", "ur"),
+    ("iken", "ik"),
+    ("fien", "fi"),
+    ("phien", "phi"),
+    ("logien", "logi"),
+    ("tegien", "tegi"),
+    ("nahmen", "nahm"),
+    ("oren", "or"),
+    ("isten", "ist"),
+    ("grafen", "graf"),
+    ("anten", "ant"),
+    ("enten", "ent"),
+    ("agogen", "agog"),
 ];
 
 /// French feminine endings of a trade's name (folded, in the singular) and their masculine.
@@ -646,13 +666,26 @@ mod tests {
             ("stickereien", "stickerei"),
             ("moglichkeiten", "moglichkeit"),
             ("landschaften", "landschaft"),
+            ("skulpturen", "skulptur"),
+            ("keramiken", "keramik"),
+            ("fotografien", "fotografie"),
+            ("technologien", "technologie"),
+            ("markenstrategien", "markenstrategie"),
+            ("tonaufnahmen", "tonaufnahme"),
+            ("restauratoren", "restaurator"),
+            ("illustrateuren", "illustrateur"),
+            ("journalisten", "journalist"),
+            ("fotografen", "fotograf"),
+            ("produzenten", "produzent"),
+            ("praktikanten", "praktikant"),
+            ("padagogen", "padagoge"),
         ] {
             assert_eq!((plural, stem(plural)), (plural, stem(singular)));
         }
         for (a, b) in [("studies", "study"), ("photographies", "photography"), ("scenographie", "scenography")] {
             assert_eq!((a, stem(a)), (a, stem(b)));
         }
-        for word in ["union", "fashion", "ungen", "production"] {
+        for word in ["union", "fashion", "ungen", "production", "listen", "collagen", "technicien", "historien"] {
             assert_eq!(stem(word), word, "{word}");
         }
         assert_eq!(stem("maquettes"), "maquett");
