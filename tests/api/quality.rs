@@ -93,6 +93,8 @@ async fn typed_words_land_on_what_they_mean(app: TestApp) {
         ("industrial heritage", "industrial design"),
         ("font engineering", "audio technology"),
         ("service design", "sound design"),
+        // English "editions" of a print run, not French "éditions" (publishing) without its accents.
+        ("small editions", "édition"),
     ];
     // Words members use for their core trade, in the four languages.
     let trades = [
@@ -111,7 +113,11 @@ async fn typed_words_land_on_what_they_mean(app: TestApp) {
         "photographie d'architecture",
         "Media Guides",
     ];
-    let partial = [("Storyboards erstellen", "storyboard"), ("Fotografie vun Industriebauten", "photography")];
+    let partial = [
+        ("Storyboards erstellen", "storyboard"),
+        ("Fotografie vun Industriebauten", "photography"),
+        ("petites éditions", "édition"),
+    ];
     let mut offers: Vec<&str> = false_friends.iter().map(|(typed, _)| *typed).collect();
     offers.extend(trades);
     offers.extend(partial.iter().map(|(typed, _)| *typed));

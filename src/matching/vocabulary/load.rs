@@ -276,6 +276,7 @@ impl Vocabulary {
         self.keyed.clear();
         self.squashed.clear();
         self.words.clear();
+        self.english_words.clear();
         self.grams.clear();
         self.gram_counts.clear();
         self.prefixes.clear();
@@ -320,6 +321,12 @@ impl Vocabulary {
             let concept = resolve_in(&self.concepts, label.concept);
             for word in label.folded.split(' ').filter(|w| !w.is_empty()) {
                 word_concepts.insert((stem(word).into_owned(), concept));
+                if label.lang == Lang::En {
+                    let concepts = self.english_words.entry(stem(word).into_owned()).or_default();
+                    if !concepts.contains(&concept) {
+                        concepts.push(concept);
+                    }
+                }
             }
         }
         for (word, _) in word_concepts {

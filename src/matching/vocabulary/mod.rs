@@ -247,6 +247,9 @@ pub struct Vocabulary {
     /// Every (stemmed) word of a label, with how many concepts have a label holding it: a typed word found here is
     /// a word, not a typo, and a word many concepts share is too general to stand for one of them.
     words: HashMap<String, u32>,
+    /// Every (stemmed) word of an English label, with the concepts whose English labels hold it: a word typed without
+    /// accents may be English ("editions" of a print run) rather than a French label without its accents.
+    english_words: HashMap<String, Vec<ConceptIdx>>,
     /// Labels by rank: in order of length (in characters), so that the labels a term's length can reach are one range
     /// of ranks. `by_len[rank]` is the label, `rank_chars[rank]` its length (ascending).
     by_len: Vec<u32>,
@@ -454,7 +457,20 @@ impl Vocabulary {
         if let Some(n) = self.hit(self.squashed.get(&folded.replace(' ', ""))) {
             return n;
         }
-        self.fuzzy(&folded).or_else(|| self.partial(&folded)).unwrap_or(Normalised::FREE)
+        self.fuzzy(&folded).or_else(|| self.partial(&folded, text.is_ascii())).unwrap_or(Normalised::FREE)
+    }
+
+    /// Whether one word of a phrase typed without accents (`plain`) meets the label `hit` only once the label's
+    /// accents are folded away while the word, as typed, is a word of English labels of another concept: "small
+    /// editions" (of a print run) is English, not French "éditions" (publishing). Read as the label it would be a
+    /// false friend; refusing leaves the phrase to a reading both languages agree on, or free.
+    fn false_friend(&self, word: &str, hit: Option<&Hit>, plain: bool) -> bool {
+        let Some(Hit::One(i)) = hit else { return false };
+        let label = &self.labels[*i as usize];
+        let concept = self.resolve(label.concept);
+        plain
+            && !label.text.is_ascii()
+            && self.english_words.get(stem(word).as_ref()).is_some_and(|cs| cs.iter().any(|&c| c != concept))
     }
 
     /// Whether a (folded) word is a word of some label: a word of the trades, not a typo.
@@ -493,9 +509,9 @@ impl Vocabulary {
 
     /// The concept of the longest label (in words, fewer than the phrase has) that the phrase contains, if one
     /// concept's: "storyboards erstellen" is about storyboards. A single word must be specific to count.
-    fn partial(&self, folded: &str) -> Option<Normalised> {
+    fn partial(&self, folded: &str, plain: bool) -> Option<Normalised> {
         let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-        if let Some(n) = self.head(&words) {
+        if let Some(n) = self.head(&words, plain) {
             return Some(n);
         }
         for n in (1..words.len()).rev() {
@@ -506,6 +522,9 @@ impl Vocabulary {
                 }
                 let phrase = run.join(" ");
                 let hit = self.exact.get(&phrase).or_else(|| self.keyed.get(&key(&phrase)));
+                if n == 1 && self.false_friend(run[0], hit, plain) {
+                    continue;
+                }
                 let Some(Normalised { concept: Some(c), .. }) = self.hit(hit) else { continue };
                 match found {
                     Some(other) if other != c => return None,
@@ -522,7 +541,7 @@ impl Vocabulary {
     /// The head of a phrase whose head is a label: in "UX für Online-Ausstellung" or "restauration de vitraux" what
     /// is offered or sought is what comes before the preposition; what follows says what it is for. A one-word head
     /// must not be a word of many concepts ("design for museums" says little about which design).
-    fn head(&self, words: &[&str]) -> Option<Normalised> {
+    fn head(&self, words: &[&str], plain: bool) -> Option<Normalised> {
         let at = words.iter().position(|w| HEAD_BREAKS.contains(w))?;
         if at == 0 || at + 1 == words.len() {
             return None;
@@ -533,6 +552,9 @@ impl Vocabulary {
         }
         let phrase = head.join(" ");
         let hit = self.exact.get(&phrase).or_else(|| self.keyed.get(&key(&phrase)));
+        if head.len() == 1 && self.false_friend(head[0], hit, plain) {
+            return None;
+        }
         let Some(Normalised { concept: Some(c), .. }) = self.hit(hit) else { return None };
         Some(Normalised { concept: Some(c), kind: MatchKind::Partial })
     }
