@@ -6,10 +6,11 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::{member_sectors, projects, suggestion_events, suggestions};
+use super::schema::{member_sectors, members, projects, suggestion_events, suggestions};
 use super::{DbConnection, QueryError};
-use crate::domain::member::{Scope, Sector};
+use crate::domain::member::{Scope, Sector, Size};
 use crate::domain::parse::ApiEnum;
+use crate::domain::project::admits;
 use crate::domain::suggestion::{
     Decision, REACTION_UNDO_DAYS, Reaction, ReactionReason, Suggestion, SuggestionKind, SuggestionStatus,
 };
@@ -395,19 +396,71 @@ pub fn undo_reaction(
     })
 }
 
-/// Mark pending and approved suggestions about projects whose deadline has passed (or that staff closed) expired.
-/// Returns how many.
+/// A live suggestion about a project that limits who may apply: id, status, kind, member, partner, the project's
+/// eligible countries (JSON) and sizes (space-separated).
+type LimitedRow = (String, String, String, String, Option<String>, String, String);
+
+/// Mark pending and approved suggestions expired: those about projects whose deadline has passed (or that staff
+/// closed), and those about projects that no longer admit the member who would apply (the project's eligible
+/// countries or sizes, or the member's country or size, changed since the run): the member for a project, the
+/// candidate for a lead's project. Returns how many.
 pub fn expire_due(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<usize> {
+    let live = [SuggestionStatus::Pending.as_str(), SuggestionStatus::Approved.as_str()];
     let closed_projects = projects::table
         .filter(projects::closed.eq(true).or(projects::deadline.le(now.naive_utc())))
         .select(projects::id);
     let due: Vec<(String, String)> = suggestions::table
-        .filter(suggestions::status.eq_any([SuggestionStatus::Pending.as_str(), SuggestionStatus::Approved.as_str()]))
+        .filter(suggestions::status.eq_any(live))
         .filter(suggestions::project_id.eq_any(closed_projects.nullable()))
         .select((suggestions::id, suggestions::status))
         .load(conn)?;
+    let expired = expire(conn, &due, "deadline passed", now)?;
+    // The member who would apply: the suggestion's own for a project, the candidate for a lead's project.
+    let limited: Vec<LimitedRow> = suggestions::table
+        .inner_join(projects::table.on(suggestions::project_id.eq(projects::id.nullable())))
+        .filter(suggestions::status.eq_any(live))
+        .filter(suggestions::kind.eq_any([SuggestionKind::Project.as_str(), SuggestionKind::Candidate.as_str()]))
+        .filter(projects::eligible_countries.ne("[]").or(projects::eligible_sizes.ne("")))
+        .select((
+            suggestions::id,
+            suggestions::status,
+            suggestions::kind,
+            suggestions::member_id,
+            suggestions::partner_id,
+            projects::eligible_countries,
+            projects::eligible_sizes,
+        ))
+        .load(conn)?;
+    let applicant = |kind: &str, member: &str, partner: &Option<String>| {
+        if kind == SuggestionKind::Candidate.as_str() { partner.clone() } else { Some(member.to_owned()) }
+    };
+    let ids: Vec<String> = limited.iter().filter_map(|(_, _, kind, m, p, _, _)| applicant(kind, m, p)).collect();
+    let applicants: HashMap<String, (String, Option<String>)> = members::table
+        .filter(members::id.eq_any(&ids))
+        .select((members::id, members::country, members::size))
+        .load::<(String, String, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, country, size)| (id, (country, size)))
+        .collect();
+    let mut ineligible = Vec::new();
+    for (id, status, kind, member, partner, countries, sizes) in limited {
+        let Some((country, size)) = applicant(&kind, &member, &partner).and_then(|m| applicants.get(&m)) else {
+            continue;
+        };
+        let countries: Vec<String> = serde_json::from_str(&countries).map_err(|_| corrupt("countries", &countries))?;
+        let sizes: Vec<Size> = sizes.split_whitespace().map(|s| stored_enum("size", s)).collect::<QueryResult<_>>()?;
+        let size = size.as_deref().map(|s| stored_enum::<Size>("size", s)).transpose()?;
+        if !admits(&countries, &sizes, country, size) {
+            ineligible.push((id, status));
+        }
+    }
+    Ok(expired + expire(conn, &ineligible, "the member can no longer apply", now)?)
+}
+
+/// Mark each of `due` (id, status as read) expired unless it changed meanwhile, with `why` in its history; how many.
+fn expire(conn: &mut DbConnection, due: &[(String, String)], why: &str, now: DateTime<Utc>) -> QueryResult<usize> {
     let to = SuggestionStatus::Expired;
-    for (id, from) in &due {
+    for (id, from) in due {
         let from: SuggestionStatus = stored_enum("status", from)?;
         super::write(conn, |conn| {
             let changed = diesel::update(
@@ -421,7 +474,7 @@ pub fn expire_due(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<us
             .execute(conn)?;
             if changed > 0 {
                 let (from, to) = (Some(from.as_str()), Some(to.as_str()));
-                record_event(conn, id, "status", from, to, "system", Some("deadline passed"), now)?;
+                record_event(conn, id, "status", from, to, "system", Some(why), now)?;
             }
             QueryResult::Ok(())
         })?;

@@ -16,6 +16,14 @@ api_enum!(
     ProjectStatus { Open => "open", Forthcoming => "forthcoming", Closed => "closed" }
 );
 
+/// Whether a project open to `countries` and `sizes` (empty: any) admits a member of `country` and `size`: a member
+/// that has not stated its size is not known to be ineligible. One rule for rankings, teams and the suggestions
+/// already made.
+pub fn admits(countries: &[String], sizes: &[Size], country: &str, size: Option<Size>) -> bool {
+    (countries.is_empty() || countries.iter().any(|c| c == country))
+        && (sizes.is_empty() || size.is_none_or(|s| sizes.contains(&s)))
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectDraft {
     pub title: String,

@@ -68,8 +68,7 @@ impl ProjectProfile {
     /// A member of an eligible country, and of an eligible size or one it has not stated (not known to be
     /// ineligible).
     pub fn admits(&self, m: &MemberProfile) -> bool {
-        (self.eligible_countries.is_empty() || self.eligible_countries.contains(&m.country))
-            && (self.eligible_sizes.is_empty() || m.size.is_none_or(|s| self.eligible_sizes.contains(&s)))
+        crate::domain::project::admits(&self.eligible_countries, &self.eligible_sizes, &m.country, m.size)
     }
 }
 

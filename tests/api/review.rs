@@ -15,7 +15,11 @@ use crate::helpers::{Backend, TestApp, studio};
 use crate::on_both_backends;
 use crate::smtp_sink::{self, Behaviour, Sink};
 
-on_both_backends!(suggestions_are_reviewed_before_members_see_them, objections_shape_later_runs);
+on_both_backends!(
+    suggestions_are_reviewed_before_members_see_them,
+    objections_shape_later_runs,
+    suggestions_a_member_can_no_longer_act_on_expire
+);
 
 /// A member with the given offers and needs (a designer, a game studio…).
 pub fn member_body(name: &str, offers: &[&str], needs: &[&str]) -> Value {
@@ -1112,3 +1116,86 @@ mailing_tests!(
     members_export_what_is_held_about_them,
     an_erased_member_leaves_no_trace
 );
+
+/// A suggestion about a project the member can no longer apply to (the project's eligible countries or sizes, or the
+/// member's country or size, changed after the run) expires, pending or approved, and never reaches the member.
+async fn suggestions_a_member_can_no_longer_act_on_expire(app: TestApp) {
+    let a = create(&app, &member_body("Atelier Aurore", &["graphic design"], &[])).await;
+    let deadline = (app.clock.now() + TimeDelta::days(30)).to_rfc3339();
+    let mut calls = Vec::new();
+    for (title, rule) in [
+        ("Design for Luxembourg", json!({"eligible_countries": ["LU"]})),
+        ("A grant for one person", json!({"eligible_sizes": ["one_person"]})),
+        ("Design for anyone", json!({})),
+    ] {
+        let mut body = json!({"title": title, "scope": "european", "deadline": deadline,
+                              "required_skills": [{"term": "graphic design", "weight": 5}]});
+        body.as_object_mut().unwrap().extend(rule.as_object().unwrap().clone());
+        let r = app.post("/v1/projects", &body).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        calls.push(r.json()["id"].as_str().unwrap().to_owned());
+    }
+    // A lead's project for one-person and micro firms, for which the member is a candidate.
+    let lead = create(&app, &member_body("Bureau Boréal", &["game development"], &[])).await;
+    let r = app
+        .post(
+            "/v1/projects",
+            &json!({"title": "A game about castles", "scope": "national", "lead_member_id": lead,
+                    "eligible_sizes": ["one_person", "micro"],
+                    "required_skills": [{"term": "graphic design", "weight": 4}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let game = r.json()["id"].as_str().unwrap().to_owned();
+    run_matching(&app).await;
+    let pending = queue(&app).await;
+    let about = |items: &[Value], call: &str| items.iter().find(|s| s["project_id"] == call).cloned();
+    for call in calls.iter().chain([&game]) {
+        assert!(about(&pending, call).is_some(), "the member may apply to all four: {pending:?}");
+    }
+    // The one-person grant's suggestion is approved before the member grows.
+    let grant = about(&pending, &calls[1]).unwrap();
+    let decision = json!({"decisions": [{"id": grant["id"], "decision": "approve",
+                                         "etag": format!("\"v{}\"", grant["version"])}]});
+    assert_eq!(app.post("/v1/suggestions/decisions", &decision).await.status, 200);
+
+    // The first call is now for France and Belgium only; the member is now a small firm.
+    assert_eq!(
+        app.patch(&format!("/v1/projects/{}", calls[0]), &json!({"eligible_countries": ["FR", "BE"]}), "*")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(app.patch(&format!("/v1/members/{a}"), &json!({"size": "small"}), "*").await.status, 200);
+
+    let pending = queue(&app).await;
+    assert!(about(&pending, &calls[0]).is_none(), "not offered to staff any more: {pending:?}");
+    assert!(about(&pending, &game).is_none(), "nor the member as the lead's candidate: {pending:?}");
+    let theirs = app.get(&format!("/v1/members/{lead}/suggestions?status=expired")).await.json();
+    assert!(about(theirs["items"].as_array().unwrap(), &game).is_some(), "{theirs}");
+    assert!(about(&pending, &calls[2]).is_some(), "the open call is untouched: {pending:?}");
+    let member = app.user(Role::Member, Some(a));
+    let mine = app.as_(&member.token).get(&format!("/v1/members/{a}/suggestions")).await.json();
+    assert_eq!(mine["items"], json!([]), "the approved grant is gone from the member's list: {mine}");
+    let expired = app.get(&format!("/v1/members/{a}/suggestions?status=expired")).await.json();
+    let expired = expired["items"].as_array().unwrap().clone();
+    assert_eq!(expired.len(), 3, "the two calls and the game, which it could join: {expired:?}");
+    for call in [&calls[0], &calls[1], &game] {
+        let s = about(&expired, call).unwrap_or_else(|| panic!("{call} expired: {expired:?}"));
+        let one = app.get(&format!("/v1/suggestions/{}", s["id"].as_str().unwrap())).await.json();
+        let last = one["history"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            (last["to"].as_str(), last["reason"].as_str()),
+            (Some("expired"), Some("the member can no longer apply"))
+        );
+    }
+
+    // Eligible again (the call reopens to Luxembourg): the next run suggests it anew.
+    assert_eq!(
+        app.patch(&format!("/v1/projects/{}", calls[0]), &json!({"eligible_countries": []}), "*").await.status,
+        200
+    );
+    let run = run_matching(&app).await;
+    assert!(run["created"].as_i64().unwrap() >= 1, "{run}");
+    assert!(about(&queue(&app).await, &calls[0]).is_some());
+}
