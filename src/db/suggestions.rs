@@ -434,7 +434,9 @@ pub fn expire_due(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<us
     let applicant = |kind: &str, member: &str, partner: &Option<String>| {
         if kind == SuggestionKind::Candidate.as_str() { partner.clone() } else { Some(member.to_owned()) }
     };
-    let ids: Vec<String> = limited.iter().filter_map(|(_, _, kind, m, p, _, _)| applicant(kind, m, p)).collect();
+    let mut ids: Vec<String> = limited.iter().filter_map(|(_, _, kind, m, p, _, _)| applicant(kind, m, p)).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let applicants: HashMap<String, (String, Option<String>)> = members::table
         .filter(members::id.eq_any(&ids))
         .select((members::id, members::country, members::size))

@@ -457,10 +457,11 @@ impl Vocabulary {
         if let Some(n) = self.hit(self.squashed.get(&folded.replace(' ', ""))) {
             return n;
         }
-        self.fuzzy(&folded).or_else(|| self.partial(&folded, text.is_ascii())).unwrap_or(Normalised::FREE)
+        let plain = text.chars().all(|c| c.is_ascii() || !c.is_alphabetic());
+        self.fuzzy(&folded).or_else(|| self.partial(&folded, plain)).unwrap_or(Normalised::FREE)
     }
 
-    /// Whether one word of a phrase typed without accents (`plain`) meets the label `hit` only once the label's
+    /// Whether one word of a phrase typed without accented letters (`plain`) meets the label `hit` only once the label's
     /// accents are folded away while the word, as typed, is a word of English labels of another concept: "small
     /// editions" (of a print run) is English, not French "éditions" (publishing). Read as the label it would be a
     /// false friend; refusing leaves the phrase to a reading both languages agree on, or free.
@@ -508,7 +509,8 @@ impl Vocabulary {
     }
 
     /// The concept of the longest label (in words, fewer than the phrase has) that the phrase contains, if one
-    /// concept's: "storyboards erstellen" is about storyboards. A single word must be specific to count.
+    /// concept's: "storyboards erstellen" is about storyboards. A single word must be specific to count, and not a
+    /// [false friend](Self::false_friend) of the label.
     fn partial(&self, folded: &str, plain: bool) -> Option<Normalised> {
         let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
         if let Some(n) = self.head(&words, plain) {
@@ -711,6 +713,22 @@ mod tests {
             assert_eq!(stem(word), word, "{word}");
         }
         assert_eq!(stem("maquettes"), "maquett");
+    }
+
+    /// In a phrase typed without accents, "editions" is English (of a print run), not French "éditions"
+    /// (publishing); with its accents, or where no English label holds the word, a phrase still meets the label.
+    #[test]
+    fn a_word_without_accents_is_not_a_french_labels_false_friend() {
+        let v = Vocabulary::shipped().unwrap();
+        let publishing = v.normalise("édition").concept;
+        assert!(publishing.is_some());
+        for typed in ["editions for artists", "art editions", "riso editions"] {
+            assert_eq!(v.normalise(typed), Normalised::FREE, "{typed}");
+        }
+        for typed in ["petites éditions", "éditions d'artistes"] {
+            let n = v.normalise(typed);
+            assert_eq!((n.concept, n.kind), (publishing, MatchKind::Partial), "{typed}");
+        }
     }
 
     /// A word of the language is not a slip for another word a few edits away ("roofing" is not "proofing", "Abbildung"
